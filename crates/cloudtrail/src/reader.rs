@@ -1,0 +1,573 @@
+//! Streaming CloudTrail log-file reader.
+//!
+//! A log file is one JSON object, `{"Records":[{…},{…},…]}`, usually gzipped (sometimes as several concatenated
+//! gzip members). It cannot be framed line by line, and parsing the whole object with serde would hold the
+//! decompressed file (tens of MB for busy accounts) in memory. So the reader decompresses as it goes and walks
+//! the top-level structure itself: it finds the `Records` array and hands out one element at a time as the
+//! exact bytes of that element (kept for the alert), in a buffer it reuses. Memory is bounded by the largest
+//! single record, not by the file.
+//!
+//! What is a file-level error (the whole object is unusable: [`ReadError`]) and what is a record-level one (one
+//! element that is not a valid record, which the caller counts and skips) is decided here: the reader only
+//! tracks strings and nesting to find element boundaries, and each element is then parsed on its own, so one
+//! malformed record cannot hide the rest of the file.
+
+use flate2::bufread::MultiGzDecoder;
+use std::io::{self, BufRead, BufReader, Read};
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const BUF_CAPACITY: usize = 64 * 1024;
+
+/// Options for [`LogReader`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReaderOptions {
+    /// Maximum number of decompressed bytes to read from one object (a decompression-bomb cap).
+    pub max_uncompressed_bytes: Option<u64>,
+}
+
+/// Why a whole log file could not be read. Each variant is a distinct, named failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Zero bytes: nothing to read.
+    #[error("the object is empty (0 bytes)")]
+    Empty,
+    /// The first bytes are neither the gzip magic number nor the start of a JSON object.
+    #[error(
+        "not a CloudTrail log file: neither gzip (1f 8b) nor a JSON object (first bytes: {found})"
+    )]
+    UnrecognizedFormat { found: String },
+    /// The gzip stream is corrupt or ends early.
+    #[error("gzip stream is corrupt or truncated (after {offset} decompressed bytes): {source}")]
+    Decompress {
+        offset: u64,
+        #[source]
+        source: io::Error,
+    },
+    /// The decompressed bytes are not the expected JSON structure.
+    #[error("invalid log-file JSON at decompressed byte {offset}: {reason}")]
+    Json { offset: u64, reason: String },
+    /// The JSON text ends before the top-level object is closed.
+    #[error("log file ends early at decompressed byte {offset}, inside {inside}")]
+    Truncated { offset: u64, inside: &'static str },
+    /// A JSON object without a `Records` array, e.g. a CloudTrail digest file.
+    #[error("the JSON object has no \"Records\" array (a digest file or another kind of JSON?)")]
+    MissingRecords,
+    /// More decompressed bytes than [`ReaderOptions::max_uncompressed_bytes`].
+    #[error("the decompressed object exceeds the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// Reading the underlying object failed (network, file system).
+    #[error("reading the object failed: {0}")]
+    Io(#[source] io::Error),
+}
+
+/// One element of the `Records` array: its position and its exact JSON bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord<'a> {
+    /// 0-based position in the `Records` array.
+    pub index: usize,
+    /// Decompressed byte offset where the element starts.
+    pub offset: u64,
+    /// The element's JSON text, byte for byte as in the file (not yet validated).
+    pub bytes: &'a [u8],
+}
+
+impl RawRecord<'_> {
+    /// The element as UTF-8 text, if it is.
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes).ok()
+    }
+}
+
+/// Marks errors coming from the caller's reader, to tell them apart from gzip errors after flate2.
+#[derive(Debug)]
+struct SourceIo(io::Error);
+impl std::fmt::Display for SourceIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+impl std::error::Error for SourceIo {}
+
+struct TagSource<R>(R);
+impl<R: Read> Read for TagSource<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), SourceIo(e)))
+    }
+}
+
+#[derive(Debug)]
+struct LimitExceeded;
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("decompressed size limit exceeded")
+    }
+}
+impl std::error::Error for LimitExceeded {}
+
+/// Counts decompressed bytes and enforces the cap.
+struct Counted<R> {
+    inner: R,
+    count: u64,
+    limit: Option<u64>,
+}
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if let Some(limit) = self.limit {
+            if self.count > limit {
+                return Err(io::Error::other(LimitExceeded));
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    Keys { first: bool },
+    Records { first: bool },
+    End,
+    Done,
+}
+
+/// Reads a CloudTrail log file (gzip or plain JSON) one record at a time.
+///
+/// ```
+/// use cloudtrail::LogReader;
+/// let mut r = LogReader::new(&br#"{"Records":[{"eventName":"A"},{"eventName":"B"}]}"#[..], Default::default()).unwrap();
+/// let mut names = Vec::new();
+/// while let Some(rec) = r.next_record().unwrap() {
+///     names.push(rec.text().unwrap().to_owned());
+/// }
+/// assert_eq!(names, [r#"{"eventName":"A"}"#, r#"{"eventName":"B"}"#]);
+/// ```
+pub struct LogReader<'a> {
+    input: BufReader<Counted<Box<dyn Read + Send + 'a>>>,
+    gzip: bool,
+    limit: Option<u64>,
+    state: State,
+    offset: u64,
+    index: usize,
+    seen_records: bool,
+    buf: Vec<u8>,
+}
+
+impl<'a> LogReader<'a> {
+    /// Opens a log file, detecting gzip by its magic number.
+    pub fn new<R: Read + Send + 'a>(input: R, options: ReaderOptions) -> Result<Self, ReadError> {
+        let mut raw = BufReader::with_capacity(BUF_CAPACITY, TagSource(input));
+        let head = raw.fill_buf().map_err(classify_io_plain)?;
+        if head.is_empty() {
+            return Err(ReadError::Empty);
+        }
+        let gzip = head.starts_with(&GZIP_MAGIC) || (head.len() == 1 && head[0] == GZIP_MAGIC[0]);
+        let decoded: Box<dyn Read + Send + 'a> = if gzip {
+            Box::new(MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
+        let limit = options.max_uncompressed_bytes;
+        let input = BufReader::with_capacity(
+            BUF_CAPACITY,
+            Counted {
+                inner: decoded,
+                count: 0,
+                limit,
+            },
+        );
+        Ok(LogReader {
+            input,
+            gzip,
+            limit,
+            state: State::Start,
+            offset: 0,
+            index: 0,
+            seen_records: false,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Whether the input was gzip.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// Decompressed bytes consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.offset
+    }
+
+    /// The next record, `Ok(None)` at the end of a well-formed file. After an error the reader stays finished.
+    pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>, ReadError> {
+        match self.step() {
+            Ok(Some((index, offset))) => Ok(Some(RawRecord {
+                index,
+                offset,
+                bytes: &self.buf,
+            })),
+            Ok(None) => {
+                self.state = State::Done;
+                Ok(None)
+            }
+            Err(e) => {
+                self.state = State::Done;
+                Err(e)
+            }
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<(usize, u64)>, ReadError> {
+        loop {
+            match self.state {
+                State::Done => return Ok(None),
+                State::Start => {
+                    self.skip_bom()?;
+                    self.skip_ws("the file")?;
+                    match self.peek()? {
+                        Some(b'{') => {
+                            self.bump();
+                            self.state = State::Keys { first: true };
+                        }
+                        Some(_) if !self.gzip => {
+                            let head = self.input.buffer();
+                            let found = head
+                                .iter()
+                                .take(8)
+                                .map(|b| format!("{b:02x}"))
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            return Err(ReadError::UnrecognizedFormat { found });
+                        }
+                        Some(b) => {
+                            return Err(self.json_err(format!("expected `{{`, found {}", show(b))))
+                        }
+                        None => {
+                            return Err(ReadError::Truncated {
+                                offset: self.offset,
+                                inside: "the file",
+                            })
+                        }
+                    }
+                }
+                State::Keys { first } => {
+                    self.skip_ws("the top-level object")?;
+                    let b = self.expect_byte("the top-level object")?;
+                    let b = match (first, b) {
+                        (_, b'}') => {
+                            self.state = State::End;
+                            continue;
+                        }
+                        (true, b) => b,
+                        (false, b',') => {
+                            self.skip_ws("the top-level object")?;
+                            self.expect_byte("the top-level object")?
+                        }
+                        (false, b) => {
+                            return Err(
+                                self.json_err(format!("expected `,` or `}}`, found {}", show(b)))
+                            )
+                        }
+                    };
+                    if b != b'"' {
+                        return Err(self.json_err(format!("expected a key, found {}", show(b))));
+                    }
+                    let is_records = self.read_key_is_records()?;
+                    self.skip_ws("the top-level object")?;
+                    let b = self.expect_byte("the top-level object")?;
+                    if b != b':' {
+                        return Err(self.json_err(format!("expected `:`, found {}", show(b))));
+                    }
+                    self.skip_ws("the top-level object")?;
+                    if is_records {
+                        let b = self.expect_byte("the Records array")?;
+                        if b != b'[' {
+                            return Err(self.json_err(format!(
+                                "\"Records\" is not an array (found {})",
+                                show(b)
+                            )));
+                        }
+                        self.seen_records = true;
+                        self.state = State::Records { first: true };
+                    } else {
+                        self.scan_value(false)?;
+                        self.state = State::Keys { first: false };
+                    }
+                }
+                State::Records { first } => {
+                    self.skip_ws("the Records array")?;
+                    match self.peek()? {
+                        None => {
+                            return Err(ReadError::Truncated {
+                                offset: self.offset,
+                                inside: "the Records array",
+                            })
+                        }
+                        Some(b']') => {
+                            self.bump();
+                            self.state = State::Keys { first: false };
+                            continue;
+                        }
+                        Some(b',') if !first => {
+                            self.bump();
+                            self.skip_ws("the Records array")?;
+                            if self.peek()? == Some(b']') {
+                                return Err(
+                                    self.json_err("trailing comma in the Records array".into())
+                                );
+                            }
+                        }
+                        Some(b) if !first => {
+                            return Err(self.json_err(format!(
+                                "expected `,` or `]` in the Records array, found {}",
+                                show(b)
+                            )))
+                        }
+                        Some(_) => {}
+                    }
+                    let start = self.offset;
+                    self.scan_value(true)?;
+                    let index = self.index;
+                    self.index += 1;
+                    self.state = State::Records { first: false };
+                    return Ok(Some((index, start)));
+                }
+                State::End => {
+                    self.skip_ws_opt()?;
+                    if let Some(b) = self.peek()? {
+                        return Err(self.json_err(format!(
+                            "unexpected data after the top-level object: {}",
+                            show(b)
+                        )));
+                    }
+                    if !self.seen_records {
+                        return Err(ReadError::MissingRecords);
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn json_err(&self, reason: String) -> ReadError {
+        ReadError::Json {
+            offset: self.offset,
+            reason,
+        }
+    }
+
+    fn io_err(&self, e: io::Error) -> ReadError {
+        let from_source = e.get_ref().is_some_and(|inner| inner.is::<SourceIo>());
+        let over_limit = e.get_ref().is_some_and(|inner| inner.is::<LimitExceeded>());
+        if over_limit {
+            ReadError::TooLarge {
+                limit: self.limit.unwrap_or(0),
+            }
+        } else if from_source {
+            classify_io_plain(e)
+        } else if self.gzip {
+            ReadError::Decompress {
+                offset: self.offset,
+                source: e,
+            }
+        } else {
+            ReadError::Io(e)
+        }
+    }
+
+    fn peek(&mut self) -> Result<Option<u8>, ReadError> {
+        match self.input.fill_buf() {
+            Ok(b) => Ok(b.first().copied()),
+            Err(e) => Err(self.io_err(e)),
+        }
+    }
+
+    fn bump(&mut self) {
+        self.input.consume(1);
+        self.offset += 1;
+    }
+
+    fn expect_byte(&mut self, inside: &'static str) -> Result<u8, ReadError> {
+        match self.peek()? {
+            Some(b) => {
+                self.bump();
+                Ok(b)
+            }
+            None => Err(ReadError::Truncated {
+                offset: self.offset,
+                inside,
+            }),
+        }
+    }
+
+    fn skip_bom(&mut self) -> Result<(), ReadError> {
+        let buf = match self.input.fill_buf() {
+            Ok(b) => b,
+            Err(e) => return Err(self.io_err(e)),
+        };
+        if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.input.consume(3);
+            self.offset += 3;
+        }
+        Ok(())
+    }
+
+    /// Skips whitespace; the end of input is allowed.
+    fn skip_ws_opt(&mut self) -> Result<(), ReadError> {
+        loop {
+            let buf = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) => return Err(self.io_err(e)),
+            };
+            if buf.is_empty() {
+                return Ok(());
+            }
+            let n = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let all = n == buf.len();
+            self.input.consume(n);
+            self.offset += n as u64;
+            if !all {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Skips whitespace; the end of input here means the file is truncated.
+    fn skip_ws(&mut self, inside: &'static str) -> Result<(), ReadError> {
+        self.skip_ws_opt()?;
+        if self.peek()?.is_none() {
+            return Err(ReadError::Truncated {
+                offset: self.offset,
+                inside,
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads a key after its opening quote; true when it is exactly `Records`.
+    fn read_key_is_records(&mut self) -> Result<bool, ReadError> {
+        self.buf.clear();
+        let mut escaped = false;
+        loop {
+            let b = self.expect_byte("a key")?;
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                return Ok(self.buf == b"Records");
+            }
+            // Keys longer than this are not `Records`; keep the buffer small.
+            if self.buf.len() < 16 {
+                self.buf.push(b);
+            } else {
+                self.buf.push(b'!');
+                self.buf.truncate(16);
+            }
+        }
+    }
+
+    /// Consumes one JSON value, copying its bytes into `self.buf` when `keep`. Only strings and nesting are
+    /// tracked; the value's own validity is checked later, record by record.
+    fn scan_value(&mut self, keep: bool) -> Result<(), ReadError> {
+        self.buf.clear();
+        let first = match self.peek()? {
+            Some(b) => b,
+            None => {
+                return Err(ReadError::Truncated {
+                    offset: self.offset,
+                    inside: "a value",
+                })
+            }
+        };
+        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        let mut depth: usize = 0;
+        let mut in_str = false;
+        let mut escaped = false;
+        let mut started = false;
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) => return Err(self.io_err(e)),
+            };
+            if chunk.is_empty() {
+                return Err(ReadError::Truncated {
+                    offset: self.offset,
+                    inside: if keep { "a record" } else { "a value" },
+                });
+            }
+            let mut end = None;
+            for (i, &b) in chunk.iter().enumerate() {
+                if scalar {
+                    if matches!(b, b',' | b']' | b'}') || b.is_ascii_whitespace() {
+                        end = Some(i);
+                        break;
+                    }
+                    continue;
+                }
+                if in_str {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_str = false;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => {
+                        depth += 1;
+                        started = true;
+                    }
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if started && depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let take = end.unwrap_or(chunk.len());
+            if keep {
+                self.buf.extend_from_slice(&chunk[..take]);
+            }
+            self.input.consume(take);
+            self.offset += take as u64;
+            if end.is_some() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn classify_io_plain(e: io::Error) -> ReadError {
+    // Unwrap our marker so callers see the original error.
+    if !e.get_ref().is_some_and(|inner| inner.is::<SourceIo>()) {
+        return ReadError::Io(e);
+    }
+    let kind = e.kind();
+    match e.into_inner().map(|inner| inner.downcast::<SourceIo>()) {
+        Some(Ok(src)) => ReadError::Io(src.0),
+        Some(Err(other)) => ReadError::Io(io::Error::new(kind, other)),
+        None => ReadError::Io(io::Error::from(kind)),
+    }
+}
+
+fn show(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("`{}`", b as char)
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
