@@ -1,0 +1,102 @@
+//! Findings: a rule that matched a record, with the fields a responder needs first.
+
+use crate::{CompiledRule, Severity};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// A match of one rule on one record. Serialized as the body of alerts and of `trailwarden scan` output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// e.g. `["CIS v1.2 3.3", "CIS v1.4-v5.0 4.3", …]`.
+    pub controls: Vec<String>,
+    pub event_id: Option<String>,
+    pub event_name: Option<String>,
+    pub event_source: Option<String>,
+    pub event_time: Option<String>,
+    /// `recipientAccountId`, else `userIdentity.accountId`.
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    /// `userIdentity.arn`, else the best available: principal id, user name, invoking service, identity type.
+    pub principal: Option<String>,
+    pub principal_type: Option<String>,
+    pub access_key_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub error_code: Option<String>,
+    /// The record exactly as in the log file, with insignificant whitespace removed.
+    pub record: Box<RawValue>,
+}
+
+fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+}
+
+fn owned(v: Option<&str>) -> Option<String> {
+    v.map(str::to_owned)
+}
+
+impl Finding {
+    /// Builds the finding for `rule` on a record, from its parsed value and its raw JSON text.
+    pub fn new(rule: &CompiledRule, record: &Value, raw: &str) -> Finding {
+        let id = |k: &str| str_at(record, &["userIdentity", k]);
+        let principal = id("arn")
+            .or_else(|| id("principalId"))
+            .or_else(|| id("userName"))
+            .or_else(|| id("invokedBy"))
+            .or_else(|| id("type"));
+        let compact = compact_json(raw);
+        // `compact_json` keeps the text valid JSON; a failure here would mean `raw` was not JSON, which the
+        // caller has already ruled out by parsing it. Fall back to re-serializing the value.
+        let record_raw = RawValue::from_string(compact)
+            .or_else(|_| RawValue::from_string(record.to_string()))
+            .unwrap_or_default();
+        Finding {
+            rule_id: rule.id().to_owned(),
+            title: rule.title().to_owned(),
+            severity: rule.severity(),
+            controls: rule.controls().iter().map(ToString::to_string).collect(),
+            event_id: owned(str_at(record, &["eventID"])),
+            event_name: owned(str_at(record, &["eventName"])),
+            event_source: owned(str_at(record, &["eventSource"])),
+            event_time: owned(str_at(record, &["eventTime"])),
+            account_id: owned(str_at(record, &["recipientAccountId"]).or_else(|| id("accountId"))),
+            region: owned(str_at(record, &["awsRegion"])),
+            principal: owned(principal),
+            principal_type: owned(id("type")),
+            access_key_id: owned(id("accessKeyId")),
+            source_ip: owned(str_at(record, &["sourceIPAddress"])),
+            user_agent: owned(str_at(record, &["userAgent"])),
+            error_code: owned(str_at(record, &["errorCode"])),
+            record: record_raw,
+        }
+    }
+}
+
+/// Removes whitespace outside strings, so a pretty-printed record fits on one line (JSON Lines, SNS).
+pub fn compact_json(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in raw.chars() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}

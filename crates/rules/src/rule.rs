@@ -1,0 +1,53 @@
+//! What a rule is: stable metadata plus a detection (a CloudWatch filter pattern, or Rust code where a pattern
+//! cannot say it).
+
+use crate::Severity;
+use serde::Serialize;
+use serde_json::Value;
+
+/// A benchmark or standard a rule implements, with the control's id in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Control {
+    /// e.g. `CIS v1.2`, `CIS v1.4-v5.0`, `CIS v6.0-v7.0`, `Security Hub`.
+    pub framework: &'static str,
+    /// e.g. `3.1`, `4.1`, `5.1`, `CloudWatch.2`.
+    pub id: &'static str,
+}
+
+impl std::fmt::Display for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.framework, self.id)
+    }
+}
+
+/// How a rule decides whether a record matches.
+#[derive(Clone, Copy)]
+pub enum Detection {
+    /// A CloudWatch Logs JSON filter pattern, evaluated with CloudWatch's semantics.
+    Pattern(&'static str),
+    /// Rust code, for what a pattern cannot express. Must be total: a missing field is "no match".
+    Code(fn(&Value) -> bool),
+}
+
+impl std::fmt::Debug for Detection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Detection::Pattern(p) => f.debug_tuple("Pattern").field(p).finish(),
+            Detection::Code(_) => f.write_str("Code(..)"),
+        }
+    }
+}
+
+/// A built-in rule. Ids are stable kebab-case: they appear in alerts, exclusions and configs.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub controls: &'static [Control],
+    pub detection: Detection,
+    /// Why it matters, in one paragraph.
+    pub rationale: &'static str,
+    /// What to check next when it fires.
+    pub next_steps: &'static str,
+}

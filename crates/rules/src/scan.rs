@@ -1,0 +1,99 @@
+//! The pipeline shared by the Lambda and the CLI: log reader → per-record parse → rules → findings.
+
+use crate::{Engine, Finding};
+use cloudtrail::{LogReader, ReadError};
+use serde::Serialize;
+use serde_json::Value;
+
+/// How many malformed records are kept with details; the rest are only counted.
+pub const MALFORMED_SAMPLES: usize = 20;
+
+/// A record that could not be evaluated: the element is not JSON, or not a JSON object.
+#[derive(Debug, Clone, Serialize)]
+pub struct MalformedRecord {
+    /// Position in the `Records` array.
+    pub index: usize,
+    /// Decompressed byte offset of the element.
+    pub offset: u64,
+    pub error: String,
+}
+
+/// Counters for one log file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanStats {
+    pub records: u64,
+    pub findings: u64,
+    pub malformed: u64,
+    /// Details of the first [`MALFORMED_SAMPLES`] malformed records.
+    pub malformed_samples: Vec<MalformedRecord>,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+}
+
+/// Why a scan stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError<E> {
+    /// The log file itself is unusable.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The finding consumer refused a finding (e.g. the alert channel closed).
+    #[error("finding consumer failed: {0}")]
+    Consumer(E),
+}
+
+/// Evaluates every record of a log file. Each finding is passed to `on_finding` as soon as it is found, so
+/// memory does not grow with the file. A malformed record is counted (with details for the first few) and
+/// the rest of the file is still evaluated; a file-level error stops the scan.
+pub fn scan_log<E>(
+    reader: &mut LogReader<'_>,
+    engine: &Engine,
+    mut on_finding: impl FnMut(Finding) -> Result<(), E>,
+) -> Result<ScanStats, ScanError<E>> {
+    let mut stats = ScanStats::default();
+    loop {
+        let rec = match reader.next_record() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
+            Err(e) => {
+                stats.bytes = reader.bytes_read();
+                return Err(ScanError::Read(e));
+            }
+        };
+        stats.records += 1;
+        let parsed = serde_json::from_slice::<Value>(rec.bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|v| {
+                if v.is_object() {
+                    Ok(v)
+                } else {
+                    Err("the element is not a JSON object".to_owned())
+                }
+            });
+        let value = match parsed {
+            Ok(v) => v,
+            Err(error) => {
+                stats.malformed += 1;
+                if stats.malformed_samples.len() < MALFORMED_SAMPLES {
+                    stats.malformed_samples.push(MalformedRecord {
+                        index: rec.index,
+                        offset: rec.offset,
+                        error,
+                    });
+                }
+                continue;
+            }
+        };
+        let mut matched = engine.matching(&value).peekable();
+        if matched.peek().is_none() {
+            continue;
+        }
+        // Valid JSON is valid UTF-8, so the text is always there once parsing succeeded.
+        let raw = rec.text().unwrap_or_default();
+        for rule in matched {
+            stats.findings += 1;
+            on_finding(Finding::new(rule, &value, raw)).map_err(ScanError::Consumer)?;
+        }
+    }
+    stats.bytes = reader.bytes_read();
+    Ok(stats)
+}

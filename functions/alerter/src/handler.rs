@@ -1,0 +1,364 @@
+//! The handler: one S3 event in, every log file in it scanned, every finding published.
+
+use crate::{Alert, Config};
+use aws_lambda_events::s3::{S3Event, S3EventRecord};
+use cloudtrail::{
+    classify_key, decode_s3_key, KeyKind, LogReader, ReadError, ReaderOptions, SkipReason,
+};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use rules::{scan_log, Engine, Finding, ScanError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::io::AsyncRead;
+use tokio_util::io::SyncIoBridge;
+use tracing::{info, warn};
+
+/// A streamed object body.
+pub type ObjectBody = Box<dyn AsyncRead + Send + Unpin>;
+
+/// Why an object could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("the object does not exist (404)")]
+    NotFound,
+    #[error("access denied (403): check the function's s3:GetObject and kms:Decrypt permissions")]
+    AccessDenied,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Where log files come from (S3 in production).
+pub trait ObjectSource: Send + Sync {
+    /// Opens an object for streaming; the body is read as it arrives, never buffered whole.
+    fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<ObjectBody, SourceError>> + Send;
+}
+
+/// Why alerts could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The publish call itself failed.
+    #[error("publish call failed: {0}")]
+    Call(String),
+    /// The call succeeded but some entries were rejected.
+    #[error("{failed} of {total} alerts were rejected; first: {code}: {message}")]
+    Rejected {
+        failed: usize,
+        total: usize,
+        code: String,
+        message: String,
+    },
+    /// An alert could not be encoded.
+    #[error("alert could not be encoded: {0}")]
+    Encode(String),
+}
+
+/// Where alerts go (SNS in production). `alerts` holds at most [`MAX_BATCH`] alerts.
+pub trait AlertSink: Send + Sync {
+    /// Publishes every alert or fails; a failure fails the invocation (so nothing is lost silently).
+    fn publish(&self, alerts: &[Alert]) -> impl Future<Output = Result<(), SinkError>> + Send;
+}
+
+/// Alerts per publish call (SNS PublishBatch accepts up to 10 entries).
+pub const MAX_BATCH: usize = 10;
+
+/// Findings waiting between the scanning thread and the publisher; bounds memory on files with many matches.
+const CHANNEL_CAPACITY: usize = 64;
+
+/// Everything the handler needs, built once at cold start.
+pub struct Deps<S, K> {
+    pub source: S,
+    pub sink: K,
+    pub engine: Arc<Engine>,
+    pub config: Config,
+}
+
+/// One object failed. Each variant names the bucket and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error("s3://{bucket}/{key}: GetObject failed: {source}")]
+    GetObject {
+        bucket: String,
+        key: String,
+        #[source]
+        source: SourceError,
+    },
+    #[error("s3://{bucket}/{key}: {source}")]
+    Read {
+        bucket: String,
+        key: String,
+        #[source]
+        source: ReadError,
+    },
+    #[error("s3://{bucket}/{key}: {source}")]
+    Publish {
+        bucket: String,
+        key: String,
+        #[source]
+        source: SinkError,
+    },
+    #[error("s3://{bucket}/{key}: the scanning task failed: {message}")]
+    Task {
+        bucket: String,
+        key: String,
+        message: String,
+    },
+}
+
+impl ObjectError {
+    /// A stable name for logs and the Lambda error type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ObjectError::GetObject { .. } => "GetObject",
+            ObjectError::Read { source, .. } => match source {
+                ReadError::Empty => "Read.Empty",
+                ReadError::UnrecognizedFormat { .. } => "Read.UnrecognizedFormat",
+                ReadError::Decompress { .. } => "Read.Decompress",
+                ReadError::Json { .. } => "Read.Json",
+                ReadError::Truncated { .. } => "Read.Truncated",
+                ReadError::MissingRecords => "Read.MissingRecords",
+                ReadError::TooLarge { .. } => "Read.TooLarge",
+                ReadError::Io(_) => "Read.Io",
+            },
+            ObjectError::Publish { .. } => "Publish",
+            ObjectError::Task { .. } => "Task",
+        }
+    }
+}
+
+/// The invocation failed: at least one object could not be fully processed. Lambda retries the event, then
+/// sends it to the on-failure destination.
+#[derive(Debug, thiserror::Error)]
+#[error("{} of {objects} log files failed: {}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct HandlerError {
+    pub objects: usize,
+    pub errors: Vec<ObjectError>,
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        Diagnostic {
+            error_type: e
+                .errors
+                .first()
+                .map_or("Handler", ObjectError::kind)
+                .to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// What one invocation did; `cargo lambda invoke` prints it.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Log files read.
+    pub objects: u64,
+    /// Event records that were not log files, by reason (`digest`, `insight`, `empty_object`, …).
+    pub skipped: BTreeMap<String, u64>,
+    pub records: u64,
+    /// Records that were not valid JSON objects (counted and logged, the rest of the file still evaluated).
+    pub malformed: u64,
+    pub findings: u64,
+    pub published: u64,
+}
+
+/// Handles one S3 event: every record in it, even when an earlier one failed.
+pub async fn handle<S: ObjectSource, K: AlertSink>(
+    event: LambdaEvent<S3Event>,
+    deps: &Deps<S, K>,
+) -> Result<Summary, HandlerError> {
+    let mut summary = Summary::default();
+    let mut errors = Vec::new();
+    let mut objects = 0;
+    for record in &event.payload.records {
+        let (bucket, key) = match target(record) {
+            Ok(t) => t,
+            Err(reason) => {
+                *summary.skipped.entry(reason.to_owned()).or_default() += 1;
+                continue;
+            }
+        };
+        objects += 1;
+        match process_object(&bucket, &key, deps).await {
+            Ok(done) => {
+                summary.objects += 1;
+                summary.records += done.records;
+                summary.malformed += done.malformed;
+                summary.findings += done.findings;
+                summary.published += done.published;
+            }
+            Err(e) => {
+                warn!(bucket = %bucket, key = %key, error_kind = e.kind(), error = %e, "log file failed");
+                errors.push(e);
+            }
+        }
+    }
+    info!(
+        objects = summary.objects,
+        records = summary.records,
+        malformed = summary.malformed,
+        findings = summary.findings,
+        published = summary.published,
+        skipped = summary.skipped.values().sum::<u64>(),
+        failed = errors.len(),
+        "invocation done"
+    );
+    if errors.is_empty() {
+        Ok(summary)
+    } else {
+        Err(HandlerError { objects, errors })
+    }
+}
+
+/// The bucket and decoded key of an event record that names a CloudTrail log file, or why it is skipped.
+fn target(record: &S3EventRecord) -> Result<(String, String), &'static str> {
+    let name = record.event_name.as_deref().unwrap_or_default();
+    let bucket = record.s3.bucket.name.as_deref().unwrap_or_default();
+    let raw_key = record.s3.object.key.as_deref().unwrap_or_default();
+    if !name.starts_with("ObjectCreated") {
+        info!(
+            event_name = name,
+            bucket,
+            key = raw_key,
+            "skipped: not an ObjectCreated event"
+        );
+        return Err("not_object_created");
+    }
+    let key = match decode_s3_key(raw_key) {
+        Ok(k) => k,
+        Err(e) => {
+            info!(bucket, key = raw_key, error = %e, "skipped: key cannot be decoded");
+            return Err(SkipReason::NotCloudTrail.as_str());
+        }
+    };
+    let reason = if record.s3.object.size == Some(0) {
+        Some(SkipReason::EmptyObject)
+    } else {
+        match classify_key(&key) {
+            KeyKind::Log(_) => None,
+            KeyKind::Skip(r) => Some(r),
+        }
+    };
+    if let Some(reason) = reason {
+        info!(bucket, key = %key, reason = reason.as_str(), "skipped: not a CloudTrail log file");
+        return Err(reason.as_str());
+    }
+    if bucket.is_empty() {
+        info!(key = %key, "skipped: event record has no bucket name");
+        return Err("no_bucket");
+    }
+    Ok((bucket.to_owned(), key))
+}
+
+struct ObjectDone {
+    records: u64,
+    malformed: u64,
+    findings: u64,
+    published: u64,
+}
+
+/// The scanning thread stopped because the publisher went away (it failed; its error is reported instead).
+#[derive(Debug)]
+struct PublisherGone;
+
+async fn process_object<S: ObjectSource, K: AlertSink>(
+    bucket: &str,
+    key: &str,
+    deps: &Deps<S, K>,
+) -> Result<ObjectDone, ObjectError> {
+    let body = deps
+        .source
+        .open(bucket, key)
+        .await
+        .map_err(|source| ObjectError::GetObject {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            source,
+        })?;
+
+    // The reader is synchronous (pure crate); run it on a blocking thread fed by the streaming body, and
+    // hand findings to this task through a bounded channel, so neither the object nor the findings are
+    // held whole in memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Finding>(CHANNEL_CAPACITY);
+    let engine = Arc::clone(&deps.engine);
+    let options = ReaderOptions {
+        max_uncompressed_bytes: Some(deps.config.max_uncompressed_bytes),
+    };
+    let bridge = SyncIoBridge::new_with_handle(body, tokio::runtime::Handle::current());
+    let scan = tokio::task::spawn_blocking(move || {
+        let mut reader = LogReader::new(bridge, options).map_err(ScanError::Read)?;
+        scan_log(&mut reader, &engine, |f| {
+            tx.blocking_send(f).map_err(|_| PublisherGone)
+        })
+    });
+
+    let mut batch: Vec<Alert> = Vec::with_capacity(MAX_BATCH);
+    let mut published = 0u64;
+    let publish_err = |source| ObjectError::Publish {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        source,
+    };
+    while let Some(finding) = rx.recv().await {
+        info!(
+            bucket,
+            key,
+            rule_id = %finding.rule_id,
+            event_id = finding.event_id.as_deref().unwrap_or(""),
+            event_name = finding.event_name.as_deref().unwrap_or(""),
+            "finding"
+        );
+        batch.push(Alert::new(finding, bucket, key));
+        if batch.len() == MAX_BATCH {
+            deps.sink.publish(&batch).await.map_err(publish_err)?;
+            published += batch.len() as u64;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        deps.sink.publish(&batch).await.map_err(publish_err)?;
+        published += batch.len() as u64;
+    }
+
+    let stats = match scan.await {
+        Ok(Ok(stats)) => stats,
+        Ok(Err(ScanError::Read(source))) => {
+            return Err(ObjectError::Read {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                source,
+            })
+        }
+        Ok(Err(ScanError::Consumer(PublisherGone))) | Err(_) => {
+            return Err(ObjectError::Task {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                message: "the scanning thread stopped unexpectedly".to_owned(),
+            })
+        }
+    };
+    for m in &stats.malformed_samples {
+        warn!(bucket, key, index = m.index, offset = m.offset, error = %m.error, "malformed record skipped");
+    }
+    info!(
+        bucket,
+        key,
+        records = stats.records,
+        malformed = stats.malformed,
+        findings = stats.findings,
+        published,
+        bytes = stats.bytes,
+        "log file processed"
+    );
+    Ok(ObjectDone {
+        records: stats.records,
+        malformed: stats.malformed,
+        findings: stats.findings,
+        published,
+    })
+}

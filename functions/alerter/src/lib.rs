@@ -1,0 +1,19 @@
+//! trailwarden's Lambda: an S3 `ObjectCreated` event for a CloudTrail log file comes in; the object is streamed
+//! from S3, decompressed and read record by record; every record is checked against the compiled rules; every
+//! finding is published to SNS.
+//!
+//! The handler depends on two small ports, [`ObjectSource`] and [`AlertSink`], so tests call it directly with
+//! in-memory fakes or with real SDK clients pointed at a local emulator. `main.rs` only wires things together.
+
+pub mod alert;
+pub mod aws;
+pub mod config;
+pub mod handler;
+
+pub use alert::Alert;
+pub use aws::{s3_client, sns_client, S3Source, SnsSink};
+pub use config::{Config, ConfigError};
+pub use handler::{
+    handle, AlertSink, Deps, HandlerError, ObjectBody, ObjectError, ObjectSource, SinkError,
+    SourceError, Summary,
+};

@@ -1,0 +1,48 @@
+//! Lambda entry point: configuration, clients and compiled rules are built once, then the runtime loop.
+
+use alerter::{handle, s3_client, sns_client, Config, Deps, S3Source, SnsSink};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // JSON logs for CloudWatch; level from RUST_LOG, else AWS_LAMBDA_LOG_LEVEL (set by Terraform), else info.
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| {
+            EnvFilter::try_new(
+                std::env::var("AWS_LAMBDA_LOG_LEVEL")
+                    .unwrap_or_else(|_| "info".into())
+                    .to_lowercase(),
+            )
+        })
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .init();
+
+    let config = Config::from_env()?;
+    let engine = Arc::new(config.engine()?);
+    tracing::info!(
+        topic_arn = %config.topic_arn,
+        rules = engine.rules().len(),
+        max_uncompressed_bytes = config.max_uncompressed_bytes,
+        "config loaded"
+    );
+    let sdk = aws_config::load_from_env().await;
+    let deps = Deps {
+        source: S3Source::new(s3_client(&sdk)),
+        sink: SnsSink::new(sns_client(&sdk), config.topic_arn.clone()),
+        engine,
+        config,
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        handle(event, deps).await
+    }))
+    .await
+}

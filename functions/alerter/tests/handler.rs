@@ -1,0 +1,404 @@
+//! The handler, called directly with in-memory fakes and the sample events in `events/`.
+
+use alerter::{
+    handle, Alert, AlertSink, Config, Deps, HandlerError, ObjectBody, ObjectError, ObjectSource,
+    SinkError, SourceError,
+};
+use aws_lambda_events::s3::S3Event;
+use cloudtrail::ReadError;
+use flate2::write::GzEncoder;
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+const BUCKET: &str = "trailwarden-demo-logs";
+const SAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
+
+fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
+}
+
+fn sample_log() -> Vec<u8> {
+    std::fs::read(events_dir().join(SAMPLE_KEY)).unwrap()
+}
+
+fn event(file: &str) -> LambdaEvent<S3Event> {
+    let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
+    LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
+}
+
+/// An event naming these keys (raw, as S3 would send them) in the sample bucket.
+fn event_for(keys: &[(&str, i64)]) -> LambdaEvent<S3Event> {
+    let mut template: Value =
+        serde_json::from_str(&std::fs::read_to_string(events_dir().join("s3-put.json")).unwrap())
+            .unwrap();
+    let one = template["Records"][0].clone();
+    template["Records"] = keys
+        .iter()
+        .map(|(k, size)| {
+            let mut r = one.clone();
+            r["s3"]["object"]["key"] = Value::from(*k);
+            r["s3"]["object"]["size"] = Value::from(*size);
+            r
+        })
+        .collect();
+    LambdaEvent::new(
+        serde_json::from_value(template).unwrap(),
+        Context::default(),
+    )
+}
+
+#[derive(Default)]
+struct MemSource {
+    objects: HashMap<(String, String), Vec<u8>>,
+    opened: Mutex<Vec<String>>,
+}
+
+impl MemSource {
+    fn with(mut self, key: &str, body: Vec<u8>) -> Self {
+        self.objects
+            .insert((BUCKET.to_owned(), key.to_owned()), body);
+        self
+    }
+}
+
+impl ObjectSource for MemSource {
+    async fn open(&self, bucket: &str, key: &str) -> Result<ObjectBody, SourceError> {
+        self.opened.lock().unwrap().push(key.to_owned());
+        match self.objects.get(&(bucket.to_owned(), key.to_owned())) {
+            Some(body) => Ok(Box::new(std::io::Cursor::new(body.clone()))),
+            None => Err(SourceError::NotFound),
+        }
+    }
+}
+
+#[derive(Default)]
+struct RecordingSink {
+    alerts: Mutex<Vec<Alert>>,
+    calls: Mutex<usize>,
+    reject: bool,
+}
+
+impl AlertSink for RecordingSink {
+    async fn publish(&self, alerts: &[Alert]) -> Result<(), SinkError> {
+        *self.calls.lock().unwrap() += 1;
+        assert!(alerts.len() <= 10, "batches hold at most 10 alerts");
+        if self.reject {
+            return Err(SinkError::Rejected {
+                failed: alerts.len(),
+                total: alerts.len(),
+                code: "Throttled".into(),
+                message: "rate exceeded".into(),
+            });
+        }
+        self.alerts.lock().unwrap().extend_from_slice(alerts);
+        Ok(())
+    }
+}
+
+fn deps(source: MemSource, sink: RecordingSink) -> Deps<MemSource, RecordingSink> {
+    let config = Config {
+        topic_arn: "arn:aws:sns:us-east-1:111122223333:trailwarden-alerts".into(),
+        rules: None,
+        max_uncompressed_bytes: 64 * 1024 * 1024,
+    };
+    Deps {
+        source,
+        sink,
+        engine: Arc::new(config.engine().unwrap()),
+        config,
+    }
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn fired(d: &Deps<MemSource, RecordingSink>) -> Vec<(String, String)> {
+    let mut v: Vec<_> = d
+        .sink
+        .alerts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a.finding.event_id.clone().unwrap(),
+                a.finding.rule_id.clone(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn expected_sample_alerts() -> Vec<(String, String)> {
+    vec![
+        (
+            "00000000-0000-4000-8000-000000000001".into(),
+            "cis-4.3-root-account-usage".into(),
+        ),
+        (
+            "00000000-0000-4000-8000-000000000002".into(),
+            "cis-4.1-unauthorized-api-calls".into(),
+        ),
+        (
+            "00000000-0000-4000-8000-000000000003".into(),
+            "cis-4.1-unauthorized-api-calls".into(),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn sample_event_publishes_exactly_the_matching_records() {
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(fired(&d), expected_sample_alerts());
+    assert_eq!(
+        (
+            summary.objects,
+            summary.records,
+            summary.malformed,
+            summary.findings,
+            summary.published
+        ),
+        (1, 8, 0, 3, 3)
+    );
+    let alerts = d.sink.alerts.lock().unwrap();
+    let root = alerts
+        .iter()
+        .find(|a| a.finding.rule_id == "cis-4.3-root-account-usage")
+        .unwrap();
+    let body: Value = serde_json::from_str(&root.to_json().unwrap()).unwrap();
+    for field in [
+        "rule_id",
+        "title",
+        "severity",
+        "event_id",
+        "event_name",
+        "event_time",
+        "account_id",
+        "region",
+        "principal",
+        "source_ip",
+        "bucket",
+        "key",
+        "record",
+    ] {
+        assert!(body.get(field).is_some(), "alert lacks {field}: {body}");
+    }
+    assert_eq!(body["severity"], "high");
+    assert_eq!(body["principal"], "arn:aws:iam::111122223333:root");
+    assert_eq!(body["bucket"], BUCKET);
+    assert_eq!(body["key"], SAMPLE_KEY);
+    assert_eq!(body["record"]["eventName"], "ConsoleLogin");
+    assert_eq!(
+        root.subject(),
+        "[HIGH] Root account used - 111122223333/us-east-1"
+    );
+}
+
+#[tokio::test]
+async fn digest_and_other_keys_are_skipped_without_reading() {
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let summary = handle(event("s3-digest.json"), &d).await.unwrap();
+    assert_eq!(summary.skipped.get("digest"), Some(&1));
+    assert_eq!(summary.objects, 0);
+    let summary = handle(
+        event_for(&[
+            ("AWSLogs/111122223333/CloudTrail/", 0),
+            ("AWSLogs/111122223333/Config/ConfigWritabilityCheckFile", 0),
+            (
+                "AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/01/15/x.json.gz",
+                300,
+            ),
+            (
+                "elb/AWSLogs/111122223333/elasticloadbalancing/us-east-1/2024/01/15/x.log.gz",
+                300,
+            ),
+            (SAMPLE_KEY, 0),
+        ]),
+        &d,
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.skipped.get("empty_object"), Some(&3));
+    assert_eq!(summary.skipped.get("insight"), Some(&1));
+    assert_eq!(summary.skipped.get("not_cloudtrail"), Some(&1));
+    assert!(
+        d.source.opened.lock().unwrap().is_empty(),
+        "skipped objects are never fetched"
+    );
+}
+
+#[tokio::test]
+async fn encoded_keys_are_decoded_before_get_object() {
+    let decoded = format!("audit logs+2024:prod/{SAMPLE_KEY}");
+    let d = deps(
+        MemSource::default().with(&decoded, sample_log()),
+        RecordingSink::default(),
+    );
+    let summary = handle(event("s3-encoded-key.json"), &d).await.unwrap();
+    assert_eq!(
+        d.source.opened.lock().unwrap().as_slice(),
+        [decoded.clone()]
+    );
+    assert_eq!(summary.published, 3);
+    assert!(d
+        .sink
+        .alerts
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|a| a.key == decoded));
+}
+
+async fn failing(body: Option<Vec<u8>>) -> ObjectError {
+    let source = match body {
+        Some(b) => MemSource::default().with(SAMPLE_KEY, b),
+        None => MemSource::default(),
+    };
+    let d = deps(source, RecordingSink::default());
+    let err: HandlerError = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(BUCKET) && text.contains(SAMPLE_KEY),
+        "error names bucket and key: {text}"
+    );
+    assert_eq!(err.errors.len(), 1);
+    err.errors.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn missing_object_fails_the_invocation() {
+    let e = failing(None).await;
+    assert!(
+        matches!(
+            e,
+            ObjectError::GetObject {
+                source: SourceError::NotFound,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.kind(), "GetObject");
+}
+
+#[tokio::test]
+async fn bad_files_fail_with_named_errors() {
+    let log = sample_log();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"this is not gzip".to_vec(), "Read.UnrecognizedFormat"),
+        (log[..log.len() / 2].to_vec(), "Read.Decompress"),
+        (gz(b"not json at all"), "Read.Json"),
+        (
+            gz(br#"{"awsAccountId":"111122223333","logFiles":[]}"#),
+            "Read.MissingRecords",
+        ),
+        (Vec::new(), "Read.Empty"),
+    ];
+    for (body, kind) in cases {
+        let e = failing(Some(body)).await;
+        assert_eq!(e.kind(), kind, "{e}");
+        assert!(matches!(e, ObjectError::Read { .. }));
+    }
+}
+
+#[tokio::test]
+async fn diagnostic_names_the_failure() {
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let diag = Diagnostic::from(err);
+    assert_eq!(diag.error_type, "GetObject");
+    assert!(diag.error_message.contains(SAMPLE_KEY));
+}
+
+#[tokio::test]
+async fn one_bad_object_does_not_stop_the_others_but_fails_the_invocation() {
+    let other = SAMPLE_KEY.replace("SamPLe", "Missing");
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let err = handle(event_for(&[(&other, 100), (SAMPLE_KEY, 100)]), &d)
+        .await
+        .unwrap_err();
+    assert_eq!(err.objects, 2);
+    assert_eq!(err.errors.len(), 1);
+    assert_eq!(
+        fired(&d),
+        expected_sample_alerts(),
+        "the good file was still alerted on"
+    );
+}
+
+#[tokio::test]
+async fn publish_failure_fails_the_invocation() {
+    let sink = RecordingSink {
+        reject: true,
+        ..Default::default()
+    };
+    let d = deps(MemSource::default().with(SAMPLE_KEY, sample_log()), sink);
+    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    assert!(
+        matches!(err.errors[0], ObjectError::Publish { .. }),
+        "{err}"
+    );
+    assert_eq!(Diagnostic::from(err).error_type, "Publish");
+}
+
+#[tokio::test]
+async fn malformed_records_are_counted_and_the_rest_still_evaluated() {
+    let text = std::io::read_to_string(flate2::read::GzDecoder::new(&sample_log()[..])).unwrap();
+    let broken = text.replacen(
+        r#"{"Records":["#,
+        r#"{"Records":[{"eventName": nope},42,"#,
+        1,
+    );
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, gz(broken.as_bytes())),
+        RecordingSink::default(),
+    );
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(
+        (summary.records, summary.malformed, summary.published),
+        (10, 2, 3)
+    );
+    assert_eq!(fired(&d), expected_sample_alerts());
+}
+
+#[tokio::test]
+async fn many_findings_are_published_in_batches_of_ten() {
+    let one = r#"{"eventID":"E","eventName":"ListBuckets","errorCode":"AccessDenied","sourceIPAddress":"198.51.100.1","recipientAccountId":"111122223333","awsRegion":"us-east-1"}"#;
+    let records: Vec<String> = (0..25)
+        .map(|i| one.replace("\"E\"", &format!("\"e{i}\"")))
+        .collect();
+    let file = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, gz(file.as_bytes())),
+        RecordingSink::default(),
+    );
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(summary.published, 25);
+    assert_eq!(*d.sink.calls.lock().unwrap(), 3);
+}
+
+#[test]
+fn read_error_kinds_are_distinct() {
+    // Guard for the Diagnostic error types above: every ReadError variant maps to its own name.
+    let e = ObjectError::Read {
+        bucket: "b".into(),
+        key: "k".into(),
+        source: ReadError::TooLarge { limit: 1 },
+    };
+    assert_eq!(e.kind(), "Read.TooLarge");
+}
