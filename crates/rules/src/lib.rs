@@ -1,0 +1,18 @@
+//! trailwarden's detection rules: the rule model, the built-in catalog, the compiled engine and the scan
+//! pipeline shared by the Lambda and the CLI. Pure and synchronous: no AWS, no async.
+
+pub mod catalog;
+pub mod engine;
+pub mod finding;
+pub mod pattern;
+pub mod rule;
+pub mod scan;
+pub mod severity;
+
+pub use catalog::BUILTIN;
+pub use engine::{CompiledRule, Engine, EngineError};
+pub use finding::Finding;
+pub use pattern::{Document, ParseError, Pattern};
+pub use rule::{Control, Detection, Rule};
+pub use scan::{scan_log, MalformedRecord, ScanError, ScanStats};
+pub use severity::Severity;
