@@ -100,3 +100,44 @@ pub fn compact_json(raw: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Engine;
+
+    #[test]
+    fn compact_keeps_strings_and_drops_layout() {
+        let raw = "{\n  \"a\" : \"x y\\\" }\",\n  \"b\": [1, 2]\n}";
+        assert_eq!(compact_json(raw), r#"{"a":"x y\" }","b":[1,2]}"#);
+    }
+
+    #[test]
+    fn finding_fields_and_principal_fallbacks() {
+        let engine = Engine::with_ids(&["cis-4.1-unauthorized-api-calls"]).unwrap();
+        let rule = &engine.rules()[0];
+        let raw = r#"{ "eventID": "e1", "eventName": "ListUsers", "errorCode": "AccessDenied",
+            "userIdentity": { "type": "AWSService", "invokedBy": "config.amazonaws.com", "accountId": "111122223333" },
+            "sourceIPAddress": "config.amazonaws.com", "awsRegion": "eu-west-1" }"#;
+        let value: Value = serde_json::from_str(raw).unwrap();
+        let f = Finding::new(rule, &value, raw);
+        assert_eq!(f.principal.as_deref(), Some("config.amazonaws.com"));
+        assert_eq!(f.principal_type.as_deref(), Some("AWSService"));
+        assert_eq!(
+            f.account_id.as_deref(),
+            Some("111122223333"),
+            "falls back to userIdentity.accountId"
+        );
+        assert_eq!(f.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(f.error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(f.source_ip.as_deref(), Some("config.amazonaws.com"));
+        assert_eq!(f.event_time, None);
+        assert!(!f.record.get().contains('\n'));
+        assert_eq!(f.controls[0], "CIS v1.2 3.1");
+        let bare: Value = serde_json::json!({"eventName": "X"});
+        assert_eq!(
+            Finding::new(rule, &bare, "{\"eventName\":\"X\"}").principal,
+            None
+        );
+    }
+}

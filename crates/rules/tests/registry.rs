@@ -1,0 +1,85 @@
+//! The registry meta-test: ids are unique kebab-case, every built-in pattern compiles, and every rule has at
+//! least one must-match and one near-miss fixture in `tests/fixtures/<rule-id>/{match,nomatch}/`, all of which
+//! behave as labelled.
+
+use rules::{Detection, Engine, BUILTIN};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn fixtures(rule_id: &str, kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rule_id)
+        .join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn ids_are_unique_stable_kebab_case() {
+    let mut seen = std::collections::HashSet::new();
+    for rule in BUILTIN {
+        assert!(seen.insert(rule.id), "duplicate id {}", rule.id);
+        assert!(
+            rule.id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'),
+            "{} is not kebab-case",
+            rule.id
+        );
+        assert!(
+            !rule.title.is_empty() && !rule.rationale.is_empty() && !rule.next_steps.is_empty()
+        );
+        assert!(!rule.controls.is_empty(), "{} cites no control", rule.id);
+    }
+}
+
+#[test]
+fn every_builtin_pattern_compiles() {
+    let engine = Engine::builtin().expect("built-in rules compile");
+    assert_eq!(engine.rules().len(), BUILTIN.len());
+    for rule in BUILTIN {
+        if let Detection::Pattern(p) = rule.detection {
+            rules::Pattern::parse(p).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+        }
+    }
+}
+
+#[test]
+fn every_rule_matches_its_fixtures_and_misses_its_near_misses() {
+    let engine = Engine::builtin().unwrap();
+    for rule in engine.rules() {
+        for (kind, want) in [("match", true), ("nomatch", false)] {
+            let files = fixtures(rule.id(), kind);
+            assert!(!files.is_empty(), "{} has no {kind} fixture", rule.id());
+            for f in files {
+                let record: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+                assert_eq!(
+                    rule.matches(&record),
+                    want,
+                    "{} on {}",
+                    rule.id(),
+                    f.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn fixture_folders_belong_to_existing_rules() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(
+            BUILTIN.iter().any(|r| r.id == name),
+            "fixtures for unknown rule {name}"
+        );
+    }
+}
