@@ -1,0 +1,53 @@
+# trailwarden: the two commands are `make demo` and `make test` (see README.md).
+# Everything the project needs beyond a Rust toolchain and Python 3 is installed here, into git-ignored
+# folders: .venv (moto_server + cargo-lambda, pinned) and .tools (checkov's own virtualenv, terraform config).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+MOTO_VERSION := 5.2.1
+CARGO_LAMBDA_VERSION := 1.9.2
+STAMP := $(VENV)/.installed-moto$(MOTO_VERSION)-cargo-lambda$(CARGO_LAMBDA_VERSION)
+ARCH ?= arm64
+FUNCTION := trailwarden-alerter
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
+
+.PHONY: tools demo test lint unit infra-check build fmt clean
+
+## tools: moto[server] and cargo-lambda in .venv (idempotent).
+tools: $(STAMP)
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' 'cargo-lambda==$(CARGO_LAMBDA_VERSION)'
+	touch $@
+
+## demo: S3 -> Lambda (cargo lambda watch/invoke) -> SNS -> SQS on a local moto_server; prints the alerts.
+demo: tools
+	bash tests/scripts/demo.sh
+
+## test: README's test command: formatting, lints, every test (unit, handler, e2e on moto), infra checks.
+test: lint unit infra-check
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit: tools
+	cargo test --workspace
+
+infra-check:
+	bash infra/scripts/check.sh
+
+## build: the deployable zip, target/lambda/trailwarden-alerter/bootstrap.zip (ARCH=arm64|x86_64).
+build: tools
+	cargo lambda build --release --$(subst _,-,$(ARCH)) --output-format zip -p $(FUNCTION)
+
+fmt:
+	cargo fmt --all
+	terraform fmt -recursive infra
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .tools
