@@ -35,7 +35,10 @@ fn plain_and_gzip_give_the_same_records_verbatim() {
             r#"{"eventName":"B","n":[1,{"k":[]}]}"#
         ]
     );
-    assert_eq!(read_all(&gz(TWO.as_bytes()), Default::default()).unwrap(), plain);
+    assert_eq!(
+        read_all(&gz(TWO.as_bytes()), Default::default()).unwrap(),
+        plain
+    );
 }
 
 #[test]
@@ -49,9 +52,14 @@ fn multi_member_gzip_is_read_to_the_end() {
 #[test]
 fn other_top_level_keys_and_empty_records_are_fine() {
     let text = r#" {"meta":{"a":[1,2,"]"]},"Records":[],"n":3} "#;
-    assert!(read_all(text.as_bytes(), Default::default()).unwrap().is_empty());
+    assert!(read_all(text.as_bytes(), Default::default())
+        .unwrap()
+        .is_empty());
     let bom = "\u{feff}{\"Records\":[{\"a\":1}]}";
-    assert_eq!(read_all(bom.as_bytes(), Default::default()).unwrap().len(), 1);
+    assert_eq!(
+        read_all(bom.as_bytes(), Default::default()).unwrap().len(),
+        1
+    );
 }
 
 #[test]
@@ -74,14 +82,20 @@ fn a_malformed_record_does_not_hide_the_rest() {
     assert!(serde_json::from_str::<Record>(&recs[1]).is_err());
     assert!(serde_json::from_str::<Record>(&recs[2]).is_err());
     assert_eq!(
-        serde_json::from_str::<Record>(&recs[3]).unwrap().event_name.as_deref(),
+        serde_json::from_str::<Record>(&recs[3])
+            .unwrap()
+            .event_name
+            .as_deref(),
         Some("C")
     );
 }
 
 #[test]
 fn empty_object_is_a_named_error() {
-    assert!(matches!(read_all(b"", Default::default()), Err(ReadError::Empty)));
+    assert!(matches!(
+        read_all(b"", Default::default()),
+        Err(ReadError::Empty)
+    ));
 }
 
 #[test]
@@ -124,14 +138,18 @@ fn corrupt_gzip_is_a_named_error() {
 fn truncated_plain_json_is_a_named_error() {
     for cut in [5, 14, 30, TWO.len() - 1] {
         let err = read_all(&TWO.as_bytes()[..cut], Default::default()).unwrap_err();
-        assert!(matches!(err, ReadError::Truncated { .. }), "cut at {cut}: {err:?}");
+        assert!(
+            matches!(err, ReadError::Truncated { .. }),
+            "cut at {cut}: {err:?}"
+        );
     }
 }
 
 #[test]
 fn json_without_records_is_a_named_error() {
     // The shape of a CloudTrail digest file.
-    let digest = r#"{"awsAccountId":"111122223333","digestStartTime":"2024-01-01T00:00:00Z","logFiles":[]}"#;
+    let digest =
+        r#"{"awsAccountId":"111122223333","digestStartTime":"2024-01-01T00:00:00Z","logFiles":[]}"#;
     let err = read_all(&gz(digest.as_bytes()), Default::default()).unwrap_err();
     assert!(matches!(err, ReadError::MissingRecords), "{err:?}");
     assert!(matches!(
@@ -165,8 +183,16 @@ fn decompression_cap_is_a_named_error() {
         max_uncompressed_bytes: Some(64 * 1024),
     };
     let err = read_all(&gz(big.as_bytes()), options).unwrap_err();
-    assert!(matches!(err, ReadError::TooLarge { limit: 65536 }), "{err:?}");
-    assert_eq!(read_all(&gz(big.as_bytes()), Default::default()).unwrap().len(), 1);
+    assert!(
+        matches!(err, ReadError::TooLarge { limit: 65536 }),
+        "{err:?}"
+    );
+    assert_eq!(
+        read_all(&gz(big.as_bytes()), Default::default())
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// A reader that fails after some bytes, like a dropped S3 connection.
@@ -174,7 +200,10 @@ struct Flaky<'a>(&'a [u8]);
 impl Read for Flaky<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.0.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection reset"));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection reset",
+            ));
         }
         let n = buf.len().min(self.0.len()).min(7);
         buf[..n].copy_from_slice(&self.0[..n]);
@@ -205,7 +234,10 @@ fn corpus_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIP: {} not found (../shared is not beside this clone)", dir.display());
+        eprintln!(
+            "SKIP: {} not found (../shared is not beside this clone)",
+            dir.display()
+        );
         None
     }
 }
@@ -232,7 +264,10 @@ fn every_real_corpus_file_reads_and_every_record_parses() {
         let bytes = std::fs::read(&f).unwrap();
         let mut r = LogReader::new(&bytes[..], Default::default()).unwrap();
         let mut n = 0;
-        while let Some(rec) = r.next_record().unwrap_or_else(|e| panic!("{}: {e}", f.display())) {
+        while let Some(rec) = r
+            .next_record()
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+        {
             let parsed: Record = serde_json::from_slice(rec.bytes)
                 .unwrap_or_else(|e| panic!("{} record {}: {e}", f.display(), rec.index));
             assert!(parsed.event_name.is_some(), "{}", f.display());

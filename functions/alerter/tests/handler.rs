@@ -249,7 +249,7 @@ async fn encoded_keys_are_decoded_before_get_object() {
     let summary = handle(event("s3-encoded-key.json"), &d).await.unwrap();
     assert_eq!(
         d.source.opened.lock().unwrap().as_slice(),
-        [decoded.clone()]
+        std::slice::from_ref(&decoded)
     );
     assert_eq!(summary.published, 3);
     assert!(d
