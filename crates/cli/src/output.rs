@@ -1,0 +1,225 @@
+//! Printing findings: JSON Lines for machines, a table for people.
+
+use crate::cli::Format;
+use comfy_table::{presets, ContentArrangement, Table};
+use rules::{Finding, Severity};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Where findings go, in the order they are found.
+pub trait FindingWriter {
+    /// Takes one finding of the log file at `file`.
+    fn write(&mut self, file: &Path, finding: Finding) -> io::Result<()>;
+
+    /// Called after each log file, so JSON Lines reach a pipe file by file rather than when a buffer fills.
+    fn flush(&mut self) -> io::Result<()>;
+
+    /// Called once after the last file.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// The writer for `format`, writing to `out`.
+pub fn writer<'w, W: Write + 'w>(format: Format, out: W) -> Box<dyn FindingWriter + 'w> {
+    match format {
+        Format::Jsonl => Box::new(JsonLines::new(out)),
+        Format::Table => Box::new(TableWriter::new(out)),
+    }
+}
+
+/// One JSON object per line: the finding's own fields plus `file`.
+pub struct JsonLines<W: Write> {
+    out: io::BufWriter<W>,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    /// The log file, as given on the command line or found in a directory.
+    file: &'a str,
+    #[serde(flatten)]
+    finding: &'a Finding,
+}
+
+impl<W: Write> JsonLines<W> {
+    pub fn new(out: W) -> Self {
+        JsonLines {
+            out: io::BufWriter::new(out),
+        }
+    }
+}
+
+impl<W: Write> FindingWriter for JsonLines<W> {
+    fn write(&mut self, file: &Path, finding: Finding) -> io::Result<()> {
+        let line = Line {
+            file: &file.to_string_lossy(),
+            finding: &finding,
+        };
+        serde_json::to_writer(&mut self.out, &line)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The columns of the table, kept instead of whole findings (which hold the raw record).
+struct Row {
+    severity: Severity,
+    rule_id: String,
+    event_time: Option<String>,
+    event_name: Option<String>,
+    principal: Option<String>,
+    source_ip: Option<String>,
+    /// The file name only: full paths into an `AWSLogs/` tree would take the whole width.
+    file_name: String,
+}
+
+/// A table, printed when every file has been scanned (column widths depend on every row).
+pub struct TableWriter<W: Write> {
+    out: W,
+    rows: Vec<Row>,
+}
+
+impl<W: Write> TableWriter<W> {
+    pub fn new(out: W) -> Self {
+        TableWriter {
+            out,
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> FindingWriter for TableWriter<W> {
+    fn write(&mut self, file: &Path, finding: Finding) -> io::Result<()> {
+        let file_name = file
+            .file_name()
+            .unwrap_or(file.as_os_str())
+            .to_string_lossy()
+            .into_owned();
+        self.rows.push(Row {
+            severity: finding.severity,
+            rule_id: finding.rule_id,
+            event_time: finding.event_time,
+            event_name: finding.event_name,
+            principal: finding.principal,
+            source_ip: finding.source_ip,
+            file_name,
+        });
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if self.rows.is_empty() {
+            writeln!(self.out, "no findings")?;
+            return self.out.flush();
+        }
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header([
+                "severity",
+                "rule",
+                "event time",
+                "event name",
+                "principal",
+                "source ip",
+                "file",
+            ]);
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+        for row in self.rows.drain(..) {
+            table.add_row([
+                row.severity.to_string(),
+                row.rule_id.clone(),
+                or_dash(&row.event_time),
+                or_dash(&row.event_name),
+                or_dash(&row.principal),
+                or_dash(&row.source_ip),
+                row.file_name,
+            ]);
+        }
+        writeln!(self.out, "{table}")?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rules::Engine;
+    use serde_json::Value;
+
+    fn finding() -> Finding {
+        let engine = Engine::with_ids(&["cis-4.3-root-account-usage"]).unwrap();
+        let raw = r#"{ "eventID": "e-1", "eventName": "ConsoleLogin", "eventTime": "2024-01-15T12:00:00Z",
+            "eventType": "AwsConsoleSignIn", "sourceIPAddress": "198.51.100.7",
+            "userIdentity": { "type": "Root", "arn": "arn:aws:iam::111122223333:root" } }"#;
+        let value: Value = serde_json::from_str(raw).unwrap();
+        let rule = engine.matching(&value).next().expect("the record matches");
+        Finding::new(rule, &value, raw)
+    }
+
+    #[test]
+    fn json_lines_carry_every_finding_field_and_the_file() {
+        let mut out = Vec::new();
+        let mut w = JsonLines::new(&mut out);
+        w.write(Path::new("logs/a.json.gz"), finding()).unwrap();
+        w.write(Path::new("logs/b.json"), finding()).unwrap();
+        w.finish().unwrap();
+        drop(w);
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["file"], "logs/a.json.gz");
+        assert_eq!(lines[1]["file"], "logs/b.json");
+        assert_eq!(lines[0]["rule_id"], "cis-4.3-root-account-usage");
+        assert_eq!(lines[0]["severity"], "high");
+        assert_eq!(lines[0]["event_id"], "e-1");
+        assert_eq!(lines[0]["record"]["userIdentity"]["type"], "Root");
+        let expected: Value = serde_json::to_value(finding()).unwrap();
+        for key in expected.as_object().unwrap().keys() {
+            assert!(lines[0].get(key).is_some(), "missing {key}");
+        }
+    }
+
+    #[test]
+    fn table_shows_the_short_columns() {
+        let mut out = Vec::new();
+        let mut w = TableWriter::new(&mut out);
+        w.write(Path::new("AWSLogs/x/a.json.gz"), finding())
+            .unwrap();
+        w.finish().unwrap();
+        drop(w);
+        let text = String::from_utf8(out).unwrap();
+        for needle in [
+            "severity",
+            "high",
+            "cis-4.3-root-account-usage",
+            "ConsoleLogin",
+            "198.51.100.7",
+            "a.json.gz",
+        ] {
+            assert!(text.contains(needle), "{needle} not in\n{text}");
+        }
+        assert!(!text.contains("AWSLogs/x"), "{text}");
+    }
+
+    #[test]
+    fn empty_table_says_so() {
+        let mut out = Vec::new();
+        TableWriter::new(&mut out).finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "no findings\n");
+    }
+}

@@ -1,0 +1,445 @@
+//! The `trailwarden` binary, run as a user would: over the sample logs in `events/`, over bad inputs, and
+//! over the shared corpus of real CloudTrail files.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailwarden");
+/// The sample log tree (events/ also holds S3 event notifications, which are not log files).
+const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/AWSLogs");
+const SAMPLE: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+
+const RULE_4_1: &str = "cis-4.1-unauthorized-api-calls";
+const RULE_4_3: &str = "cis-4.3-root-account-usage";
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn trailwarden<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run trailwarden");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+impl Run {
+    /// The JSON Lines on stdout.
+    fn findings(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect()
+    }
+
+    /// A counter of the summary on stderr, e.g. `counter("files scanned")` or `counter(RULE_4_1)`.
+    fn counter(&self, label: &str) -> u64 {
+        let prefix = format!("{label}:");
+        let line = self
+            .stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {label:?} in the summary:\n{}", self.stderr));
+        line[prefix.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number in {line:?}"))
+    }
+
+    fn rule_ids(&self) -> Vec<String> {
+        self.findings()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+fn sample() -> PathBuf {
+    Path::new(EVENTS).join("..").join(SAMPLE)
+}
+
+/// Checks the three findings of the sample log file, in record order.
+fn assert_sample_findings(findings: &[Value]) {
+    let got: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["event_id"].as_str().unwrap(),
+                f["rule_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("00000000-0000-4000-8000-000000000001", RULE_4_3),
+            ("00000000-0000-4000-8000-000000000002", RULE_4_1),
+            ("00000000-0000-4000-8000-000000000003", RULE_4_1),
+        ]
+    );
+    for f in findings {
+        let file = f["file"].as_str().expect("file is set");
+        assert!(file.ends_with(SAMPLE), "{file}");
+        assert!(Path::new(file).is_file(), "{file} is the scanned file");
+    }
+}
+
+#[test]
+fn scans_the_events_directory_to_json_lines() {
+    // stdout is a pipe here, so the default format is jsonl.
+    let run = trailwarden(["scan", EVENTS]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_sample_findings(&run.findings());
+    let first = &run.findings()[0];
+    for key in [
+        "title",
+        "severity",
+        "controls",
+        "principal",
+        "source_ip",
+        "record",
+    ] {
+        assert!(first.get(key).is_some(), "{key} missing in {first}");
+    }
+    assert_eq!(first["record"]["userIdentity"]["type"], "Root");
+
+    assert_eq!(run.counter("files scanned"), 1, "{}", run.stderr);
+    assert_eq!(run.counter("records"), 8);
+    assert_eq!(run.counter("findings"), 3);
+    assert_eq!(run.counter(RULE_4_1), 2);
+    assert_eq!(run.counter(RULE_4_3), 1);
+    assert_eq!(run.counter("malformed records"), 0);
+    assert_eq!(run.counter("skipped files"), 0);
+    assert_eq!(run.counter("failed files"), 0);
+}
+
+#[test]
+fn rules_option_selects_rules() {
+    let run = trailwarden(["scan", "--format", "jsonl", "--rules", RULE_4_3, EVENTS]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let findings = run.findings();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["rule_id"], RULE_4_3);
+    assert_eq!(
+        findings[0]["event_id"],
+        "00000000-0000-4000-8000-000000000001"
+    );
+    assert_eq!(run.counter("findings"), 1);
+    assert!(
+        !run.stderr.contains(RULE_4_1),
+        "only the selected rule is listed:\n{}",
+        run.stderr
+    );
+
+    let both = format!("{RULE_4_1},{RULE_4_3}");
+    let run = trailwarden(["scan", "--rules", &both, EVENTS]);
+    assert_eq!(run.code, Some(0));
+    assert_sample_findings(&run.findings());
+}
+
+#[test]
+fn table_format_prints_a_table() {
+    let run = trailwarden(["scan", "--format", "table", EVENTS]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for needle in [
+        "severity",
+        "rule",
+        "event time",
+        "event name",
+        "principal",
+        "source ip",
+        "file",
+        "high",
+        RULE_4_3,
+        RULE_4_1,
+        "ConsoleLogin",
+        "GetBucketPolicy",
+        "RunInstances",
+        "arn:aws:iam::111122223333:root",
+        "198.51.100.23",
+        "111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "{needle:?} not in\n{}",
+            run.stdout
+        );
+    }
+    // One line per finding between the header and the bottom border; no JSON.
+    assert_eq!(run.stdout.matches(RULE_4_1).count(), 2);
+    assert!(!run.stdout.contains("\"rule_id\""));
+    assert_eq!(run.counter("findings"), 3);
+}
+
+#[test]
+fn no_findings_is_still_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = dir.path().join("quiet.json");
+    std::fs::write(&quiet, r#"{"Records":[{"eventName":"ListBuckets"}]}"#).unwrap();
+    let run = trailwarden(["scan".as_ref(), quiet.as_os_str()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.counter("files scanned"), 1);
+    assert_eq!(run.counter("records"), 1);
+    assert_eq!(run.counter("findings"), 0);
+}
+
+/// Scans `bad` and then the sample log file: the bad one is reported with `message`, the sample is still
+/// scanned, and the exit status is 2.
+fn assert_fails_alone(bad: &Path, message: &str) -> Run {
+    let run = trailwarden(["scan".as_ref(), bad.as_os_str(), sample().as_os_str()]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let expected = format!("error: {}: {message}", bad.display());
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with(&expected)),
+        "{expected:?} not in\n{}",
+        run.stderr
+    );
+    let sample = sample().display().to_string();
+    let from_sample: Vec<Value> = run
+        .findings()
+        .into_iter()
+        .filter(|f| f["file"] == sample.as_str())
+        .collect();
+    assert_sample_findings(&from_sample);
+    assert_eq!(run.counter("files scanned"), 1);
+    assert_eq!(run.counter("records"), 8);
+    assert_eq!(run.counter("failed files"), 1);
+    run
+}
+
+#[test]
+fn nonexistent_path() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_fails_alone(
+        &dir.path().join("missing.json.gz"),
+        "No such file or directory",
+    );
+}
+
+#[test]
+fn neither_gzip_nor_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.json");
+    std::fs::write(&path, "hello, not a log file").unwrap();
+    assert_fails_alone(
+        &path,
+        "not a CloudTrail log file: neither gzip (1f 8b) nor a JSON object",
+    );
+}
+
+#[test]
+fn truncated_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.json.gz");
+    let bytes = std::fs::read(sample()).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let run = assert_fails_alone(&path, "gzip stream is corrupt or truncated");
+    // The first half still held the complete root-login record: its finding is printed (it is real), and
+    // the error says so.
+    let cut = path.display().to_string();
+    let partial: Vec<Value> = run
+        .findings()
+        .into_iter()
+        .filter(|f| f["file"] == cut.as_str())
+        .collect();
+    assert_eq!(partial.len(), 1);
+    assert_eq!(partial[0]["rule_id"], RULE_4_3);
+    assert!(
+        run.stderr.contains("(1 finding printed before the error)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.counter("findings"), 4);
+}
+
+#[test]
+fn json_without_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.json");
+    std::fs::write(
+        &path,
+        r#"{"digestStartTime":"2024-01-15T11:00:00Z","logFiles":[]}"#,
+    )
+    .unwrap();
+    assert_fails_alone(&path, "the JSON object has no \"Records\" array");
+}
+
+#[test]
+fn empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.json.gz");
+    std::fs::write(&path, b"").unwrap();
+    assert_fails_alone(&path, "the object is empty (0 bytes)");
+}
+
+#[test]
+fn several_bad_files_are_each_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("a-empty.json");
+    let text = dir.path().join("b-text.json");
+    std::fs::write(&empty, b"").unwrap();
+    std::fs::write(&text, b"plain text").unwrap();
+    let run = trailwarden([
+        "scan".as_ref(),
+        dir.path().as_os_str(),
+        dir.path().join("missing").as_os_str(),
+        sample().as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.stderr.matches("error: ").count(), 3, "{}", run.stderr);
+    assert_eq!(run.counter("failed files"), 3);
+    assert_sample_findings(&run.findings());
+}
+
+#[test]
+fn unknown_rule_id() {
+    let run = trailwarden(["scan", "--rules", "cis-4.3-root-account-usage,nope", EVENTS]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("unknown rule id \"nope\""),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(RULE_4_1) && run.stderr.contains(RULE_4_3));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(trailwarden(["scan"]).code, Some(2));
+    assert_eq!(
+        trailwarden(["scan", "--format", "csv", EVENTS]).code,
+        Some(2)
+    );
+    assert_eq!(trailwarden(["frobnicate"]).code, Some(2));
+}
+
+#[test]
+fn help_and_version() {
+    let run = trailwarden(["scan", "--help"]);
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.contains("--format") && run.stdout.contains("--rules"));
+    let run = trailwarden(["--version"]);
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.starts_with("trailwarden "));
+}
+
+#[test]
+fn directories_skip_digests_insights_and_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("AWSLogs/111122223333");
+    let put = |rel: &str, bytes: &[u8]| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    let log = std::fs::read(sample()).unwrap();
+    put("CloudTrail/us-east-1/2024/01/15/a.json.gz", &log);
+    // A digest has no Records array: it would fail if it were scanned.
+    put(
+        "CloudTrail-Digest/us-east-1/2024/01/15/d.json.gz",
+        br#"{"digestStartTime":"x"}"#,
+    );
+    put("CloudTrail-Insight/us-east-1/2024/01/15/i.json.gz", b"");
+    put("Config/ConfigWritabilityCheckFile", b"");
+    put("CloudTrail/us-east-1/2024/01/15/notes.txt", b"");
+
+    let run = trailwarden(["scan".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.findings().len(), 3);
+    assert_eq!(run.counter("files scanned"), 1);
+    assert_eq!(run.counter("skipped files"), 4);
+    assert!(
+        run.stderr
+            .contains("skipped files:     4 (digest: 1, insight: 1, other_extension: 2)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn malformed_records_are_warned_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.json");
+    std::fs::write(
+        &path,
+        r#"{"Records":[42, {"errorCode":"AccessDenied","sourceIPAddress":"192.0.2.1","eventName":"GetObject"}]}"#,
+    )
+    .unwrap();
+    let run = trailwarden(["scan".as_ref(), path.as_os_str()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.rule_ids(), [RULE_4_1]);
+    assert_eq!(run.counter("malformed records"), 1);
+    let warning = format!(
+        "warning: {}: malformed record 0 at decompressed byte 12",
+        path.display()
+    );
+    assert!(run.stderr.contains(&warning), "{}", run.stderr);
+}
+
+// Expected counts over the shared corpus, derived once, independently of the Rust code, by a Python script
+// that decompresses every `*.json.gz` under `../shared/corpus` with `gzip` + `json` and implements the two
+// CIS metric filters directly with CloudWatch semantics (only string values count; `!=` on a missing field
+// is false):
+//   4.1 (CIS v4.0 text): errorCode ends with "UnauthorizedOperation", or (errorCode starts with
+//       "AccessDenied" and sourceIPAddress is present and != "delivery.logs.amazonaws.com" and eventName is
+//       present and != "HeadBucket");
+//   4.3: userIdentity.type == "Root" and userIdentity.invokedBy absent and eventType present and
+//       != "AwsServiceEvent".
+// Result: 37 files, 331 records, 51 matches of 4.1, 0 of 4.3 (the corpus has no Root-identity records).
+const CORPUS_FILES: u64 = 37;
+const CORPUS_RECORDS: u64 = 331;
+const CORPUS_4_1: u64 = 51;
+const CORPUS_4_3: u64 = 0;
+
+#[test]
+fn corpus_is_read_cleanly_with_the_expected_findings() {
+    if !Path::new(CORPUS).is_dir() {
+        println!("SKIP: {CORPUS} not found (the shared CloudTrail corpus is not in this checkout)");
+        return;
+    }
+    let run = trailwarden(["scan", "--format", "jsonl", CORPUS]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!run.stderr.contains("error:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
+    assert_eq!(run.counter("files scanned"), CORPUS_FILES);
+    assert_eq!(run.counter("failed files"), 0);
+    assert_eq!(run.counter("malformed records"), 0);
+    assert_eq!(run.counter("records"), CORPUS_RECORDS);
+    assert_eq!(run.counter(RULE_4_1), CORPUS_4_1);
+    assert_eq!(run.counter(RULE_4_3), CORPUS_4_3);
+
+    // The summary agrees with what was printed.
+    let ids = run.rule_ids();
+    let count = |rule: &str| ids.iter().filter(|id| *id == rule).count() as u64;
+    assert_eq!(count(RULE_4_1), CORPUS_4_1);
+    assert_eq!(count(RULE_4_3), CORPUS_4_3);
+    assert_eq!(ids.len() as u64, CORPUS_4_1 + CORPUS_4_3);
+    for f in run.findings() {
+        let file = f["file"].as_str().unwrap();
+        assert!(
+            file.ends_with(".json.gz") && Path::new(file).is_file(),
+            "{file}"
+        );
+    }
+}
