@@ -164,8 +164,8 @@ mod tests {
             "eventType": "AwsConsoleSignIn", "sourceIPAddress": "198.51.100.7",
             "userIdentity": { "type": "Root", "arn": "arn:aws:iam::111122223333:root" } }"#;
         let value: Value = serde_json::from_str(raw).unwrap();
-        let rule = engine.matching(&value).next().expect("the record matches");
-        Finding::new(rule, &value, raw)
+        let (rule, hit) = engine.matching(&value).next().expect("the record matches");
+        Finding::new(rule, hit, &value, raw)
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Compiled rule sets: patterns are parsed once (at cold start), records are evaluated many times.
 
 use crate::pattern::{ParseError, Pattern};
-use crate::{catalog, Control, Detection, Rule, Severity};
+use crate::{catalog, CodeRule, Context, Control, Detection, Hit, Rule, Severity};
 use serde_json::Value;
 
 /// Building an [`Engine`] failed. Every built-in pattern is checked by a test, so in practice this is a
@@ -26,7 +26,7 @@ pub enum EngineError {
 #[derive(Debug, Clone)]
 enum Matcher {
     Pattern(Pattern),
-    Code(fn(&Value) -> bool),
+    Code(CodeRule),
 }
 
 /// One rule, ready to evaluate.
@@ -75,12 +75,17 @@ impl CompiledRule {
         self.rule
     }
 
-    /// Whether the record matches.
-    pub fn matches(&self, record: &Value) -> bool {
+    /// Whether the record matches, and the code rule's note if any.
+    pub fn evaluate(&self, record: &Value, context: &Context) -> Option<Hit> {
         match &self.matcher {
-            Matcher::Pattern(p) => p.matches(record),
-            Matcher::Code(f) => f(record),
+            Matcher::Pattern(p) => p.matches(record).then_some(Hit::PLAIN),
+            Matcher::Code(f) => f(record, context),
         }
+    }
+
+    /// Whether the record matches.
+    pub fn matches(&self, record: &Value, context: &Context) -> bool {
+        self.evaluate(record, context).is_some()
     }
 }
 
@@ -88,6 +93,7 @@ impl CompiledRule {
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
+    context: Context,
 }
 
 impl Engine {
@@ -104,7 +110,10 @@ impl Engine {
             }
             compiled.push(CompiledRule::compile(rule)?);
         }
-        Ok(Engine { rules: compiled })
+        Ok(Engine {
+            rules: compiled,
+            context: Context::default(),
+        })
     }
 
     /// Every built-in rule.
@@ -133,11 +142,24 @@ impl Engine {
         &self.rules
     }
 
-    /// The rules that match a record.
+    /// Sets the deployment context code rules consult.
+    pub fn with_context(mut self, context: Context) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// The deployment context.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// The rules that match a record, each with its hit.
     pub fn matching<'a>(
         &'a self,
         record: &'a Value,
-    ) -> impl Iterator<Item = &'a CompiledRule> + 'a {
-        self.rules.iter().filter(move |r| r.matches(record))
+    ) -> impl Iterator<Item = (&'a CompiledRule, Hit)> + 'a {
+        self.rules
+            .iter()
+            .filter_map(move |r| Some((r, r.evaluate(record, &self.context)?)))
     }
 }

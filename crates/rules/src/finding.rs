@@ -1,6 +1,6 @@
 //! Findings: a rule that matched a record, with the fields a responder needs first.
 
-use crate::{CompiledRule, Severity};
+use crate::{CompiledRule, Hit, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -27,6 +27,8 @@ pub struct Finding {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub error_code: Option<String>,
+    /// Extra context from the rule (e.g. "centralized root access session (sts:AssumeRoot)").
+    pub note: Option<String>,
     /// The record exactly as in the log file, with insignificant whitespace removed.
     pub record: Box<RawValue>,
 }
@@ -41,7 +43,7 @@ fn owned(v: Option<&str>) -> Option<String> {
 
 impl Finding {
     /// Builds the finding for `rule` on a record, from its parsed value and its raw JSON text.
-    pub fn new(rule: &CompiledRule, record: &Value, raw: &str) -> Finding {
+    pub fn new(rule: &CompiledRule, hit: Hit, record: &Value, raw: &str) -> Finding {
         let id = |k: &str| str_at(record, &["userIdentity", k]);
         let principal = id("arn")
             .or_else(|| id("principalId"))
@@ -71,6 +73,7 @@ impl Finding {
             source_ip: owned(str_at(record, &["sourceIPAddress"])),
             user_agent: owned(str_at(record, &["userAgent"])),
             error_code: owned(str_at(record, &["errorCode"])),
+            note: hit.note.map(str::to_owned),
             record: record_raw,
         }
     }
@@ -120,7 +123,7 @@ mod tests {
             "userIdentity": { "type": "AWSService", "invokedBy": "config.amazonaws.com", "accountId": "111122223333" },
             "sourceIPAddress": "config.amazonaws.com", "awsRegion": "eu-west-1" }"#;
         let value: Value = serde_json::from_str(raw).unwrap();
-        let f = Finding::new(rule, &value, raw);
+        let f = Finding::new(rule, Hit::PLAIN, &value, raw);
         assert_eq!(f.principal.as_deref(), Some("config.amazonaws.com"));
         assert_eq!(f.principal_type.as_deref(), Some("AWSService"));
         assert_eq!(
@@ -136,7 +139,7 @@ mod tests {
         assert_eq!(f.controls[0], "CIS v1.2 3.1");
         let bare: Value = serde_json::json!({"eventName": "X"});
         assert_eq!(
-            Finding::new(rule, &bare, "{\"eventName\":\"X\"}").principal,
+            Finding::new(rule, Hit::PLAIN, &bare, "{\"eventName\":\"X\"}").principal,
             None
         );
     }

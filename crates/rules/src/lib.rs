@@ -13,6 +13,6 @@ pub use catalog::BUILTIN;
 pub use engine::{CompiledRule, Engine, EngineError};
 pub use finding::Finding;
 pub use pattern::{Document, ParseError, Pattern};
-pub use rule::{Control, Detection, Rule};
+pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
 pub use scan::{scan_log, MalformedRecord, ScanError, ScanStats};
 pub use severity::Severity;

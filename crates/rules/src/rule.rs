@@ -4,6 +4,7 @@
 use crate::Severity;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// A benchmark or standard a rule implements, with the control's id in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -20,13 +21,45 @@ impl std::fmt::Display for Control {
     }
 }
 
+/// Deployment-specific facts some rules need (from the config file): who is trusted, which keys are watched,
+/// where activity is allowed. Empty sets mean "not configured".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Account ids whose calls into this organization are expected (besides the recipient account itself).
+    pub trusted_accounts: BTreeSet<String>,
+    /// Access key ids whose every use alerts (e.g. a leaked key).
+    pub watched_access_keys: BTreeSet<String>,
+    /// Regions where non-read-only activity is expected; empty = no region rule.
+    pub allowed_regions: BTreeSet<String>,
+}
+
+/// A code rule's positive verdict, optionally with a note for the alert (e.g. "centralized root access
+/// session (sts:AssumeRoot)").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hit {
+    pub note: Option<&'static str>,
+}
+
+impl Hit {
+    /// A match without a note.
+    pub const PLAIN: Hit = Hit { note: None };
+
+    /// A match with a note shown in the alert.
+    pub const fn noted(note: &'static str) -> Hit {
+        Hit { note: Some(note) }
+    }
+}
+
+/// The signature of a code rule. Must be total: a missing or oddly typed field is "no match", never a panic.
+pub type CodeRule = fn(&Value, &Context) -> Option<Hit>;
+
 /// How a rule decides whether a record matches.
 #[derive(Clone, Copy)]
 pub enum Detection {
     /// A CloudWatch Logs JSON filter pattern, evaluated with CloudWatch's semantics.
     Pattern(&'static str),
-    /// Rust code, for what a pattern cannot express. Must be total: a missing field is "no match".
-    Code(fn(&Value) -> bool),
+    /// Rust code, for what a pattern cannot express.
+    Code(CodeRule),
 }
 
 impl std::fmt::Debug for Detection {

@@ -89,9 +89,9 @@ pub fn scan_log<E>(
         }
         // Valid JSON is valid UTF-8, so the text is always there once parsing succeeded.
         let raw = rec.text().unwrap_or_default();
-        for rule in matched {
+        for (rule, hit) in matched {
             stats.findings += 1;
-            on_finding(Finding::new(rule, &value, raw)).map_err(ScanError::Consumer)?;
+            on_finding(Finding::new(rule, hit, &value, raw)).map_err(ScanError::Consumer)?;
         }
     }
     stats.bytes = reader.bytes_read();

@@ -2,7 +2,7 @@
 //! least one must-match and one near-miss fixture in `tests/fixtures/<rule-id>/{match,nomatch}/`, all of which
 //! behave as labelled.
 
-use rules::{Detection, Engine, BUILTIN};
+use rules::{Context, Detection, Engine, BUILTIN};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,17 @@ fn fixtures(rule_id: &str, kind: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The deployment context every fixture is evaluated in: the recipient account of the fixtures is
+/// 111122223333; 444455556666 is a trusted partner account; one access key is watched; activity is expected
+/// in us-east-1 and eu-west-1 only.
+fn fixture_context() -> Context {
+    Context {
+        trusted_accounts: ["444455556666".to_owned()].into(),
+        watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
+        allowed_regions: ["us-east-1".to_owned(), "eu-west-1".to_owned()].into(),
+    }
 }
 
 #[test]
@@ -52,7 +63,7 @@ fn every_builtin_pattern_compiles() {
 
 #[test]
 fn every_rule_matches_its_fixtures_and_misses_its_near_misses() {
-    let engine = Engine::builtin().unwrap();
+    let engine = Engine::builtin().unwrap().with_context(fixture_context());
     for rule in engine.rules() {
         for (kind, want) in [("match", true), ("nomatch", false)] {
             let files = fixtures(rule.id(), kind);
@@ -61,7 +72,7 @@ fn every_rule_matches_its_fixtures_and_misses_its_near_misses() {
                 let record: Value =
                     serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
                 assert_eq!(
-                    rule.matches(&record),
+                    rule.matches(&record, engine.context()),
                     want,
                     "{} on {}",
                     rule.id(),
