@@ -1,0 +1,34 @@
+# Deploys trailwarden in the current account and region:
+#
+#   cargo lambda build --release --arm64 --output-format zip -p trailwarden-alerter   # at the repository root
+#   terraform -chdir=infra/examples/complete init
+#   terraform -chdir=infra/examples/complete apply -var 'alert_emails=["you@example.com"]'
+#
+# Copy this directory to start your own configuration: point `source` at the module and lambda_zip_path at the zip.
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project   = "trailwarden"
+      ManagedBy = "terraform"
+    }
+  }
+}
+
+module "trailwarden" {
+  source = "../.."
+
+  name_prefix = var.name_prefix
+
+  lambda_zip_path     = var.lambda_zip_path
+  lambda_architecture = var.lambda_architecture
+
+  alert_emails      = var.alert_emails
+  alert_sms_numbers = var.alert_sms_numbers
+  sms_min_severity  = var.sms_min_severity
+
+  enable_logging       = var.enable_logging
+  bucket_force_destroy = var.bucket_force_destroy
+}

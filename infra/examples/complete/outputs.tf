@@ -1,0 +1,29 @@
+output "trail_arn" {
+  description = "ARN of the CloudTrail trail."
+  value       = module.trailwarden.trail_arn
+}
+
+output "bucket_name" {
+  description = "Bucket holding the CloudTrail log files."
+  value       = module.trailwarden.bucket_name
+}
+
+output "topic_arn" {
+  description = "SNS topic the alerts are published to."
+  value       = module.trailwarden.topic_arn
+}
+
+output "function_name" {
+  description = "Name of the alerter Lambda function."
+  value       = module.trailwarden.function_name
+}
+
+output "dlq_url" {
+  description = "URL of the on-failure queue of the alerter."
+  value       = module.trailwarden.dlq_url
+}
+
+output "kms_key_arn" {
+  description = "ARN of the stack's KMS key."
+  value       = module.trailwarden.kms_key_arn
+}

@@ -1,0 +1,53 @@
+variable "region" {
+  description = "AWS region of the trail's home, the bucket and the alerter."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "trailwarden"
+}
+
+variable "lambda_zip_path" {
+  description = "Zip made by `cargo lambda build --release --arm64 --output-format zip -p trailwarden-alerter`; the default is that zip in this repository, relative to this directory."
+  type        = string
+  default     = "../../../target/lambda/trailwarden-alerter/bootstrap.zip"
+}
+
+variable "lambda_architecture" {
+  description = "arm64 (cargo lambda build --arm64) or x86_64 (--x86-64)."
+  type        = string
+  default     = "arm64"
+}
+
+variable "alert_emails" {
+  description = "Email addresses that get every alert; each must confirm its subscription."
+  type        = list(string)
+  default     = ["security-alerts@example.com"]
+}
+
+variable "alert_sms_numbers" {
+  description = "E.164 phone numbers that get alerts of sms_min_severity or above, e.g. [\"+14155550100\"]."
+  type        = list(string)
+  default     = []
+}
+
+variable "sms_min_severity" {
+  description = "Lowest severity sent by SMS: low, medium, high or critical."
+  type        = string
+  default     = "high"
+}
+
+variable "enable_logging" {
+  description = "Start the trail logging. false only against an emulator without StartLogging (moto)."
+  type        = bool
+  default     = true
+}
+
+variable "bucket_force_destroy" {
+  description = "Let destroy delete the log bucket with its log files (test stacks only)."
+  type        = bool
+  default     = false
+}

@@ -1,0 +1,326 @@
+################################################################################
+# General
+################################################################################
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (trail, bucket, key alias, topic, function, queue, alarms). Lowercase letters, digits and hyphens, 2-24 characters."
+  type        = string
+  default     = "trailwarden"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,22}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2-24 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every taggable resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "kms_deletion_window_days" {
+  description = "Waiting period, in days, before the module's KMS key is deleted after a destroy (7-30)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
+}
+
+################################################################################
+# Trail and bucket
+################################################################################
+
+variable "create_trail" {
+  description = "Create the CloudTrail trail and its log bucket. Set false to attach the alerter to an existing trail's bucket (existing_bucket_name, existing_bucket_kms_key_arn)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_logging" {
+  description = "Start logging on the created trail. Only false against emulators that cannot StartLogging (moto)."
+  type        = bool
+  default     = true
+}
+
+variable "is_organization_trail" {
+  description = "Create an organization trail that logs every member account. Must be applied in the organization's management account (or a delegated administrator)."
+  type        = bool
+  default     = false
+}
+
+variable "enable_cloudwatch_logs" {
+  description = "Also deliver the created trail's events to a KMS-encrypted CloudWatch Logs group, with the IAM role CloudTrail needs. Costs CloudWatch Logs ingestion for every event."
+  type        = bool
+  default     = false
+}
+
+variable "trail_log_group_retention_days" {
+  description = "Retention, in days, of the trail's CloudWatch Logs group (enable_cloudwatch_logs). 0 keeps events forever."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.trail_log_group_retention_days)
+    error_message = "trail_log_group_retention_days must be 0 or a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "existing_bucket_name" {
+  description = "With create_trail = false: name of the bucket the existing trail writes to. Ignored otherwise."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.existing_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.existing_bucket_name))
+    error_message = "existing_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "existing_bucket_kms_key_arn" {
+  description = "With create_trail = false: ARN of the KMS key that encrypts the existing trail's log files, so the alerter may decrypt them; null if they are SSE-S3. That key's policy must allow the lambda_role_arn output kms:Decrypt."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.existing_bucket_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.existing_bucket_kms_key_arn))
+    error_message = "existing_bucket_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "create_bucket_notification" {
+  description = "Manage the log bucket's S3 event notification that invokes the alerter. A bucket has a single notification configuration and this module then owns all of it: set false if an existing bucket already notifies something else, and add the alerter there yourself."
+  type        = bool
+  default     = true
+}
+
+variable "bucket_force_destroy" {
+  description = "Let `terraform destroy` delete the created log bucket with every log file in it. Keep false outside test stacks."
+  type        = bool
+  default     = false
+}
+
+variable "access_log_bucket_name" {
+  description = "Bucket receiving S3 server access logs of the created log bucket (CIS: access logging on the CloudTrail bucket), under prefix s3-access/<bucket>/. It must accept S3 log delivery (SSE-S3). null disables access logging."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_name))
+    error_message = "access_log_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "log_archive_days" {
+  description = "Age, in days, at which log files move to S3 Glacier Instant Retrieval. 0 keeps them in S3 Standard."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.log_archive_days >= 0 && floor(var.log_archive_days) == var.log_archive_days
+    error_message = "log_archive_days must be a whole number >= 0."
+  }
+}
+
+variable "log_expiration_days" {
+  description = "Age, in days, at which log files are deleted (a delete marker; the noncurrent version goes after noncurrent_version_expiration_days). 0 keeps them forever. Must exceed log_archive_days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.log_expiration_days >= 0 && floor(var.log_expiration_days) == var.log_expiration_days
+    error_message = "log_expiration_days must be a whole number >= 0."
+  }
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days a replaced or deleted log file version is kept before it is removed for good."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number >= 1."
+  }
+}
+
+################################################################################
+# Alerts
+################################################################################
+
+variable "alert_emails" {
+  description = "Email addresses subscribed to every alert and to the stack's alarms. Each recipient must confirm the subscription from the email AWS sends."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "Every alert_emails entry must be an email address."
+  }
+}
+
+variable "alert_sms_numbers" {
+  description = "Phone numbers in E.164 form (+<country><number>) that get alerts of severity sms_min_severity or above by SMS."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for n in var.alert_sms_numbers : can(regex("^\\+[1-9][0-9]{1,14}$", n))])
+    error_message = "Every alert_sms_numbers entry must be an E.164 phone number such as +14155550100."
+  }
+}
+
+variable "sms_min_severity" {
+  description = "Lowest alert severity sent by SMS: low, medium, high or critical."
+  type        = string
+  default     = "high"
+
+  validation {
+    condition     = contains(["low", "medium", "high", "critical"], var.sms_min_severity)
+    error_message = "sms_min_severity must be one of low, medium, high, critical."
+  }
+}
+
+variable "create_alarms" {
+  description = "Create CloudWatch alarms on the alerter's errors and throttles and on the depth of its on-failure queue, notifying the alert topic."
+  type        = bool
+  default     = true
+}
+
+################################################################################
+# Alerter function
+################################################################################
+
+variable "lambda_zip_path" {
+  description = "Path of the function zip made by `cargo lambda build --release --arm64 --output-format zip -p trailwarden-alerter` (target/lambda/trailwarden-alerter/bootstrap.zip at the repository root)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.lambda_zip_path, ".zip")
+    error_message = "lambda_zip_path must name a .zip file."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set the zip was built for: arm64 (cargo lambda build --arm64) or x86_64 (--x86-64)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of the function, in MB (128-10240). Log files are streamed, so 128 is enough for most accounts."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240
+    error_message = "lambda_memory_size must be between 128 and 10240."
+  }
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of one invocation (one or more log files), in seconds (1-900)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 900
+    error_message = "lambda_timeout must be between 1 and 900."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Concurrent executions reserved for the function, which also caps them. -1 reserves none (needed where the account's concurrency quota is the minimum of 10)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == -1 || var.lambda_reserved_concurrency >= 1
+    error_message = "lambda_reserved_concurrency must be -1 or at least 1 (0 would stop the function)."
+  }
+}
+
+variable "lambda_max_retry_attempts" {
+  description = "Retries of a failed asynchronous invocation (0-2) before the event goes to the on-failure queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.lambda_max_retry_attempts)
+    error_message = "lambda_max_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "lambda_max_event_age_seconds" {
+  description = "Maximum age, in seconds (60-21600), of an S3 event the function will still retry before sending it to the on-failure queue."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.lambda_max_event_age_seconds >= 60 && var.lambda_max_event_age_seconds <= 21600
+    error_message = "lambda_max_event_age_seconds must be between 60 and 21600."
+  }
+}
+
+variable "lambda_log_retention_days" {
+  description = "Retention, in days, of the function's CloudWatch Logs group. 0 keeps logs forever."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.lambda_log_retention_days)
+    error_message = "lambda_log_retention_days must be 0 or a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "lambda_tracing_mode" {
+  description = "X-Ray tracing of the function: Active (traces every invocation; adds xray:PutTraceSegments/PutTelemetryRecords, which only accept \"*\") or PassThrough."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.lambda_tracing_mode)
+    error_message = "lambda_tracing_mode must be Active or PassThrough."
+  }
+}
+
+variable "rust_log" {
+  description = "RUST_LOG of the function (tracing filter directives, e.g. \"info\" or \"info,aws_smithy_runtime=warn\")."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = length(trimspace(var.rust_log)) > 0
+    error_message = "rust_log must not be empty."
+  }
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration the zip must satisfy (AWS Signer). null deploys unsigned code."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_signing_config_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", var.code_signing_config_arn))
+    error_message = "code_signing_config_arn must be a Lambda code signing config ARN (arn:aws:lambda:<region>:<account>:code-signing-config:csc-<id>)."
+  }
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "How long, in seconds (60-1209600), a failed invocation stays in the on-failure queue."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600
+    error_message = "dlq_message_retention_seconds must be between 60 and 1209600 (14 days)."
+  }
+}
