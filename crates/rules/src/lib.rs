@@ -2,6 +2,7 @@
 //! pipeline shared by the Lambda and the CLI. Pure and synchronous: no AWS, no async.
 
 pub mod catalog;
+pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod pattern;
@@ -10,9 +11,10 @@ pub mod scan;
 pub mod severity;
 
 pub use catalog::BUILTIN;
-pub use engine::{CompiledRule, Engine, EngineError};
+pub use config::{ConfigError, Profile, RulesConfig};
+pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use finding::Finding;
 pub use pattern::{Document, ParseError, Pattern};
 pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
-pub use scan::{scan_log, MalformedRecord, ScanError, ScanStats};
+pub use scan::{scan_log, MalformedRecord, ScanError, ScanStats, SuppressedFinding};
 pub use severity::Severity;

@@ -1,9 +1,11 @@
 //! The pipeline shared by the Lambda and the CLI: log reader → per-record parse → rules → findings.
 
+use crate::engine::Outcome;
 use crate::{Engine, Finding};
 use cloudtrail::{LogReader, ReadError};
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// How many malformed records are kept with details; the rest are only counted.
 pub const MALFORMED_SAMPLES: usize = 20;
@@ -18,11 +20,25 @@ pub struct MalformedRecord {
     pub error: String,
 }
 
+/// A finding an exclusion suppressed (kept for logs: ids only, never the record).
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedFinding {
+    pub rule_id: String,
+    pub exclusion_id: String,
+    pub event_id: Option<String>,
+}
+
 /// Counters for one log file.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ScanStats {
     pub records: u64,
     pub findings: u64,
+    /// Findings suppressed by exclusions.
+    pub suppressed: u64,
+    /// Suppressed findings per exclusion id.
+    pub suppressed_by: BTreeMap<String, u64>,
+    /// Details of the first [`MALFORMED_SAMPLES`] suppressed findings.
+    pub suppressed_samples: Vec<SuppressedFinding>,
     pub malformed: u64,
     /// Details of the first [`MALFORMED_SAMPLES`] malformed records.
     pub malformed_samples: Vec<MalformedRecord>,
@@ -83,15 +99,41 @@ pub fn scan_log<E>(
                 continue;
             }
         };
-        let mut matched = engine.matching(&value).peekable();
-        if matched.peek().is_none() {
-            continue;
-        }
-        // Valid JSON is valid UTF-8, so the text is always there once parsing succeeded.
-        let raw = rec.text().unwrap_or_default();
-        for (rule, hit) in matched {
-            stats.findings += 1;
-            on_finding(Finding::new(rule, hit, &value, raw)).map_err(ScanError::Consumer)?;
+        for outcome in engine.evaluate(&value) {
+            match outcome {
+                Outcome::Finding { rule, hit, expired } => {
+                    stats.findings += 1;
+                    // Valid JSON is valid UTF-8, so the text is always there once parsing succeeded.
+                    let mut finding =
+                        Finding::new(rule, hit, &value, rec.text().unwrap_or_default());
+                    if let Some(x) = expired {
+                        let note = format!(
+                            "exclusion {} matched but expired on {}",
+                            x.id,
+                            x.expires.as_deref().unwrap_or("?")
+                        );
+                        finding.note = Some(match finding.note.take() {
+                            Some(n) => format!("{n}; {note}"),
+                            None => note,
+                        });
+                    }
+                    on_finding(finding).map_err(ScanError::Consumer)?;
+                }
+                Outcome::Suppressed { rule, exclusion } => {
+                    stats.suppressed += 1;
+                    *stats.suppressed_by.entry(exclusion.id.clone()).or_default() += 1;
+                    if stats.suppressed_samples.len() < MALFORMED_SAMPLES {
+                        stats.suppressed_samples.push(SuppressedFinding {
+                            rule_id: rule.id().to_owned(),
+                            exclusion_id: exclusion.id.clone(),
+                            event_id: value
+                                .get("eventID")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        });
+                    }
+                }
+            }
         }
     }
     stats.bytes = reader.bytes_read();

@@ -1,6 +1,8 @@
-//! Configuration, read once at cold start from the environment (Terraform owns the deployed values).
+//! Configuration, read once at cold start: settings from the environment (Terraform owns the deployed
+//! values) and the rules file (profile, exclusions, custom rules, trusted accounts…) from the deployment
+//! package or S3 — Lambda environment variables are limited to 4 KB in total, too small for exclusions.
 
-use rules::{Engine, EngineError};
+use rules::{Engine, RulesConfig};
 
 /// Default cap on decompressed bytes per object: far above any real CloudTrail file (busy accounts reach
 /// tens of MB compressed, a few hundred MB decompressed), low enough to stop a decompression bomb.
@@ -13,8 +15,30 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
-    #[error(transparent)]
-    Rules(#[from] EngineError),
+    /// The rules file could not be read.
+    #[error("cannot read the rules file {location}: {reason}")]
+    RulesFileUnreadable { location: String, reason: String },
+    /// The rules file is invalid (with line and column).
+    #[error("invalid rules file: {0}")]
+    RulesFile(#[from] rules::ConfigError),
+}
+
+/// Where the rules file lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesLocation {
+    /// A file in the deployment package (e.g. `/var/task/trailwarden.toml`) or on disk.
+    File(String),
+    /// An S3 object, read with the function's own credentials.
+    S3 { bucket: String, key: String },
+}
+
+impl std::fmt::Display for RulesLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RulesLocation::File(p) => f.write_str(p),
+            RulesLocation::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
 }
 
 /// The function's settings.
@@ -22,13 +46,22 @@ pub enum ConfigError {
 pub struct Config {
     /// `TOPIC_ARN`: where alerts are published.
     pub topic_arn: String,
-    /// `TRAILWARDEN_RULES`: comma-separated rule ids to run; all built-in rules when unset.
-    pub rules: Option<Vec<String>>,
+    /// `TRAILWARDEN_CONFIG`: the rules file, a path or `s3://bucket/key`; the `recommended` profile when unset.
+    pub rules_file: Option<RulesLocation>,
     /// `MAX_UNCOMPRESSED_BYTES`: decompression cap per object.
     pub max_uncompressed_bytes: u64,
 }
 
 impl Config {
+    /// A configuration with defaults for everything but the topic (tests, local runs).
+    pub fn new(topic_arn: impl Into<String>) -> Config {
+        Config {
+            topic_arn: topic_arn.into(),
+            rules_file: None,
+            max_uncompressed_bytes: DEFAULT_MAX_UNCOMPRESSED_BYTES,
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
@@ -45,14 +78,26 @@ impl Config {
                 reason: format!("{topic_arn:?} is not an ARN"),
             });
         }
-        let rules = lookup("TRAILWARDEN_RULES")
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            });
+        let rules_file = match lookup("TRAILWARDEN_CONFIG").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(v) => Some(match v.strip_prefix("s3://") {
+                Some(rest) => match rest.split_once('/') {
+                    Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                        RulesLocation::S3 {
+                            bucket: bucket.to_owned(),
+                            key: key.to_owned(),
+                        }
+                    }
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: "TRAILWARDEN_CONFIG",
+                            reason: format!("{v:?} is not s3://bucket/key"),
+                        })
+                    }
+                },
+                None => RulesLocation::File(v),
+            }),
+        };
         let max_uncompressed_bytes = match lookup("MAX_UNCOMPRESSED_BYTES") {
             None => DEFAULT_MAX_UNCOMPRESSED_BYTES,
             Some(v) => v.trim().parse().map_err(|e| ConfigError::Invalid {
@@ -62,18 +107,26 @@ impl Config {
         };
         Ok(Config {
             topic_arn,
-            rules,
+            rules_file,
             max_uncompressed_bytes,
         })
     }
 
-    /// Compiles the configured rules (all built-ins when none are listed).
-    pub fn engine(&self) -> Result<Engine, ConfigError> {
-        Ok(match &self.rules {
-            Some(ids) => Engine::with_ids(ids)?,
-            None => Engine::builtin()?,
-        })
+    /// Compiles the rules described by `rules_text` (the rules file's content; `None` = defaults).
+    /// `today` (`YYYY-MM-DD`) dates records without an `eventTime` for exclusion expiry.
+    pub fn engine(&self, rules_text: Option<&str>, today: &str) -> Result<Engine, ConfigError> {
+        let origin = self
+            .rules_file
+            .as_ref()
+            .map_or_else(|| "defaults".to_owned(), ToString::to_string);
+        let cfg = RulesConfig::parse(rules_text.unwrap_or_default(), &origin)?;
+        Ok(Engine::from_config(&cfg, today)?)
     }
+}
+
+/// Today's date, UTC, as `YYYY-MM-DD`.
+pub fn today_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
 #[cfg(test)]
@@ -89,6 +142,8 @@ mod tests {
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
+    const TOPIC: (&str, &str) = ("TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:alerts");
+
     #[test]
     fn topic_is_required_and_must_be_an_arn() {
         assert!(matches!(cfg(&[]), Err(ConfigError::Missing("TOPIC_ARN"))));
@@ -96,37 +151,75 @@ mod tests {
             cfg(&[("TOPIC_ARN", "alerts")]),
             Err(ConfigError::Invalid { .. })
         ));
-        let c = cfg(&[("TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:alerts")]).unwrap();
+        let c = cfg(&[TOPIC]).unwrap();
         assert_eq!(c.max_uncompressed_bytes, DEFAULT_MAX_UNCOMPRESSED_BYTES);
-        assert_eq!(c.engine().unwrap().rules().len(), rules::BUILTIN.len());
+        assert_eq!(c.rules_file, None);
+        let engine = c.engine(None, "2026-11-23").unwrap();
+        assert_eq!(
+            engine.rules().len(),
+            Engine::profile(rules::Profile::Recommended)
+                .unwrap()
+                .rules()
+                .len()
+        );
     }
 
     #[test]
-    fn rule_selection_and_limits() {
+    fn rules_file_locations() {
         let c = cfg(&[
-            ("TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:alerts"),
-            ("TRAILWARDEN_RULES", " cis-4.3-root-account-usage ,"),
-            ("MAX_UNCOMPRESSED_BYTES", "1000"),
+            TOPIC,
+            (
+                "TRAILWARDEN_CONFIG",
+                "s3://cfg-bucket/trailwarden/rules.toml",
+            ),
         ])
         .unwrap();
-        assert_eq!(c.max_uncompressed_bytes, 1000);
-        let engine = c.engine().unwrap();
-        assert_eq!(engine.rules().len(), 1);
-        let bad = cfg(&[
-            ("TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:alerts"),
-            ("TRAILWARDEN_RULES", "no-such-rule"),
-        ])
-        .unwrap();
+        assert_eq!(
+            c.rules_file,
+            Some(RulesLocation::S3 {
+                bucket: "cfg-bucket".into(),
+                key: "trailwarden/rules.toml".into()
+            })
+        );
+        let c = cfg(&[TOPIC, ("TRAILWARDEN_CONFIG", "/var/task/trailwarden.toml")]).unwrap();
+        assert_eq!(
+            c.rules_file,
+            Some(RulesLocation::File("/var/task/trailwarden.toml".into()))
+        );
         assert!(matches!(
-            bad.engine(),
-            Err(ConfigError::Rules(EngineError::UnknownRule { .. }))
+            cfg(&[TOPIC, ("TRAILWARDEN_CONFIG", "s3://bucket-only")]),
+            Err(ConfigError::Invalid {
+                name: "TRAILWARDEN_CONFIG",
+                ..
+            })
         ));
+    }
+
+    #[test]
+    fn a_bad_rules_file_fails_loudly_with_its_position() {
+        let c = cfg(&[TOPIC, ("TRAILWARDEN_CONFIG", "/var/task/trailwarden.toml")]).unwrap();
+        let err = c
+            .engine(
+                Some("profile = \"cis\"\ndisable = [\"no-such-rule\"]\n"),
+                "2026-11-23",
+            )
+            .unwrap_err();
+        assert_eq!(err.to_string(), "invalid rules file: /var/task/trailwarden.toml:2:12: unknown built-in rule id \"no-such-rule\"");
+        let engine = c.engine(Some("profile = \"cis\"\n"), "2026-11-23").unwrap();
+        assert!(engine.rules().iter().all(|r| r.id().starts_with("cis-")));
+    }
+
+    #[test]
+    fn limits() {
+        let c = cfg(&[TOPIC, ("MAX_UNCOMPRESSED_BYTES", "1000")]).unwrap();
+        assert_eq!(c.max_uncompressed_bytes, 1000);
         assert!(matches!(
-            cfg(&[("TOPIC_ARN", "arn:x"), ("MAX_UNCOMPRESSED_BYTES", "lots")]),
+            cfg(&[TOPIC, ("MAX_UNCOMPRESSED_BYTES", "lots")]),
             Err(ConfigError::Invalid {
                 name: "MAX_UNCOMPRESSED_BYTES",
                 ..
             })
         ));
+        assert_eq!(today_utc().len(), 10);
     }
 }

@@ -164,6 +164,8 @@ pub struct Summary {
     /// Records that were not valid JSON objects (counted and logged, the rest of the file still evaluated).
     pub malformed: u64,
     pub findings: u64,
+    /// Findings suppressed by exclusions (counted and logged with the exclusion id).
+    pub suppressed: u64,
     pub published: u64,
 }
 
@@ -190,6 +192,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
                 summary.records += done.records;
                 summary.malformed += done.malformed;
                 summary.findings += done.findings;
+                summary.suppressed += done.suppressed;
                 summary.published += done.published;
             }
             Err(e) => {
@@ -203,6 +206,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
         records = summary.records,
         malformed = summary.malformed,
         findings = summary.findings,
+        suppressed = summary.suppressed,
         published = summary.published,
         skipped = summary.skipped.values().sum::<u64>(),
         failed = errors.len(),
@@ -259,6 +263,7 @@ struct ObjectDone {
     records: u64,
     malformed: u64,
     findings: u64,
+    suppressed: u64,
     published: u64,
 }
 
@@ -345,12 +350,19 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     for m in &stats.malformed_samples {
         warn!(bucket, key, index = m.index, offset = m.offset, error = %m.error, "malformed record skipped");
     }
+    for s in &stats.suppressed_samples {
+        info!(bucket, key, rule_id = %s.rule_id, exclusion_id = %s.exclusion_id, event_id = s.event_id.as_deref().unwrap_or(""), "finding suppressed by exclusion");
+    }
+    for (exclusion_id, count) in &stats.suppressed_by {
+        info!(bucket, key, exclusion_id = %exclusion_id, suppressed = count, "exclusion applied");
+    }
     info!(
         bucket,
         key,
         records = stats.records,
         malformed = stats.malformed,
         findings = stats.findings,
+        suppressed = stats.suppressed,
         published,
         bytes = stats.bytes,
         "log file processed"
@@ -359,6 +371,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         records: stats.records,
         malformed: stats.malformed,
         findings: stats.findings,
+        suppressed: stats.suppressed,
         published,
     })
 }

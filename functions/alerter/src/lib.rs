@@ -11,8 +11,8 @@ pub mod config;
 pub mod handler;
 
 pub use alert::Alert;
-pub use aws::{s3_client, sns_client, S3Source, SnsSink};
-pub use config::{Config, ConfigError};
+pub use aws::{read_rules_file, s3_client, sns_client, S3Source, SnsSink};
+pub use config::{today_utc, Config, ConfigError, RulesLocation};
 pub use handler::{
     handle, AlertSink, Deps, HandlerError, ObjectBody, ObjectError, ObjectSource, SinkError,
     SourceError, Summary,

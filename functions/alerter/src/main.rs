@@ -1,6 +1,8 @@
 //! Lambda entry point: configuration, clients and compiled rules are built once, then the runtime loop.
 
-use alerter::{handle, s3_client, sns_client, Config, Deps, S3Source, SnsSink};
+use alerter::{
+    handle, read_rules_file, s3_client, sns_client, today_utc, Config, Deps, S3Source, SnsSink,
+};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -26,16 +28,27 @@ async fn main() -> Result<(), Error> {
         .init();
 
     let config = Config::from_env()?;
-    let engine = Arc::new(config.engine()?);
+    let sdk = aws_config::load_from_env().await;
+    let s3 = s3_client(&sdk);
+    let rules_text = match &config.rules_file {
+        Some(location) => Some(read_rules_file(location, &s3).await?),
+        None => None,
+    };
+    let today = today_utc();
+    let engine = Arc::new(config.engine(rules_text.as_deref(), &today)?);
     tracing::info!(
         topic_arn = %config.topic_arn,
+        rules_file = %config.rules_file.as_ref().map_or_else(|| "defaults (recommended profile)".to_owned(), ToString::to_string),
         rules = engine.rules().len(),
+        exclusions = engine.exclusions().len(),
         max_uncompressed_bytes = config.max_uncompressed_bytes,
         "config loaded"
     );
-    let sdk = aws_config::load_from_env().await;
+    for x in engine.expired_exclusions(&today) {
+        tracing::warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
+    }
     let deps = Deps {
-        source: S3Source::new(s3_client(&sdk)),
+        source: S3Source::new(s3),
         sink: SnsSink::new(sns_client(&sdk), config.topic_arn.clone()),
         engine,
         config,

@@ -1,0 +1,491 @@
+//! The rules configuration file (TOML): profile, rule selection, deployment context, exclusions and custom
+//! rules. One file serves the Lambda (loaded at cold start) and the CLI (`--config`).
+//!
+//! ```toml
+//! profile = "recommended"                    # cis | recommended (default) | all
+//! enable = ["cis-4.2-console-signin-without-mfa"]
+//! disable = ["cis-4.1-unauthorized-api-calls"]
+//! trusted_accounts = ["444455556666"]
+//! watched_access_keys = ["AKIAIOSFODNN7EXAMPLE"]
+//! allowed_regions = ["us-east-1", "eu-west-1"]
+//!
+//! [[exclusions]]
+//! id = "nightly-scanner"
+//! reason = "The permission scanner probes every API nightly (ticket SEC-123)"
+//! rules = ["cis-4.1-unauthorized-api-calls"]
+//! pattern = '{ $.userIdentity.arn = "arn:aws:sts::111122223333:assumed-role/scanner/*" }'
+//! expires = "2027-01-31"
+//!
+//! [[exclusions]]
+//! id = "break-glass-drill"
+//! reason = "Quarterly break-glass drill"
+//! match = { "userIdentity.arn" = "arn:aws:iam::111122223333:root", eventName = ["ConsoleLogin", "GetCallerIdentity"] }
+//!
+//! [[custom_rules]]
+//! id = "secrets-read"
+//! title = "Secret value read"
+//! severity = "medium"
+//! pattern = '{ ($.eventSource = secretsmanager.amazonaws.com) && ($.eventName = GetSecretValue) }'
+//! ```
+//!
+//! Every error names the line and column it comes from.
+
+use crate::pattern::{ParseError, Pattern};
+use crate::{Severity, BUILTIN};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use toml::Spanned;
+
+/// Which built-in rules run before `enable`/`disable` adjust the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Every CIS monitoring control (4.1–4.15, both 4.2 variants).
+    Cis,
+    /// CIS without the base 4.2 pattern (noisy with SSO), plus every beyond-CIS detection.
+    #[default]
+    Recommended,
+    /// Every built-in rule.
+    All,
+}
+
+impl Profile {
+    /// Whether a built-in rule id belongs to the profile.
+    pub fn includes(self, id: &str) -> bool {
+        let cis = id.starts_with("cis-");
+        match self {
+            Profile::Cis => cis,
+            Profile::Recommended => id != "cis-4.2-console-signin-without-mfa",
+            Profile::All => true,
+        }
+    }
+
+    /// Parses `cis`, `recommended` or `all`.
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s {
+            "cis" => Some(Profile::Cis),
+            "recommended" => Some(Profile::Recommended),
+            "all" => Some(Profile::All),
+            _ => None,
+        }
+    }
+}
+
+/// Field matchers: selector (with or without `$.`) → one value or a list of alternatives (wildcards allowed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum MatchValue {
+    One(String),
+    Any(Vec<String>),
+}
+
+/// An `[[exclusions]]` entry as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionSpec {
+    pub id: Spanned<String>,
+    pub reason: Spanned<String>,
+    /// Rule ids it applies to; all rules when absent.
+    #[serde(default)]
+    pub rules: Option<Vec<Spanned<String>>>,
+    /// A filter pattern in the same dialect as the rules.
+    #[serde(default)]
+    pub pattern: Option<Spanned<String>>,
+    /// Field matchers, all of which must hold (an alternative to `pattern`).
+    #[serde(default, rename = "match")]
+    pub matchers: Option<Spanned<BTreeMap<String, MatchValue>>>,
+    /// Last day (UTC, `YYYY-MM-DD`) on which it applies.
+    #[serde(default)]
+    pub expires: Option<Spanned<String>>,
+}
+
+/// A `[[custom_rules]]` entry: a user's own CloudWatch metric-filter pattern.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRuleSpec {
+    pub id: Spanned<String>,
+    pub title: String,
+    pub severity: Spanned<String>,
+    pub pattern: Spanned<String>,
+    #[serde(default)]
+    pub rationale: Option<String>,
+    #[serde(default)]
+    pub next_steps: Option<String>,
+}
+
+/// The configuration file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    #[serde(default)]
+    pub profile: Option<Spanned<String>>,
+    #[serde(default)]
+    pub enable: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub trusted_accounts: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub watched_access_keys: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allowed_regions: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub exclusions: Vec<ExclusionSpec>,
+    #[serde(default)]
+    pub custom_rules: Vec<CustomRuleSpec>,
+    /// The source text, for line/column positions in later errors.
+    #[serde(skip)]
+    source: String,
+    /// Where it came from (a path or `s3://…`), for messages.
+    #[serde(skip)]
+    origin: String,
+}
+
+/// A configuration error, with the place it comes from.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{origin}:{line}:{column}: {message}")]
+pub struct ConfigError {
+    pub origin: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    pub message: String,
+}
+
+impl RulesConfig {
+    /// Parses a configuration file. `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<RulesConfig, ConfigError> {
+        let mut cfg: RulesConfig = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            ConfigError::at(text, origin, span, e.message().to_owned())
+        })?;
+        cfg.source = text.to_owned();
+        cfg.origin = origin.to_owned();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The profile (default `recommended`).
+    pub fn profile(&self) -> Profile {
+        self.profile
+            .as_ref()
+            .and_then(|p| Profile::parse(p.get_ref()))
+            .unwrap_or_default()
+    }
+
+    /// An error pointing at `span` in this file.
+    pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError::at(&self.source, &self.origin, span, message.into())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(p) = &self.profile {
+            if Profile::parse(p.get_ref()).is_none() {
+                return Err(self.error(
+                    p.span(),
+                    format!(
+                        "unknown profile {:?} (expected cis, recommended or all)",
+                        p.get_ref()
+                    ),
+                ));
+            }
+        }
+        let custom_ids: Vec<&str> = self
+            .custom_rules
+            .iter()
+            .map(|r| r.id.get_ref().as_str())
+            .collect();
+        let known = |id: &str| BUILTIN.iter().any(|r| r.id == id) || custom_ids.contains(&id);
+        for id in self.enable.iter().chain(&self.disable) {
+            if !BUILTIN.iter().any(|r| r.id == id.get_ref()) {
+                return Err(self.error(
+                    id.span(),
+                    format!("unknown built-in rule id {:?}", id.get_ref()),
+                ));
+            }
+        }
+        for a in &self.trusted_accounts {
+            if !(a.get_ref().len() == 12 && a.get_ref().bytes().all(|b| b.is_ascii_digit())) {
+                return Err(self.error(
+                    a.span(),
+                    format!("{:?} is not a 12-digit account id", a.get_ref()),
+                ));
+            }
+        }
+        for k in &self.watched_access_keys {
+            let s = k.get_ref();
+            let ok = (s.starts_with("AKIA") || s.starts_with("ASIA"))
+                && s.len() >= 16
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if !ok {
+                return Err(self.error(
+                    k.span(),
+                    format!("{s:?} is not an access key id (AKIA…/ASIA…)"),
+                ));
+            }
+        }
+        for r in &self.allowed_regions {
+            let s = r.get_ref();
+            let ok = s.split('-').count() >= 3
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(self.error(
+                    r.span(),
+                    format!("{s:?} is not a region name like us-east-1"),
+                ));
+            }
+        }
+        let mut seen = Vec::new();
+        for c in &self.custom_rules {
+            let id = c.id.get_ref();
+            if !is_kebab(id) {
+                return Err(self.error(
+                    c.id.span(),
+                    format!("rule id {id:?} must be kebab-case (a-z, 0-9, -, .)"),
+                ));
+            }
+            if BUILTIN.iter().any(|r| r.id == id) || seen.contains(&id) {
+                return Err(self.error(c.id.span(), format!("rule id {id:?} is already taken")));
+            }
+            seen.push(id);
+            if c.severity.get_ref().parse::<Severity>().is_err() {
+                return Err(self.error(
+                    c.severity.span(),
+                    format!(
+                        "unknown severity {:?} (info, low, medium, high, critical)",
+                        c.severity.get_ref()
+                    ),
+                ));
+            }
+            self.compile_pattern(&c.pattern)?;
+        }
+        let mut seen = Vec::new();
+        for x in &self.exclusions {
+            let id = x.id.get_ref();
+            if !is_kebab(id) || seen.contains(&id) {
+                return Err(self.error(
+                    x.id.span(),
+                    format!("exclusion id {id:?} must be unique kebab-case"),
+                ));
+            }
+            seen.push(id);
+            if x.reason.get_ref().trim().is_empty() {
+                return Err(self.error(x.reason.span(), "an exclusion needs a reason"));
+            }
+            for r in x.rules.iter().flatten() {
+                if !known(r.get_ref()) {
+                    return Err(self.error(r.span(), format!("unknown rule id {:?}", r.get_ref())));
+                }
+            }
+            if let Some(d) = &x.expires {
+                if !is_date(d.get_ref()) {
+                    return Err(self.error(
+                        d.span(),
+                        format!("{:?} is not a date (YYYY-MM-DD)", d.get_ref()),
+                    ));
+                }
+            }
+            self.exclusion_pattern(x)?;
+        }
+        Ok(())
+    }
+
+    /// Compiles a pattern written in this file; a parse error points into the pattern text.
+    pub fn compile_pattern(&self, text: &Spanned<String>) -> Result<Pattern, ConfigError> {
+        Pattern::parse(text.get_ref()).map_err(|e: ParseError| {
+            // The span covers the TOML string including its quote(s); point at the offending character.
+            let raw = self.source.get(text.span()).unwrap_or_default();
+            let opening = raw
+                .find(text.get_ref().get(..1).unwrap_or_default())
+                .unwrap_or(0);
+            let at = text.span().start + opening + e.position;
+            self.error(at..at, format!("invalid filter pattern: {e}"))
+        })
+    }
+
+    /// The compiled condition of an exclusion: its pattern, or its field matchers turned into one.
+    pub fn exclusion_pattern(&self, x: &ExclusionSpec) -> Result<Pattern, ConfigError> {
+        match (&x.pattern, &x.matchers) {
+            (Some(p), None) => self.compile_pattern(p),
+            (None, Some(m)) => {
+                let text = matchers_to_pattern(m.get_ref()).ok_or_else(|| {
+                    self.error(
+                        m.span(),
+                        "`match` needs at least one field with at least one value",
+                    )
+                })?;
+                Pattern::parse(&text)
+                    .map_err(|e| self.error(m.span(), format!("invalid `match` ({text}): {e}")))
+            }
+            _ => Err(self.error(
+                x.id.span(),
+                "an exclusion needs exactly one of `pattern` or `match`",
+            )),
+        }
+    }
+}
+
+impl ConfigError {
+    fn at(source: &str, origin: &str, span: Range<usize>, message: String) -> ConfigError {
+        let start = span.start.min(source.len());
+        let before = source.get(..start).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ConfigError {
+            origin: origin.to_owned(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && matches!(s.get(5..7).and_then(|m| m.parse::<u8>().ok()), Some(1..=12))
+        && matches!(
+            s.get(8..10).and_then(|d| d.parse::<u8>().ok()),
+            Some(1..=31)
+        )
+}
+
+fn quote(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `{ "a.b" = "x", c = ["y", "z"] }` → `{ ($.a.b = "x") && (($.c = "y") || ($.c = "z")) }`.
+fn matchers_to_pattern(m: &BTreeMap<String, MatchValue>) -> Option<String> {
+    let mut terms = Vec::new();
+    for (field, value) in m {
+        let sel = if field.starts_with("$.") {
+            field.clone()
+        } else {
+            format!("$.{field}")
+        };
+        let values: Vec<&String> = match value {
+            MatchValue::One(v) => vec![v],
+            MatchValue::Any(vs) => vs.iter().collect(),
+        };
+        if values.is_empty() {
+            return None;
+        }
+        let alts: Vec<String> = values
+            .iter()
+            .map(|v| format!("({sel} = {})", quote(v)))
+            .collect();
+        terms.push(format!("({})", alts.join(" || ")));
+    }
+    if terms.is_empty() {
+        return None;
+    }
+    Some(format!("{{ {} }}", terms.join(" && ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ConfigError {
+        RulesConfig::parse(text, "t.toml").unwrap_err()
+    }
+
+    #[test]
+    fn empty_file_is_the_recommended_profile() {
+        let c = RulesConfig::parse("", "t.toml").unwrap();
+        assert_eq!(c.profile(), Profile::Recommended);
+        assert!(Profile::Recommended.includes("cis-4.1-unauthorized-api-calls"));
+        assert!(!Profile::Recommended.includes("cis-4.2-console-signin-without-mfa"));
+        assert!(Profile::Cis.includes("cis-4.2-console-signin-without-mfa"));
+        assert!(!Profile::Cis.includes("root-activity"));
+        assert!(Profile::All.includes("root-activity"));
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = err("profile = \"cis\"\nprofil = \"x\"\n");
+        assert_eq!((e.line, e.column), (2, 1), "{e}");
+        assert!(e.to_string().starts_with("t.toml:2:1: "), "{e}");
+        let e = err("profile = \"everything\"");
+        assert_eq!((e.line, e.column), (1, 11), "{e}");
+        let e = err("enable = [\n  \"cis-4.1-unauthorized-api-calls\",\n  \"nope\"]\n");
+        assert_eq!((e.line, e.column), (3, 3), "{e}");
+        let e = err("trusted_accounts = [\"12345\"]");
+        assert!(e.message.contains("12-digit"), "{e}");
+        let e = err("profile = [");
+        assert_eq!(e.line, 1, "{e}");
+    }
+
+    #[test]
+    fn bad_patterns_point_into_the_pattern() {
+        let text = "[[custom_rules]]\nid = \"x\"\ntitle = \"X\"\nseverity = \"low\"\npattern = '{ $.a = }'\n";
+        let e = err(text);
+        assert_eq!(e.line, 5, "{e}");
+        // The quote is column 11, the pattern starts at 12, and the `}` where a value is missing is 8 further.
+        assert_eq!(e.column, 20, "{e}");
+        assert!(e.message.starts_with("invalid filter pattern"), "{e}");
+    }
+
+    #[test]
+    fn exclusions_are_checked() {
+        let base = "[[exclusions]]\nid = \"a\"\nreason = \"r\"\n";
+        assert!(err(base).message.contains("exactly one of"));
+        assert!(err(&format!(
+            "{base}pattern = '{{$.a = 1}}'\nexpires = \"2027-13-01\"\n"
+        ))
+        .message
+        .contains("date"));
+        assert!(err(&format!(
+            "{base}pattern = '{{$.a = 1}}'\nrules = [\"nope\"]\n"
+        ))
+        .message
+        .contains("unknown rule"));
+        assert!(
+            err("[[exclusions]]\nid = \"a\"\nreason = \" \"\npattern = '{$.a = 1}'\n")
+                .message
+                .contains("reason")
+        );
+        let ok = RulesConfig::parse(
+            &format!("{base}match = {{ \"userIdentity.arn\" = \"arn:*:root\", eventName = [\"A\", \"B\\\"q\"] }}\n"),
+            "t.toml",
+        )
+        .unwrap();
+        let p = ok.exclusion_pattern(&ok.exclusions[0]).unwrap();
+        assert_eq!(
+            p.source(),
+            r#"{ (($.eventName = "A") || ($.eventName = "B\"q")) && (($.userIdentity.arn = "arn:*:root")) }"#
+        );
+    }
+
+    #[test]
+    fn custom_rules_are_checked() {
+        let ok = "[[custom_rules]]\nid = \"secrets-read\"\ntitle = \"Secret read\"\nseverity = \"medium\"\npattern = '{ $.eventName = GetSecretValue }'\n";
+        RulesConfig::parse(ok, "t.toml").unwrap();
+        assert!(
+            err(&ok.replace("secrets-read", "cis-4.1-unauthorized-api-calls"))
+                .message
+                .contains("taken")
+        );
+        assert!(err(&ok.replace("secrets-read", "Secrets Read"))
+            .message
+            .contains("kebab"));
+        assert!(err(&ok.replace("medium", "urgent"))
+            .message
+            .contains("severity"));
+    }
+}
