@@ -28,6 +28,16 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${local.bucket_arn}/AWSLogs/*"]
   }
 
+  dynamic "statement" {
+    for_each = var.rules_config == null ? [] : [local.rules_config_key]
+
+    content {
+      sid       = "ReadRulesFile"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.bucket_arn}/${statement.value}"]
+    }
+  }
+
   # An existing trail's SSE-KMS log files: without kms:Decrypt on their key GetObject fails with AccessDenied.
   # (That key's own policy must allow this role too when it does not delegate to IAM: see lambda_role_arn.)
   dynamic "statement" {

@@ -37,10 +37,10 @@ resource "aws_lambda_function" "alerter" {
   code_signing_config_arn        = var.code_signing_config_arn
 
   environment {
-    variables = {
+    variables = merge({
       TOPIC_ARN = aws_sns_topic.alerts.arn
       RUST_LOG  = var.rust_log
-    }
+    }, local.rules_config_env)
   }
 
   logging_config {
@@ -93,4 +93,16 @@ resource "aws_lambda_permission" "s3" {
       error_message = "existing_bucket_name is required when create_trail = false."
     }
   }
+}
+
+resource "aws_s3_object" "rules_config" {
+  count = var.rules_config == null ? 0 : 1
+
+  bucket                 = local.bucket_name
+  key                    = local.rules_config_key
+  content                = var.rules_config
+  content_type           = "application/toml"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = aws_kms_key.this.arn
+  tags                   = var.tags
 }

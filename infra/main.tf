@@ -33,6 +33,14 @@ locals {
   bucket_name = var.create_trail ? aws_s3_bucket.trail[0].id : (var.existing_bucket_name != null ? var.existing_bucket_name : "")
   bucket_arn  = "arn:${local.partition}:s3:::${local.bucket_name}"
 
+  # The rules file, beside the logs but outside AWSLogs/ (so it never triggers the notification).
+  rules_config_key = "trailwarden/rules.toml"
+  rules_config_env = var.rules_config == null ? {} : {
+    TRAILWARDEN_CONFIG = "s3://${local.bucket_name}/${local.rules_config_key}"
+    # A changed file changes the function's configuration, so new instances (which read it at cold start) replace old ones.
+    TRAILWARDEN_CONFIG_SHA256 = sha256(var.rules_config)
+  }
+
   # SNS filter policy for SMS subscribers: every severity at or above sms_min_severity.
   severities     = ["low", "medium", "high", "critical"]
   sms_severities = slice(local.severities, index(local.severities, var.sms_min_severity), length(local.severities))

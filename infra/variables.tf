@@ -303,6 +303,12 @@ variable "rust_log" {
   }
 }
 
+variable "rules_config" {
+  description = "Content of the trailwarden rules file (TOML: profile, enable/disable, trusted_accounts, watched_access_keys, allowed_regions, exclusions, custom_rules; see README \"Configuration\"). Stored as an SSE-KMS object in the log bucket under trailwarden/rules.toml and read by the function at cold start. null runs the recommended profile with no exclusions."
+  type        = string
+  default     = null
+}
+
 variable "code_signing_config_arn" {
   description = "ARN of a Lambda code signing configuration the zip must satisfy (AWS Signer). null deploys unsigned code."
   type        = string

@@ -29,6 +29,9 @@ module "trailwarden" {
   alert_sms_numbers = var.alert_sms_numbers
   sms_min_severity  = var.sms_min_severity
 
+  # Profile, trusted accounts, exclusions and custom rules: see trailwarden.toml beside this file.
+  rules_config = file("${path.module}/trailwarden.toml")
+
   enable_logging       = var.enable_logging
   bucket_force_destroy = var.bucket_force_destroy
 }
