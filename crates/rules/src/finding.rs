@@ -23,6 +23,8 @@ pub struct Finding {
     /// `userIdentity.arn`, else the best available: principal id, user name, invoking service, identity type.
     pub principal: Option<String>,
     pub principal_type: Option<String>,
+    /// The caller's own account (`userIdentity.accountId`): differs from `account_id` for cross-account calls.
+    pub principal_account_id: Option<String>,
     pub access_key_id: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
@@ -69,6 +71,7 @@ impl Finding {
             region: owned(str_at(record, &["awsRegion"])),
             principal: owned(principal),
             principal_type: owned(id("type")),
+            principal_account_id: owned(id("accountId")),
             access_key_id: owned(id("accessKeyId")),
             source_ip: owned(str_at(record, &["sourceIPAddress"])),
             user_agent: owned(str_at(record, &["userAgent"])),

@@ -1,0 +1,57 @@
+//! An AMI shared with another account or made public.
+
+use super::common::{
+    event_name, event_source, grants_to_all, grants_to_untrusted_account, id_at, succeeded,
+};
+use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use serde_json::Value;
+
+/// Fires on a successful `ModifyImageAttribute` (eventSource `ec2.amazonaws.com`; no `errorCode`, no
+/// `errorMessage`) that adds a launch permission, i.e. one of `requestParameters.launchPermission.add.items[*]`
+/// has
+/// * `group = "all"`: the image is now public (note "shared publicly (group all)"), or
+/// * a `userId` (an account id) that is not the recipient account and not one of the configured trusted
+///   accounts.
+///
+/// Removing permissions, a `group` other than `all`, grants only to trusted accounts, and grants to an
+/// organization or organizational unit (`organizationArn`, `organizationalUnitArn`: inside your own
+/// organization) do not fire.
+///
+/// Code, not a pattern: it looks at every element of the `items` array and consults the trusted accounts.
+pub const RULE: Rule = Rule {
+    id: "ami-shared",
+    title: "AMI shared with another account",
+    severity: Severity::High,
+    controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
+    detection: Detection::Code(detect),
+    rationale: "An image carries the disks of the instance it was made from. Once shared, the other account can \
+                launch it, or copy it, and read everything on those disks; a public image is readable by anyone \
+                (Stratus Red Team ec2-share-ami).",
+    next_steps: "Identify the image (requestParameters.imageId) and which instance it was built from; check whether \
+                 the receiving account is one of yours; if not, remove the launch permission, assume the data is \
+                 copied and investigate the caller; enable Block Public Access for AMIs in the region.",
+};
+
+const PUBLIC: &str = "shared publicly (group all)";
+
+fn detect(record: &Value, context: &Context) -> Option<Hit> {
+    if event_name(record) != Some("ModifyImageAttribute")
+        || event_source(record) != Some("ec2.amazonaws.com")
+        || !succeeded(record)
+    {
+        return None;
+    }
+    let items = record
+        .get("requestParameters")?
+        .get("launchPermission")?
+        .get("add")?
+        .get("items")?
+        .as_array()?;
+    if grants_to_all(items) {
+        return Some(Hit::noted(PUBLIC));
+    }
+    let own = id_at(record, &["recipientAccountId"]);
+    grants_to_untrusted_account(items, own, &context.trusted_accounts)
+        .next()
+        .map(|_| Hit::PLAIN)
+}

@@ -1,0 +1,266 @@
+//! Field accessors shared by the beyond-CIS code rules.
+//!
+//! Every function is total: a missing field, or a field of an unexpected JSON type, reads as "absent" (`None`,
+//! `false`), never as a panic. None of them allocates.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// The string at `path`, if every step exists and the last value is a JSON string.
+pub(super) fn str_at<'v>(record: &'v Value, path: &[&str]) -> Option<&'v str> {
+    path.iter().try_fold(record, |v, key| v.get(key))?.as_str()
+}
+
+/// An identifier (account id, user name) at `path`: a non-empty string. An empty string names nobody, so it
+/// reads as absent.
+pub(super) fn id_at<'v>(record: &'v Value, path: &[&str]) -> Option<&'v str> {
+    str_at(record, path).filter(|id| !id.is_empty())
+}
+
+/// `eventName`.
+pub(super) fn event_name(record: &Value) -> Option<&str> {
+    record.get("eventName")?.as_str()
+}
+
+/// `eventSource`.
+pub(super) fn event_source(record: &Value) -> Option<&str> {
+    record.get("eventSource")?.as_str()
+}
+
+/// `eventType`.
+pub(super) fn event_type(record: &Value) -> Option<&str> {
+    record.get("eventType")?.as_str()
+}
+
+/// `userIdentity.<key>` as a string.
+pub(super) fn identity_str<'v>(record: &'v Value, key: &str) -> Option<&'v str> {
+    record.get("userIdentity")?.get(key)?.as_str()
+}
+
+/// `userIdentity.type`.
+pub(super) fn identity_type(record: &Value) -> Option<&str> {
+    identity_str(record, "type")
+}
+
+/// `errorCode`.
+pub(super) fn error_code(record: &Value) -> Option<&str> {
+    record.get("errorCode")?.as_str()
+}
+
+/// "Successful", exactly as the filter-pattern term `$.errorCode NOT EXISTS && $.errorMessage NOT EXISTS`: neither
+/// key is present (a present `null` counts as present, as `NOT EXISTS` is false for it).
+pub(super) fn succeeded(record: &Value) -> bool {
+    record.get("errorCode").is_none() && record.get("errorMessage").is_none()
+}
+
+/// A JSON `true`, or the string `"true"` (some producers stringify booleans).
+pub(super) fn is_true(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
+    }
+}
+
+/// `readOnly` is true. An absent `readOnly` is not read-only (sign-in events, some data events).
+pub(super) fn is_read_only(record: &Value) -> bool {
+    is_true(record.get("readOnly"))
+}
+
+/// The call was made by an AWS service: `userIdentity.type = AWSService`, or `userIdentity.invokedBy` is present
+/// (a service acting for a principal), or the record is an `AwsServiceEvent`.
+pub(super) fn made_by_aws_service(record: &Value) -> bool {
+    identity_type(record) == Some("AWSService")
+        || record
+            .get("userIdentity")
+            .is_some_and(|id| id.get("invokedBy").is_some())
+        || event_type(record) == Some("AwsServiceEvent")
+}
+
+/// The IAM user name at the end of an IAM user ARN: `arn:aws:iam::111122223333:user/division/alice` → `alice`.
+pub(super) fn user_name_from_arn(arn: &str) -> Option<&str> {
+    let (_, path) = arn.split_once(":user/")?;
+    path.rsplit('/').next().filter(|name| !name.is_empty())
+}
+
+/// Whether an IAM call that names the user `target` (its `requestParameters.userName`) acts on a user other
+/// than the caller. `None` when the record does not say who the caller is.
+///
+/// * An `IAMUser` caller acts on another user when `target` is not its own name (`userIdentity.userName`, else
+///   the name at the end of its ARN). IAM user names are unique regardless of case ("names are not
+///   distinguished by case"), so the comparison ignores ASCII case. A user of a different account than the
+///   recipient is always another user, whatever its name.
+/// * Every other caller type (root, assumed roles, federated users, services) is never the IAM user it names.
+pub(super) fn acts_on_other_user(record: &Value, target: &str) -> Option<bool> {
+    let id = record.get("userIdentity")?;
+    if id_at(id, &["type"])? != "IAMUser" {
+        return Some(true);
+    }
+    if let (Some(caller_account), Some(recipient)) = (
+        id_at(id, &["accountId"]),
+        id_at(record, &["recipientAccountId"]),
+    ) {
+        if caller_account != recipient {
+            return Some(true);
+        }
+    }
+    let own = id_at(id, &["userName"]).or_else(|| user_name_from_arn(id.get("arn")?.as_str()?))?;
+    Some(!own.eq_ignore_ascii_case(target))
+}
+
+/// The account ids granted in `items[*].userId` that are neither `own` (the recipient account) nor trusted;
+/// used by the sharing rules. Items without a string `userId` are skipped.
+pub(super) fn grants_to_untrusted_account<'v>(
+    items: &'v [Value],
+    own: Option<&'v str>,
+    trusted: &'v BTreeSet<String>,
+) -> impl Iterator<Item = &'v str> + 'v {
+    items
+        .iter()
+        .filter_map(|item| item.get("userId")?.as_str())
+        .filter(move |id| !id.is_empty() && Some(*id) != own && !trusted.contains(*id))
+}
+
+/// Whether any of `items` grants to the group `all` (public).
+pub(super) fn grants_to_all(items: &[Value]) -> bool {
+    items
+        .iter()
+        .any(|item| item.get("group").and_then(Value::as_str) == Some("all"))
+}
+
+/// Who made a call from outside the recipient account (see [`external_caller`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ExternalCaller {
+    /// A principal of another, untrusted account.
+    Account,
+    /// An unauthenticated request: `userIdentity.accountId` is `anonymous` or `ANONYMOUS_PRINCIPAL`, or
+    /// `userIdentity.principalId` is `ANONYMOUS_PRINCIPAL` (S3 logs anonymous requests this way).
+    Anonymous,
+}
+
+/// Whether the record is a call into the recipient account by a principal of another account that is not
+/// trusted: `userIdentity.accountId` and `recipientAccountId` are both present and differ, the caller's
+/// account is not in `trusted`, the caller is not an AWS service ([`made_by_aws_service`]), and the record is
+/// not a VPC endpoint network event (`eventType = AwsVpceEvent`, which `vpce-cross-account-access` covers).
+pub(super) fn external_caller(
+    record: &Value,
+    trusted: &BTreeSet<String>,
+) -> Option<ExternalCaller> {
+    let identity = record.get("userIdentity")?;
+    let caller = id_at(identity, &["accountId"])?;
+    let recipient = id_at(record, &["recipientAccountId"])?;
+    if caller == recipient
+        || trusted.contains(caller)
+        || made_by_aws_service(record)
+        || event_type(record) == Some("AwsVpceEvent")
+    {
+        return None;
+    }
+    let anonymous = caller == "anonymous"
+        || caller == "ANONYMOUS_PRINCIPAL"
+        || identity.get("principalId").and_then(Value::as_str) == Some("ANONYMOUS_PRINCIPAL");
+    Some(if anonymous {
+        ExternalCaller::Anonymous
+    } else {
+        ExternalCaller::Account
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn user_name_from_arn_takes_the_last_path_segment() {
+        assert_eq!(
+            user_name_from_arn("arn:aws:iam::111122223333:user/alice"),
+            Some("alice")
+        );
+        assert_eq!(
+            user_name_from_arn("arn:aws:iam::111122223333:user/division/team/alice"),
+            Some("alice")
+        );
+        assert_eq!(
+            user_name_from_arn("arn:aws-cn:iam::111122223333:user/bob"),
+            Some("bob")
+        );
+        assert_eq!(user_name_from_arn("arn:aws:iam::111122223333:root"), None);
+        assert_eq!(
+            user_name_from_arn("arn:aws:sts::111122223333:assumed-role/Admin/alice"),
+            None
+        );
+        assert_eq!(user_name_from_arn("arn:aws:iam::111122223333:user/"), None);
+    }
+
+    #[test]
+    fn acts_on_other_user_cases() {
+        let user = |name: Option<&str>, arn: Option<&str>| {
+            let mut id = json!({"type": "IAMUser", "accountId": "111122223333"});
+            if let Some(n) = name {
+                id["userName"] = json!(n);
+            }
+            if let Some(a) = arn {
+                id["arn"] = json!(a);
+            }
+            json!({"userIdentity": id, "recipientAccountId": "111122223333"})
+        };
+        assert_eq!(
+            acts_on_other_user(&user(Some("alice"), None), "alice"),
+            Some(false)
+        );
+        assert_eq!(
+            acts_on_other_user(&user(Some("Alice"), None), "alice"),
+            Some(false),
+            "IAM names ignore case"
+        );
+        assert_eq!(
+            acts_on_other_user(&user(Some("alice"), None), "bob"),
+            Some(true)
+        );
+        assert_eq!(
+            acts_on_other_user(
+                &user(None, Some("arn:aws:iam::111122223333:user/ops/alice")),
+                "alice"
+            ),
+            Some(false),
+            "name from the ARN when userName is absent"
+        );
+        assert_eq!(acts_on_other_user(&user(None, None), "alice"), None);
+        let mut other_account = user(Some("alice"), None);
+        other_account["userIdentity"]["accountId"] = json!("999988887777");
+        assert_eq!(acts_on_other_user(&other_account, "alice"), Some(true));
+        let root = json!({"userIdentity": {"type": "Root"}});
+        assert_eq!(acts_on_other_user(&root, "alice"), Some(true));
+        assert_eq!(acts_on_other_user(&json!({"userIdentity": 5}), "a"), None);
+        assert_eq!(acts_on_other_user(&json!([]), "a"), None);
+    }
+
+    #[test]
+    fn success_and_read_only_follow_pattern_semantics() {
+        assert!(succeeded(&json!({"eventName": "X"})));
+        assert!(!succeeded(&json!({"errorCode": null})));
+        assert!(!succeeded(&json!({"errorMessage": "boom"})));
+        assert!(is_read_only(&json!({"readOnly": true})));
+        assert!(is_read_only(&json!({"readOnly": "true"})));
+        assert!(!is_read_only(&json!({"readOnly": false})));
+        assert!(!is_read_only(&json!({"readOnly": 1})));
+        assert!(!is_read_only(&json!({})));
+    }
+
+    #[test]
+    fn aws_service_callers() {
+        assert!(made_by_aws_service(
+            &json!({"userIdentity": {"type": "AWSService"}})
+        ));
+        assert!(made_by_aws_service(
+            &json!({"userIdentity": {"type": "AssumedRole", "invokedBy": "cloudformation.amazonaws.com"}})
+        ));
+        assert!(made_by_aws_service(
+            &json!({"eventType": "AwsServiceEvent", "userIdentity": {"accountId": "1"}})
+        ));
+        assert!(!made_by_aws_service(
+            &json!({"userIdentity": {"type": "IAMUser"}, "eventType": "AwsApiCall"})
+        ));
+    }
+}

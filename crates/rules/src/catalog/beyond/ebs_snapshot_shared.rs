@@ -1,0 +1,58 @@
+//! An EBS snapshot shared with another account or made public.
+
+use super::common::{
+    event_name, event_source, grants_to_all, grants_to_untrusted_account, id_at, succeeded,
+};
+use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use serde_json::Value;
+
+/// Fires on a successful `ModifySnapshotAttribute` (eventSource `ec2.amazonaws.com`; no `errorCode`, no
+/// `errorMessage`) that adds a create-volume permission, i.e. one of
+/// `requestParameters.createVolumePermission.add.items[*]` has
+/// * `group = "all"`: the snapshot is now public (note "shared publicly (group all)"), or
+/// * a `userId` (an account id) that is not the recipient account and not one of the configured trusted
+///   accounts: anyone in that account can now create a volume from it and read the disk.
+///
+/// Removing permissions (`…remove.items`), a `group` other than `all`, and grants only to trusted accounts
+/// (e.g. the organization's backup account) do not fire. With no trusted accounts configured, any account
+/// grant fires.
+///
+/// Code, not a pattern: it looks at every element of the `items` array and consults the trusted accounts.
+pub const RULE: Rule = Rule {
+    id: "ebs-snapshot-shared",
+    title: "EBS snapshot shared with another account",
+    severity: Severity::High,
+    controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
+    detection: Detection::Code(detect),
+    rationale: "A shared snapshot is a copy of a whole disk that the other account can turn into a volume and mount: \
+                databases, keys and files included. Sharing it with an unknown account, or with everyone, is one \
+                API call that moves all of that data out without any network transfer to notice (Stratus Red Team \
+                ec2-share-ebs-snapshot).",
+    next_steps: "Identify the snapshot (requestParameters.snapshotId) and what volume and instance it came from; check \
+                 whether the receiving account is one of yours; if not, remove the permission at once \
+                 (ModifySnapshotAttribute with remove), assume the data is copied, and investigate the caller.",
+};
+
+const PUBLIC: &str = "shared publicly (group all)";
+
+fn detect(record: &Value, context: &Context) -> Option<Hit> {
+    if event_name(record) != Some("ModifySnapshotAttribute")
+        || event_source(record) != Some("ec2.amazonaws.com")
+        || !succeeded(record)
+    {
+        return None;
+    }
+    let items = record
+        .get("requestParameters")?
+        .get("createVolumePermission")?
+        .get("add")?
+        .get("items")?
+        .as_array()?;
+    if grants_to_all(items) {
+        return Some(Hit::noted(PUBLIC));
+    }
+    let own = id_at(record, &["recipientAccountId"]);
+    grants_to_untrusted_account(items, own, &context.trusted_accounts)
+        .next()
+        .map(|_| Hit::PLAIN)
+}

@@ -1,0 +1,43 @@
+//! A principal of another, untrusted account was denied access to this account.
+
+use super::common::{error_code, external_caller, ExternalCaller};
+use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use serde_json::Value;
+
+/// Fires on a call **denied for lack of permission** whose caller belongs to another, untrusted account: the
+/// same caller test as `external-principal-access` (`userIdentity.accountId` ≠ `recipientAccountId`, not a
+/// trusted account, not an AWS service, not an `AwsVpceEvent`), with an `errorCode` that starts with
+/// `AccessDenied` (`AccessDenied`, `AccessDeniedException`) or ends with `UnauthorizedOperation` (EC2's
+/// `Client.UnauthorizedOperation`), the denial codes CIS 4.1 uses.
+///
+/// Unauthenticated denials (account `anonymous` / `ANONYMOUS_PRINCIPAL`) do not fire: they are internet
+/// scanners guessing bucket names, the noise fivexl's rules also drop.
+///
+/// Code, not a pattern: it compares two fields of the record and consults the trusted accounts.
+pub const RULE: Rule = Rule {
+    id: "external-principal-access-denied",
+    title: "Denied access attempt from an untrusted external account",
+    severity: Severity::Medium,
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1078.004" },
+        Control { framework: "MITRE ATT&CK", id: "T1580" },
+    ],
+    detection: Detection::Code(detect),
+    rationale: "A principal of an account you do not trust tried to use a resource of this account and was refused. \
+                Denials from outside are how reconnaissance looks (probing role names, bucket names, keys), and \
+                how a partner integration looks when its access was removed.",
+    next_steps: "Identify the calling account (userIdentity.accountId) and what it tried (eventName, resources); if \
+                 it is a known partner, add it to the trusted accounts or fix its access; otherwise look for other \
+                 attempts from the same account or source IP, and check no policy grants it access elsewhere.",
+};
+
+fn detect(record: &Value, context: &Context) -> Option<Hit> {
+    let code = error_code(record)?;
+    if !(code.starts_with("AccessDenied") || code.ends_with("UnauthorizedOperation")) {
+        return None;
+    }
+    match external_caller(record, &context.trusted_accounts)? {
+        ExternalCaller::Account => Some(Hit::PLAIN),
+        ExternalCaller::Anonymous => None,
+    }
+}
