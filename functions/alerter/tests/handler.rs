@@ -409,3 +409,58 @@ fn read_error_kinds_are_distinct() {
     };
     assert_eq!(e.kind(), "Read.TooLarge");
 }
+
+#[tokio::test]
+async fn default_rules_file_runs_the_recommended_profile_on_the_sample() {
+    let config = Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts");
+    let d = Deps {
+        source: MemSource::default().with(SAMPLE_KEY, sample_log()),
+        sink: RecordingSink::default(),
+        engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
+        config,
+    };
+    handle(event("s3-put.json"), &d).await.unwrap();
+    let root = "00000000-0000-4000-8000-000000000001";
+    let want: Vec<(String, String)> = [
+        (root, "cis-4.3-root-account-usage"),
+        (root, "console-login-without-mfa"),
+        (root, "root-console-login-success"),
+        (
+            "00000000-0000-4000-8000-000000000002",
+            "cis-4.1-unauthorized-api-calls",
+        ),
+        (
+            "00000000-0000-4000-8000-000000000003",
+            "cis-4.1-unauthorized-api-calls",
+        ),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    assert_eq!(fired(&d), want);
+}
+
+#[tokio::test]
+async fn exclusions_from_the_rules_file_suppress_and_count() {
+    let config = Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts");
+    let rules = r#"
+profile = "cis"
+[[exclusions]]
+id = "deploy-role-probes"
+reason = "the deploy role dry-runs RunInstances"
+rules = ["cis-4.1-unauthorized-api-calls"]
+match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*" }
+"#;
+    let d = Deps {
+        source: MemSource::default().with(SAMPLE_KEY, sample_log()),
+        sink: RecordingSink::default(),
+        engine: Arc::new(config.engine(Some(rules), "2026-11-23").unwrap()),
+        config,
+    };
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(summary.suppressed, 1);
+    assert!(
+        !fired(&d).iter().any(|(id, _)| id.ends_with("0003")),
+        "the deploy role's denial is suppressed"
+    );
+}
