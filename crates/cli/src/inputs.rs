@@ -4,10 +4,10 @@
 //! The walk is lazy: files are handed out as they are found, so scanning a large `AWSLogs/` tree starts at
 //! once and only the listing of the directories being walked is held in memory.
 
-use cloudtrail::{classify_key, KeyKind, SkipReason};
+use cloudtrail::{classify_key, KeyKind, LogReader, ReadError, ReaderOptions, SkipReason};
 use std::collections::HashSet;
 use std::fmt;
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -139,6 +139,30 @@ impl Iterator for Inputs {
         }
         None
     }
+}
+
+/// Why a log file could not be opened for reading.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The file cannot be opened.
+    Open(io::Error),
+    /// The file is not a readable log file (empty, neither gzip nor JSON, …).
+    Read(ReadError),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Open(e) => write!(f, "cannot open: {e}"),
+            OpenError::Read(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Opens a log file (.json.gz or .json) for reading record by record.
+pub fn open_log(path: &Path) -> Result<LogReader<'static>, OpenError> {
+    let file = File::open(path).map_err(OpenError::Open)?;
+    LogReader::new(file, ReaderOptions::default()).map_err(OpenError::Read)
 }
 
 fn has_log_extension(path: &Path) -> bool {

@@ -2,13 +2,14 @@
 //! pipeline as the alerting Lambda.
 //!
 //! `main` only parses the command line and turns the outcome into an exit status; each subcommand lives in
-//! [`commands`], and the parts subcommands share (finding input paths, printing findings, the run summary)
-//! are modules of their own.
+//! [`commands`], and the parts subcommands share (finding input paths, choosing the rules from the config
+//! file and profile, printing findings, the run summary) are modules of their own.
 
 mod cli;
 mod commands;
 mod inputs;
 mod output;
+mod ruleset;
 mod summary;
 
 use clap::Parser;

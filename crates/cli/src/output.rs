@@ -77,6 +77,7 @@ struct Row {
     source_ip: Option<String>,
     /// The file name only: full paths into an `AWSLogs/` tree would take the whole width.
     file_name: String,
+    note: Option<String>,
 }
 
 /// A table, printed when every file has been scanned (column widths depend on every row).
@@ -109,6 +110,7 @@ impl<W: Write> FindingWriter for TableWriter<W> {
             principal: finding.principal,
             source_ip: finding.source_ip,
             file_name,
+            note: finding.note,
         });
         Ok(())
     }
@@ -122,30 +124,40 @@ impl<W: Write> FindingWriter for TableWriter<W> {
             writeln!(self.out, "no findings")?;
             return self.out.flush();
         }
+        // The note column (a code rule's context, an expired exclusion) only when some finding has one.
+        let notes = self.rows.iter().any(|r| r.note.is_some());
+        let mut header = vec![
+            "severity",
+            "rule",
+            "event time",
+            "event name",
+            "principal",
+            "source ip",
+            "file",
+        ];
+        if notes {
+            header.push("note");
+        }
         let mut table = Table::new();
         table
             .load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header([
-                "severity",
-                "rule",
-                "event time",
-                "event name",
-                "principal",
-                "source ip",
-                "file",
-            ]);
-        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+            .set_header(header);
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
         for row in self.rows.drain(..) {
-            table.add_row([
+            let mut cells = vec![
                 row.severity.to_string(),
-                row.rule_id.clone(),
-                or_dash(&row.event_time),
-                or_dash(&row.event_name),
-                or_dash(&row.principal),
-                or_dash(&row.source_ip),
+                row.rule_id,
+                or_dash(row.event_time),
+                or_dash(row.event_name),
+                or_dash(row.principal),
+                or_dash(row.source_ip),
                 row.file_name,
-            ]);
+            ];
+            if notes {
+                cells.push(row.note.unwrap_or_default());
+            }
+            table.add_row(cells);
         }
         writeln!(self.out, "{table}")?;
         self.out.flush()
@@ -214,6 +226,26 @@ mod tests {
             assert!(text.contains(needle), "{needle} not in\n{text}");
         }
         assert!(!text.contains("AWSLogs/x"), "{text}");
+    }
+
+    #[test]
+    fn table_has_a_note_column_only_when_a_finding_has_a_note() {
+        let render = |note: Option<&str>| {
+            let mut out = Vec::new();
+            let mut w = TableWriter::new(&mut out);
+            let mut f = finding();
+            f.note = note.map(str::to_owned);
+            w.write(Path::new("a.json.gz"), f).unwrap();
+            w.write(Path::new("b.json.gz"), finding()).unwrap();
+            w.finish().unwrap();
+            drop(w);
+            String::from_utf8(out).unwrap()
+        };
+        let plain = render(None);
+        assert!(!plain.contains("note"), "{plain}");
+        let noted = render(Some("exclusion x matched but expired on 2024-01-01"));
+        assert!(noted.contains("note"), "{noted}");
+        assert!(noted.contains("expired on 2024-01-01"), "{noted}");
     }
 
     #[test]

@@ -12,10 +12,14 @@ pub struct Summary {
     pub files_scanned: u64,
     /// Records of the files read to the end.
     pub records: u64,
-    /// Findings printed, per rule, in the engine's rule order (every selected rule is listed, also with
-    /// 0, so the summary shows which rules ran). Counted as they are printed, so findings of a file that
-    /// failed part way are included.
+    /// How many rules the engine evaluated.
+    pub rules_evaluated: usize,
+    /// Findings printed, per rule, in the engine's rule order (rules without findings are kept here but not
+    /// printed). Counted as they are printed, so findings of a file that failed part way are included.
     pub findings: Vec<(String, u64)>,
+    /// Findings suppressed by exclusions, per exclusion id, in the config file's order (every exclusion is
+    /// listed, also with 0, so a stale exclusion shows). Counted for files read to the end.
+    pub suppressed: Vec<(String, u64)>,
     pub malformed: u64,
     pub skipped: BTreeMap<Skip, u64>,
     /// Files that could not be read, and paths that could not be examined.
@@ -25,20 +29,23 @@ pub struct Summary {
 impl Summary {
     pub fn new(engine: &Engine) -> Summary {
         Summary {
+            rules_evaluated: engine.rules().len(),
             findings: engine
                 .rules()
                 .iter()
                 .map(|r| (r.id().to_owned(), 0))
+                .collect(),
+            suppressed: engine
+                .exclusions()
+                .iter()
+                .map(|x| (x.id.clone(), 0))
                 .collect(),
             ..Summary::default()
         }
     }
 
     pub fn add_finding(&mut self, rule_id: &str) {
-        match self.findings.iter_mut().find(|(id, _)| id == rule_id) {
-            Some((_, n)) => *n += 1,
-            None => self.findings.push((rule_id.to_owned(), 1)),
-        }
+        add(&mut self.findings, rule_id, 1);
     }
 
     /// Adds a file that was read to the end.
@@ -46,6 +53,9 @@ impl Summary {
         self.files_scanned += 1;
         self.records += stats.records;
         self.malformed += stats.malformed;
+        for (exclusion, n) in &stats.suppressed_by {
+            add(&mut self.suppressed, exclusion, *n);
+        }
     }
 
     pub fn add_skipped(&mut self, reason: Skip) {
@@ -59,17 +69,32 @@ impl Summary {
     pub fn total_findings(&self) -> u64 {
         self.findings.iter().map(|(_, n)| n).sum()
     }
+
+    pub fn total_suppressed(&self) -> u64 {
+        self.suppressed.iter().map(|(_, n)| n).sum()
+    }
 }
 
-/// Several lines, one counter each:
+fn add(counts: &mut Vec<(String, u64)>, id: &str, n: u64) {
+    match counts.iter_mut().find(|(k, _)| k == id) {
+        Some((_, count)) => *count += n,
+        None => counts.push((id.to_owned(), n)),
+    }
+}
+
+/// Several lines, one counter each; per-rule counts only for rules with findings, per-exclusion counts for
+/// every exclusion:
 ///
 /// ```text
 /// summary:
 ///   files scanned:     1
 ///   records:           8
-///   findings:          3
-///     cis-4.1-unauthorized-api-calls: 2
+///   rules evaluated:   2
+///   findings:          2
+///     cis-4.1-unauthorized-api-calls: 1
 ///     cis-4.3-root-account-usage: 1
+///   suppressed:        1
+///     audit-probe: 1
 ///   malformed records: 0
 ///   skipped files:     2 (digest: 1, other_extension: 1)
 ///   failed files:      0
@@ -79,9 +104,14 @@ impl fmt::Display for Summary {
         writeln!(f, "summary:")?;
         writeln!(f, "  files scanned:     {}", self.files_scanned)?;
         writeln!(f, "  records:           {}", self.records)?;
+        writeln!(f, "  rules evaluated:   {}", self.rules_evaluated)?;
         writeln!(f, "  findings:          {}", self.total_findings())?;
-        for (rule, n) in &self.findings {
+        for (rule, n) in self.findings.iter().filter(|(_, n)| *n > 0) {
             writeln!(f, "    {rule}: {n}")?;
+        }
+        writeln!(f, "  suppressed:        {}", self.total_suppressed())?;
+        for (exclusion, n) in &self.suppressed {
+            writeln!(f, "    {exclusion}: {n}")?;
         }
         writeln!(f, "  malformed records: {}", self.malformed)?;
         let skipped: u64 = self.skipped.values().sum();
@@ -102,10 +132,16 @@ impl fmt::Display for Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rules::RulesConfig;
 
     #[test]
     fn prints_every_counter() {
-        let mut s = Summary::new(&Engine::builtin().unwrap());
+        let engine = Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap();
+        let mut s = Summary::new(&engine);
         s.add_file(&ScanStats {
             records: 8,
             malformed: 1,
@@ -122,13 +158,50 @@ mod tests {
             "summary:
   files scanned:     1
   records:           8
+  rules evaluated:   2
   findings:          2
     cis-4.1-unauthorized-api-calls: 2
-    cis-4.3-root-account-usage: 0
+  suppressed:        0
   malformed records: 1
   skipped files:     2 (digest: 1, other_extension: 1)
   failed files:      1
 "
+        );
+    }
+
+    #[test]
+    fn counts_suppressions_per_exclusion() {
+        let cfg = RulesConfig::parse(
+            "[[exclusions]]\nid = \"a\"\nreason = \"r\"\npattern = '{ $.x = 1 }'\n\
+             [[exclusions]]\nid = \"b\"\nreason = \"r\"\npattern = '{ $.x = 2 }'\n",
+            "t.toml",
+        )
+        .unwrap();
+        let engine = Engine::from_config(&cfg, "2026-01-01")
+            .unwrap()
+            .retain_ids(&["cis-4.3-root-account-usage"])
+            .unwrap();
+        let mut s = Summary::new(&engine);
+        for _ in 0..2 {
+            s.add_file(&ScanStats {
+                records: 4,
+                suppressed: 3,
+                suppressed_by: [("b".to_owned(), 3)].into_iter().collect(),
+                ..ScanStats::default()
+            });
+        }
+        s.add_finding("cis-4.3-root-account-usage");
+        let text = s.to_string();
+        assert!(
+            text.contains(
+                "  findings:          1
+    cis-4.3-root-account-usage: 1
+  suppressed:        6
+    a: 0
+    b: 6
+"
+            ),
+            "{text}"
         );
     }
 }

@@ -2,20 +2,24 @@
 
 use super::EXIT_ERROR;
 use crate::cli::{Format, ScanArgs};
-use crate::inputs::{Input, Inputs};
+use crate::inputs::{self, Input, Inputs};
 use crate::output::{self, FindingWriter};
+use crate::ruleset::{self, Config};
 use crate::summary::Summary;
-use anyhow::{anyhow, Context};
-use cloudtrail::{LogReader, ReaderOptions};
-use rules::{scan_log, Engine, EngineError, ScanError, ScanStats};
+use anyhow::Context;
+use rules::{scan_log, Engine, ScanError, ScanStats};
 use std::fmt::Display;
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let engine = engine_for(&args.rules)?;
+    let config = Config::load(args.selection.config.as_deref())?;
+    let flag = args.selection.profile.map(Into::into);
+    let today = ruleset::today();
+    let engine = config.engine(flag, &today)?;
+    let engine = ruleset::narrow(engine, &args.rules, &config, config.profile(flag))?;
+    warn_expired(&engine, &today);
     let format = args.format.unwrap_or_else(Format::for_stdout);
     let mut out = output::writer(format, io::stdout().lock());
     let mut summary = Summary::new(&engine);
@@ -39,23 +43,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The engine for `--rules`, or every built-in rule.
-fn engine_for(ids: &[String]) -> anyhow::Result<Engine> {
-    let engine = if ids.is_empty() {
-        Engine::builtin()
-    } else {
-        Engine::with_ids(ids)
-    };
-    engine.map_err(|e| match e {
-        EngineError::UnknownRule { id } => {
-            let valid: Vec<&str> = rules::BUILTIN.iter().map(|r| r.id).collect();
-            anyhow!(
-                "unknown rule id {id:?} in --rules; valid ids: {}",
-                valid.join(", ")
-            )
-        }
-        other => anyhow::Error::new(other).context("the built-in rules failed to compile"),
-    })
+/// One warning per exclusion whose expiry date has passed: it no longer suppresses anything newer.
+fn warn_expired(engine: &Engine, today: &str) {
+    for x in engine.expired_exclusions(today) {
+        eprintln!(
+            "warning: exclusion {} expired on {} and no longer applies to later events",
+            x.id,
+            x.expires.as_deref().unwrap_or("?")
+        );
+    }
 }
 
 /// Walks the inputs and scans each file. Problems with inputs are reported on stderr and counted; only a
@@ -90,14 +86,7 @@ fn scan_file(
     out: &mut dyn FindingWriter,
     summary: &mut Summary,
 ) -> io::Result<()> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) => {
-            report_failure(path, format_args!("cannot open: {e}"), 0, summary);
-            return Ok(());
-        }
-    };
-    let mut reader = match LogReader::new(file, ReaderOptions::default()) {
+    let mut reader = match inputs::open_log(path) {
         Ok(reader) => reader,
         Err(e) => {
             report_failure(path, e, 0, summary);
