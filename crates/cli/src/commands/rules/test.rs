@@ -1,0 +1,382 @@
+//! `trailwarden rules test PATTERN PATH…`: a filter pattern evaluated on every record of log files, so users
+//! can paste their CloudWatch metric-filter patterns and see what they match.
+
+use crate::cli::{Format, TestArgs};
+use crate::commands::EXIT_ERROR;
+use crate::inputs::{self, Input, Inputs};
+use anyhow::{anyhow, Context};
+use comfy_table::{presets, ContentArrangement, Table};
+use rules::{ParseError, Pattern};
+use serde::Serialize;
+use serde_json::Value;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Malformed records reported one by one per file; the rest are only counted.
+const MALFORMED_WARNINGS: u64 = 20;
+
+pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let pattern = Pattern::parse(&args.pattern).map_err(|e| pattern_error(&args.pattern, &e))?;
+    let format = args.format.unwrap_or_else(Format::for_stdout);
+    let stdout = io::stdout().lock();
+    let mut out: Box<dyn RecordWriter> = match format {
+        Format::Jsonl => Box::new(JsonLines(io::BufWriter::new(stdout))),
+        Format::Table => Box::new(TableWriter {
+            out: stdout,
+            rows: Vec::new(),
+            explain: args.explain,
+        }),
+    };
+    let mut counts = Counts::default();
+    let mut tester = Tester {
+        pattern: &pattern,
+        explain: args.explain,
+        out: out.as_mut(),
+        counts: &mut counts,
+    };
+    match tester.all(&args.paths) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e).context("writing records to stdout failed"),
+    }
+    if counts.files == 0 && counts.failed == 0 {
+        eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
+    }
+    eprintln!("{counts}");
+    Ok(if counts.failed > 0 {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The parse error with the pattern line it is on and a caret under the offending character:
+///
+/// ```text
+/// invalid filter pattern: unexpected `}` at 8: expected a value after `=` (hint: …)
+///   { $.a = }
+///           ^
+/// ```
+fn pattern_error(pattern: &str, e: &ParseError) -> anyhow::Error {
+    let mut pos = e.position.min(pattern.len());
+    while !pattern.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    let (before, after) = pattern.split_at(pos);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = after.find('\n').map_or(pattern.len(), |i| pos + i);
+    let line = pattern[line_start..line_end].trim_end_matches('\r');
+    // Keep tabs so the caret lines up under them.
+    let pad: String = pattern[line_start..pos]
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    anyhow!("invalid filter pattern: {e}\n  {line}\n  {pad}^")
+}
+
+/// What `rules test` prints for a record.
+#[derive(Debug, Serialize)]
+struct Record {
+    /// The log file, as given on the command line or found in a directory.
+    file: String,
+    /// Position in the file's `Records` array.
+    index: usize,
+    event_id: Option<String>,
+    event_name: Option<String>,
+    event_time: Option<String>,
+    /// With `--explain` only: whether the pattern matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matched: Option<bool>,
+    /// With `--explain` only: each term of the pattern, in source order, and whether it held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terms: Option<Vec<Term>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Term {
+    term: String,
+    matched: bool,
+}
+
+/// Counters of a run, printed on stderr at the end.
+#[derive(Debug, Default)]
+struct Counts {
+    matched: u64,
+    records: u64,
+    files: u64,
+    malformed: u64,
+    skipped: u64,
+    failed: u64,
+}
+
+/// `matched 3 of 8 records in 1 file`, then the problems, if any.
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural =
+            |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        write!(
+            f,
+            "matched {} of {} {} in {} {}",
+            self.matched,
+            self.records,
+            plural(self.records, "record", "records"),
+            self.files,
+            plural(self.files, "file", "files")
+        )?;
+        for (n, one, many) in [
+            (self.malformed, "malformed record", "malformed records"),
+            (self.skipped, "file skipped", "files skipped"),
+            (self.failed, "file failed", "files failed"),
+        ] {
+            if n > 0 {
+                write!(f, "; {n} {}", plural(n, one, many))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Tester<'a> {
+    pattern: &'a Pattern,
+    explain: bool,
+    out: &'a mut dyn RecordWriter,
+    counts: &'a mut Counts,
+}
+
+impl Tester<'_> {
+    /// Every input; problems with inputs are reported on stderr and counted, only a failure to write is
+    /// returned.
+    fn all(&mut self, paths: &[PathBuf]) -> io::Result<()> {
+        for input in Inputs::new(paths) {
+            match input {
+                Input::File(path) => {
+                    self.file(&path)?;
+                    self.out.flush()?;
+                }
+                Input::Skipped(_) => self.counts.skipped += 1,
+                Input::Error { path, error } => {
+                    eprintln!("error: {}: {error}", path.display());
+                    self.counts.failed += 1;
+                }
+            }
+        }
+        self.out.finish()
+    }
+
+    fn file(&mut self, path: &Path) -> io::Result<()> {
+        let mut reader = match inputs::open_log(path) {
+            Ok(reader) => reader,
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                self.counts.failed += 1;
+                return Ok(());
+            }
+        };
+        let name = path.to_string_lossy();
+        let (mut records, mut matched, mut malformed) = (0u64, 0u64, 0u64);
+        loop {
+            let rec = match reader.next_record() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("error: {name}: {e}");
+                    self.counts.failed += 1;
+                    return Ok(());
+                }
+            };
+            records += 1;
+            let value = match serde_json::from_slice::<Value>(rec.bytes) {
+                Ok(v) if v.is_object() => v,
+                parsed => {
+                    malformed += 1;
+                    if malformed <= MALFORMED_WARNINGS {
+                        let why = parsed.map_or_else(
+                            |e| e.to_string(),
+                            |_| "the element is not a JSON object".to_owned(),
+                        );
+                        eprintln!(
+                            "warning: {name}: malformed record {} at decompressed byte {} skipped: {why}",
+                            rec.index, rec.offset
+                        );
+                    }
+                    continue;
+                }
+            };
+            let is_match = self.pattern.matches(&value);
+            if is_match {
+                matched += 1;
+            }
+            if is_match || self.explain {
+                let field = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+                let terms = self.explain.then(|| {
+                    self.pattern
+                        .explain(&value)
+                        .into_iter()
+                        .map(|t| Term {
+                            term: t.term,
+                            matched: t.matched,
+                        })
+                        .collect()
+                });
+                self.out.write(Record {
+                    file: name.clone().into_owned(),
+                    index: rec.index,
+                    event_id: field("eventID"),
+                    event_name: field("eventName"),
+                    event_time: field("eventTime"),
+                    matched: self.explain.then_some(is_match),
+                    terms,
+                })?;
+            }
+        }
+        if malformed > MALFORMED_WARNINGS {
+            eprintln!(
+                "warning: {name}: {} more malformed records skipped",
+                malformed - MALFORMED_WARNINGS
+            );
+        }
+        self.counts.files += 1;
+        self.counts.records += records;
+        self.counts.matched += matched;
+        self.counts.malformed += malformed;
+        Ok(())
+    }
+}
+
+/// Where printed records go.
+trait RecordWriter {
+    fn write(&mut self, record: Record) -> io::Result<()>;
+    /// After each file, so JSON Lines reach a pipe file by file.
+    fn flush(&mut self) -> io::Result<()>;
+    /// Once, after the last file.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+struct JsonLines<W: Write>(io::BufWriter<W>);
+
+impl<W: Write> RecordWriter for JsonLines<W> {
+    fn write(&mut self, record: Record) -> io::Result<()> {
+        serde_json::to_writer(&mut self.0, &record)?;
+        self.0.write_all(b"\n")
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+struct TableWriter<W: Write> {
+    out: W,
+    rows: Vec<Record>,
+    explain: bool,
+}
+
+impl<W: Write> RecordWriter for TableWriter<W> {
+    fn write(&mut self, record: Record) -> io::Result<()> {
+        self.rows.push(record);
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        if self.rows.is_empty() {
+            writeln!(self.out, "no matching records")?;
+            return self.out.flush();
+        }
+        let mut header = vec!["file", "index", "event id", "event name", "event time"];
+        if self.explain {
+            header.extend(["matched", "terms"]);
+        }
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(header);
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+        for r in self.rows.drain(..) {
+            // The file name only: full paths into an `AWSLogs/` tree would take the whole width.
+            let file = Path::new(&r.file)
+                .file_name()
+                .map_or_else(|| r.file.clone(), |n| n.to_string_lossy().into_owned());
+            let mut cells = vec![
+                file,
+                r.index.to_string(),
+                or_dash(r.event_id),
+                or_dash(r.event_name),
+                or_dash(r.event_time),
+            ];
+            if self.explain {
+                cells.push(if r.matched == Some(true) { "yes" } else { "no" }.to_owned());
+                let terms: Vec<String> = r
+                    .terms
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| format!("{} {}", if t.matched { "✓" } else { "✗" }, t.term))
+                    .collect();
+                cells.push(terms.join("\n"));
+            }
+            table.add_row(cells);
+        }
+        writeln!(self.out, "{table}")?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_text(pattern: &str) -> String {
+        let e = Pattern::parse(pattern).unwrap_err();
+        pattern_error(pattern, &e).to_string()
+    }
+
+    #[test]
+    fn caret_points_at_the_error() {
+        let text = error_text("{ $.a = }");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("invalid filter pattern: "), "{text}");
+        assert!(lines[0].contains("hint: "), "{text}");
+        assert_eq!(lines[1], "  { $.a = }");
+        assert_eq!(lines[2], "          ^");
+    }
+
+    #[test]
+    fn caret_on_the_right_line_of_a_multi_line_pattern() {
+        let text = error_text("{\n\t($.a = 1) &&\n\t($.b = )\n}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "  \t($.b = )");
+        assert_eq!(lines[2], "  \t       ^");
+    }
+
+    #[test]
+    fn caret_at_the_end() {
+        let text = error_text("{ $.a = \"é");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "  { $.a = \"é");
+        assert!(lines[2].ends_with('^'), "{text}");
+    }
+
+    #[test]
+    fn counts_read_naturally() {
+        let mut c = Counts {
+            matched: 1,
+            records: 1,
+            files: 1,
+            ..Counts::default()
+        };
+        assert_eq!(c.to_string(), "matched 1 of 1 record in 1 file");
+        c.records = 8;
+        c.files = 2;
+        c.failed = 1;
+        c.malformed = 2;
+        assert_eq!(
+            c.to_string(),
+            "matched 1 of 8 records in 2 files; 2 malformed records; 1 file failed"
+        );
+    }
+}
