@@ -114,6 +114,41 @@ pub struct CustomRuleSpec {
     pub next_steps: Option<String>,
 }
 
+/// The `[alerts]` table: storm control.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Per invocation, a rule's first `storm_limit` findings are sent one by one, the rest as one summary.
+    #[serde(default = "default_storm_limit")]
+    pub storm_limit: u32,
+    /// Per-rule overrides of `storm_limit`.
+    #[serde(default)]
+    pub storm_limits: BTreeMap<String, u32>,
+}
+
+fn default_storm_limit() -> u32 {
+    10
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            storm_limit: default_storm_limit(),
+            storm_limits: BTreeMap::new(),
+        }
+    }
+}
+
+impl AlertSettings {
+    /// How many findings of this rule are sent individually per invocation.
+    pub fn storm_limit_for(&self, rule_id: &str) -> u32 {
+        self.storm_limits
+            .get(rule_id)
+            .copied()
+            .unwrap_or(self.storm_limit)
+    }
+}
+
 /// The configuration file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,6 +169,9 @@ pub struct RulesConfig {
     pub exclusions: Vec<ExclusionSpec>,
     #[serde(default)]
     pub custom_rules: Vec<CustomRuleSpec>,
+    /// Storm control.
+    #[serde(default)]
+    pub alerts: Option<Spanned<AlertSettings>>,
     /// The source text, for line/column positions in later errors.
     #[serde(skip)]
     source: String,
@@ -172,6 +210,14 @@ impl RulesConfig {
         self.profile
             .as_ref()
             .and_then(|p| Profile::parse(p.get_ref()))
+            .unwrap_or_default()
+    }
+
+    /// The `[alerts]` settings (defaults when the table is absent).
+    pub fn alert_settings(&self) -> AlertSettings {
+        self.alerts
+            .as_ref()
+            .map(|a| a.get_ref().clone())
             .unwrap_or_default()
     }
 
@@ -262,6 +308,20 @@ impl RulesConfig {
                 ));
             }
             self.compile_pattern(&c.pattern)?;
+        }
+        let alerts = self.alert_settings();
+        let alerts_span = self.alerts.as_ref().map_or(0..0, Spanned::span);
+        if alerts.storm_limit == 0 || alerts.storm_limits.values().any(|&n| n == 0) {
+            return Err(self.error(
+                alerts_span.clone(),
+                "storm limits must be at least 1 (the first finding of a rule is always sent on its own)",
+            ));
+        }
+        if let Some(id) = alerts.storm_limits.keys().find(|id| !known(id)) {
+            return Err(self.error(
+                alerts_span,
+                format!("unknown rule id {id:?} in alerts.storm_limits"),
+            ));
         }
         let mut seen = Vec::new();
         for x in &self.exclusions {
@@ -470,6 +530,29 @@ mod tests {
             p.source(),
             r#"{ (($.eventName = "A") || ($.eventName = "B\"q")) && (($.userIdentity.arn = "arn:*:root")) }"#
         );
+    }
+
+    #[test]
+    fn storm_limits() {
+        let c = RulesConfig::parse("", "t.toml").unwrap();
+        assert_eq!(c.alert_settings().storm_limit_for("x"), 10);
+        let c = RulesConfig::parse(
+            "[alerts]\nstorm_limit = 5\nstorm_limits = { \"cis-4.1-unauthorized-api-calls\" = 2 }\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.alert_settings()
+                .storm_limit_for("cis-4.1-unauthorized-api-calls"),
+            2
+        );
+        assert_eq!(c.alert_settings().storm_limit_for("root-activity"), 5);
+        assert!(err("[alerts]\nstorm_limit = 0\n")
+            .message
+            .contains("at least 1"));
+        assert!(err("[alerts]\nstorm_limits = { nope = 3 }\n")
+            .message
+            .contains("unknown rule"));
     }
 
     #[test]

@@ -360,6 +360,11 @@ impl Engine {
         &self.rules
     }
 
+    /// The rule with this id.
+    pub fn rule(&self, id: &str) -> Option<&CompiledRule> {
+        self.rules.iter().find(|r| r.id() == id)
+    }
+
     /// The exclusions.
     pub fn exclusions(&self) -> &[Exclusion] {
         &self.exclusions

@@ -11,7 +11,7 @@ pub mod scan;
 pub mod severity;
 
 pub use catalog::BUILTIN;
-pub use config::{ConfigError, Profile, RulesConfig};
+pub use config::{AlertSettings, ConfigError, Profile, RulesConfig};
 pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use finding::Finding;
 pub use pattern::{Document, ParseError, Pattern};
