@@ -68,3 +68,6 @@ echo
 
 echo "==> reading the alerts from the queue"
 python3 tests/scripts/local_aws.py receive "$ENDPOINT" "$QUEUE_URL" 1
+
+echo "==> the same alert as a person receives it by email and by SMS"
+python3 tests/scripts/local_aws.py bodies "$ENDPOINT" "$TOPIC_ARN"

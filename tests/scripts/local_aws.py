@@ -3,12 +3,14 @@
 
   local_aws.py setup   ENDPOINT BUCKET KEY FILE   -> prints the topic ARN and queue URL (shell-evaluable)
   local_aws.py receive ENDPOINT QUEUE_URL MIN      -> prints each alert readably; exits 1 if fewer than MIN arrived
+  local_aws.py bodies  ENDPOINT TOPIC_ARN          -> prints the email and SMS bodies of the most severe alert
 
 boto3 comes with moto, so this needs nothing beyond `make tools`.
 """
 import json
 import sys
 import time
+import urllib.request
 
 import boto3
 
@@ -30,6 +32,9 @@ def setup(endpoint, bucket, key, path):
     queue = sqs.create_queue(QueueName="trailwarden-demo-inbox")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="secops@example.com")
+    sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint="+15555550100",
+                  Attributes={"FilterPolicy": json.dumps({"severity": ["high", "critical"]})})
     with open(path, "rb") as f:
         s3.put_object(Bucket=bucket, Key=key, Body=f.read())
     print(f"TOPIC_ARN={topic}")
@@ -66,11 +71,29 @@ def receive(endpoint, queue, minimum):
         sys.exit(1)
 
 
+def bodies(endpoint, topic_arn):
+    """What an email and an SMS subscriber receive. moto sends neither, but its data dump holds every message
+    the topic received; with MessageStructure=json, SNS delivers the "email" and "sms" members verbatim."""
+    data = json.load(urllib.request.urlopen(endpoint + "/moto-api/data.json"))
+    topic = next(t for t in data["sns"]["Topic"] if t["arn"] == topic_arn)
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    messages = [(n[2], json.loads(n[1])) for n in topic["sent_notifications"]]
+    messages.sort(key=lambda m: rank.get(json.loads(m[1]["default"]).get("severity"), 9))
+    if not messages:
+        sys.exit("no message was published to the topic")
+    subject, structure = messages[0]
+    line = "-" * 78
+    print(f"\nAs an email subscriber receives it (subject: {subject}):\n{line}\n{structure['email']}\n{line}")
+    print(f"\nAs an SMS subscriber receives it ({len(structure['sms'])} characters):\n{line}\n{structure['sms']}\n{line}")
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
     if cmd == "setup":
         setup(*args)
     elif cmd == "receive":
         receive(args[0], args[1], int(args[2]))
+    elif cmd == "bodies":
+        bodies(args[0], args[1])
     else:
         sys.exit(f"unknown command {cmd}")

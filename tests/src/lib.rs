@@ -110,6 +110,23 @@ impl MotoServer {
         self.child.id()
     }
 
+    /// The body of a GET on the server, e.g. `/moto-api/data.json` (moto's view of every resource, including
+    /// each SNS topic's `sent_notifications`).
+    pub fn get(&self, path: &str) -> anyhow::Result<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut response = String::new();
+        s.read_to_string(&mut response)?;
+        let (head, body) = response
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| anyhow::anyhow!("bad HTTP response from moto"))?;
+        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+            bail!("GET {path}: {}", head.lines().next().unwrap_or_default());
+        }
+        Ok(body.to_owned())
+    }
+
     /// Forgets every resource (`POST /moto-api/reset`).
     pub fn reset(&self) -> anyhow::Result<()> {
         match http(self.port, "POST", "/moto-api/reset")? {

@@ -2,7 +2,8 @@
 //! clients → SNS → an SQS queue subscribed to the topic. Asserts the exact alerts that arrive.
 
 use alerter::{
-    handle, s3_client, sns_client, Config, Deps, ObjectError, S3Source, SnsSink, SourceError,
+    handle, s3_client, sns_client, sns_sink, Config, Deps, ObjectError, S3Source, SnsSink,
+    SourceError,
 };
 use aws_lambda_events::s3::S3Event;
 use e2e::{repo_root, sdk_config, MotoServer};
@@ -35,7 +36,32 @@ struct Stack {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
+    /// Subscribed with a filter policy: severity high or critical only.
+    urgent_queue_url: String,
+    topic_arn: String,
     deps: Deps<S3Source, SnsSink>,
+}
+
+async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    (url, arn)
 }
 
 async fn stack(endpoint: &str) -> Stack {
@@ -52,24 +78,7 @@ async fn stack(endpoint: &str) -> Stack {
         .unwrap()
         .topic_arn
         .unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("alerts-inbox")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
+    let (queue_url, queue_arn) = queue(&sqs, "alerts-inbox").await;
     sns.subscribe()
         .topic_arn(&topic_arn)
         .protocol("sqs")
@@ -77,13 +86,31 @@ async fn stack(endpoint: &str) -> Stack {
         .send()
         .await
         .unwrap();
+    let (urgent_queue_url, urgent_arn) = queue(&sqs, "urgent-inbox").await;
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(urgent_arn)
+        .attributes("FilterPolicy", r#"{"severity": ["high", "critical"]}"#)
+        .send()
+        .await
+        .unwrap();
+    for (protocol, endpoint) in [("email", "secops@example.com"), ("sms", "+15555550100")] {
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .send()
+            .await
+            .unwrap();
+    }
     let config = Config {
         max_uncompressed_bytes: 256 * 1024 * 1024,
         ..Config::new(topic_arn.clone())
     };
     let deps = Deps {
         source: S3Source::new(s3.clone()),
-        sink: SnsSink::new(sns, topic_arn),
+        sink: sns_sink(sns, topic_arn.clone()),
         // The handler is under test here, not the catalog: pin the two rules the sample file exercises.
         engine: Arc::new(
             Engine::with_ids(&[
@@ -93,11 +120,14 @@ async fn stack(endpoint: &str) -> Stack {
             .unwrap(),
         ),
         config,
+        alerts: Default::default(),
     };
     Stack {
         s3,
         sqs,
         queue_url,
+        urgent_queue_url,
+        topic_arn,
         deps,
     }
 }
@@ -116,12 +146,16 @@ impl Stack {
 
     /// Every SNS envelope waiting in the queue (SNS→SQS delivery is synchronous in moto), deleting them.
     async fn drain(&self) -> Vec<Value> {
+        self.drain_queue(&self.queue_url).await
+    }
+
+    async fn drain_queue(&self, queue_url: &str) -> Vec<Value> {
         let mut out = Vec::new();
         loop {
             let got = self
                 .sqs
                 .receive_message()
-                .queue_url(&self.queue_url)
+                .queue_url(queue_url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(1)
                 .send()
@@ -135,7 +169,7 @@ impl Stack {
                 out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
                 self.sqs
                     .delete_message()
-                    .queue_url(&self.queue_url)
+                    .queue_url(queue_url)
                     .receipt_handle(m.receipt_handle.unwrap())
                     .send()
                     .await
@@ -236,6 +270,59 @@ async fn cloudtrail_file_in_s3_becomes_alerts_in_a_subscribed_queue() {
     assert_eq!(body["key"], SAMPLE_KEY);
     assert_eq!(body["event_time"], "2024-01-15T12:01:00Z");
     assert_eq!(body["record"]["additionalEventData"]["MFAUsed"], "No");
+    assert_eq!(body["schema_version"], 1);
+    assert_eq!(body["kind"], "finding");
+    assert_eq!(
+        root["MessageAttributes"]["finding_id"]["Value"], body["finding_id"],
+        "the deterministic finding id is in the body and the attributes"
+    );
+
+    // The second queue filters on the severity attribute: only the high root finding (4.1 is medium).
+    let urgent = st.drain_queue(&st.urgent_queue_url).await;
+    let urgent_rules: Vec<String> = urgent
+        .iter()
+        .map(|env| {
+            let body: Value = serde_json::from_str(env["Message"].as_str().unwrap()).unwrap();
+            body["rule_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(urgent_rules, ["cis-4.3-root-account-usage"]);
+
+    // Email and SMS subscribers get their own bodies of the MessageStructure=json message. moto does not
+    // send email or SMS; its data dump holds every message the topic received, with all three bodies.
+    let data: Value = serde_json::from_str(&moto.get("/moto-api/data.json").unwrap()).unwrap();
+    let sent = data["sns"]["Topic"]
+        .as_array()
+        .expect("moto data lists SNS topics")
+        .iter()
+        .find(|t| t["arn"] == st.topic_arn.as_str())
+        .map(|t| t["sent_notifications"].clone())
+        .expect("our topic is in moto's data");
+    let structures: Vec<Value> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| serde_json::from_str(n[1].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(structures.len(), 3);
+    let root_structure = structures
+        .iter()
+        .find(|m| {
+            m["default"]
+                .as_str()
+                .unwrap()
+                .contains("cis-4.3-root-account-usage")
+        })
+        .unwrap();
+    let email = root_structure["email"].as_str().unwrap();
+    let sms = root_structure["sms"].as_str().unwrap();
+    assert!(email.contains("arn:aws:iam::111122223333:root"), "{email}");
+    assert!(
+        email.contains("[[exclusions]]"),
+        "the email says how to silence it: {email}"
+    );
+    assert!(sms.chars().count() <= 140, "{sms}");
+    assert!(sms.to_lowercase().contains("root"), "{sms}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

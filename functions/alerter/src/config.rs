@@ -2,7 +2,7 @@
 //! values) and the rules file (profile, exclusions, custom rules, trusted accounts…) from the deployment
 //! package or S3 — Lambda environment variables are limited to 4 KB in total, too small for exclusions.
 
-use rules::{Engine, RulesConfig};
+use rules::{AlertSettings, Engine, RulesConfig};
 
 /// Default cap on decompressed bytes per object: far above any real CloudTrail file (busy accounts reach
 /// tens of MB compressed, a few hundred MB decompressed), low enough to stop a decompression bomb.
@@ -115,12 +115,21 @@ impl Config {
     /// Compiles the rules described by `rules_text` (the rules file's content; `None` = defaults).
     /// `today` (`YYYY-MM-DD`) dates records without an `eventTime` for exclusion expiry.
     pub fn engine(&self, rules_text: Option<&str>, today: &str) -> Result<Engine, ConfigError> {
+        Ok(self.rules(rules_text, today)?.0)
+    }
+
+    /// The compiled rules and the alert (storm control) settings of the rules file.
+    pub fn rules(
+        &self,
+        rules_text: Option<&str>,
+        today: &str,
+    ) -> Result<(Engine, AlertSettings), ConfigError> {
         let origin = self
             .rules_file
             .as_ref()
             .map_or_else(|| "defaults".to_owned(), ToString::to_string);
         let cfg = RulesConfig::parse(rules_text.unwrap_or_default(), &origin)?;
-        Ok(Engine::from_config(&cfg, today)?)
+        Ok((Engine::from_config(&cfg, today)?, cfg.alert_settings()))
     }
 }
 

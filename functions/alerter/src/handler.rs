@@ -1,12 +1,15 @@
 //! The handler: one S3 event in, every log file in it scanned, every finding published.
 
+use crate::format::{render_finding, render_summary, RuleText, SnsMessage};
+use crate::publish::MAX_BATCH_ENTRIES;
+use crate::storm::{Admission, StormControl};
 use crate::{Alert, Config};
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
 use cloudtrail::{
     classify_key, decode_s3_key, KeyKind, LogReader, ReadError, ReaderOptions, SkipReason,
 };
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use rules::{scan_log, Engine, Finding, ScanError};
+use rules::{scan_log, AlertSettings, Engine, Finding, ScanError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -42,30 +45,23 @@ pub trait ObjectSource: Send + Sync {
 /// Why alerts could not be published.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
-    /// The publish call itself failed.
-    #[error("publish call failed: {0}")]
-    Call(String),
-    /// The call succeeded but some entries were rejected.
-    #[error("{failed} of {total} alerts were rejected; first: {code}: {message}")]
-    Rejected {
-        failed: usize,
+    /// Some messages are still unpublished after the retries (or could not be retried).
+    #[error("{unpublished} of {total} alerts could not be published; last error: {last_error}")]
+    Unpublished {
+        unpublished: usize,
         total: usize,
-        code: String,
-        message: String,
+        last_error: String,
     },
-    /// An alert could not be encoded.
-    #[error("alert could not be encoded: {0}")]
-    Encode(String),
 }
 
-/// Where alerts go (SNS in production). `alerts` holds at most [`MAX_BATCH`] alerts.
+/// Where alerts go (SNS PublishBatch in production, see [`crate::publish`]).
 pub trait AlertSink: Send + Sync {
-    /// Publishes every alert or fails; a failure fails the invocation (so nothing is lost silently).
-    fn publish(&self, alerts: &[Alert]) -> impl Future<Output = Result<(), SinkError>> + Send;
+    /// Publishes every message or fails; a failure fails the invocation (so nothing is lost silently).
+    fn publish(
+        &self,
+        messages: &[SnsMessage],
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
 }
-
-/// Alerts per publish call (SNS PublishBatch accepts up to 10 entries).
-pub const MAX_BATCH: usize = 10;
 
 /// Findings waiting between the scanning thread and the publisher; bounds memory on files with many matches.
 const CHANNEL_CAPACITY: usize = 64;
@@ -76,6 +72,8 @@ pub struct Deps<S, K> {
     pub sink: K,
     pub engine: Arc<Engine>,
     pub config: Config,
+    /// Storm control settings from the rules file.
+    pub alerts: AlertSettings,
 }
 
 /// One object failed. Each variant names the bucket and key.
@@ -102,6 +100,13 @@ pub enum ObjectError {
         #[source]
         source: SinkError,
     },
+    /// The end-of-invocation storm summaries could not be published.
+    #[error("storm summaries for {rule_ids:?}: {source}")]
+    PublishSummaries {
+        rule_ids: Vec<String>,
+        #[source]
+        source: SinkError,
+    },
     #[error("s3://{bucket}/{key}: the scanning task failed: {message}")]
     Task {
         bucket: String,
@@ -125,7 +130,7 @@ impl ObjectError {
                 ReadError::TooLarge { .. } => "Read.TooLarge",
                 ReadError::Io(_) => "Read.Io",
             },
-            ObjectError::Publish { .. } => "Publish",
+            ObjectError::Publish { .. } | ObjectError::PublishSummaries { .. } => "Publish",
             ObjectError::Task { .. } => "Task",
         }
     }
@@ -166,7 +171,12 @@ pub struct Summary {
     pub findings: u64,
     /// Findings suppressed by exclusions (counted and logged with the exclusion id).
     pub suppressed: u64,
+    /// Messages published: individual alerts plus storm summaries.
     pub published: u64,
+    /// Findings folded into storm summaries instead of being sent one by one.
+    pub storm_folded: u64,
+    /// Storm summaries published.
+    pub storm_summaries: u64,
 }
 
 /// Handles one S3 event: every record in it, even when an earlier one failed.
@@ -177,6 +187,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     let mut summary = Summary::default();
     let mut errors = Vec::new();
     let mut objects = 0;
+    let mut storm = StormControl::new(deps.alerts.clone(), event.context.request_id.clone());
     for record in &event.payload.records {
         let (bucket, key) = match target(record) {
             Ok(t) => t,
@@ -186,7 +197,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
             }
         };
         objects += 1;
-        match process_object(&bucket, &key, deps).await {
+        match process_object(&bucket, &key, deps, &mut storm).await {
             Ok(done) => {
                 summary.objects += 1;
                 summary.records += done.records;
@@ -201,6 +212,26 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
             }
         }
     }
+    // The rest of each storm, one summary per rule, after every object (an object that failed still
+    // contributes what it found before failing).
+    let storm_summaries = storm.summaries();
+    summary.storm_folded = storm.folded();
+    if !storm_summaries.is_empty() {
+        let messages: Vec<SnsMessage> = storm_summaries.iter().map(render_summary).collect();
+        for s in &storm_summaries {
+            warn!(rule_id = %s.rule_id, folded = s.count, sent_individually = s.sent_individually, "storm: findings folded into a summary");
+        }
+        match deps.sink.publish(&messages).await {
+            Ok(()) => {
+                summary.storm_summaries = messages.len() as u64;
+                summary.published += messages.len() as u64;
+            }
+            Err(source) => errors.push(ObjectError::PublishSummaries {
+                rule_ids: storm_summaries.iter().map(|s| s.rule_id.clone()).collect(),
+                source,
+            }),
+        }
+    }
     info!(
         objects = summary.objects,
         records = summary.records,
@@ -208,6 +239,8 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
         findings = summary.findings,
         suppressed = summary.suppressed,
         published = summary.published,
+        storm_folded = summary.storm_folded,
+        storm_summaries = summary.storm_summaries,
         skipped = summary.skipped.values().sum::<u64>(),
         failed = errors.len(),
         "invocation done"
@@ -275,6 +308,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     bucket: &str,
     key: &str,
     deps: &Deps<S, K>,
+    storm: &mut StormControl,
 ) -> Result<ObjectDone, ObjectError> {
     let body = deps
         .source
@@ -302,7 +336,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         })
     });
 
-    let mut batch: Vec<Alert> = Vec::with_capacity(MAX_BATCH);
+    let mut batch: Vec<SnsMessage> = Vec::with_capacity(MAX_BATCH_ENTRIES);
     let mut published = 0u64;
     let publish_err = |source| ObjectError::Publish {
         bucket: bucket.to_owned(),
@@ -310,16 +344,27 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         source,
     };
     while let Some(finding) = rx.recv().await {
+        let alert = Alert::new(finding, bucket, key);
+        let admission = storm.admit(&alert);
         info!(
             bucket,
             key,
-            rule_id = %finding.rule_id,
-            event_id = finding.event_id.as_deref().unwrap_or(""),
-            event_name = finding.event_name.as_deref().unwrap_or(""),
+            rule_id = %alert.finding.rule_id,
+            event_id = alert.finding.event_id.as_deref().unwrap_or(""),
+            event_name = alert.finding.event_name.as_deref().unwrap_or(""),
+            storm_folded = admission == Admission::Fold,
             "finding"
         );
-        batch.push(Alert::new(finding, bucket, key));
-        if batch.len() == MAX_BATCH {
+        if admission == Admission::Fold {
+            continue;
+        }
+        let rule = deps.engine.rule(&alert.finding.rule_id);
+        let text = RuleText {
+            rationale: rule.map_or("", |r| r.rationale()),
+            next_steps: rule.map_or("", |r| r.next_steps()),
+        };
+        batch.push(render_finding(&alert, text));
+        if batch.len() == MAX_BATCH_ENTRIES {
             deps.sink.publish(&batch).await.map_err(publish_err)?;
             published += batch.len() as u64;
             batch.clear();

@@ -1,7 +1,7 @@
 //! Lambda entry point: configuration, clients and compiled rules are built once, then the runtime loop.
 
 use alerter::{
-    handle, read_rules_file, s3_client, sns_client, today_utc, Config, Deps, S3Source, SnsSink,
+    handle, read_rules_file, s3_client, sns_client, sns_sink, today_utc, Config, Deps, S3Source,
 };
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::sync::Arc;
@@ -35,13 +35,15 @@ async fn main() -> Result<(), Error> {
         None => None,
     };
     let today = today_utc();
-    let engine = Arc::new(config.engine(rules_text.as_deref(), &today)?);
+    let (engine, alerts) = config.rules(rules_text.as_deref(), &today)?;
+    let engine = Arc::new(engine);
     tracing::info!(
         topic_arn = %config.topic_arn,
         rules_file = %config.rules_file.as_ref().map_or_else(|| "defaults (recommended profile)".to_owned(), ToString::to_string),
         rules = engine.rules().len(),
         exclusions = engine.exclusions().len(),
         max_uncompressed_bytes = config.max_uncompressed_bytes,
+        storm_limit = alerts.storm_limit,
         "config loaded"
     );
     for x in engine.expired_exclusions(&today) {
@@ -49,9 +51,10 @@ async fn main() -> Result<(), Error> {
     }
     let deps = Deps {
         source: S3Source::new(s3),
-        sink: SnsSink::new(sns_client(&sdk), config.topic_arn.clone()),
+        sink: sns_sink(sns_client(&sdk), config.topic_arn.clone()),
         engine,
         config,
+        alerts,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {

@@ -1,14 +1,15 @@
 //! The handler, called directly with in-memory fakes and the sample events in `events/`.
 
+use alerter::format::SnsMessage;
 use alerter::{
-    handle, Alert, AlertSink, Config, Deps, HandlerError, ObjectBody, ObjectError, ObjectSource,
+    handle, AlertSink, Config, Deps, HandlerError, ObjectBody, ObjectError, ObjectSource,
     SinkError, SourceError,
 };
 use aws_lambda_events::s3::S3Event;
 use cloudtrail::ReadError;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use rules::Engine;
+use rules::{AlertSettings, Engine};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
@@ -78,24 +79,41 @@ impl ObjectSource for MemSource {
 
 #[derive(Default)]
 struct RecordingSink {
-    alerts: Mutex<Vec<Alert>>,
+    messages: Mutex<Vec<SnsMessage>>,
     calls: Mutex<usize>,
     reject: bool,
 }
 
+impl RecordingSink {
+    /// The `default` (JSON) body of every published message.
+    fn bodies(&self) -> Vec<Value> {
+        self.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let structure: Value = serde_json::from_str(&m.message).unwrap();
+                serde_json::from_str(structure["default"].as_str().unwrap()).unwrap()
+            })
+            .collect()
+    }
+}
+
 impl AlertSink for RecordingSink {
-    async fn publish(&self, alerts: &[Alert]) -> Result<(), SinkError> {
+    async fn publish(&self, messages: &[SnsMessage]) -> Result<(), SinkError> {
         *self.calls.lock().unwrap() += 1;
-        assert!(alerts.len() <= 10, "batches hold at most 10 alerts");
+        assert!(
+            messages.len() <= 10,
+            "the handler hands over at most 10 messages at a time"
+        );
         if self.reject {
-            return Err(SinkError::Rejected {
-                failed: alerts.len(),
-                total: alerts.len(),
-                code: "Throttled".into(),
-                message: "rate exceeded".into(),
+            return Err(SinkError::Unpublished {
+                unpublished: messages.len(),
+                total: messages.len(),
+                last_error: "Throttled: rate exceeded".into(),
             });
         }
-        self.alerts.lock().unwrap().extend_from_slice(alerts);
+        self.messages.lock().unwrap().extend_from_slice(messages);
         Ok(())
     }
 }
@@ -117,6 +135,7 @@ fn deps(source: MemSource, sink: RecordingSink) -> Deps<MemSource, RecordingSink
             .unwrap(),
         ),
         config,
+        alerts: AlertSettings::default(),
     }
 }
 
@@ -129,14 +148,13 @@ fn gz(data: &[u8]) -> Vec<u8> {
 fn fired(d: &Deps<MemSource, RecordingSink>) -> Vec<(String, String)> {
     let mut v: Vec<_> = d
         .sink
-        .alerts
-        .lock()
-        .unwrap()
+        .bodies()
         .iter()
-        .map(|a| {
+        .filter(|b| b["kind"] == "finding")
+        .map(|b| {
             (
-                a.finding.event_id.clone().unwrap(),
-                a.finding.rule_id.clone(),
+                b["event_id"].as_str().unwrap().to_owned(),
+                b["rule_id"].as_str().unwrap().to_owned(),
             )
         })
         .collect();
@@ -179,12 +197,11 @@ async fn sample_event_publishes_exactly_the_matching_records() {
         ),
         (1, 8, 0, 3, 3)
     );
-    let alerts = d.sink.alerts.lock().unwrap();
-    let root = alerts
+    let bodies = d.sink.bodies();
+    let body = bodies
         .iter()
-        .find(|a| a.finding.rule_id == "cis-4.3-root-account-usage")
+        .find(|b| b["rule_id"] == "cis-4.3-root-account-usage")
         .unwrap();
-    let body: Value = serde_json::from_str(&root.to_json().unwrap()).unwrap();
     for field in [
         "rule_id",
         "title",
@@ -207,10 +224,20 @@ async fn sample_event_publishes_exactly_the_matching_records() {
     assert_eq!(body["bucket"], BUCKET);
     assert_eq!(body["key"], SAMPLE_KEY);
     assert_eq!(body["record"]["eventName"], "ConsoleLogin");
+    let messages = d.sink.messages.lock().unwrap();
+    let root = messages
+        .iter()
+        .find(|m| {
+            m.attributes
+                .iter()
+                .any(|(k, v)| *k == "rule_id" && v == "cis-4.3-root-account-usage")
+        })
+        .unwrap();
     assert_eq!(
-        root.subject(),
+        root.subject,
         "[HIGH] Root account used - 111122223333/us-east-1"
     );
+    assert_eq!(body["finding_id"].as_str(), Some(root.finding_id.as_str()));
 }
 
 #[tokio::test]
@@ -259,13 +286,7 @@ async fn encoded_keys_are_decoded_before_get_object() {
         std::slice::from_ref(&decoded)
     );
     assert_eq!(summary.published, 3);
-    assert!(d
-        .sink
-        .alerts
-        .lock()
-        .unwrap()
-        .iter()
-        .all(|a| a.key == decoded));
+    assert!(d.sink.bodies().iter().all(|b| b["key"] == decoded.as_str()));
 }
 
 async fn failing(body: Option<Vec<u8>>) -> ObjectError {
@@ -385,18 +406,90 @@ async fn malformed_records_are_counted_and_the_rest_still_evaluated() {
 
 #[tokio::test]
 async fn many_findings_are_published_in_batches_of_ten() {
-    let one = r#"{"eventID":"E","eventName":"ListBuckets","errorCode":"AccessDenied","sourceIPAddress":"198.51.100.1","recipientAccountId":"111122223333","awsRegion":"us-east-1"}"#;
-    let records: Vec<String> = (0..25)
-        .map(|i| one.replace("\"E\"", &format!("\"e{i}\"")))
-        .collect();
-    let file = format!(r#"{{"Records":[{}]}}"#, records.join(","));
-    let d = deps(
-        MemSource::default().with(SAMPLE_KEY, gz(file.as_bytes())),
+    let mut d = deps(
+        MemSource::default().with(SAMPLE_KEY, denials(25, "alice")),
         RecordingSink::default(),
     );
+    d.alerts.storm_limit = 100;
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
     assert_eq!(summary.published, 25);
     assert_eq!(*d.sink.calls.lock().unwrap(), 3);
+}
+
+/// A log file with `n` AccessDenied records (CIS 4.1 findings); every third by `other`.
+fn denials(n: usize, other: &str) -> Vec<u8> {
+    let records: Vec<String> = (0..n)
+        .map(|i| {
+            let who = if i % 3 == 2 { other } else { "alice" };
+            format!(
+                r#"{{"eventID":"e{i:03}","eventName":"ListBuckets","eventTime":"2024-01-15T12:{:02}:00Z","errorCode":"AccessDenied","sourceIPAddress":"198.51.100.1","recipientAccountId":"111122223333","awsRegion":"us-east-1","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/{who}"}}}}"#,
+                i % 60
+            )
+        })
+        .collect();
+    gz(format!(r#"{{"Records":[{}]}}"#, records.join(",")).as_bytes())
+}
+
+#[tokio::test]
+async fn a_storm_pages_on_the_first_hits_then_sends_one_summary() {
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, denials(25, "mallory")),
+        RecordingSink::default(),
+    );
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(
+        (
+            summary.findings,
+            summary.storm_folded,
+            summary.storm_summaries
+        ),
+        (25, 15, 1)
+    );
+    assert_eq!(summary.published, 11, "10 individual alerts and 1 summary");
+    let bodies = d.sink.bodies();
+    let individual: Vec<&str> = bodies
+        .iter()
+        .filter(|b| b["kind"] == "finding")
+        .map(|b| b["event_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        individual,
+        (0..10).map(|i| format!("e{i:03}")).collect::<Vec<_>>(),
+        "the first ten, in order"
+    );
+    let s = bodies.iter().find(|b| b["kind"] == "summary").unwrap();
+    assert_eq!(s["rule_id"], "cis-4.1-unauthorized-api-calls");
+    assert_eq!(s["count"], 15);
+    assert_eq!(s["sent_individually"], 10);
+    assert_eq!(s["first_time"], "2024-01-15T12:10:00Z");
+    assert_eq!(s["last_time"], "2024-01-15T12:24:00Z");
+    assert_eq!(
+        s["top_principals"][0]["principal"],
+        "arn:aws:iam::111122223333:user/alice"
+    );
+    assert_eq!(s["top_principals"][0]["count"], 10);
+    assert_eq!(s["top_principals"][1]["count"], 5);
+    assert_eq!(s["files"][0]["key"], SAMPLE_KEY);
+}
+
+#[tokio::test]
+async fn storm_limits_are_per_rule() {
+    let mut d = deps(
+        MemSource::default().with(SAMPLE_KEY, denials(5, "bob")),
+        RecordingSink::default(),
+    );
+    d.alerts
+        .storm_limits
+        .insert("cis-4.1-unauthorized-api-calls".into(), 2);
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(
+        (
+            summary.published,
+            summary.storm_folded,
+            summary.storm_summaries
+        ),
+        (3, 3, 1)
+    );
 }
 
 #[test]
@@ -418,6 +511,7 @@ async fn default_rules_file_runs_the_recommended_profile_on_the_sample() {
         sink: RecordingSink::default(),
         engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
         config,
+        alerts: AlertSettings::default(),
     };
     handle(event("s3-put.json"), &d).await.unwrap();
     let root = "00000000-0000-4000-8000-000000000001";
@@ -456,6 +550,7 @@ match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*"
         sink: RecordingSink::default(),
         engine: Arc::new(config.engine(Some(rules), "2026-11-23").unwrap()),
         config,
+        alerts: AlertSettings::default(),
     };
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
     assert_eq!(summary.suppressed, 1);

@@ -1,0 +1,121 @@
+//! Property tests: the reader and key decoding never panic, whatever the input, and the reader hands out
+//! exactly the elements of any well-formed file.
+
+use cloudtrail::{classify_key, decode_s3_key, LogReader, ReaderOptions};
+use flate2::write::GzEncoder;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::io::Write;
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// Reads until the end or the first error, counting elements; must never panic.
+fn drain(bytes: &[u8], limit: Option<u64>) -> (usize, bool) {
+    let Ok(mut r) = LogReader::new(
+        bytes,
+        ReaderOptions {
+            max_uncompressed_bytes: limit,
+        },
+    ) else {
+        return (0, false);
+    };
+    let mut n = 0;
+    loop {
+        match r.next_record() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return (n, true),
+            Err(_) => return (n, false),
+        }
+    }
+}
+
+/// Arbitrary JSON values, nested a few levels, with awkward strings (quotes, brackets, escapes, non-ASCII).
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        // Decimal numbers as JSON text (serde_json's float parsing is not bit-exact without `float_roundtrip`).
+        (-1000i32..1000, 0u8..100).prop_map(|(i, f)| {
+            serde_json::from_str::<Value>(&format!("{i}.{f:02}")).unwrap_or(Value::Null)
+        }),
+        "[\\PC{}\\[\\]\"\\\\,:é日]{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map("[a-zA-Z\\]\\[{}\"]{0,6}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        drain(&bytes, Some(1 << 20));
+        drain(&gz(&bytes), Some(1 << 20));
+    }
+
+    #[test]
+    fn arbitrary_text_after_a_records_prefix_never_panics(tail in "\\PC{0,300}") {
+        let text = format!("{{\"Records\":[{tail}");
+        drain(text.as_bytes(), None);
+        drain(&gz(text.as_bytes()), None);
+    }
+
+    #[test]
+    fn every_element_of_a_well_formed_file_comes_out_verbatim(
+        records in prop::collection::vec(json_value(), 0..12),
+        other in json_value(),
+        pretty in any::<bool>(),
+    ) {
+        let file = json!({"before": other, "Records": records, "after": 1});
+        let text = if pretty { serde_json::to_string_pretty(&file).unwrap() } else { file.to_string() };
+        for bytes in [text.as_bytes().to_vec(), gz(text.as_bytes())] {
+            let mut r = LogReader::new(&bytes[..], ReaderOptions::default()).unwrap();
+            let mut got = Vec::new();
+            while let Some(rec) = r.next_record().unwrap() {
+                got.push(serde_json::from_slice::<Value>(rec.bytes).unwrap());
+            }
+            prop_assert_eq!(&got, &records);
+        }
+    }
+
+    #[test]
+    fn truncated_files_are_errors_not_silent_successes(
+        records in prop::collection::vec(json_value(), 1..8),
+        cut in 0.0f64..1.0,
+    ) {
+        let text = json!({"Records": records}).to_string();
+        let at = ((text.len() as f64) * cut) as usize;
+        prop_assume!(at < text.len() - 1);
+        let (_, complete) = drain(&text.as_bytes()[..at], None);
+        prop_assert!(!complete, "a cut at {} of {} bytes read as complete", at, text.len());
+        let compressed = gz(text.as_bytes());
+        let at = ((compressed.len() as f64) * cut) as usize;
+        let (_, complete) = drain(&compressed[..at.min(compressed.len() - 1)], None);
+        prop_assert!(!complete);
+    }
+
+    #[test]
+    fn key_decoding_and_classification_never_panic(raw in "\\PC{0,200}") {
+        let _ = decode_s3_key(&raw);
+        let _ = classify_key(&raw);
+    }
+
+    #[test]
+    fn decoding_inverts_s3_event_encoding(key in "[a-zA-Z0-9 +:/_.=é-]{0,80}") {
+        // How S3 writes keys into event notifications: form encoding, spaces as `+`.
+        let encoded: String = percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%20", "+");
+        prop_assert_eq!(decode_s3_key(&encoded).unwrap(), key);
+    }
+}
