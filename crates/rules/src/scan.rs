@@ -44,6 +44,9 @@ pub struct ScanStats {
     pub malformed_samples: Vec<MalformedRecord>,
     /// Decompressed bytes read.
     pub bytes: u64,
+    /// The earliest and latest `eventTime` seen (ISO 8601 UTC, which orders as text).
+    pub earliest_event_time: Option<String>,
+    pub latest_event_time: Option<String>,
 }
 
 /// Why a scan stopped early.
@@ -99,6 +102,14 @@ pub fn scan_log<E>(
                 continue;
             }
         };
+        if let Some(t) = value.get("eventTime").and_then(Value::as_str) {
+            if stats.earliest_event_time.as_deref().is_none_or(|e| t < e) {
+                stats.earliest_event_time = Some(t.to_owned());
+            }
+            if stats.latest_event_time.as_deref().is_none_or(|l| t > l) {
+                stats.latest_event_time = Some(t.to_owned());
+            }
+        }
         for outcome in engine.evaluate(&value) {
             match outcome {
                 Outcome::Finding { rule, hit, expired } => {

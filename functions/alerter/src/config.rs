@@ -50,7 +50,13 @@ pub struct Config {
     pub rules_file: Option<RulesLocation>,
     /// `MAX_UNCOMPRESSED_BYTES`: decompression cap per object.
     pub max_uncompressed_bytes: u64,
+    /// `DEADLINE_MARGIN_MS`: how long before the invocation deadline to stop and fail (for a retry) rather
+    /// than be killed half-done. Default 5 s.
+    pub deadline_margin: std::time::Duration,
 }
+
+/// Default [`Config::deadline_margin`].
+pub const DEFAULT_DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Config {
     /// A configuration with defaults for everything but the topic (tests, local runs).
@@ -59,6 +65,7 @@ impl Config {
             topic_arn: topic_arn.into(),
             rules_file: None,
             max_uncompressed_bytes: DEFAULT_MAX_UNCOMPRESSED_BYTES,
+            deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }
     }
 
@@ -105,10 +112,20 @@ impl Config {
                 reason: format!("{v:?}: {e}"),
             })?,
         };
+        let deadline_margin = match lookup("DEADLINE_MARGIN_MS") {
+            None => DEFAULT_DEADLINE_MARGIN,
+            Some(v) => std::time::Duration::from_millis(v.trim().parse().map_err(|e| {
+                ConfigError::Invalid {
+                    name: "DEADLINE_MARGIN_MS",
+                    reason: format!("{v:?}: {e}"),
+                }
+            })?),
+        };
         Ok(Config {
             topic_arn,
             rules_file,
             max_uncompressed_bytes,
+            deadline_margin,
         })
     }
 

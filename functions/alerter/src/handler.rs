@@ -107,6 +107,11 @@ pub enum ObjectError {
         #[source]
         source: SinkError,
     },
+    /// The invocation's deadline is near: stopped early so Lambda retries the event.
+    #[error(
+        "s3://{bucket}/{key}: stopped before the invocation deadline; the event will be retried"
+    )]
+    DeadlineNear { bucket: String, key: String },
     #[error("s3://{bucket}/{key}: the scanning task failed: {message}")]
     Task {
         bucket: String,
@@ -132,6 +137,7 @@ impl ObjectError {
             },
             ObjectError::Publish { .. } | ObjectError::PublishSummaries { .. } => "Publish",
             ObjectError::Task { .. } => "Task",
+            ObjectError::DeadlineNear { .. } => "DeadlineNear",
         }
     }
 }
@@ -177,6 +183,12 @@ pub struct Summary {
     pub storm_folded: u64,
     /// Storm summaries published.
     pub storm_summaries: u64,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    /// The earliest `eventTime` among the records read (for the detection-lag metric).
+    pub earliest_event_time: Option<String>,
+    /// Log files that failed (the invocation then fails).
+    pub failed_objects: u64,
 }
 
 /// Handles one S3 event: every record in it, even when an earlier one failed.
@@ -188,6 +200,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     let mut errors = Vec::new();
     let mut objects = 0;
     let mut storm = StormControl::new(deps.alerts.clone(), event.context.request_id.clone());
+    let stop_at = stop_at(&event.context, deps.config.deadline_margin);
     for record in &event.payload.records {
         let (bucket, key) = match target(record) {
             Ok(t) => t,
@@ -197,13 +210,19 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
             }
         };
         objects += 1;
-        match process_object(&bucket, &key, deps, &mut storm).await {
+        match process_object(&bucket, &key, deps, &mut storm, stop_at).await {
             Ok(done) => {
                 summary.objects += 1;
                 summary.records += done.records;
                 summary.malformed += done.malformed;
                 summary.findings += done.findings;
                 summary.suppressed += done.suppressed;
+                summary.bytes += done.bytes;
+                if let Some(t) = done.earliest_event_time {
+                    if summary.earliest_event_time.as_ref().is_none_or(|e| t < *e) {
+                        summary.earliest_event_time = Some(t);
+                    }
+                }
                 summary.published += done.published;
             }
             Err(e) => {
@@ -232,6 +251,16 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
             }),
         }
     }
+    summary.failed_objects = errors.len() as u64;
+    // CloudWatch Embedded Metric Format: one line on stdout per invocation becomes metrics in CloudWatch.
+    println!(
+        "{}",
+        crate::metrics::emf_line(
+            &summary,
+            &event.context.env_config.function_name,
+            chrono::Utc::now()
+        )
+    );
     info!(
         objects = summary.objects,
         records = summary.records,
@@ -250,6 +279,22 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     } else {
         Err(HandlerError { objects, errors })
     }
+}
+
+/// When to give up on the invocation: its deadline minus the safety margin; `None` without a deadline
+/// (`cargo lambda invoke` and tests pass 0).
+fn stop_at(
+    context: &lambda_runtime::Context,
+    margin: std::time::Duration,
+) -> Option<tokio::time::Instant> {
+    if context.deadline == 0 {
+        return None;
+    }
+    let left = context
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    Some(tokio::time::Instant::now() + left.saturating_sub(margin))
 }
 
 /// The bucket and decoded key of an event record that names a CloudTrail log file, or why it is skipped.
@@ -293,6 +338,8 @@ fn target(record: &S3EventRecord) -> Result<(String, String), &'static str> {
 }
 
 struct ObjectDone {
+    bytes: u64,
+    earliest_event_time: Option<String>,
     records: u64,
     malformed: u64,
     findings: u64,
@@ -309,7 +356,15 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     key: &str,
     deps: &Deps<S, K>,
     storm: &mut StormControl,
+    stop_at: Option<tokio::time::Instant>,
 ) -> Result<ObjectDone, ObjectError> {
+    let deadline_err = || ObjectError::DeadlineNear {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+    };
+    if stop_at.is_some_and(|t| tokio::time::Instant::now() >= t) {
+        return Err(deadline_err());
+    }
     let body = deps
         .source
         .open(bucket, key)
@@ -343,7 +398,17 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         key: key.to_owned(),
         source,
     };
-    while let Some(finding) = rx.recv().await {
+    loop {
+        // Stop before Lambda kills the invocation half-done: fail it instead, so it is retried (alerts already
+        // published are published again: at-least-once).
+        let next = match stop_at {
+            Some(t) => tokio::select! {
+                f = rx.recv() => f,
+                () = tokio::time::sleep_until(t) => return Err(deadline_err()),
+            },
+            None => rx.recv().await,
+        };
+        let Some(finding) = next else { break };
         let alert = Alert::new(finding, bucket, key);
         let admission = storm.admit(&alert);
         info!(
@@ -413,6 +478,8 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         "log file processed"
     );
     Ok(ObjectDone {
+        bytes: stats.bytes,
+        earliest_event_time: stats.earliest_event_time,
         records: stats.records,
         malformed: stats.malformed,
         findings: stats.findings,

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod config;
 pub mod format;
 pub mod handler;
+pub mod metrics;
 pub mod publish;
 pub mod storm;
 

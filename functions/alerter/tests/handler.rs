@@ -57,6 +57,39 @@ fn event_for(keys: &[(&str, i64)]) -> LambdaEvent<S3Event> {
 struct MemSource {
     objects: HashMap<(String, String), Vec<u8>>,
     opened: Mutex<Vec<String>>,
+    /// Keys answered with 403.
+    denied: Vec<String>,
+    /// Keys whose body breaks after this many bytes (a dropped connection).
+    broken_after: HashMap<String, usize>,
+}
+
+/// An object body that arrives a few bytes at a time, yielding to the runtime between pieces, and may
+/// break off with a connection reset.
+struct Trickle {
+    data: Vec<u8>,
+    pos: usize,
+    fail_at: Option<usize>,
+}
+
+impl tokio::io::AsyncRead for Trickle {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.fail_at.is_some_and(|f| self.pos >= f) {
+            return std::task::Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            )));
+        }
+        let limit = self.fail_at.unwrap_or(usize::MAX).min(self.data.len());
+        let end = (self.pos + 13).min(limit);
+        buf.put_slice(&self.data[self.pos..end]);
+        self.pos = end;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Ready(Ok(()))
+    }
 }
 
 impl MemSource {
@@ -70,8 +103,15 @@ impl MemSource {
 impl ObjectSource for MemSource {
     async fn open(&self, bucket: &str, key: &str) -> Result<ObjectBody, SourceError> {
         self.opened.lock().unwrap().push(key.to_owned());
+        if self.denied.iter().any(|k| k == key) {
+            return Err(SourceError::AccessDenied);
+        }
         match self.objects.get(&(bucket.to_owned(), key.to_owned())) {
-            Some(body) => Ok(Box::new(std::io::Cursor::new(body.clone()))),
+            Some(body) => Ok(Box::new(Trickle {
+                data: body.clone(),
+                pos: 0,
+                fail_at: self.broken_after.get(key).copied(),
+            })),
             None => Err(SourceError::NotFound),
         }
     }
@@ -557,5 +597,102 @@ match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*"
     assert!(
         !fired(&d).iter().any(|(id, _)| id.ends_with("0003")),
         "the deploy role's denial is suppressed"
+    );
+}
+
+// Fault matrix (no alert lost: published, retried, or failed for Lambda's retry and on-failure destination).
+
+#[tokio::test]
+async fn fault_access_denied_fails_the_invocation_with_a_named_error() {
+    let mut source = MemSource::default().with(SAMPLE_KEY, sample_log());
+    source.denied.push(SAMPLE_KEY.to_owned());
+    let d = deps(source, RecordingSink::default());
+    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    assert!(
+        matches!(
+            err.errors[0],
+            ObjectError::GetObject {
+                source: SourceError::AccessDenied,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("kms:Decrypt"),
+        "the message says what to check: {err}"
+    );
+}
+
+#[tokio::test]
+async fn fault_slow_body_is_read_to_the_end() {
+    // Every poll returns 13 bytes: the whole file still arrives and every alert is published.
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(summary.published, 3);
+}
+
+#[tokio::test]
+async fn fault_body_broken_off_mid_file_fails_the_invocation() {
+    let log = sample_log();
+    let mut source = MemSource::default().with(SAMPLE_KEY, log.clone());
+    source
+        .broken_after
+        .insert(SAMPLE_KEY.to_owned(), log.len() / 2);
+    let d = deps(source, RecordingSink::default());
+    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    assert_eq!(err.errors[0].kind(), "Read.Io", "{err}");
+}
+
+#[tokio::test]
+async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let mut ev = event("s3-put.json");
+    // One second left, less than the 5 s safety margin.
+    ev.context.deadline = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 1000) as u64;
+    let err = handle(ev, &d).await.unwrap_err();
+    assert_eq!(err.errors[0].kind(), "DeadlineNear");
+    assert_eq!(Diagnostic::from(err).error_type, "DeadlineNear");
+}
+
+#[tokio::test]
+async fn fault_same_object_twice_gives_the_same_finding_ids() {
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    handle(event("s3-put.json"), &d).await.unwrap();
+    let first: Vec<String> = d
+        .sink
+        .messages
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.finding_id.clone())
+        .collect();
+    handle(event("s3-put.json"), &d).await.unwrap();
+    let all: Vec<String> = d
+        .sink
+        .messages
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.finding_id.clone())
+        .collect();
+    assert_eq!(all.len(), 2 * first.len());
+    assert_eq!(
+        &all[first.len()..],
+        &first[..],
+        "a redelivered object yields the same ids, so duplicates can be dropped"
     );
 }
