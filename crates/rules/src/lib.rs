@@ -16,5 +16,7 @@ pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use finding::Finding;
 pub use pattern::{Document, ParseError, Pattern};
 pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
-pub use scan::{scan_log, MalformedRecord, ScanError, ScanStats, SuppressedFinding};
+pub use scan::{
+    scan_log, scan_log_filtered, MalformedRecord, ScanError, ScanStats, SuppressedFinding,
+};
 pub use severity::Severity;

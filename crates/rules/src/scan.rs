@@ -44,6 +44,8 @@ pub struct ScanStats {
     pub malformed_samples: Vec<MalformedRecord>,
     /// Decompressed bytes read.
     pub bytes: u64,
+    /// Records a filter left out (see [`scan_log_filtered`]).
+    pub filtered_out: u64,
     /// The earliest and latest `eventTime` seen (ISO 8601 UTC, which orders as text).
     pub earliest_event_time: Option<String>,
     pub latest_event_time: Option<String>,
@@ -66,6 +68,17 @@ pub enum ScanError<E> {
 pub fn scan_log<E>(
     reader: &mut LogReader<'_>,
     engine: &Engine,
+    on_finding: impl FnMut(Finding) -> Result<(), E>,
+) -> Result<ScanStats, ScanError<E>> {
+    scan_log_filtered(reader, engine, |_| true, on_finding)
+}
+
+/// [`scan_log`] that evaluates only the records `keep` accepts (e.g. a `--since/--until` window); the others
+/// are counted in [`ScanStats::filtered_out`].
+pub fn scan_log_filtered<E>(
+    reader: &mut LogReader<'_>,
+    engine: &Engine,
+    mut keep: impl FnMut(&Value) -> bool,
     mut on_finding: impl FnMut(Finding) -> Result<(), E>,
 ) -> Result<ScanStats, ScanError<E>> {
     let mut stats = ScanStats::default();
@@ -102,6 +115,10 @@ pub fn scan_log<E>(
                 continue;
             }
         };
+        if !keep(&value) {
+            stats.filtered_out += 1;
+            continue;
+        }
         if let Some(t) = value.get("eventTime").and_then(Value::as_str) {
             if stats.earliest_event_time.as_deref().is_none_or(|e| t < e) {
                 stats.earliest_event_time = Some(t.to_owned());
