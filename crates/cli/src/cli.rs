@@ -1,10 +1,14 @@
 //! The command-line interface: every subcommand and option, as clap derive types.
 
+use crate::source::Location;
+use crate::window::Bound;
+use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-/// Real-time AWS CloudTrail alerting, run locally: scan CloudTrail log files with trailwarden's rules.
+/// Real-time AWS CloudTrail alerting, run locally: scan CloudTrail log files (local or in S3) with
+/// trailwarden's rules, hunt through them, and explain what matched.
 #[derive(Debug, Parser)]
 #[command(name = "trailwarden", version, propagate_version = true)]
 pub struct Cli {
@@ -14,32 +18,82 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan CloudTrail log files and directories and print the findings.
+    /// Scan CloudTrail log files, directories and S3 prefixes and print the findings.
     Scan(ScanArgs),
+    /// Answer investigation questions over CloudTrail logs: regions, identities, sign-ins, policy and
+    /// security-group changes, one access key's calls, calls from other accounts.
+    Hunt(HuntArgs),
     /// List, explain and try out detection rules and filter patterns.
     Rules(RulesArgs),
+    /// Print test events for the Lambda (`cargo lambda invoke --data-ascii`).
+    Event(EventArgs),
+}
+
+/// The PATH arguments and the options that choose what is read from them, shared by every command that
+/// reads logs.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Log files (.json.gz or .json), directories (searched recursively, e.g. an AWSLogs/ tree) and S3
+    /// prefixes (s3://BUCKET/PREFIX).
+    ///
+    /// In directories, files ending in .json.gz or .json are read, except CloudTrail-Digest and
+    /// CloudTrail-Insight files; other files are skipped and counted. Under an S3 prefix, keys are kept or
+    /// skipped exactly as the Lambda does it (digests, Insights, 0-byte objects and keys outside the
+    /// AWSLogs/…/CloudTrail/<region>/YYYY/MM/DD/ layout are skipped). Files and objects named exactly are
+    /// always read.
+    #[arg(required = true, value_name = "PATH", value_parser = OsStringValueParser::new().try_map(Location::parse))]
+    pub paths: Vec<Location>,
+
+    /// Only events at or after this time: YYYY-MM-DD (UTC) or RFC 3339 (2024-01-15T12:00:00Z).
+    ///
+    /// Files whose key date (…/YYYY/MM/DD/…) is more than a day before are not read at all (S3 listing
+    /// jumps over those days); a file is read one day early because CloudTrail delivers events minutes to
+    /// hours late.
+    #[arg(long, value_name = "TIME", value_parser = Bound::parse)]
+    pub since: Option<Bound>,
+
+    /// Only events at or before this time: YYYY-MM-DD (the whole day, UTC) or RFC 3339.
+    ///
+    /// Files whose key date is more than a day after are not read.
+    #[arg(long, value_name = "TIME", value_parser = Bound::parse)]
+    pub until: Option<Bound>,
+
+    /// AWS credentials profile for s3:// paths [default: the standard chain: environment, AWS_PROFILE,
+    /// default profile, SSO, instance role].
+    ///
+    /// (`--profile` is the rule profile.) The bucket's region is found by HeadBucket; AWS_ENDPOINT_URL
+    /// points the client at an emulator.
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+
+    /// Files read at once [default: one per core, at least 2; at least 8 with S3 paths].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Findings go to stdout; warnings, errors and the summary go to stderr. Findings suppressed by an exclusion of \
-the config file are not printed; the summary counts them under the exclusion's id.
+Findings go to stdout, in input order (files are read in parallel); warnings, errors, a progress bar (on a \
+terminal) and the summary go to stderr. Findings suppressed by an exclusion of the config file are not \
+printed; the summary counts them under the exclusion's id.
 
-Exit status: 0 when every file was read (with or without findings); 2 when a file could not be read, a path \
-does not exist, the config file is invalid, or the command line is invalid. Unreadable files are reported and \
-the other files are still scanned.")]
+Examples:
+  trailwarden scan AWSLogs/
+  trailwarden scan --since 2024-05-01 --until 2024-05-31 s3://org-trail/AWSLogs/o-abc123/
+  trailwarden scan --fail-on-findings --rules cis-4.3-root-account-usage --format json replay/
+
+Exit status: 0 when every input was read (with or without findings); 1 when --fail-on-findings is given and \
+there are findings; 2 when a file could not be read, a path does not exist, an S3 prefix cannot be listed, \
+the config file is invalid, or the command line is invalid (2 wins over 1). Unreadable files are reported \
+and the other files are still scanned.")]
 pub struct ScanArgs {
-    /// Log files (.json.gz or .json) and directories (searched recursively, e.g. an AWSLogs/ tree).
-    ///
-    /// In directories, files ending in .json.gz or .json are scanned, except CloudTrail-Digest and
-    /// CloudTrail-Insight files; other files are skipped and counted. Files named explicitly are always
-    /// scanned.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
     /// Output format [default: table when stdout is a terminal, jsonl otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
+
+    /// Exit with status 1 when there are findings (for CI: replay logs and fail the job on a finding).
+    #[arg(long)]
+    pub fail_on_findings: bool,
 
     #[command(flatten)]
     pub selection: Selection,
@@ -47,6 +101,9 @@ pub struct ScanArgs {
     /// Evaluate only these rules (comma-separated rule ids), out of those the profile and config select.
     #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',')]
     pub rules: Vec<String>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// The options that choose the rules: a config file and a profile.
@@ -80,6 +137,9 @@ pub enum RulesCommand {
     Show(ShowArgs),
     /// Try a CloudWatch Logs JSON filter pattern on log files and print the records it matches.
     Test(TestArgs),
+    /// Explain one record: which rules matched it, which pattern terms decided it, which exclusion
+    /// suppressed it.
+    Explain(ExplainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -127,10 +187,6 @@ pub struct TestArgs {
     #[arg(value_name = "PATTERN")]
     pub pattern: String,
 
-    /// Log files (.json.gz or .json) and directories, read as `scan` reads them.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
     /// Output format [default: table when stdout is a terminal, jsonl otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
@@ -138,6 +194,213 @@ pub struct TestArgs {
     /// Print every record, matching or not, with `matched` and the outcome of each term of the pattern.
     #[arg(long)]
     pub explain: bool,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Finds the record with this eventID in the inputs (files, directories, s3:// prefixes) and evaluates it with \
+the rules the config file and profile select, as `scan` would. For each rule that matched: its outcome (an \
+alert, or suppressed by an exclusion, or an exclusion that expired), and for pattern rules each term of the \
+pattern and whether it held. Rules named with --rules are explained whether they matched or not.
+
+Example:
+  trailwarden rules explain --config trailwarden.toml --event-id 3f2c… AWSLogs/
+
+Exit status: 0 when the record was found; 2 when it was not, or an input or the config file is invalid.")]
+pub struct ExplainArgs {
+    /// The record's eventID.
+    #[arg(long, value_name = "ID")]
+    pub event_id: String,
+
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Explain these rules (comma-separated ids) whether they matched or not.
+    #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',')]
+    pub rules: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How `rules explain` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Readable text.
+    Text,
+    /// One JSON array, one object per record found.
+    Json,
+}
+
+impl std::fmt::Display for ExplainFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExplainFormat::Text => "text",
+            ExplainFormat::Json => "json",
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  trailwarden hunt regions --allowed-regions us-east-1,eu-west-1 AWSLogs/
+  trailwarden hunt access-key AKIAIOSFODNN7EXAMPLE --since 2024-05-01 s3://trail-bucket/AWSLogs/
+  trailwarden hunt signins --format json AWSLogs/ | jq '.[] | select(.mfa_used != \"Yes\")'
+
+Rows go to stdout (a table on a terminal, else one JSON array); the summary goes to stderr.
+Exit status: 0 when every input was read; 2 when an input could not be read or the command line is invalid.")]
+pub struct HuntArgs {
+    #[command(subcommand)]
+    pub query: HuntQuery,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HuntQuery {
+    /// Calls per region (calls, errors, distinct callers, first and last seen), flagging regions outside an
+    /// allow-list.
+    Regions {
+        /// Regions where activity is expected (comma-separated); others are flagged OUTSIDE [default: the
+        /// config file's allowed_regions].
+        #[arg(long, value_name = "REGION[,REGION...]", value_delimiter = ',')]
+        allowed_regions: Vec<String>,
+        #[command(flatten)]
+        common: HuntCommon,
+    },
+    /// Callers (IAM users, roles, root, services, other accounts) with their call and error counts and first
+    /// and last seen; assumed roles are grouped by role.
+    Identities {
+        #[command(flatten)]
+        common: HuntCommon,
+    },
+    /// Console sign-ins: who, when, success or failure, MFA used, source IP.
+    Signins {
+        #[command(flatten)]
+        common: HuntCommon,
+    },
+    /// IAM policy changes (the CIS 4.4 calls, UpdateAssumeRolePolicy, SetDefaultPolicyVersion) with their
+    /// target.
+    PolicyChanges {
+        #[command(flatten)]
+        common: HuntCommon,
+    },
+    /// Security-group changes (the CIS 4.10 calls and ModifySecurityGroupRules) with the group and the rules.
+    SgChanges {
+        #[command(flatten)]
+        common: HuntCommon,
+    },
+    /// Every call made with one access key (AKIA… or ASIA…), one row per call: the leaked-key response.
+    AccessKey {
+        /// The access key id.
+        #[arg(value_name = "KEY")]
+        key: String,
+        #[command(flatten)]
+        common: HuntCommon,
+    },
+    /// Calls from other accounts (caller account differs from the recipient account): per account and
+    /// call, how many and how many were denied.
+    External {
+        #[command(flatten)]
+        common: HuntCommon,
+    },
+}
+
+impl HuntQuery {
+    pub fn common(&self) -> &HuntCommon {
+        match self {
+            HuntQuery::Regions { common, .. }
+            | HuntQuery::Identities { common }
+            | HuntQuery::Signins { common }
+            | HuntQuery::PolicyChanges { common }
+            | HuntQuery::SgChanges { common }
+            | HuntQuery::AccessKey { common, .. }
+            | HuntQuery::External { common } => common,
+        }
+    }
+}
+
+/// Options every hunt takes.
+#[derive(Debug, Clone, Args)]
+pub struct HuntCommon {
+    /// Output format [default: table when stdout is a terminal, json otherwise].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<HuntFormat>,
+
+    /// Rules config file (TOML): its allowed_regions (for `regions`) and trusted_accounts (for `external`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How hunt rows are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// A table for reading in a terminal.
+    Table,
+    /// One JSON array of row objects.
+    Json,
+}
+
+impl HuntFormat {
+    pub fn for_stdout() -> HuntFormat {
+        if std::io::stdout().is_terminal() {
+            HuntFormat::Table
+        } else {
+            HuntFormat::Json
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    #[command(subcommand)]
+    pub command: EventCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCommand {
+    /// An S3 ObjectCreated:Put notification for one object, to replay a real log file through the local
+    /// function.
+    #[command(after_help = "\
+The key is URL-encoded the way S3 encodes keys in notifications (a space becomes +, other reserved \
+characters %XX), so the Lambda decodes it back to the real key.
+
+Example:
+  cargo lambda invoke trailwarden-alerter --data-ascii \"$(trailwarden event s3 --bucket my-trail \\
+      --key AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_x.json.gz)\"")]
+    S3(EventS3Args),
+}
+
+#[derive(Debug, Args)]
+pub struct EventS3Args {
+    /// The bucket name.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: String,
+
+    /// The object key, as stored (not encoded).
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+
+    /// The object size in bytes [default: left out; the Lambda skips objects of size 0].
+    #[arg(long, value_name = "BYTES")]
+    pub size: Option<u64>,
+
+    /// The event's region.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// The event time (RFC 3339) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = Bound::parse)]
+    pub time: Option<Bound>,
 }
 
 /// How findings (and matching records) are printed.
@@ -145,6 +408,8 @@ pub struct TestArgs {
 pub enum Format {
     /// One JSON object per line.
     Jsonl,
+    /// One JSON array.
+    Json,
     /// A table for reading in a terminal.
     Table,
 }
@@ -226,7 +491,11 @@ mod tests {
             panic!("not scan")
         };
         assert_eq!(args.rules, ["a", "b", "c"]);
-        assert_eq!(args.paths, [PathBuf::from("x.json.gz")]);
+        assert_eq!(
+            args.input.paths,
+            [Location::Local(PathBuf::from("x.json.gz"))]
+        );
+        assert!(!args.fail_on_findings);
         assert_eq!(args.format, None);
         assert_eq!(args.selection.profile, None);
         assert_eq!(args.selection.config, None);
@@ -272,6 +541,84 @@ mod tests {
         };
         assert_eq!(args.pattern, "{ $.a = 1 }");
         assert!(!args.explain);
+    }
+
+    #[test]
+    fn paths_may_be_s3_prefixes_with_a_window() {
+        let cli = Cli::try_parse_from([
+            "trailwarden",
+            "scan",
+            "--since",
+            "2024-01-15",
+            "--until",
+            "2024-01-16T12:00:00Z",
+            "--aws-profile",
+            "audit",
+            "s3://trail/AWSLogs/",
+            "local",
+        ])
+        .unwrap();
+        let Command::Scan(args) = cli.command else {
+            panic!("not scan")
+        };
+        assert_eq!(
+            args.input.paths,
+            [
+                Location::S3 {
+                    bucket: "trail".into(),
+                    prefix: "AWSLogs/".into()
+                },
+                Location::Local(PathBuf::from("local"))
+            ]
+        );
+        assert!(matches!(args.input.since, Some(Bound::Day(_))));
+        assert!(matches!(args.input.until, Some(Bound::Instant(_))));
+        assert_eq!(args.input.aws_profile.as_deref(), Some("audit"));
+        assert!(Cli::try_parse_from(["trailwarden", "scan", "--since", "soon", "x"]).is_err());
+        assert!(Cli::try_parse_from(["trailwarden", "scan", "s3://"]).is_err());
+    }
+
+    #[test]
+    fn hunt_queries_take_their_argument_and_paths() {
+        let cli = Cli::try_parse_from([
+            "trailwarden",
+            "hunt",
+            "access-key",
+            "AKIAEXAMPLE",
+            "--format",
+            "json",
+            "a",
+            "b",
+        ])
+        .unwrap();
+        let Command::Hunt(HuntArgs {
+            query: HuntQuery::AccessKey { key, common },
+        }) = cli.command
+        else {
+            panic!("not hunt access-key")
+        };
+        assert_eq!(key, "AKIAEXAMPLE");
+        assert_eq!(common.format, Some(HuntFormat::Json));
+        assert_eq!(common.input.paths.len(), 2);
+        assert!(Cli::try_parse_from(["trailwarden", "hunt", "access-key", "AKIAEXAMPLE"]).is_err());
+        let cli = Cli::try_parse_from([
+            "trailwarden",
+            "hunt",
+            "regions",
+            "--allowed-regions",
+            "us-east-1,eu-west-1",
+            "x",
+        ])
+        .unwrap();
+        let Command::Hunt(HuntArgs {
+            query: HuntQuery::Regions {
+                allowed_regions, ..
+            },
+        }) = cli.command
+        else {
+            panic!("not hunt regions")
+        };
+        assert_eq!(allowed_regions, ["us-east-1", "eu-west-1"]);
     }
 
     #[test]

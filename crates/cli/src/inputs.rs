@@ -11,7 +11,7 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Why a file found in a directory is not scanned.
+/// Why a file found in a directory, or an object listed under an S3 prefix, is not scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Skip {
     /// Under `CloudTrail-Digest/`: integrity digests, not events.
@@ -22,6 +22,10 @@ pub enum Skip {
     OtherExtension,
     /// A FIFO, socket or device: reading it could block or never end.
     NotRegularFile,
+    /// S3 only: a 0-byte object or a key ending in `/` (a console "folder"), as the Lambda skips it.
+    EmptyObject,
+    /// S3 only: a key that is not in CloudTrail's log-file layout, as the Lambda skips it.
+    NotCloudTrail,
 }
 
 impl Skip {
@@ -33,6 +37,19 @@ impl Skip {
             Skip::Insight => SkipReason::Insight.as_str(),
             Skip::OtherExtension => "other_extension",
             Skip::NotRegularFile => "not_regular_file",
+            Skip::EmptyObject => SkipReason::EmptyObject.as_str(),
+            Skip::NotCloudTrail => SkipReason::NotCloudTrail.as_str(),
+        }
+    }
+}
+
+impl From<SkipReason> for Skip {
+    fn from(reason: SkipReason) -> Skip {
+        match reason {
+            SkipReason::Digest => Skip::Digest,
+            SkipReason::Insight => Skip::Insight,
+            SkipReason::EmptyObject => Skip::EmptyObject,
+            SkipReason::NotCloudTrail => Skip::NotCloudTrail,
         }
     }
 }
@@ -46,10 +63,10 @@ impl fmt::Display for Skip {
 /// One item of the walk.
 #[derive(Debug)]
 pub enum Input {
-    /// A file to scan.
-    File(PathBuf),
+    /// A file to scan; `named` when it was named on the command line rather than found in a directory.
+    File { path: PathBuf, named: bool },
     /// A file found in a directory that is not scanned.
-    Skipped(Skip),
+    Skipped { path: PathBuf, reason: Skip },
     /// A path that could not be examined: it does not exist, or a directory cannot be listed.
     Error { path: PathBuf, error: io::Error },
 }
@@ -84,6 +101,11 @@ impl Inputs {
         }
     }
 
+    /// Queues one more PATH argument, visited after the ones already queued.
+    pub fn push(&mut self, path: PathBuf) {
+        self.pending.insert(0, Pending { path, named: true });
+    }
+
     /// Queues a directory's entries, sorted, unless it was already walked.
     fn expand(&mut self, dir: &Path) -> io::Result<()> {
         if !self.visited.insert(fs::canonicalize(dir)?) {
@@ -116,7 +138,12 @@ impl Iterator for Inputs {
                 Err(error) if named || has_log_extension(&path) => {
                     return Some(Input::Error { path, error })
                 }
-                Err(_) => return Some(Input::Skipped(Skip::OtherExtension)),
+                Err(_) => {
+                    return Some(Input::Skipped {
+                        path,
+                        reason: Skip::OtherExtension,
+                    })
+                }
             };
             if meta.is_dir() {
                 if let Err(error) = self.expand(&path) {
@@ -125,7 +152,7 @@ impl Iterator for Inputs {
                 continue;
             }
             if named {
-                return Some(Input::File(path));
+                return Some(Input::File { path, named });
             }
             let skip = if meta.is_file() {
                 skip_reason(&path)
@@ -133,8 +160,8 @@ impl Iterator for Inputs {
                 Some(Skip::NotRegularFile)
             };
             return Some(match skip {
-                None => Input::File(path),
-                Some(reason) => Input::Skipped(reason),
+                None => Input::File { path, named },
+                Some(reason) => Input::Skipped { path, reason },
             });
         }
         None
@@ -146,6 +173,8 @@ impl Iterator for Inputs {
 pub enum OpenError {
     /// The file cannot be opened.
     Open(io::Error),
+    /// The S3 object cannot be fetched (GetObject failed).
+    Fetch(String),
     /// The file is not a readable log file (empty, neither gzip nor JSON, …).
     Read(ReadError),
 }
@@ -154,6 +183,7 @@ impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OpenError::Open(e) => write!(f, "cannot open: {e}"),
+            OpenError::Fetch(e) => write!(f, "cannot get the object: {e}"),
             OpenError::Read(e) => e.fmt(f),
         }
     }
@@ -207,8 +237,8 @@ mod tests {
     fn walk(root: &Path, args: &[PathBuf]) -> Vec<String> {
         Inputs::new(args)
             .map(|input| match input {
-                Input::File(p) => format!("scan {}", rel(root, &p)),
-                Input::Skipped(reason) => format!("skip {reason}"),
+                Input::File { path, .. } => format!("scan {}", rel(root, &path)),
+                Input::Skipped { reason, .. } => format!("skip {reason}"),
                 Input::Error { path, .. } => format!("error {}", rel(root, &path)),
             })
             .collect()

@@ -2,15 +2,22 @@
 //! pipeline as the alerting Lambda.
 //!
 //! `main` only parses the command line and turns the outcome into an exit status; each subcommand lives in
-//! [`commands`], and the parts subcommands share (finding input paths, choosing the rules from the config
-//! file and profile, printing findings, the run summary) are modules of their own.
+//! [`commands`], and the parts subcommands share (finding inputs on disk and in S3, reading them in
+//! parallel, the time window, choosing the rules from the config file and profile, printing findings, the
+//! run summary, the hunting queries) are modules of their own.
 
 mod cli;
 mod commands;
+mod hunts;
 mod inputs;
 mod output;
+mod pipeline;
+mod records;
 mod ruleset;
+mod s3;
+mod source;
 mod summary;
+mod window;
 
 use clap::Parser;
 use std::process::ExitCode;

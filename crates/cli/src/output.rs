@@ -1,16 +1,16 @@
 //! Printing findings: JSON Lines for machines, a table for people.
 
 use crate::cli::Format;
+use crate::source::LogFile;
 use comfy_table::{presets, ContentArrangement, Table};
 use rules::{Finding, Severity};
 use serde::Serialize;
 use std::io::{self, Write};
-use std::path::Path;
 
 /// Where findings go, in the order they are found.
 pub trait FindingWriter {
-    /// Takes one finding of the log file at `file`.
-    fn write(&mut self, file: &Path, finding: Finding) -> io::Result<()>;
+    /// Takes one finding of the log file `file`.
+    fn write(&mut self, file: &LogFile, finding: Finding) -> io::Result<()>;
 
     /// Called after each log file, so JSON Lines reach a pipe file by file rather than when a buffer fills.
     fn flush(&mut self) -> io::Result<()>;
@@ -23,7 +23,62 @@ pub trait FindingWriter {
 pub fn writer<'w, W: Write + 'w>(format: Format, out: W) -> Box<dyn FindingWriter + 'w> {
     match format {
         Format::Jsonl => Box::new(JsonLines::new(out)),
+        Format::Json => Box::new(JsonArrayFindings(JsonArray::new(out))),
         Format::Table => Box::new(TableWriter::new(out)),
+    }
+}
+
+/// One JSON array, written element by element (`[`, elements separated by `,` on their own lines, `]`), so
+/// a long scan's output is not held in memory; an empty run prints `[]`.
+pub struct JsonArray<W: Write> {
+    out: io::BufWriter<W>,
+    first: bool,
+}
+
+impl<W: Write> JsonArray<W> {
+    pub fn new(out: W) -> Self {
+        JsonArray {
+            out: io::BufWriter::new(out),
+            first: true,
+        }
+    }
+
+    pub fn push<T: Serialize + ?Sized>(&mut self, item: &T) -> io::Result<()> {
+        self.out
+            .write_all(if self.first { b"[\n" } else { b",\n" })?;
+        self.first = false;
+        serde_json::to_writer(&mut self.out, item)?;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    pub fn finish(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
+        self.first = true;
+        self.out.flush()
+    }
+}
+
+struct JsonArrayFindings<W: Write>(JsonArray<W>);
+
+impl<W: Write> FindingWriter for JsonArrayFindings<W> {
+    fn write(&mut self, file: &LogFile, finding: Finding) -> io::Result<()> {
+        self.0.push(&Line {
+            file: &file.name(),
+            finding: &finding,
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.finish()
     }
 }
 
@@ -34,7 +89,7 @@ pub struct JsonLines<W: Write> {
 
 #[derive(Serialize)]
 struct Line<'a> {
-    /// The log file, as given on the command line or found in a directory.
+    /// The log file, as given on the command line or found in a directory, or `s3://bucket/key`.
     file: &'a str,
     #[serde(flatten)]
     finding: &'a Finding,
@@ -49,9 +104,9 @@ impl<W: Write> JsonLines<W> {
 }
 
 impl<W: Write> FindingWriter for JsonLines<W> {
-    fn write(&mut self, file: &Path, finding: Finding) -> io::Result<()> {
+    fn write(&mut self, file: &LogFile, finding: Finding) -> io::Result<()> {
         let line = Line {
-            file: &file.to_string_lossy(),
+            file: &file.name(),
             finding: &finding,
         };
         serde_json::to_writer(&mut self.out, &line)?;
@@ -96,12 +151,8 @@ impl<W: Write> TableWriter<W> {
 }
 
 impl<W: Write> FindingWriter for TableWriter<W> {
-    fn write(&mut self, file: &Path, finding: Finding) -> io::Result<()> {
-        let file_name = file
-            .file_name()
-            .unwrap_or(file.as_os_str())
-            .to_string_lossy()
-            .into_owned();
+    fn write(&mut self, file: &LogFile, finding: Finding) -> io::Result<()> {
+        let file_name = file.short_name();
         self.rows.push(Row {
             severity: finding.severity,
             rule_id: finding.rule_id,
@@ -169,6 +220,11 @@ mod tests {
     use super::*;
     use rules::Engine;
     use serde_json::Value;
+    use std::path::PathBuf;
+
+    fn local(path: &str) -> LogFile {
+        LogFile::Local(PathBuf::from(path))
+    }
 
     fn finding() -> Finding {
         let engine = Engine::with_ids(&["cis-4.3-root-account-usage"]).unwrap();
@@ -184,8 +240,8 @@ mod tests {
     fn json_lines_carry_every_finding_field_and_the_file() {
         let mut out = Vec::new();
         let mut w = JsonLines::new(&mut out);
-        w.write(Path::new("logs/a.json.gz"), finding()).unwrap();
-        w.write(Path::new("logs/b.json"), finding()).unwrap();
+        w.write(&local("logs/a.json.gz"), finding()).unwrap();
+        w.write(&local("logs/b.json"), finding()).unwrap();
         w.finish().unwrap();
         drop(w);
         let text = String::from_utf8(out).unwrap();
@@ -210,8 +266,7 @@ mod tests {
     fn table_shows_the_short_columns() {
         let mut out = Vec::new();
         let mut w = TableWriter::new(&mut out);
-        w.write(Path::new("AWSLogs/x/a.json.gz"), finding())
-            .unwrap();
+        w.write(&local("AWSLogs/x/a.json.gz"), finding()).unwrap();
         w.finish().unwrap();
         drop(w);
         let text = String::from_utf8(out).unwrap();
@@ -235,8 +290,8 @@ mod tests {
             let mut w = TableWriter::new(&mut out);
             let mut f = finding();
             f.note = note.map(str::to_owned);
-            w.write(Path::new("a.json.gz"), f).unwrap();
-            w.write(Path::new("b.json.gz"), finding()).unwrap();
+            w.write(&local("a.json.gz"), f).unwrap();
+            w.write(&local("b.json.gz"), finding()).unwrap();
             w.finish().unwrap();
             drop(w);
             String::from_utf8(out).unwrap()
@@ -246,6 +301,29 @@ mod tests {
         let noted = render(Some("exclusion x matched but expired on 2024-01-01"));
         assert!(noted.contains("note"), "{noted}");
         assert!(noted.contains("expired on 2024-01-01"), "{noted}");
+    }
+
+    #[test]
+    fn json_is_one_array_streamed() {
+        let render = |n: usize| {
+            let mut out = Vec::new();
+            let mut w = writer(Format::Json, &mut out);
+            for _ in 0..n {
+                let s3 = LogFile::S3 {
+                    bucket: "b".into(),
+                    key: "AWSLogs/k.json.gz".into(),
+                };
+                w.write(&s3, finding()).unwrap();
+            }
+            w.finish().unwrap();
+            drop(w);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(render(0), "[]\n");
+        let v: Value = serde_json::from_str(&render(2)).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        assert_eq!(v[1]["file"], "s3://b/AWSLogs/k.json.gz");
+        assert_eq!(v[1]["rule_id"], "cis-4.3-root-account-usage");
     }
 
     #[test]

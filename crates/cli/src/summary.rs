@@ -12,6 +12,8 @@ pub struct Summary {
     pub files_scanned: u64,
     /// Records of the files read to the end.
     pub records: u64,
+    /// With `--since`/`--until`: records of those files outside the window (read, not evaluated).
+    pub outside_window: Option<u64>,
     /// How many rules the engine evaluated.
     pub rules_evaluated: usize,
     /// Findings printed, per rule, in the engine's rule order (rules without findings are kept here but not
@@ -42,6 +44,11 @@ impl Summary {
                 .collect(),
             ..Summary::default()
         }
+    }
+
+    /// Counts records outside the time window (and shows the counter).
+    pub fn add_outside_window(&mut self, n: u64) {
+        *self.outside_window.get_or_insert(0) += n;
     }
 
     pub fn add_finding(&mut self, rule_id: &str) {
@@ -104,6 +111,12 @@ impl fmt::Display for Summary {
         writeln!(f, "summary:")?;
         writeln!(f, "  files scanned:     {}", self.files_scanned)?;
         writeln!(f, "  records:           {}", self.records)?;
+        if let Some(n) = self.outside_window {
+            writeln!(
+                f,
+                "  outside window:    {n} (before --since or after --until; not evaluated)"
+            )?;
+        }
         writeln!(f, "  rules evaluated:   {}", self.rules_evaluated)?;
         writeln!(f, "  findings:          {}", self.total_findings())?;
         for (rule, n) in self.findings.iter().filter(|(_, n)| *n > 0) {

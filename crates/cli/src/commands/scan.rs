@@ -1,16 +1,23 @@
 //! `trailwarden scan PATH…`: every log file through the rules, findings on stdout, summary on stderr.
+//!
+//! Files are read by several threads (see [`crate::pipeline`]); findings are printed in input order. Without
+//! `--since`/`--until` each file goes through [`rules::scan_log`], the Lambda's own pipeline; with a window,
+//! through [`scan_window`], the same steps with records outside the window left out.
 
-use super::EXIT_ERROR;
+use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::{Format, ScanArgs};
-use crate::inputs::{self, Input, Inputs};
 use crate::output::{self, FindingWriter};
+use crate::pipeline::{self, Item, Progress};
 use crate::ruleset::{self, Config};
+use crate::s3::S3;
+use crate::source::{LogFile, Sources};
 use crate::summary::Summary;
+use crate::window::Window;
 use anyhow::Context;
-use rules::{scan_log, Engine, ScanError, ScanStats};
-use std::fmt::Display;
+use rules::{scan_log_filtered, Engine, Finding, ScanError, ScanStats};
+use serde_json::Value;
+use std::convert::Infallible;
 use std::io;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -20,11 +27,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let engine = config.engine(flag, &today)?;
     let engine = ruleset::narrow(engine, &args.rules, &config, config.profile(flag))?;
     warn_expired(&engine, &today);
+    let sources = Sources::new(&args.input)?;
     let format = args.format.unwrap_or_else(Format::for_stdout);
     let mut out = output::writer(format, io::stdout().lock());
     let mut summary = Summary::new(&engine);
+    let progress = Progress::new();
 
-    match scan_all(&args.paths, &engine, out.as_mut(), &mut summary) {
+    let scanned = scan_all(&sources, &engine, out.as_mut(), &mut summary, &progress);
+    progress.finish();
+    match scanned {
         Ok(()) => {}
         // The reader of our output went away (`trailwarden scan … | head`): it has what it wanted, so stop
         // quietly, like other command-line tools do when SIGPIPE ends them.
@@ -38,6 +49,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     eprint!("{summary}");
     Ok(if summary.failed > 0 {
         ExitCode::from(EXIT_ERROR)
+    } else if args.fail_on_findings && summary.total_findings() > 0 {
+        ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
@@ -54,64 +67,123 @@ fn warn_expired(engine: &Engine, today: &str) {
     }
 }
 
-/// Walks the inputs and scans each file. Problems with inputs are reported on stderr and counted; only a
-/// failure to write findings is returned.
+/// What reading one file gave.
+struct FileScan {
+    findings: Vec<Finding>,
+    /// Counters, when the file was read to the end.
+    stats: Option<ScanStats>,
+    /// Records outside the window.
+    outside: u64,
+    /// Why the file could not be read (to the end).
+    error: Option<String>,
+}
+
+/// Reads every input and prints the findings in input order. Problems with inputs are reported on stderr
+/// and counted; only a failure to write findings is returned.
 fn scan_all(
-    paths: &[PathBuf],
+    sources: &Sources,
     engine: &Engine,
     out: &mut dyn FindingWriter,
     summary: &mut Summary,
+    progress: &Progress,
 ) -> io::Result<()> {
-    for input in Inputs::new(paths) {
-        match input {
-            Input::File(path) => {
-                scan_file(&path, engine, out, summary)?;
-                out.flush()?;
+    let window = sources.window;
+    let s3 = sources.s3();
+    pipeline::run(
+        pipeline::counted(sources.discovery(), progress),
+        sources.jobs,
+        |file| scan_file(file, s3, engine, window),
+        |item| {
+            match item {
+                Item::File(file, scan) => {
+                    let name = file.name();
+                    for finding in scan.findings.iter() {
+                        summary.add_finding(&finding.rule_id);
+                    }
+                    let printed = scan.findings.len();
+                    for finding in scan.findings {
+                        out.write(&file, finding)?;
+                    }
+                    out.flush()?;
+                    if window.is_set() {
+                        summary.add_outside_window(scan.outside);
+                    }
+                    if let Some(stats) = &scan.stats {
+                        report_malformed(progress, &name, stats);
+                        summary.add_file(stats);
+                    }
+                    if let Some(error) = scan.error {
+                        report_failure(progress, &name, &error, printed);
+                        summary.add_failed();
+                    }
+                }
+                Item::Skipped(reason) => summary.add_skipped(reason),
+                Item::Failed { name, error } => {
+                    progress.println(format!("error: {name}: {error}"));
+                    summary.add_failed();
+                }
             }
-            Input::Skipped(reason) => summary.add_skipped(reason),
-            Input::Error { path, error } => {
-                eprintln!("error: {}: {error}", path.display());
-                summary.add_failed();
-            }
-        }
-    }
+            progress.done(|| {
+                format!(
+                    "{} records, {} findings",
+                    summary.records,
+                    summary.total_findings()
+                )
+            });
+            Ok::<(), io::Error>(())
+        },
+    )?;
+    // The bar goes before a table is printed, so clearing it cannot erase the table's last lines.
+    progress.finish();
     out.finish()
 }
 
-/// Scans one file, passing its findings to `out` as they are found. A file that cannot be opened or read
-/// is reported and counted; only a failure to write findings is returned.
-fn scan_file(
-    path: &Path,
-    engine: &Engine,
-    out: &mut dyn FindingWriter,
-    summary: &mut Summary,
-) -> io::Result<()> {
-    let mut reader = match inputs::open_log(path) {
+/// Reads one file through the rules. Findings found before a read error are kept (each came from a complete
+/// record).
+fn scan_file(file: &LogFile, s3: Option<&S3>, engine: &Engine, window: Window) -> FileScan {
+    let mut scan = FileScan {
+        findings: Vec::new(),
+        stats: None,
+        outside: 0,
+        error: None,
+    };
+    let mut reader = match file.open(s3) {
         Ok(reader) => reader,
         Err(e) => {
-            report_failure(path, e, 0, summary);
-            return Ok(());
+            scan.error = Some(e.to_string());
+            return scan;
         }
     };
-    let mut findings = 0u64;
-    let scanned = scan_log(&mut reader, engine, |finding| {
-        findings += 1;
-        summary.add_finding(&finding.rule_id);
-        out.write(path, finding)
+    // One pipeline with the Lambda: a time window only decides which records are evaluated.
+    let result = scan_log_filtered(
+        &mut reader,
+        engine,
+        |record| {
+            !window.is_set()
+                || window.contains_event_time(record.get("eventTime").and_then(Value::as_str))
+        },
+        |finding| {
+            scan.findings.push(finding);
+            Ok::<(), Infallible>(())
+        },
+    )
+    .map(|stats| {
+        scan.outside = stats.filtered_out;
+        stats
+    })
+    .map_err(|e| match e {
+        ScanError::Read(e) => e,
+        ScanError::Consumer(never) => match never {},
     });
-    match scanned {
-        Ok(stats) => {
-            report_malformed(path, &stats);
-            summary.add_file(&stats);
-        }
-        Err(ScanError::Read(e)) => report_failure(path, e, findings, summary),
-        Err(ScanError::Consumer(e)) => return Err(e),
+    match result {
+        Ok(stats) => scan.stats = Some(stats),
+        Err(e) => scan.error = Some(e.to_string()),
     }
-    Ok(())
+    scan
 }
 
-/// Prints `error: <path>: <error>` and counts the file as failed.
-fn report_failure(path: &Path, error: impl Display, findings: u64, summary: &mut Summary) {
+/// Prints `error: <file>: <error>`.
+fn report_failure(progress: &Progress, name: &str, error: &str, findings: usize) {
     // Findings printed before a read error stay valid (each came from a complete record); say so, so the
     // error is not taken to mean "nothing in this file".
     let before = match findings {
@@ -119,21 +191,112 @@ fn report_failure(path: &Path, error: impl Display, findings: u64, summary: &mut
         1 => " (1 finding printed before the error)".to_owned(),
         n => format!(" ({n} findings printed before the error)"),
     };
-    eprintln!("error: {}: {error}{before}", path.display());
-    summary.add_failed();
+    progress.println(format!("error: {name}: {error}{before}"));
 }
 
 /// One warning per malformed record kept as a sample, and a count of the others.
-fn report_malformed(path: &Path, stats: &ScanStats) {
-    let path = path.display();
+fn report_malformed(progress: &Progress, name: &str, stats: &ScanStats) {
     for m in &stats.malformed_samples {
-        eprintln!(
-            "warning: {path}: malformed record {} at decompressed byte {} skipped: {}",
+        progress.println(format!(
+            "warning: {name}: malformed record {} at decompressed byte {} skipped: {}",
             m.index, m.offset, m.error
-        );
+        ));
     }
     let more = stats.malformed - stats.malformed_samples.len() as u64;
     if more > 0 {
-        eprintln!("warning: {path}: {more} more malformed records skipped");
+        progress.println(format!(
+            "warning: {name}: {more} more malformed records skipped"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window::Bound;
+    use cloudtrail::{LogReader, ReaderOptions};
+    use rules::scan_log;
+
+    const LOG: &str = r#"{"Records":[
+        {"eventID":"1","eventTime":"2024-01-15T12:00:00Z","eventName":"GetBucketPolicy","errorCode":"AccessDenied",
+         "sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser"}},
+        42,
+        {"eventID":"2","eventTime":"2024-01-16T12:00:00Z","eventName":"ConsoleLogin","eventType":"AwsConsoleSignIn",
+         "userIdentity":{"type":"Root"}},
+        {"eventID":"3","eventName":"ConsoleLogin","eventType":"AwsConsoleSignIn","userIdentity":{"type":"Root"}}
+    ]}"#;
+
+    fn engine(config: &str) -> Engine {
+        let cfg = rules::RulesConfig::parse(config, "t.toml").unwrap();
+        Engine::from_config(&cfg, "2026-01-01")
+            .unwrap()
+            .retain_ids(&[
+                "cis-4.1-unauthorized-api-calls",
+                "cis-4.3-root-account-usage",
+            ])
+            .unwrap()
+    }
+
+    fn windowed(engine: &Engine, window: Window) -> (FileScan, ScanStats) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.json");
+        std::fs::write(&path, LOG).unwrap();
+        let mut scan = scan_file(&LogFile::Local(path), None, engine, window);
+        let stats = scan.stats.take().expect("the file reads");
+        (scan, stats)
+    }
+
+    fn plain(engine: &Engine) -> (Vec<Finding>, ScanStats) {
+        let mut reader = LogReader::new(LOG.as_bytes(), ReaderOptions::default()).unwrap();
+        let mut findings = Vec::new();
+        let stats = scan_log(&mut reader, engine, |f| {
+            findings.push(f);
+            Ok::<(), Infallible>(())
+        })
+        .unwrap();
+        (findings, stats)
+    }
+
+    /// With a window that holds every timed record, the windowed scan is `scan_log`, finding for finding.
+    #[test]
+    fn a_window_holding_everything_is_the_plain_pipeline() {
+        let config = "[[exclusions]]\nid = \"old\"\nreason = \"r\"\nexpires = \"2024-01-01\"\n\
+                      match = { eventName = \"GetBucketPolicy\" }\n\
+                      [[exclusions]]\nid = \"drill\"\nreason = \"r\"\nmatch = { eventID = \"2\" }\n";
+        let engine = engine(config);
+        let (want, want_stats) = plain(&engine);
+        let window = Window::new(Some(Bound::parse("2000-01-01").unwrap()), None).unwrap();
+        let (got, got_stats) = windowed(&engine, window);
+        let json = |f: &[Finding]| serde_json::to_string(f).unwrap();
+        // Record 3 has no eventTime: outside any window.
+        assert_eq!(want.len(), 2, "record 3 is a finding without a window");
+        assert_eq!(want[1].event_id.as_deref(), Some("3"));
+        assert_eq!(json(&got.findings), json(&want[..1]));
+        assert!(want[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("expired on 2024-01-01"));
+        assert_eq!(got_stats.records, want_stats.records);
+        assert_eq!(got_stats.malformed, 1);
+        assert_eq!(got_stats.malformed_samples[0].index, 1);
+        assert_eq!(got_stats.suppressed_by, want_stats.suppressed_by);
+        assert_eq!(got_stats.suppressed, 1);
+        assert_eq!(got.outside, 1);
+    }
+
+    #[test]
+    fn records_outside_the_window_are_not_evaluated() {
+        let engine = engine("");
+        let window = Window::new(None, Some(Bound::parse("2024-01-15").unwrap())).unwrap();
+        let (scan, stats) = windowed(&engine, window);
+        let ids: Vec<&str> = scan
+            .findings
+            .iter()
+            .map(|f| f.event_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(ids, ["1"]);
+        assert_eq!(stats.records, 4);
+        assert_eq!(scan.outside, 2);
     }
 }

@@ -1,5 +1,6 @@
-//! `trailwarden rules …`: list the rules, show one, try a filter pattern on log files.
+//! `trailwarden rules …`: list the rules, show one, try a filter pattern on log files, explain a record.
 
+mod explain;
 mod list;
 mod show;
 mod test;
@@ -12,5 +13,6 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::List(args) => list::run(args),
         RulesCommand::Show(args) => show::run(args),
         RulesCommand::Test(args) => test::run(args),
+        RulesCommand::Explain(args) => explain::run(args),
     }
 }

@@ -3,25 +3,27 @@
 
 use crate::cli::{Format, TestArgs};
 use crate::commands::EXIT_ERROR;
-use crate::inputs::{self, Input, Inputs};
+use crate::output::JsonArray;
+use crate::pipeline::{self, Item, Progress};
+use crate::records;
+use crate::source::Sources;
 use anyhow::{anyhow, Context};
 use comfy_table::{presets, ContentArrangement, Table};
 use rules::{ParseError, Pattern};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-
-/// Malformed records reported one by one per file; the rest are only counted.
-const MALFORMED_WARNINGS: u64 = 20;
 
 pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let pattern = Pattern::parse(&args.pattern).map_err(|e| pattern_error(&args.pattern, &e))?;
+    let sources = Sources::new(&args.input)?;
     let format = args.format.unwrap_or_else(Format::for_stdout);
     let stdout = io::stdout().lock();
     let mut out: Box<dyn RecordWriter> = match format {
         Format::Jsonl => Box::new(JsonLines(io::BufWriter::new(stdout))),
+        Format::Json => Box::new(JsonArray::new(stdout)),
         Format::Table => Box::new(TableWriter {
             out: stdout,
             rows: Vec::new(),
@@ -29,13 +31,17 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         }),
     };
     let mut counts = Counts::default();
-    let mut tester = Tester {
-        pattern: &pattern,
-        explain: args.explain,
-        out: out.as_mut(),
-        counts: &mut counts,
-    };
-    match tester.all(&args.paths) {
+    let progress = Progress::new();
+    let written = test_all(
+        &sources,
+        &pattern,
+        args.explain,
+        out.as_mut(),
+        &mut counts,
+        &progress,
+    );
+    progress.finish();
+    match written {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Err(e) => return Err(e).context("writing records to stdout failed"),
@@ -49,6 +55,91 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Every input, in parallel, printed in input order; problems with inputs are reported on stderr and
+/// counted, only a failure to write is returned.
+fn test_all(
+    sources: &Sources,
+    pattern: &Pattern,
+    explain: bool,
+    out: &mut dyn RecordWriter,
+    counts: &mut Counts,
+    progress: &Progress,
+) -> io::Result<()> {
+    let (window, s3) = (sources.window, sources.s3());
+    pipeline::run(
+        pipeline::counted(sources.discovery(), progress),
+        sources.jobs,
+        |file| {
+            records::read::<Value, _>(file, s3, window, |index, value| {
+                let is_match = pattern.matches(&value);
+                (is_match || explain).then(|| {
+                    let field = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+                    let terms = explain.then(|| {
+                        pattern
+                            .explain(&value)
+                            .into_iter()
+                            .map(|t| Term {
+                                term: t.term,
+                                matched: t.matched,
+                            })
+                            .collect()
+                    });
+                    (
+                        is_match,
+                        Record {
+                            file: String::new(),
+                            index,
+                            event_id: field("eventID"),
+                            event_name: field("eventName"),
+                            event_time: field("eventTime"),
+                            matched: explain.then_some(is_match),
+                            terms,
+                        },
+                    )
+                })
+            })
+        },
+        |item| {
+            match item {
+                Item::File(file, read) => {
+                    let name = file.name();
+                    for line in records::malformed_warnings(&name, &read) {
+                        progress.println(line);
+                    }
+                    for (is_match, mut record) in read.kept {
+                        if is_match {
+                            counts.matched += 1;
+                        }
+                        record.file.clone_from(&name);
+                        out.write(record)?;
+                    }
+                    out.flush()?;
+                    counts.records += read.records;
+                    counts.malformed += read.malformed;
+                    counts.outside += read.outside;
+                    match read.error {
+                        None => counts.files += 1,
+                        Some(e) => {
+                            progress.println(format!("error: {name}: {e}"));
+                            counts.failed += 1;
+                        }
+                    }
+                }
+                Item::Skipped(_) => counts.skipped += 1,
+                Item::Failed { name, error } => {
+                    progress.println(format!("error: {name}: {error}"));
+                    counts.failed += 1;
+                }
+            }
+            progress.done(|| format!("{} matched", counts.matched));
+            Ok::<(), io::Error>(())
+        },
+    )?;
+    // The bar goes before a table is printed, so clearing it cannot erase the table's last lines.
+    progress.finish();
+    out.finish()
 }
 
 /// The parse error with the pattern line it is on and a caret under the offending character:
@@ -78,7 +169,7 @@ fn pattern_error(pattern: &str, e: &ParseError) -> anyhow::Error {
 /// What `rules test` prints for a record.
 #[derive(Debug, Serialize)]
 struct Record {
-    /// The log file, as given on the command line or found in a directory.
+    /// The log file, as given on the command line or found in a directory, or `s3://bucket/key`.
     file: String,
     /// Position in the file's `Records` array.
     index: usize,
@@ -106,6 +197,7 @@ struct Counts {
     records: u64,
     files: u64,
     malformed: u64,
+    outside: u64,
     skipped: u64,
     failed: u64,
 }
@@ -126,6 +218,11 @@ impl std::fmt::Display for Counts {
         )?;
         for (n, one, many) in [
             (self.malformed, "malformed record", "malformed records"),
+            (
+                self.outside,
+                "record outside the window",
+                "records outside the window",
+            ),
             (self.skipped, "file skipped", "files skipped"),
             (self.failed, "file failed", "files failed"),
         ] {
@@ -133,113 +230,6 @@ impl std::fmt::Display for Counts {
                 write!(f, "; {n} {}", plural(n, one, many))?;
             }
         }
-        Ok(())
-    }
-}
-
-struct Tester<'a> {
-    pattern: &'a Pattern,
-    explain: bool,
-    out: &'a mut dyn RecordWriter,
-    counts: &'a mut Counts,
-}
-
-impl Tester<'_> {
-    /// Every input; problems with inputs are reported on stderr and counted, only a failure to write is
-    /// returned.
-    fn all(&mut self, paths: &[PathBuf]) -> io::Result<()> {
-        for input in Inputs::new(paths) {
-            match input {
-                Input::File(path) => {
-                    self.file(&path)?;
-                    self.out.flush()?;
-                }
-                Input::Skipped(_) => self.counts.skipped += 1,
-                Input::Error { path, error } => {
-                    eprintln!("error: {}: {error}", path.display());
-                    self.counts.failed += 1;
-                }
-            }
-        }
-        self.out.finish()
-    }
-
-    fn file(&mut self, path: &Path) -> io::Result<()> {
-        let mut reader = match inputs::open_log(path) {
-            Ok(reader) => reader,
-            Err(e) => {
-                eprintln!("error: {}: {e}", path.display());
-                self.counts.failed += 1;
-                return Ok(());
-            }
-        };
-        let name = path.to_string_lossy();
-        let (mut records, mut matched, mut malformed) = (0u64, 0u64, 0u64);
-        loop {
-            let rec = match reader.next_record() {
-                Ok(Some(rec)) => rec,
-                Ok(None) => break,
-                Err(e) => {
-                    eprintln!("error: {name}: {e}");
-                    self.counts.failed += 1;
-                    return Ok(());
-                }
-            };
-            records += 1;
-            let value = match serde_json::from_slice::<Value>(rec.bytes) {
-                Ok(v) if v.is_object() => v,
-                parsed => {
-                    malformed += 1;
-                    if malformed <= MALFORMED_WARNINGS {
-                        let why = parsed.map_or_else(
-                            |e| e.to_string(),
-                            |_| "the element is not a JSON object".to_owned(),
-                        );
-                        eprintln!(
-                            "warning: {name}: malformed record {} at decompressed byte {} skipped: {why}",
-                            rec.index, rec.offset
-                        );
-                    }
-                    continue;
-                }
-            };
-            let is_match = self.pattern.matches(&value);
-            if is_match {
-                matched += 1;
-            }
-            if is_match || self.explain {
-                let field = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
-                let terms = self.explain.then(|| {
-                    self.pattern
-                        .explain(&value)
-                        .into_iter()
-                        .map(|t| Term {
-                            term: t.term,
-                            matched: t.matched,
-                        })
-                        .collect()
-                });
-                self.out.write(Record {
-                    file: name.clone().into_owned(),
-                    index: rec.index,
-                    event_id: field("eventID"),
-                    event_name: field("eventName"),
-                    event_time: field("eventTime"),
-                    matched: self.explain.then_some(is_match),
-                    terms,
-                })?;
-            }
-        }
-        if malformed > MALFORMED_WARNINGS {
-            eprintln!(
-                "warning: {name}: {} more malformed records skipped",
-                malformed - MALFORMED_WARNINGS
-            );
-        }
-        self.counts.files += 1;
-        self.counts.records += records;
-        self.counts.matched += matched;
-        self.counts.malformed += malformed;
         Ok(())
     }
 }
@@ -254,6 +244,18 @@ trait RecordWriter {
 }
 
 struct JsonLines<W: Write>(io::BufWriter<W>);
+
+impl<W: Write> RecordWriter for JsonArray<W> {
+    fn write(&mut self, record: Record) -> io::Result<()> {
+        self.push(&record)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        JsonArray::flush(self)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        JsonArray::finish(self)
+    }
+}
 
 impl<W: Write> RecordWriter for JsonLines<W> {
     fn write(&mut self, record: Record) -> io::Result<()> {

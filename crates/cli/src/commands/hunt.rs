@@ -1,0 +1,259 @@
+//! `trailwarden hunt QUERY [ARG] PATH…`: one of the investigation questions of [`crate::hunts`] over the
+//! inputs, as a table or one JSON array.
+
+use super::EXIT_ERROR;
+use crate::cli::{HuntFormat, HuntQuery};
+use crate::hunts::{Hunt, Query, Report};
+use crate::output::JsonArray;
+use crate::pipeline::{self, Item, Progress};
+use crate::records;
+use crate::ruleset::Config;
+use crate::source::Sources;
+use anyhow::Context;
+use comfy_table::{presets, ContentArrangement, Table};
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
+    let common = args.common().clone();
+    let config = Config::load(common.config.as_deref())?;
+    let query = query(args, &config);
+    let sources = Sources::new(&common.input)?;
+    let progress = Progress::new();
+    let mut hunt = Hunt::new(&query);
+    let mut counts = Counts::default();
+    let (window, s3) = (sources.window, sources.s3());
+    let done: Result<(), std::convert::Infallible> = pipeline::run(
+        pipeline::counted(sources.discovery(), &progress),
+        sources.jobs,
+        |file| {
+            records::read::<cloudtrail::Record, _>(file, s3, window, |_, r| {
+                query.wants(&r).then_some(r)
+            })
+        },
+        |item| {
+            match item {
+                Item::File(file, read) => {
+                    let name = file.name();
+                    for line in records::malformed_warnings(&name, &read) {
+                        progress.println(line);
+                    }
+                    for r in &read.kept {
+                        hunt.add(r);
+                    }
+                    counts.records += read.records;
+                    counts.outside += read.outside;
+                    counts.malformed += read.malformed;
+                    match read.error {
+                        None => counts.files += 1,
+                        Some(e) => {
+                            progress.println(format!("error: {name}: {e}"));
+                            counts.failed += 1;
+                        }
+                    }
+                }
+                Item::Skipped(_) => counts.skipped += 1,
+                Item::Failed { name, error } => {
+                    progress.println(format!("error: {name}: {error}"));
+                    counts.failed += 1;
+                }
+            }
+            progress.done(|| format!("{} records", counts.records));
+            Ok(())
+        },
+    );
+    let Ok(()) = done;
+    progress.finish();
+    let report = hunt.finish();
+    counts.rows = report.len();
+    let format = common.format.unwrap_or_else(HuntFormat::for_stdout);
+    match print(&report, format, &mut io::stdout().lock()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e).context("writing rows to stdout failed"),
+    }
+    if counts.files == 0 && counts.failed == 0 {
+        eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
+    }
+    eprintln!("{}", counts.line(window.is_set()));
+    Ok(if counts.failed > 0 {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The query of the command line, with what the config file adds (allowed regions, trusted accounts).
+fn query(args: HuntQuery, config: &Config) -> Query {
+    match args {
+        HuntQuery::Regions {
+            allowed_regions, ..
+        } => {
+            let from_config: BTreeSet<String> = config
+                .rules
+                .allowed_regions
+                .iter()
+                .map(|r| r.get_ref().clone())
+                .collect();
+            let allowed = if !allowed_regions.is_empty() {
+                Some(allowed_regions.into_iter().collect())
+            } else if !from_config.is_empty() {
+                Some(from_config)
+            } else {
+                None
+            };
+            Query::Regions { allowed }
+        }
+        HuntQuery::Identities { .. } => Query::Identities,
+        HuntQuery::Signins { .. } => Query::Signins,
+        HuntQuery::PolicyChanges { .. } => Query::PolicyChanges,
+        HuntQuery::SgChanges { .. } => Query::SgChanges,
+        HuntQuery::AccessKey { key, .. } => Query::AccessKey(key),
+        HuntQuery::External { .. } => Query::External {
+            trusted: config
+                .rules
+                .trusted_accounts
+                .iter()
+                .map(|a| a.get_ref().clone())
+                .collect(),
+        },
+    }
+}
+
+/// Counters of a hunt, printed on stderr.
+#[derive(Debug, Default)]
+struct Counts {
+    rows: usize,
+    records: u64,
+    outside: u64,
+    files: u64,
+    malformed: u64,
+    skipped: u64,
+    failed: u64,
+}
+
+impl Counts {
+    /// `12 rows from 331 records in 37 files`, then the other counters when not zero.
+    fn line(&self, window: bool) -> String {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut s = format!(
+            "{} from {} in {}",
+            plural(self.rows as u64, "row", "rows"),
+            plural(self.records, "record", "records"),
+            plural(self.files, "file", "files")
+        );
+        if window {
+            s.push_str(&format!("; {} outside the window", self.outside));
+        }
+        for (n, one, many) in [
+            (self.malformed, "malformed record", "malformed records"),
+            (self.skipped, "file skipped", "files skipped"),
+            (self.failed, "file failed", "files failed"),
+        ] {
+            if n > 0 {
+                s.push_str("; ");
+                s.push_str(&plural(n, one, many));
+            }
+        }
+        s
+    }
+}
+
+fn print(report: &Report, format: HuntFormat, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        HuntFormat::Json => {
+            let mut array = JsonArray::new(&mut *out);
+            for row in &report.json {
+                array.push(row)?;
+            }
+            array.finish()
+        }
+        HuntFormat::Table => {
+            if report.cells.is_empty() {
+                writeln!(out, "no rows")?;
+                return out.flush();
+            }
+            let mut table = Table::new();
+            table
+                .load_style(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(report.header.clone());
+            for row in &report.cells {
+                table.add_row(row.clone());
+            }
+            writeln!(out, "{table}")?;
+            out.flush()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_naturally() {
+        let mut c = Counts {
+            rows: 1,
+            records: 1,
+            files: 1,
+            ..Counts::default()
+        };
+        assert_eq!(c.line(false), "1 row from 1 record in 1 file");
+        c.rows = 0;
+        c.records = 9;
+        c.skipped = 2;
+        c.outside = 3;
+        assert_eq!(
+            c.line(true),
+            "0 rows from 9 records in 1 file; 3 outside the window; 2 files skipped"
+        );
+    }
+
+    #[test]
+    fn allowed_regions_come_from_the_flag_else_the_config() {
+        let config = Config {
+            rules: rules::RulesConfig::parse("allowed_regions = [\"eu-west-1\"]\n", "t.toml")
+                .unwrap(),
+            path: Some("t.toml".into()),
+        };
+        let regions = |flag: &[&str], config: &Config| {
+            let args = HuntQuery::Regions {
+                allowed_regions: flag.iter().map(|s| s.to_string()).collect(),
+                common: crate::cli::HuntCommon {
+                    format: None,
+                    config: None,
+                    input: crate::cli::InputArgs {
+                        paths: Vec::new(),
+                        since: None,
+                        until: None,
+                        aws_profile: None,
+                        jobs: None,
+                    },
+                },
+            };
+            match query(args, config) {
+                Query::Regions { allowed } => allowed.map(|a| a.into_iter().collect::<Vec<_>>()),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(regions(&[], &config), Some(vec!["eu-west-1".to_owned()]));
+        assert_eq!(
+            regions(&["us-east-1"], &config),
+            Some(vec!["us-east-1".to_owned()])
+        );
+        assert_eq!(regions(&[], &Config::default()), None);
+    }
+
+    #[test]
+    fn empty_reports_print_an_empty_array_or_no_rows() {
+        let mut out = Vec::new();
+        print(&Report::default(), HuntFormat::Json, &mut out).unwrap();
+        assert_eq!(out, b"[]\n");
+        let mut out = Vec::new();
+        print(&Report::default(), HuntFormat::Table, &mut out).unwrap();
+        assert_eq!(out, b"no rows\n");
+    }
+}

@@ -1,0 +1,285 @@
+//! Reading many log files at once, with results in input order.
+//!
+//! One thread walks the inputs (directories, S3 listings), `jobs` worker threads read files (decompress,
+//! parse, evaluate), and the calling thread receives each file's result in the order the files were found,
+//! so output is the same whatever the number of workers. At most a bounded number of files is ahead of the
+//! next one to print, which bounds memory when one file is much slower than the others.
+
+use crate::source::{Found, LogFile};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
+use std::time::Duration;
+
+/// One input, in order: a file with the worker's result, or an item that was not read.
+pub enum Item<T> {
+    File(LogFile, T),
+    Skipped(crate::inputs::Skip),
+    Failed { name: String, error: String },
+}
+
+/// How many files may be finished ahead of the next one to emit, per worker.
+const AHEAD_PER_JOB: u64 = 4;
+
+/// The number of workers: `--jobs`, else one per core (at least 2); S3 reads wait on the network, so with S3
+/// inputs there are at least 8.
+pub fn jobs(requested: Option<usize>, s3: bool) -> usize {
+    if let Some(n) = requested {
+        return n.max(1);
+    }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    if s3 {
+        (cores * 2).max(8)
+    } else {
+        cores.max(2)
+    }
+}
+
+/// Runs `work` on every file of `found` with `jobs` workers and passes every item to `sink` in input order.
+/// When `sink` fails, the run stops (files being read are finished, no new ones are started) and the error is
+/// returned.
+pub fn run<T, E, W, S>(
+    found: impl Iterator<Item = Found> + Send,
+    jobs: usize,
+    work: W,
+    mut sink: S,
+) -> Result<(), E>
+where
+    T: Send,
+    W: Fn(&LogFile) -> T + Sync,
+    S: FnMut(Item<T>) -> Result<(), E>,
+{
+    let jobs = jobs.max(1);
+    let ahead = jobs as u64 * AHEAD_PER_JOB;
+    // The sequence number of the next item to emit, and whether the run was stopped.
+    let state = Mutex::new((0u64, false));
+    let room = Condvar::new();
+    let stopped = AtomicBool::new(false);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, LogFile)>(jobs);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Item<T>)>();
+
+    std::thread::scope(|scope| {
+        let producer_done = done_tx.clone();
+        let (state, room, stopped, work_rx, work) = (&state, &room, &stopped, &work_rx, &work);
+        scope.spawn(move || {
+            for (seq, item) in (0u64..).zip(found) {
+                {
+                    let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+                    while !guard.1 && seq >= guard.0 + ahead {
+                        guard = room.wait(guard).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if guard.1 {
+                        break;
+                    }
+                }
+                let sent = match item {
+                    Found::File(file) => work_tx.send((seq, file)).is_ok(),
+                    Found::Skipped(reason) => {
+                        producer_done.send((seq, Item::Skipped(reason))).is_ok()
+                    }
+                    Found::Failed { name, error } => producer_done
+                        .send((seq, Item::Failed { name, error }))
+                        .is_ok(),
+                };
+                if !sent {
+                    break;
+                }
+            }
+            // Dropping `work_tx` ends the workers once the queue is empty.
+        });
+        for _ in 0..jobs {
+            let done = done_tx.clone();
+            scope.spawn(move || loop {
+                let next = work_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                let Ok((seq, file)) = next else { break };
+                if stopped.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let result = work(&file);
+                // A closed channel means the run was stopped: keep draining the queue (skipping the work)
+                // so the walking thread is never left blocked on a full queue.
+                let _ = done.send((seq, Item::File(file, result)));
+            });
+        }
+        drop(done_tx);
+
+        let mut pending = BTreeMap::new();
+        let mut next = 0u64;
+        let mut outcome = Ok(());
+        'receive: for (seq, item) in done_rx {
+            pending.insert(seq, item);
+            while let Some(item) = pending.remove(&next) {
+                next += 1;
+                if let Err(e) = sink(item) {
+                    outcome = Err(e);
+                    break 'receive;
+                }
+            }
+            let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+            guard.0 = next;
+            room.notify_all();
+        }
+        if outcome.is_err() {
+            stopped.store(true, Ordering::Relaxed);
+            let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+            guard.1 = true;
+            room.notify_all();
+        }
+        outcome
+    })
+}
+
+/// A progress bar on stderr, shown only when stderr is a terminal: files read out of files found so far,
+/// and a message (records, findings). Messages printed through [`Progress::println`] do not garble it.
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(0), target);
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(Duration::from_millis(200));
+        }
+        Progress { bar }
+    }
+
+    /// One more item found (file or not).
+    pub fn found(&self) {
+        self.bar.inc_length(1);
+    }
+
+    /// One more item done.
+    pub fn done(&self, message: impl FnOnce() -> String) {
+        self.bar.inc(1);
+        if !self.bar.is_hidden() {
+            self.bar.set_message(message());
+        }
+    }
+
+    /// Prints a line on stderr above the bar.
+    pub fn println(&self, line: impl AsRef<str>) {
+        let line = line.as_ref();
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
+    }
+
+    /// Removes the bar (before the summary and table output).
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Counts every item as found before it is queued, so the bar's total grows as inputs are discovered.
+pub fn counted<'a>(
+    found: impl Iterator<Item = Found> + Send + 'a,
+    progress: &'a Progress,
+) -> impl Iterator<Item = Found> + Send + 'a {
+    found.inspect(move |_| progress.found())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn files(n: usize) -> Vec<Found> {
+        (0..n)
+            .map(|i| {
+                if i % 5 == 4 {
+                    Found::Skipped(crate::inputs::Skip::Digest)
+                } else {
+                    Found::File(LogFile::Local(PathBuf::from(format!("{i}"))))
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn results_come_in_input_order_whatever_the_timing() {
+        let mut seen = Vec::new();
+        let result: Result<(), ()> = run(
+            files(60).into_iter(),
+            4,
+            |f| {
+                let LogFile::Local(p) = f else { unreachable!() };
+                let i: u64 = p.to_str().unwrap().parse().unwrap();
+                // Early files are the slowest.
+                std::thread::sleep(Duration::from_millis((60 - i) / 6));
+                i * 10
+            },
+            |item| {
+                seen.push(match item {
+                    Item::File(_, v) => v as i64,
+                    Item::Skipped(_) => -1,
+                    Item::Failed { .. } => -2,
+                });
+                Ok(())
+            },
+        );
+        assert!(result.is_ok());
+        let want: Vec<i64> = (0..60)
+            .map(|i| if i % 5 == 4 { -1 } else { i * 10 })
+            .collect();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_run() {
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let mut emitted = 0;
+        let result = run(
+            files(1000).into_iter(),
+            2,
+            |_| {
+                started.fetch_add(1, Ordering::Relaxed);
+            },
+            |_| {
+                emitted += 1;
+                if emitted == 3 {
+                    Err("stop")
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(result, Err("stop"));
+        assert_eq!(emitted, 3);
+        assert!(
+            started.load(Ordering::Relaxed) < 100,
+            "the run stopped early"
+        );
+    }
+
+    #[test]
+    fn one_job_works() {
+        let mut n = 0;
+        let r: Result<(), ()> = run(
+            files(7).into_iter(),
+            1,
+            |_| (),
+            |_| {
+                n += 1;
+                Ok(())
+            },
+        );
+        assert!(r.is_ok());
+        assert_eq!(n, 7);
+    }
+}
