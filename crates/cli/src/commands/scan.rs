@@ -167,10 +167,7 @@ fn scan_file(file: &LogFile, s3: Option<&S3>, engine: &Engine, window: Window) -
             Ok::<(), Infallible>(())
         },
     )
-    .map(|stats| {
-        scan.outside = stats.filtered_out;
-        stats
-    })
+    .inspect(|stats| scan.outside = stats.filtered_out)
     .map_err(|e| match e {
         ScanError::Read(e) => e,
         ScanError::Consumer(never) => match never {},
