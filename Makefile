@@ -14,7 +14,7 @@ FUNCTION := trailwarden-alerter
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
-.PHONY: tools demo test lint unit infra-check build fmt clean
+.PHONY: tools demo test lint unit infra-check build bench fmt clean
 
 ## tools: moto[server] and cargo-lambda in .venv (idempotent).
 tools: $(STAMP)
@@ -43,6 +43,13 @@ infra-check:
 ## build: the deployable zip, target/lambda/trailwarden-alerter/bootstrap.zip (ARCH=arm64|x86_64).
 build: tools
 	cargo lambda build --release --$(subst _,-,$(ARCH)) --output-format zip -p $(FUNCTION)
+
+## bench: performance figures (issue 8): generated CloudTrail log files (100 to 350,000 records) through the
+## streaming pipeline, `trailwarden scan` and a Python baseline (standard library only); prints a Markdown report
+## (also written to target/bench-data/). BENCH_ARGS passes options, e.g. BENCH_ARGS="--sizes 100,10000".
+bench:
+	cargo build --release -p trailwarden-bench -p trailwarden-cli
+	target/release/trailwarden-bench run --python $(PYTHON) $(BENCH_ARGS)
 
 fmt:
 	cargo fmt --all

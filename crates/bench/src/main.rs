@@ -1,0 +1,208 @@
+//! `trailwarden-bench`: `run` does everything `make bench` reports; the other subcommands are its
+//! building blocks, each run in a fresh process so that peak memory is per measurement.
+
+use anyhow::Context as _;
+use bench::gen;
+use bench::measure::{self, RuleSet};
+use bench::run::{self, Opts};
+use clap::{Parser, Subcommand};
+use rules::Profile;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "trailwarden-bench",
+    about = "trailwarden benchmarks (make bench)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Everything: generate the files, measure the pipeline, the CLI and the Python baseline, print the
+    /// report (Markdown) on stdout.
+    Run {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// File sizes, in records.
+        #[arg(long, value_delimiter = ',', default_value = "100,10000,100000,350000")]
+        sizes: Vec<usize>,
+        /// Repetitions of the CPU measurements on the largest file (the best is reported).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Python interpreter for the baseline.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// The baseline script [default: bench/python_baseline.py in this workspace].
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// The `trailwarden` binary [default: next to this one].
+        #[arg(long)]
+        cli: Option<PathBuf>,
+        /// Where generated files and results go [default: <target>/bench-data].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Records in the file used for rule-count scaling.
+        #[arg(long, default_value_t = 100_000)]
+        scaling_size: usize,
+        /// Custom-rule counts for the scaling measurement.
+        #[arg(long, value_delimiter = ',', default_value = "15,100,1000")]
+        rule_counts: Vec<usize>,
+    },
+    /// Writes a generated log file (`.json.gz`, or plain JSON if PATH does not end in .gz).
+    Gen {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        records: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The product pipeline over one file; prints a JSON result.
+    Pipeline {
+        file: PathBuf,
+        /// Built-in profile: cis, recommended or all.
+        #[arg(long, conflicts_with = "rules_toml")]
+        profile: Option<String>,
+        /// A rules file (TOML), loaded as the Lambda and the CLI load it.
+        #[arg(long)]
+        rules_toml: Option<PathBuf>,
+    },
+    /// Stage-by-stage CPU time over one file; prints JSON.
+    Stages { file: PathBuf },
+    /// Rule evaluation alone over pre-parsed records; prints JSON.
+    RulesOnly {
+        file: PathBuf,
+        #[arg(long)]
+        rules_toml: PathBuf,
+        #[arg(long, default_value_t = 20_000)]
+        sample: usize,
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+    },
+    /// Rules-file parse + engine compilation, repeated; prints JSON.
+    ColdStart {
+        #[arg(long)]
+        rules_toml: Option<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
+    /// Runs a command, then writes its CPU time and peak RSS (getrusage of the child) to --out as JSON.
+    Exec {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    },
+}
+
+fn rule_set(profile: Option<&str>, toml: Option<&Path>) -> anyhow::Result<RuleSet> {
+    Ok(match (profile, toml) {
+        (_, Some(p)) => RuleSet::Toml(
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        ),
+        (Some(p), None) => {
+            RuleSet::Profile(Profile::parse(p).with_context(|| format!("unknown profile {p:?}"))?)
+        }
+        (None, None) => RuleSet::Profile(Profile::All),
+    })
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().command {
+        Cmd::Run {
+            seed,
+            sizes,
+            repeats,
+            python,
+            baseline,
+            cli,
+            data_dir,
+            scaling_size,
+            rule_counts,
+        } => {
+            let exe = std::env::current_exe()?;
+            let exe_dir = exe.parent().context("executable directory")?.to_path_buf();
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let opts = Opts {
+                seed,
+                sizes,
+                repeats,
+                python,
+                baseline: baseline.unwrap_or_else(|| workspace.join("bench/python_baseline.py")),
+                cli: cli.unwrap_or_else(|| exe_dir.join("trailwarden")),
+                data_dir: data_dir.unwrap_or_else(|| exe_dir.join("../bench-data")),
+                scaling_size,
+                rule_counts,
+            };
+            run::run(&opts)?;
+        }
+        Cmd::Gen { seed, records, out } => {
+            let stats = if out.extension().is_some_and(|e| e == "gz") {
+                gen::write_gz_file(&out, seed, records)?
+            } else {
+                let file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+                gen::write_log(file, seed, records)?
+            };
+            println!("{}", serde_json::to_string(&stats)?);
+        }
+        Cmd::Pipeline {
+            file,
+            profile,
+            rules_toml,
+        } => {
+            let rules = rule_set(profile.as_deref(), rules_toml.as_deref())?;
+            let r = measure::pipeline(&file, &rules)?;
+            println!("{}", serde_json::to_string(&r)?);
+        }
+        Cmd::Stages { file } => {
+            println!("{}", serde_json::to_string(&measure::stages(&file)?)?);
+        }
+        Cmd::RulesOnly {
+            file,
+            rules_toml,
+            sample,
+            rounds,
+        } => {
+            let rules = rule_set(None, Some(&rules_toml))?;
+            let r = measure::rules_only(&file, &rules, sample, rounds)?;
+            println!("{}", serde_json::to_string(&r)?);
+        }
+        Cmd::ColdStart {
+            rules_toml,
+            iterations,
+        } => {
+            let text = match &rules_toml {
+                Some(p) => std::fs::read_to_string(p)?,
+                None => String::new(),
+            };
+            let mut times = measure::cold_start(&text, iterations.max(1))?;
+            let first = times[0];
+            let rules = rules::Engine::from_config(
+                &rules::RulesConfig::parse(&text, "defaults")?,
+                measure::TODAY,
+            )?
+            .rules()
+            .len();
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{}",
+                serde_json::to_string(&run::ColdStart {
+                    label: String::new(),
+                    rules,
+                    first_s: first,
+                    min_s: times[0],
+                    median_s: times[times.len() / 2],
+                })?
+            );
+        }
+        Cmd::Exec { out, cmd } => {
+            let code = run::exec(&out, &cmd)?;
+            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

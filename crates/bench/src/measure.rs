@@ -1,0 +1,613 @@
+//! In-process measurements, each run in a fresh child process by the orchestrator (see [`crate::run`]) so
+//! that peak memory is per measurement.
+
+use crate::usage::{cpu_time, proc_status_kib, self_usage};
+use anyhow::{bail, Context as _};
+use cloudtrail::{LogReader, ReaderOptions};
+use flate2::bufread::MultiGzDecoder;
+use rules::{scan_log, Engine, Profile, RulesConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::time::Instant;
+
+/// The date rules are compiled for (exclusion expiry only; the generated files carry their own times).
+pub const TODAY: &str = "2026-01-01";
+
+/// Which rules a pipeline run uses.
+#[derive(Debug, Clone)]
+pub enum RuleSet {
+    /// A built-in profile, as `Engine::profile` compiles it.
+    Profile(Profile),
+    /// A rules file, as the Lambda and the CLI load it (`RulesConfig::parse` + `Engine::from_config`).
+    Toml(String),
+}
+
+impl RuleSet {
+    /// Compiles the engine.
+    pub fn engine(&self) -> anyhow::Result<Engine> {
+        Ok(match self {
+            RuleSet::Profile(p) => Engine::profile(*p)?,
+            RuleSet::Toml(text) => {
+                let cfg = RulesConfig::parse(text, "bench-rules.toml")?;
+                Engine::from_config(&cfg, TODAY)?
+            }
+        })
+    }
+}
+
+/// One run of the product pipeline over one file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PipelineResult {
+    pub file: String,
+    pub records: u64,
+    pub findings: u64,
+    pub malformed: u64,
+    pub uncompressed_bytes: u64,
+    pub compressed_bytes: u64,
+    pub rules: usize,
+    /// CPU seconds of the scan itself (engine already compiled).
+    pub cpu_s: f64,
+    pub wall_s: f64,
+    /// Seconds to compile the engine.
+    pub engine_s: f64,
+    /// Findings per rule id.
+    pub per_rule: BTreeMap<String, u64>,
+    /// Peak resident memory of this process, KiB (`VmHWM`).
+    pub peak_rss_kib: u64,
+}
+
+/// Opens a log file the way the CLI does (`File` into `LogReader`, which buffers and decompresses).
+pub fn open(path: &Path) -> anyhow::Result<LogReader<'static>> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(LogReader::new(file, ReaderOptions::default())?)
+}
+
+/// `LogReader` → `scan_log` (parse, rules, `Finding` construction) over `path`, timed in CPU seconds.
+pub fn pipeline(path: &Path, rules: &RuleSet) -> anyhow::Result<PipelineResult> {
+    let t = Instant::now();
+    let engine = rules.engine()?;
+    let engine_s = t.elapsed().as_secs_f64();
+    let ids: Vec<String> = engine.rules().iter().map(|r| r.id().to_owned()).collect();
+    let mut counts = vec![0u64; ids.len()];
+    let index: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut reader = open(path)?;
+    let (stats, cpu_s, wall) = cpu_time(|| {
+        scan_log(&mut reader, &engine, |finding| {
+            if let Some(&i) = index.get(finding.rule_id.as_str()) {
+                counts[i] += 1;
+            }
+            black_box(&finding);
+            Ok::<(), Infallible>(())
+        })
+    });
+    let stats = stats.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(PipelineResult {
+        file: path.display().to_string(),
+        records: stats.records,
+        findings: stats.findings,
+        malformed: stats.malformed,
+        uncompressed_bytes: stats.bytes,
+        compressed_bytes: std::fs::metadata(path)?.len(),
+        rules: ids.len(),
+        cpu_s,
+        wall_s: wall.as_secs_f64(),
+        engine_s,
+        per_rule: ids
+            .into_iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        peak_rss_kib: proc_status_kib("VmHWM").unwrap_or(self_usage().max_rss_kib),
+    })
+}
+
+/// The cost of one stage of the pipeline, cumulative (each stage includes the ones before it, unless
+/// `alternative` says it replaces the parse).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub records: u64,
+    pub cpu_s: f64,
+    /// Matches (rule hits) where the stage evaluates rules.
+    pub matches: Option<u64>,
+    /// A measured alternative to the product's parse step, not part of the product pipeline.
+    pub alternative: bool,
+}
+
+/// Times the pipeline stage by stage over one file: decompression alone, the record reader alone, the
+/// reader plus each parse, rules, findings; and alternatives to `serde_json::Value`.
+pub fn stages(path: &Path) -> anyhow::Result<Vec<Stage>> {
+    let all = Engine::profile(Profile::All)?;
+    let cis = Engine::profile(Profile::Cis)?;
+    let mut out = Vec::new();
+    let mut push = |name: &str, records: u64, cpu_s: f64, matches: Option<u64>, alternative| {
+        out.push(Stage {
+            name: name.to_owned(),
+            records,
+            cpu_s,
+            matches,
+            alternative,
+        });
+    };
+
+    // 1. gzip decompression alone (same buffering as the reader: 64 KiB in, 64 KiB out).
+    let (bytes, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let file = File::open(path)?;
+        let mut gz = MultiGzDecoder::new(BufReader::with_capacity(64 * 1024, file));
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = gz.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+        }
+        Ok(total)
+    });
+    let bytes = bytes?;
+    push("gzip decompression (flate2/zlib-rs)", 0, cpu, None, false);
+
+    // 2. The record reader: decompression + finding element boundaries + copying each record.
+    let (n, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut r = open(path)?;
+        let mut n = 0u64;
+        while let Some(rec) = r.next_record()? {
+            black_box(rec.bytes);
+            n += 1;
+        }
+        Ok(n)
+    });
+    let records = n?;
+    push("+ LogReader (record boundaries)", records, cpu, None, false);
+
+    // 3. + parse each record into serde_json::Value (what scan_log does).
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut r = open(path)?;
+        let mut n = 0u64;
+        while let Some(rec) = r.next_record()? {
+            let v: Value = serde_json::from_slice(rec.bytes)?;
+            black_box(&v);
+            n += 1;
+        }
+        Ok(n)
+    });
+    res?;
+    push("+ parse into serde_json::Value", records, cpu, None, false);
+
+    // 4. + evaluate every built-in rule (no Finding construction).
+    for (label, engine) in [
+        ("+ evaluate CIS rules (16)", &cis),
+        ("+ evaluate all built-in rules", &all),
+    ] {
+        let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+            let mut r = open(path)?;
+            let mut hits = 0u64;
+            while let Some(rec) = r.next_record()? {
+                let v: Value = serde_json::from_slice(rec.bytes)?;
+                hits += engine.evaluate(&v).count() as u64;
+            }
+            Ok(hits)
+        });
+        push(label, records, cpu, Some(res?), false);
+    }
+
+    // 5. The whole product pipeline: scan_log with all rules, Finding construction included.
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut r = open(path)?;
+        let stats = scan_log(&mut r, &all, |f| {
+            black_box(&f);
+            Ok::<(), Infallible>(())
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(stats.findings)
+    });
+    push(
+        "= scan_log, all rules + findings",
+        records,
+        cpu,
+        Some(res?),
+        false,
+    );
+
+    // Alternatives to the parse step (not the product; what a change could save).
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<()> {
+        let mut r = open(path)?;
+        while let Some(rec) = r.next_record()? {
+            serde_json::from_slice::<serde::de::IgnoredAny>(rec.bytes)?;
+        }
+        Ok(())
+    });
+    res?;
+    push(
+        "alt: reader + validate JSON only (IgnoredAny)",
+        records,
+        cpu,
+        None,
+        true,
+    );
+
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<()> {
+        let mut r = open(path)?;
+        while let Some(rec) = r.next_record()? {
+            let v: cloudtrail::Record = serde_json::from_slice(rec.bytes)?;
+            black_box(&v);
+        }
+        Ok(())
+    });
+    res?;
+    push(
+        "alt: reader + typed cloudtrail::Record",
+        records,
+        cpu,
+        None,
+        true,
+    );
+
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut r = open(path)?;
+        let mut hits = 0u64;
+        while let Some(rec) = r.next_record()? {
+            let doc: borrowed::Doc<'_> = serde_json::from_slice(rec.bytes)?;
+            hits += cis
+                .rules()
+                .iter()
+                .filter(|rule| rule.pattern().is_some_and(|p| p.matches(&doc)))
+                .count() as u64;
+        }
+        Ok(hits)
+    });
+    push(
+        "alt: reader + borrowed DOM + CIS patterns",
+        records,
+        cpu,
+        Some(res?),
+        true,
+    );
+
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut r = open(path)?;
+        let mut hits = 0u64;
+        while let Some(rec) = r.next_record()? {
+            let doc: borrowed::Selective<'_> = serde_json::from_slice(rec.bytes)?;
+            hits += cis
+                .rules()
+                .iter()
+                .filter(|rule| rule.pattern().is_some_and(|p| p.matches(&doc)))
+                .count() as u64;
+        }
+        Ok(hits)
+    });
+    push(
+        "alt: reader + borrowed DOM of the members CIS reads only + CIS patterns",
+        records,
+        cpu,
+        Some(res?),
+        true,
+    );
+
+    // The same, with a plain loop over the CIS patterns on a Value, to compare like with like.
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut r = open(path)?;
+        let mut hits = 0u64;
+        while let Some(rec) = r.next_record()? {
+            let v: Value = serde_json::from_slice(rec.bytes)?;
+            hits += cis
+                .rules()
+                .iter()
+                .filter(|rule| rule.pattern().is_some_and(|p| p.matches(&v)))
+                .count() as u64;
+        }
+        Ok(hits)
+    });
+    push(
+        "alt: reader + Value + CIS patterns (same loop)",
+        records,
+        cpu,
+        Some(res?),
+        true,
+    );
+
+    if bytes == 0 {
+        bail!("{}: no data", path.display());
+    }
+    Ok(out)
+}
+
+/// Rule evaluation alone, in nanoseconds per record: each of the first `sample` records is parsed once and
+/// evaluated `rounds` times in a row (so it is in cache, as in the pipeline); the parse-only time is
+/// subtracted. Also returns the average number of rules the `eventName` index leaves to evaluate per record,
+/// and the matches per record pass.
+pub fn rules_only(
+    path: &Path,
+    rules: &RuleSet,
+    sample: usize,
+    rounds: usize,
+) -> anyhow::Result<RulesOnly> {
+    let engine = rules.engine()?;
+    let mut r = open(path)?;
+    let mut raw: Vec<Vec<u8>> = Vec::with_capacity(sample);
+    while let Some(rec) = r.next_record()? {
+        raw.push(rec.bytes.to_vec());
+        if raw.len() == sample {
+            break;
+        }
+    }
+    let rounds = rounds.max(1);
+    let (parse_only, parse_cpu, _) = cpu_time(|| -> anyhow::Result<()> {
+        for bytes in &raw {
+            let v: Value = serde_json::from_slice(bytes)?;
+            black_box(&v);
+        }
+        Ok(())
+    });
+    parse_only?;
+    let (hits, both_cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut hits = 0u64;
+        for bytes in &raw {
+            let v: Value = serde_json::from_slice(bytes)?;
+            for _ in 0..rounds {
+                hits += engine.evaluate(black_box(&v)).count() as u64;
+            }
+        }
+        Ok(hits)
+    });
+    let hits = hits?;
+    // What the eventName index leaves to evaluate, computed from the patterns (the engine's own index is
+    // private): rules whose pattern requires the record's event name, plus those that require none.
+    let required: Vec<Option<Vec<String>>> = engine
+        .rules()
+        .iter()
+        .map(|rule| {
+            rule.pattern()
+                .and_then(|p| p.required_values("$.eventName"))
+                .map(|v| v.into_iter().map(str::to_owned).collect())
+        })
+        .collect();
+    let mut candidates = 0u64;
+    for bytes in &raw {
+        let v: Value = serde_json::from_slice(bytes)?;
+        let name = v.get("eventName").and_then(Value::as_str);
+        candidates += required
+            .iter()
+            .filter(|req| match (req, name) {
+                (None, _) => true,
+                (Some(names), Some(n)) => names.iter().any(|x| x == n),
+                (Some(_), None) => false,
+            })
+            .count() as u64;
+    }
+    let n = raw.len().max(1) as f64;
+    Ok(RulesOnly {
+        ns_per_record: ((both_cpu - parse_cpu).max(0.0) * 1e9) / (n * rounds as f64),
+        candidates_per_record: candidates as f64 / n,
+        matches_per_pass: hits / rounds as u64,
+        records: raw.len(),
+    })
+}
+
+/// What [`rules_only`] measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RulesOnly {
+    pub ns_per_record: f64,
+    pub candidates_per_record: f64,
+    pub matches_per_pass: u64,
+    pub records: usize,
+}
+
+/// Cold start of the function's rules: parse the (default, empty) rules file and compile the engine, as
+/// the Lambda's `Config::rules` does at init. Returns seconds per iteration, in order.
+pub fn cold_start(rules_text: &str, iterations: usize) -> anyhow::Result<Vec<f64>> {
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        let cfg = RulesConfig::parse(black_box(rules_text), "defaults")?;
+        let engine = Engine::from_config(&cfg, TODAY)?;
+        let settings = cfg.alert_settings();
+        black_box((&engine, &settings));
+        times.push(t.elapsed().as_secs_f64());
+    }
+    Ok(times)
+}
+
+/// A borrowed JSON document: strings without escapes point into the record's bytes, nothing is
+/// allocated for them. Implements the rules crate's [`rules::Document`], so patterns evaluate on it
+/// exactly as on a `serde_json::Value`. Used to measure what a borrowed parse would save.
+pub mod borrowed {
+    use rules::pattern::{Lookup, Number, PathStep};
+    use rules::Document;
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::borrow::Cow;
+    use std::fmt;
+
+    /// A JSON value borrowing from the input.
+    #[derive(Debug)]
+    pub enum Node<'a> {
+        Null,
+        Bool(bool),
+        U64(u64),
+        I64(i64),
+        F64(f64),
+        Str(Cow<'a, str>),
+        Arr(Vec<Node<'a>>),
+        Obj(Vec<(Cow<'a, str>, Node<'a>)>),
+    }
+
+    /// A whole record.
+    #[derive(Debug)]
+    pub struct Doc<'a>(pub Node<'a>);
+
+    impl<'de> Deserialize<'de> for Doc<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Node::deserialize(d).map(Doc)
+        }
+    }
+
+    struct NodeVisitor;
+
+    impl<'de> Visitor<'de> for NodeVisitor {
+        type Value = Node<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+            Ok(Node::Null)
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
+            Ok(Node::Bool(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
+            Ok(Node::U64(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
+            Ok(Node::I64(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
+            Ok(Node::F64(v))
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
+            Ok(Node::Str(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
+            Ok(Node::Str(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Node<'de>, E> {
+            Ok(Node::Str(Cow::Owned(v)))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Node::Arr(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+            let mut members = Vec::new();
+            while let Some((k, v)) = map.next_entry::<Key<'de>, Node<'de>>()? {
+                members.push((k.0, v));
+            }
+            Ok(Node::Obj(members))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Node<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(NodeVisitor)
+        }
+    }
+
+    struct Key<'a>(Cow<'a, str>);
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_owned())))
+                }
+            }
+            d.deserialize_str(KeyVisitor)
+        }
+    }
+
+    /// The top-level members the CIS patterns read; a [`Selective`] document skips the others (still
+    /// validated by serde_json, but not materialized).
+    pub const CIS_MEMBERS: &[&str] = &[
+        "eventName",
+        "eventSource",
+        "eventType",
+        "errorCode",
+        "errorMessage",
+        "sourceIPAddress",
+        "userIdentity",
+        "additionalEventData",
+        "responseElements",
+    ];
+
+    /// A record of which only the [`CIS_MEMBERS`] are kept.
+    #[derive(Debug)]
+    pub struct Selective<'a>(pub Node<'a>);
+
+    impl<'de> Deserialize<'de> for Selective<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct TopVisitor;
+            impl<'de> Visitor<'de> for TopVisitor {
+                type Value = Selective<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Selective<'de>, A::Error> {
+                    let mut members = Vec::new();
+                    while let Some(k) = map.next_key::<Key<'de>>()? {
+                        if CIS_MEMBERS.contains(&&*k.0) {
+                            members.push((k.0, map.next_value::<Node<'de>>()?));
+                        } else {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                    Ok(Selective(Node::Obj(members)))
+                }
+            }
+            d.deserialize_map(TopVisitor)
+        }
+    }
+
+    impl Document for Selective<'_> {
+        fn lookup(&self, path: &[PathStep]) -> Lookup<'_> {
+            lookup(&self.0, path)
+        }
+    }
+
+    impl Document for Doc<'_> {
+        fn lookup(&self, path: &[PathStep]) -> Lookup<'_> {
+            lookup(&self.0, path)
+        }
+    }
+
+    fn lookup<'a>(root: &'a Node<'a>, path: &[PathStep]) -> Lookup<'a> {
+        let mut cur = root;
+        for step in path {
+            let next = match (step, cur) {
+                // Like serde_json's map, the last duplicate key wins.
+                (PathStep::Key(k), Node::Obj(m)) => {
+                    m.iter().rev().find(|(key, _)| key == &**k).map(|(_, v)| v)
+                }
+                (PathStep::Index(i), Node::Arr(a)) => a.get(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => cur = n,
+                None => return Lookup::Missing,
+            }
+        }
+        match cur {
+            Node::Null => Lookup::Null,
+            Node::Bool(b) => Lookup::Bool(*b),
+            Node::U64(u) => Lookup::Number(Number::U64(*u)),
+            Node::I64(i) => Lookup::Number(Number::I64(*i)),
+            Node::F64(f) => Lookup::Number(Number::F64(*f)),
+            Node::Str(s) => Lookup::String(s),
+            Node::Arr(_) | Node::Obj(_) => Lookup::Compound,
+        }
+    }
+}
