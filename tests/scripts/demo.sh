@@ -61,6 +61,13 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 
+# The first invocation starts the function process, and cargo lambda counts that against the invocation's
+# deadline (Lambda's default 3 s timeout). Start it with an event the function skips: a digest notification.
+echo "==> cargo lambda invoke trailwarden-alerter --data-file events/s3-digest.json (starts the function; digests are skipped)"
+cargo lambda invoke trailwarden-alerter --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
+  --data-file events/s3-digest.json --output-format json
+echo
+
 echo "==> cargo lambda invoke trailwarden-alerter --data-file events/s3-put.json"
 cargo lambda invoke trailwarden-alerter --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
   --data-file events/s3-put.json --output-format json

@@ -647,14 +647,36 @@ async fn fault_body_broken_off_mid_file_fails_the_invocation() {
     assert_eq!(err.errors[0].kind(), "Read.Io", "{err}");
 }
 
+/// A body that sends one piece every 50 ms for 5 s: far slower than the invocation's time.
+struct SlowSource;
+
+impl ObjectSource for SlowSource {
+    async fn open(&self, _bucket: &str, _key: &str) -> Result<ObjectBody, SourceError> {
+        let (mut writer, reader) = tokio::io::duplex(64);
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = writer.write_all(b"{\"Records\":[").await;
+            for _ in 0..100 {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                let _ = writer.write_all(b"{\"eventName\":\"X\"},").await;
+            }
+        });
+        Ok(Box::new(reader))
+    }
+}
+
 #[tokio::test]
 async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
-    let d = deps(
-        MemSource::default().with(SAMPLE_KEY, sample_log()),
-        RecordingSink::default(),
-    );
+    let config = Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts");
+    let d = Deps {
+        source: SlowSource,
+        sink: RecordingSink::default(),
+        engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
+        config,
+        alerts: AlertSettings::default(),
+    };
     let mut ev = event("s3-put.json");
-    // One second left, less than the 5 s safety margin.
+    // One second left: the handler stops at 0.9 s (margin: a tenth of the time left, at most 5 s).
     ev.context.deadline = (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -663,6 +685,18 @@ async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
     let err = handle(ev, &d).await.unwrap_err();
     assert_eq!(err.errors[0].kind(), "DeadlineNear");
     assert_eq!(Diagnostic::from(err).error_type, "DeadlineNear");
+}
+
+#[tokio::test]
+async fn a_deadline_already_past_at_the_start_is_not_enforced() {
+    // `cargo lambda watch` sends 600000 (the timeout) as the deadline.
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let mut ev = event("s3-put.json");
+    ev.context.deadline = 600_000;
+    assert_eq!(handle(ev, &d).await.unwrap().published, 3);
 }
 
 #[tokio::test]
