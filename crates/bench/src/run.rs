@@ -600,7 +600,10 @@ impl Report<'_> {
         let py = big.python.as_ref();
         let py_rss = big.python_exec.map(|x| x.usage.max_rss_kib);
         let ratio = |ours: f64, theirs: Option<f64>| match theirs {
-            Some(t) if ours > 0.0 => format!("{:.1}× less", t / ours),
+            Some(t) if ours > 0.0 && (t - ours).abs() > f64::EPSILON => {
+                format!("{:.1}× less", t / ours)
+            }
+            Some(_) => "—".to_owned(),
             _ => "n/a".to_owned(),
         };
         let mut line = |name: &str, rules: usize, cpu: f64, rss_kib: u64| {
