@@ -3,10 +3,12 @@
 //! Pure and synchronous: no AWS SDK, no async. The Lambda and the CLI both feed bytes into [`LogReader`] and get
 //! one record at a time, never the whole decompressed file.
 
+pub mod dom;
 pub mod keys;
 pub mod model;
 pub mod reader;
 
+pub use dom::{Dom, DomError, Kind, Node};
 pub use keys::{classify_key, decode_s3_key, KeyError, KeyKind, LogKey, SkipReason};
 pub use model::{Record, SessionContext, UserIdentity};
 pub use reader::{LogReader, RawRecord, ReadError, ReaderOptions};

@@ -1,7 +1,7 @@
 //! Property tests: the reader and key decoding never panic, whatever the input, and the reader hands out
-//! exactly the elements of any well-formed file.
+//! exactly the elements of any well-formed file; the record parser (`Dom`) agrees with `serde_json`.
 
-use cloudtrail::{classify_key, decode_s3_key, LogReader, ReaderOptions};
+use cloudtrail::{classify_key, decode_s3_key, Dom, LogReader, ReaderOptions};
 use flate2::write::GzEncoder;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -117,5 +117,62 @@ proptest! {
             .to_string()
             .replace("%20", "+");
         prop_assert_eq!(decode_s3_key(&encoded).unwrap(), key);
+    }
+
+    #[test]
+    fn dom_reads_any_json_as_serde_json_does(value in json_value(), pretty in any::<bool>()) {
+        let text = if pretty {
+            serde_json::to_string_pretty(&value).unwrap()
+        } else {
+            serde_json::to_string(&value).unwrap()
+        };
+        let mut dom = Dom::new();
+        let root = dom.parse(text.as_bytes()).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+        prop_assert_eq!(root.to_value(), value.clone());
+        if let Value::Object(map) = &value {
+            for (k, v) in map {
+                prop_assert_eq!(root.get(k).map(|n| n.to_value()), Some(v.clone()));
+            }
+            let absent = root.get("\u{0}not a key").is_none();
+            prop_assert!(absent);
+        }
+    }
+
+    #[test]
+    fn dom_accepts_exactly_what_serde_json_accepts(
+        value in json_value(),
+        cut in any::<prop::sample::Index>(),
+        junk in prop::collection::vec(any::<u8>(), 0..4),
+        mode in 0u8..3,
+    ) {
+        // Damaged JSON: truncated, with bytes inserted, or with bytes replaced.
+        let mut bytes = serde_json::to_vec(&value).unwrap();
+        let at = cut.index(bytes.len() + 1);
+        match mode {
+            0 => bytes.truncate(at),
+            1 => { bytes.splice(at..at, junk.iter().copied()); }
+            _ => {
+                let end = (at + junk.len()).min(bytes.len());
+                bytes.splice(at..end, junk.iter().copied());
+            }
+        }
+        let mut dom = Dom::new();
+        let ours = dom.parse(&bytes).map(|n| n.to_value());
+        let theirs = serde_json::from_slice::<Value>(&bytes);
+        match (&ours, &theirs) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(_), Err(_)) => {}
+            // serde_json refuses numbers beyond f64 (1e400); the DOM keeps number text as CloudWatch sees it.
+            (Ok(_), Err(e)) => prop_assert!(e.to_string().contains("number out of range"), "{}", e),
+            (Err(e), Ok(_)) => prop_assert!(false, "DOM refused valid JSON: {e}: {:?}", String::from_utf8_lossy(&bytes)),
+        }
+    }
+
+    #[test]
+    fn dom_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let mut dom = Dom::new();
+        let ours = dom.parse(&bytes).is_ok();
+        let theirs = serde_json::from_slice::<Value>(&bytes);
+        prop_assert!(ours == theirs.is_ok() || theirs.is_err_and(|e| e.to_string().contains("number out of range")));
     }
 }

@@ -1,0 +1,805 @@
+//! A validating, borrowing JSON parser for one record at a time: the fast path of the pipeline.
+//!
+//! `serde_json::Value` builds a `BTreeMap` per object and a `String` per key and value, then drops it all: on
+//! CloudTrail's ~1.4 KB records that was over half the pipeline's CPU. [`Dom`] parses into a flat "tape" of
+//! fixed-size entries that it reuses from record to record, so a record costs no allocation once the buffers
+//! have grown. Strings point into the record's text; only a string with escapes is decoded, into an arena that is
+//! also reused. Numbers keep their JSON text (as CloudWatch sees them).
+//!
+//! The grammar is RFC 8259, checked in full (like `serde_json`): one value, no trailing data, no trailing
+//! commas, valid escapes (a lone surrogate is an error), no raw control characters in strings, valid UTF-8.
+//! Nesting deeper than [`MAX_DEPTH`] is an error, so hostile input cannot exhaust anything. Duplicate keys are
+//! allowed and the last one wins, as in `serde_json::Value` and Python's `json.loads`.
+
+use std::fmt;
+
+/// Deepest nesting accepted (the same limit as `serde_json`'s recursion limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a record's bytes are not one valid JSON value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason} at byte {offset}")]
+pub struct DomError {
+    /// Byte offset in the record's text.
+    pub offset: usize,
+    pub reason: &'static str,
+}
+
+/// What kind of JSON value a [`Node`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Null,
+    True,
+    False,
+    /// `a..b` is the number's text.
+    Number,
+    /// `a..b` is the string's content in the record's text (no escapes).
+    Str,
+    /// `a..b` is the decoded string in the arena.
+    StrArena,
+    /// `a` = index after the last entry of the array; `b` = element count.
+    Array,
+    /// `a` = index after the last entry; `b` = member count; `c` = index of the last key.
+    Object,
+}
+
+/// One tape entry. A key entry (a string directly inside an object, before its value) uses `c` for the index of
+/// the previous key of the same object, so lookups walk members from the last one (last duplicate wins) and stop
+/// at the first hit.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    tag: Tag,
+    a: u32,
+    b: u32,
+    c: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A reusable parser and the parsed form of the last record it was given.
+#[derive(Debug, Default)]
+pub struct Dom {
+    entries: Vec<Entry>,
+    arena: String,
+    /// Open containers while parsing: (entry index, last key index).
+    stack: Vec<(u32, u32)>,
+}
+
+/// A value inside a parsed record. Cheap to copy; borrows the [`Dom`] and the record's text.
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    dom: &'a Dom,
+    text: &'a str,
+    index: u32,
+}
+
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind() {
+            Kind::Object => f
+                .debug_map()
+                .entries(self.members().map(|(k, v)| (k, v)))
+                .finish(),
+            Kind::Array => f.debug_list().entries(self.elements()).finish(),
+            Kind::String => fmt::Debug::fmt(self.as_str().unwrap_or_default(), f),
+            Kind::Number => f.write_str(self.as_number_text().unwrap_or_default()),
+            Kind::Bool => fmt::Debug::fmt(&self.as_bool().unwrap_or_default(), f),
+            Kind::Null => f.write_str("null"),
+        }
+    }
+}
+
+impl Dom {
+    pub fn new() -> Dom {
+        Dom::default()
+    }
+
+    /// Parses `text` (exactly one JSON value, surrounding whitespace allowed) and returns its root.
+    pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Node<'a>, DomError> {
+        let text = std::str::from_utf8(text).map_err(|e| DomError {
+            offset: e.valid_up_to(),
+            reason: "invalid UTF-8",
+        })?;
+        if text.len() >= NONE as usize {
+            return Err(DomError {
+                offset: 0,
+                reason: "record larger than 4 GiB",
+            });
+        }
+        self.entries.clear();
+        self.arena.clear();
+        self.stack.clear();
+        Parser {
+            bytes: text.as_bytes(),
+            pos: 0,
+            dom: self,
+        }
+        .run()?;
+        Ok(Node {
+            dom: self,
+            text,
+            index: 0,
+        })
+    }
+}
+
+struct Parser<'p> {
+    bytes: &'p [u8],
+    pos: usize,
+    dom: &'p mut Dom,
+}
+
+impl Parser<'_> {
+    fn err(&self, reason: &'static str) -> DomError {
+        DomError {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn push(&mut self, tag: Tag, a: usize, b: usize) {
+        self.dom.entries.push(Entry {
+            tag,
+            a: a as u32,
+            b: b as u32,
+            c: NONE,
+        });
+    }
+
+    fn run(mut self) -> Result<(), DomError> {
+        // Iterative: `stack` holds the open containers, so depth costs heap, bounded by MAX_DEPTH.
+        self.skip_ws();
+        'value: loop {
+            // Parse one value at `pos`.
+            match self.bytes.get(self.pos) {
+                None => return Err(self.err("unexpected end of input, expected a value")),
+                Some(b'{') | Some(b'[') => {
+                    if self.dom.stack.len() >= MAX_DEPTH {
+                        return Err(self.err("nesting too deep"));
+                    }
+                    let object = self.bytes[self.pos] == b'{';
+                    let index = self.dom.entries.len() as u32;
+                    self.push(if object { Tag::Object } else { Tag::Array }, 0, 0);
+                    self.dom.stack.push((index, NONE));
+                    self.pos += 1;
+                    self.skip_ws();
+                    let close = if object { b'}' } else { b']' };
+                    if self.bytes.get(self.pos) == Some(&close) {
+                        self.pos += 1;
+                        self.close();
+                    } else if object {
+                        self.key()?;
+                        continue 'value;
+                    } else {
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => self.string()?,
+                Some(b't') => self.literal(b"true", Tag::True)?,
+                Some(b'f') => self.literal(b"false", Tag::False)?,
+                Some(b'n') => self.literal(b"null", Tag::Null)?,
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(_) => return Err(self.err("expected a value")),
+            }
+            // After a value: continue the enclosing container, or finish.
+            loop {
+                let Some(&(open, _)) = self.dom.stack.last() else {
+                    self.skip_ws();
+                    if self.pos != self.bytes.len() {
+                        return Err(self.err("trailing characters after the value"));
+                    }
+                    return Ok(());
+                };
+                let object = self.dom.entries[open as usize].tag == Tag::Object;
+                self.dom.entries[open as usize].b += 1;
+                self.skip_ws();
+                match (self.bytes.get(self.pos), object) {
+                    (Some(b','), _) => {
+                        self.pos += 1;
+                        self.skip_ws();
+                        if object {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                    (Some(b'}'), true) | (Some(b']'), false) => {
+                        self.pos += 1;
+                        self.close();
+                    }
+                    (None, _) => return Err(self.err("unexpected end of input inside a container")),
+                    (Some(_), true) => return Err(self.err("expected `,` or `}`")),
+                    (Some(_), false) => return Err(self.err("expected `,` or `]`")),
+                }
+            }
+        }
+    }
+
+    /// Closes the innermost container.
+    fn close(&mut self) {
+        if let Some((open, last_key)) = self.dom.stack.pop() {
+            let end = self.dom.entries.len() as u32;
+            let entry = &mut self.dom.entries[open as usize];
+            entry.a = end;
+            entry.c = last_key;
+        }
+    }
+
+    /// A member's key and colon; `pos` is at the key's opening quote (after whitespace).
+    fn key(&mut self) -> Result<(), DomError> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let index = self.dom.entries.len() as u32;
+        self.string()?;
+        if let Some(top) = self.dom.stack.last_mut() {
+            self.dom.entries[index as usize].c = top.1;
+            top.1 = index;
+        }
+        self.skip_ws();
+        if self.bytes.get(self.pos) != Some(&b':') {
+            return Err(self.err("expected `:` after a key"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &'static [u8], tag: Tag) -> Result<(), DomError> {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            self.push(tag, 0, 0);
+            Ok(())
+        } else {
+            Err(self.err("invalid literal"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<(), DomError> {
+        let start = self.pos;
+        if self.bytes.get(self.pos) == Some(&b'-') {
+            self.pos += 1;
+        }
+        match self.bytes.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.err("invalid number")),
+        }
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.err("invalid number: no digit after `.`"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.err("invalid number: no digit in the exponent"));
+            }
+        }
+        self.push(Tag::Number, start, self.pos);
+        Ok(())
+    }
+
+    /// A string; `pos` is at its opening quote.
+    fn string(&mut self) -> Result<(), DomError> {
+        self.pos += 1;
+        let start = self.pos;
+        let end = self.plain_run(start);
+        match self.bytes.get(end) {
+            Some(b'"') => {
+                self.pos = end + 1;
+                self.push(Tag::Str, start, end);
+                Ok(())
+            }
+            Some(b'\\') => self.escaped_string(start, end),
+            Some(_) => {
+                self.pos = end;
+                Err(self.err("control character in a string"))
+            }
+            None => {
+                self.pos = end;
+                Err(self.err("unexpected end of input inside a string"))
+            }
+        }
+    }
+
+    /// The index of the first `"`, `\` or control character at or after `from` (or the end of input).
+    fn plain_run(&self, from: usize) -> usize {
+        // Eight bytes at a time while none of them is special (SWAR; CloudTrail strings are mostly plain ASCII).
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let mut i = from;
+        while let Some(chunk) = self.bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+            let special = zero(w ^ (ONES * u64::from(b'"')))
+                | zero(w ^ (ONES * u64::from(b'\\')))
+                | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+            if special != 0 {
+                break;
+            }
+            i += 8;
+        }
+        while let Some(&b) = self.bytes.get(i) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// The slow path for a string with escapes: decode it into the arena. `plain_end` is the first backslash.
+    fn escaped_string(&mut self, start: usize, plain_end: usize) -> Result<(), DomError> {
+        let bytes = self.bytes;
+        let arena_start = self.dom.arena.len();
+        let mut run_start = start;
+        let mut i = plain_end;
+        loop {
+            // The record's text is valid UTF-8 and run boundaries sit on ASCII bytes, so each run is valid text.
+            let run = std::str::from_utf8(&bytes[run_start..i]).map_err(|_| DomError {
+                offset: run_start,
+                reason: "invalid UTF-8",
+            })?;
+            self.dom.arena.push_str(run);
+            match bytes.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    let end = self.dom.arena.len();
+                    self.push(Tag::StrArena, arena_start, end);
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos = i;
+                    let (c, len) = self.escape(i)?;
+                    self.dom.arena.push(c);
+                    i += len;
+                }
+                Some(_) => {
+                    self.pos = i;
+                    return Err(self.err("control character in a string"));
+                }
+                None => {
+                    self.pos = i;
+                    return Err(self.err("unexpected end of input inside a string"));
+                }
+            }
+            run_start = i;
+            i = self.plain_run(i);
+        }
+    }
+
+    /// Decodes the escape at `at` (a backslash): the character and the escape's length in bytes.
+    fn escape(&self, at: usize) -> Result<(char, usize), DomError> {
+        let c = match self.bytes.get(at + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let hi = self.hex4(at + 2)?;
+                return match hi {
+                    0xD800..=0xDBFF => {
+                        if self.bytes.get(at + 6..at + 8) != Some(b"\\u") {
+                            return Err(self.err("lone leading surrogate in a \\u escape"));
+                        }
+                        let lo = self.hex4(at + 8)?;
+                        if !(0xDC00..=0xDFFF).contains(&lo) {
+                            return Err(self.err("invalid trailing surrogate in a \\u escape"));
+                        }
+                        let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        char::from_u32(code)
+                            .map(|c| (c, 12))
+                            .ok_or_else(|| self.err("invalid \\u escape"))
+                    }
+                    0xDC00..=0xDFFF => Err(self.err("lone trailing surrogate in a \\u escape")),
+                    _ => char::from_u32(hi)
+                        .map(|c| (c, 6))
+                        .ok_or_else(|| self.err("invalid \\u escape")),
+                };
+            }
+            Some(_) => return Err(self.err("invalid escape")),
+            None => return Err(self.err("unexpected end of input inside a string")),
+        };
+        Ok((c, 2))
+    }
+
+    fn hex4(&self, at: usize) -> Result<u32, DomError> {
+        let digits = self
+            .bytes
+            .get(at..at + 4)
+            .ok_or_else(|| self.err("unexpected end of input in a \\u escape"))?;
+        digits.iter().try_fold(0u32, |acc, &d| {
+            let v = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.err("invalid hex digit in a \\u escape"))?;
+            Ok(acc * 16 + v)
+        })
+    }
+}
+
+impl<'a> Node<'a> {
+    fn entry(&self) -> Entry {
+        self.dom.entries[self.index as usize]
+    }
+
+    fn at_index(&self, index: u32) -> Node<'a> {
+        Node {
+            dom: self.dom,
+            text: self.text,
+            index,
+        }
+    }
+
+    /// Index of the entry after this value's subtree.
+    fn next_sibling(&self) -> u32 {
+        let e = self.entry();
+        match e.tag {
+            Tag::Array | Tag::Object => e.a,
+            _ => self.index + 1,
+        }
+    }
+
+    fn entry_str(&self, e: Entry) -> &'a str {
+        let (a, b) = (e.a as usize, e.b as usize);
+        let source: &'a str = match e.tag {
+            Tag::StrArena => &self.dom.arena,
+            _ => self.text,
+        };
+        source.get(a..b).unwrap_or_default()
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.entry().tag {
+            Tag::Null => Kind::Null,
+            Tag::True | Tag::False => Kind::Bool,
+            Tag::Number => Kind::Number,
+            Tag::Str | Tag::StrArena => Kind::String,
+            Tag::Array => Kind::Array,
+            Tag::Object => Kind::Object,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.entry().tag == Tag::Null
+    }
+    pub fn is_object(&self) -> bool {
+        self.entry().tag == Tag::Object
+    }
+    pub fn is_array(&self) -> bool {
+        self.entry().tag == Tag::Array
+    }
+
+    /// The string, decoded, if this is a string.
+    pub fn as_str(&self) -> Option<&'a str> {
+        let e = self.entry();
+        matches!(e.tag, Tag::Str | Tag::StrArena).then(|| self.entry_str(e))
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.entry().tag {
+            Tag::True => Some(true),
+            Tag::False => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The number's JSON text (e.g. `-1.5e3`), if this is a number.
+    pub fn as_number_text(&self) -> Option<&'a str> {
+        let e = self.entry();
+        (e.tag == Tag::Number).then(|| {
+            self.text
+                .get(e.a as usize..e.b as usize)
+                .unwrap_or_default()
+        })
+    }
+
+    /// Member or element count of an object or array; 0 for anything else.
+    pub fn len(&self) -> usize {
+        let e = self.entry();
+        match e.tag {
+            Tag::Array | Tag::Object => e.b as usize,
+            _ => 0,
+        }
+    }
+
+    /// Whether this is not an object or array with at least one member or element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The member `key` of an object (the last one if the key is repeated); `None` for anything else.
+    pub fn get(&self, key: &str) -> Option<Node<'a>> {
+        let e = self.entry();
+        if e.tag != Tag::Object {
+            return None;
+        }
+        let mut k = e.c;
+        while k != NONE {
+            let ke = self.dom.entries[k as usize];
+            if self.entry_str(ke) == key {
+                return Some(self.at_index(k + 1));
+            }
+            k = ke.c;
+        }
+        None
+    }
+
+    /// The element at `index` of an array; `None` for anything else.
+    pub fn at(&self, index: usize) -> Option<Node<'a>> {
+        self.elements().nth(index)
+    }
+
+    /// An array's elements in order (nothing for anything else).
+    pub fn elements(&self) -> Elements<'a> {
+        let e = self.entry();
+        let (next, end) = if e.tag == Tag::Array {
+            (self.index + 1, e.a)
+        } else {
+            (0, 0)
+        };
+        Elements {
+            node: *self,
+            next,
+            end,
+        }
+    }
+
+    /// An object's members in document order, duplicates included (nothing for anything else).
+    pub fn members(&self) -> Members<'a> {
+        let e = self.entry();
+        let (next, end) = if e.tag == Tag::Object {
+            (self.index + 1, e.a)
+        } else {
+            (0, 0)
+        };
+        Members {
+            node: *self,
+            next,
+            end,
+        }
+    }
+
+    /// This value as `serde_json::Value` (for code outside the hot path that wants one).
+    pub fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self.kind() {
+            Kind::Null => Value::Null,
+            Kind::Bool => Value::Bool(self.as_bool().unwrap_or_default()),
+            Kind::Number => self
+                .as_number_text()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Null),
+            Kind::String => Value::String(self.as_str().unwrap_or_default().to_owned()),
+            Kind::Array => Value::Array(self.elements().map(|n| n.to_value()).collect()),
+            Kind::Object => Value::Object(
+                self.members()
+                    .map(|(k, v)| (k.to_owned(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// See [`Node::elements`].
+#[derive(Clone)]
+pub struct Elements<'a> {
+    node: Node<'a>,
+    next: u32,
+    end: u32,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Node<'a>;
+    fn next(&mut self) -> Option<Node<'a>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let item = self.node.at_index(self.next);
+        self.next = item.next_sibling();
+        Some(item)
+    }
+}
+
+/// See [`Node::members`].
+#[derive(Clone)]
+pub struct Members<'a> {
+    node: Node<'a>,
+    next: u32,
+    end: u32,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, Node<'a>);
+    fn next(&mut self) -> Option<(&'a str, Node<'a>)> {
+        if self.next >= self.end {
+            return None;
+        }
+        let key = self
+            .node
+            .entry_str(self.node.dom.entries[self.next as usize]);
+        let value = self.node.at_index(self.next + 1);
+        self.next = value.next_sibling();
+        Some((key, value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(text: &str) -> Result<serde_json::Value, DomError> {
+        let mut dom = Dom::new();
+        dom.parse(text.as_bytes()).map(|n| n.to_value())
+    }
+
+    #[test]
+    fn parses_what_serde_json_parses() {
+        for text in [
+            r#"{"a":1,"b":[true,false,null,"x",{"c":-1.5e3}],"d":{}}"#,
+            r#"  [ ]  "#,
+            r#""\u00e9\ud83d\ude00\n\"\\\/\b\f\r\t""#,
+            r#"{"k\u0041y":"v","kAy":"w"}"#,
+            "0",
+            "-0.0e+1",
+            r#"{"nested":{"deeper":[[[]]]}}"#,
+            r#""plain ascii longer than eight bytes, with é and 😀""#,
+        ] {
+            let ours = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(ours, theirs, "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_json_rejects_with_a_position() {
+        for (text, reason) in [
+            ("", "unexpected end of input, expected a value"),
+            ("{", "expected a string key"),
+            (r#"{"a":1,}"#, "expected a string key"),
+            ("[1,]", "expected a value"),
+            (r#"{"a" 1}"#, "expected `:` after a key"),
+            (r#"{"a":1"#, "unexpected end of input inside a container"),
+            ("[1 2]", "expected `,` or `]`"),
+            ("01", "trailing characters after the value"),
+            ("1.", "invalid number: no digit after `.`"),
+            ("1e", "invalid number: no digit in the exponent"),
+            ("-", "invalid number"),
+            ("tru", "invalid literal"),
+            ("nul", "invalid literal"),
+            ("\"abc", "unexpected end of input inside a string"),
+            ("\"a\u{1}b\"", "control character in a string"),
+            (r#""\x""#, "invalid escape"),
+            (r#""\u12zz""#, "invalid hex digit in a \\u escape"),
+            (r#""\u12""#, "unexpected end of input in a \\u escape"),
+            (r#""\ud800""#, "lone leading surrogate in a \\u escape"),
+            (r#""\udc00""#, "lone trailing surrogate in a \\u escape"),
+            (
+                r#""\ud800\u0041""#,
+                "invalid trailing surrogate in a \\u escape",
+            ),
+            ("{} {}", "trailing characters after the value"),
+        ] {
+            let err = parse(text).expect_err(text);
+            assert_eq!(err.reason, reason, "{text:?}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(text).is_err(),
+                "{text:?}"
+            );
+        }
+        let mut dom = Dom::new();
+        assert_eq!(
+            dom.parse(b"[\"\xff\"]").unwrap_err().reason,
+            "invalid UTF-8"
+        );
+        assert_eq!(dom.parse(b"[1,\n x]").unwrap_err().offset, 5);
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(parse(&deep).unwrap_err().reason, "nesting too deep");
+        let hostile = "[".repeat(1_000_000);
+        assert_eq!(parse(&hostile).unwrap_err().reason, "nesting too deep");
+    }
+
+    #[test]
+    fn lookups_and_iteration() {
+        let mut dom = Dom::new();
+        let text = br#"{"eventName":"A","userIdentity":{"type":"Root","arn":"x"},"n":12.50,
+            "items":[{"userId":"1"},{"group":"all"}],"dup":1,"dup":"last","t":true,"z":null}"#;
+        let root = dom.parse(text).unwrap();
+        assert_eq!(root.get("eventName").and_then(|n| n.as_str()), Some("A"));
+        let identity = root.get("userIdentity").unwrap();
+        assert_eq!(identity.get("type").unwrap().as_str(), Some("Root"));
+        assert_eq!(identity.len(), 2);
+        assert_eq!(root.get("n").unwrap().as_number_text(), Some("12.50"));
+        assert_eq!(
+            root.get("dup").unwrap().as_str(),
+            Some("last"),
+            "last duplicate wins"
+        );
+        assert_eq!(root.get("t").unwrap().as_bool(), Some(true));
+        assert!(root.get("z").unwrap().is_null());
+        assert!(root.get("missing").is_none());
+        assert!(identity.get("type").unwrap().get("x").is_none());
+        let items = root.get("items").unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            items
+                .at(1)
+                .and_then(|i| i.get("group"))
+                .and_then(|g| g.as_str()),
+            Some("all")
+        );
+        assert!(items.at(2).is_none());
+        let keys: Vec<&str> = root.members().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "eventName",
+                "userIdentity",
+                "n",
+                "items",
+                "dup",
+                "dup",
+                "t",
+                "z"
+            ]
+        );
+        assert_eq!(root.elements().count(), 0);
+        assert_eq!(items.members().count(), 0);
+        assert_eq!(
+            root.to_value()["items"],
+            json!([{"userId":"1"},{"group":"all"}])
+        );
+    }
+
+    #[test]
+    fn reuse_across_records_forgets_the_previous_one() {
+        let mut dom = Dom::new();
+        let first = dom.parse(br#"{"a":"\u0041 escaped"}"#).unwrap().to_value();
+        assert_eq!(first, json!({"a": "A escaped"}));
+        let second = dom.parse(br#"{"b":"\u0042"}"#).unwrap();
+        assert!(second.get("a").is_none());
+        assert_eq!(second.get("b").unwrap().as_str(), Some("B"));
+    }
+}
