@@ -3,7 +3,7 @@
 
 use crate::usage::{cpu_time, proc_status_kib, self_usage};
 use anyhow::{bail, Context as _};
-use cloudtrail::{LogReader, ReaderOptions};
+use cloudtrail::{Dom, LogReader, ReaderOptions};
 use flate2::bufread::MultiGzDecoder;
 use rules::{scan_log, Engine, Profile, RulesConfig};
 use serde::{Deserialize, Serialize};
@@ -171,31 +171,31 @@ pub fn stages(path: &Path) -> anyhow::Result<Vec<Stage>> {
     let records = n?;
     push("+ LogReader (record boundaries)", records, cpu, None, false);
 
-    // 3. + parse each record into serde_json::Value (what scan_log does).
+    // 3. + parse each record into the reusable DOM (what scan_log does).
     let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
         let mut r = open(path)?;
+        let mut dom = Dom::new();
         let mut n = 0u64;
         while let Some(rec) = r.next_record()? {
-            let v: Value = serde_json::from_slice(rec.bytes)?;
-            black_box(&v);
+            black_box(dom.parse(rec.bytes)?);
             n += 1;
         }
         Ok(n)
     });
     res?;
-    push("+ parse into serde_json::Value", records, cpu, None, false);
+    push("+ parse (cloudtrail::Dom)", records, cpu, None, false);
 
-    // 4. + evaluate every built-in rule (no Finding construction).
+    // 4. + evaluate the rules (no Finding construction).
     for (label, engine) in [
         ("+ evaluate CIS rules (16)", &cis),
         ("+ evaluate all built-in rules", &all),
     ] {
         let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
             let mut r = open(path)?;
+            let mut dom = Dom::new();
             let mut hits = 0u64;
             while let Some(rec) = r.next_record()? {
-                let v: Value = serde_json::from_slice(rec.bytes)?;
-                hits += engine.evaluate(&v).count() as u64;
+                hits += engine.evaluate(dom.parse(rec.bytes)?).count() as u64;
             }
             Ok(hits)
         });
@@ -220,7 +220,7 @@ pub fn stages(path: &Path) -> anyhow::Result<Vec<Stage>> {
         false,
     );
 
-    // Alternatives to the parse step (not the product; what a change could save).
+    // Other ways to parse, for comparison (not the product).
     let (res, cpu, _) = cpu_time(|| -> anyhow::Result<()> {
         let mut r = open(path)?;
         while let Some(rec) = r.next_record()? {
@@ -230,7 +230,7 @@ pub fn stages(path: &Path) -> anyhow::Result<Vec<Stage>> {
     });
     res?;
     push(
-        "alt: reader + validate JSON only (IgnoredAny)",
+        "alt: reader + serde_json validation only (IgnoredAny)",
         records,
         cpu,
         None,
@@ -247,74 +247,27 @@ pub fn stages(path: &Path) -> anyhow::Result<Vec<Stage>> {
     });
     res?;
     push(
-        "alt: reader + typed cloudtrail::Record",
+        "alt: reader + typed cloudtrail::Record (serde)",
         records,
         cpu,
         None,
         true,
     );
 
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<()> {
         let mut r = open(path)?;
-        let mut hits = 0u64;
-        while let Some(rec) = r.next_record()? {
-            let doc: borrowed::Doc<'_> = serde_json::from_slice(rec.bytes)?;
-            hits += cis
-                .rules()
-                .iter()
-                .filter(|rule| rule.pattern().is_some_and(|p| p.matches(&doc)))
-                .count() as u64;
-        }
-        Ok(hits)
-    });
-    push(
-        "alt: reader + borrowed DOM + CIS patterns",
-        records,
-        cpu,
-        Some(res?),
-        true,
-    );
-
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
-        let mut r = open(path)?;
-        let mut hits = 0u64;
-        while let Some(rec) = r.next_record()? {
-            let doc: borrowed::Selective<'_> = serde_json::from_slice(rec.bytes)?;
-            hits += cis
-                .rules()
-                .iter()
-                .filter(|rule| rule.pattern().is_some_and(|p| p.matches(&doc)))
-                .count() as u64;
-        }
-        Ok(hits)
-    });
-    push(
-        "alt: reader + borrowed DOM of the members CIS reads only + CIS patterns",
-        records,
-        cpu,
-        Some(res?),
-        true,
-    );
-
-    // The same, with a plain loop over the CIS patterns on a Value, to compare like with like.
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
-        let mut r = open(path)?;
-        let mut hits = 0u64;
         while let Some(rec) = r.next_record()? {
             let v: Value = serde_json::from_slice(rec.bytes)?;
-            hits += cis
-                .rules()
-                .iter()
-                .filter(|rule| rule.pattern().is_some_and(|p| p.matches(&v)))
-                .count() as u64;
+            black_box(&v);
         }
-        Ok(hits)
+        Ok(())
     });
+    res?;
     push(
-        "alt: reader + Value + CIS patterns (same loop)",
+        "alt: reader + serde_json::Value (the parse before Dom)",
         records,
         cpu,
-        Some(res?),
+        None,
         true,
     );
 
@@ -351,13 +304,13 @@ pub fn rules_only(
     for chunk in raw.chunks(CHUNK) {
         let values = chunk
             .iter()
-            .map(|b| serde_json::from_slice::<Value>(b))
+            .map(|b| cloudtrail::Parsed::new(b))
             .collect::<Result<Vec<_>, _>>()?;
         let (h, cpu, _) = cpu_time(|| {
             let mut h = 0u64;
             for _ in 0..rounds {
                 for v in &values {
-                    h += engine.evaluate(black_box(v)).count() as u64;
+                    h += engine.evaluate(black_box(v.root())).count() as u64;
                 }
             }
             h
@@ -420,196 +373,4 @@ pub fn cold_start(rules_text: &str, iterations: usize) -> anyhow::Result<Vec<f64
         times.push(t.elapsed().as_secs_f64());
     }
     Ok(times)
-}
-
-/// A borrowed JSON document: strings without escapes point into the record's bytes, nothing is
-/// allocated for them. Implements the rules crate's [`rules::Document`], so patterns evaluate on it
-/// exactly as on a `serde_json::Value`. Used to measure what a borrowed parse would save.
-pub mod borrowed {
-    use rules::pattern::{Lookup, Number, PathStep};
-    use rules::Document;
-    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-    use std::borrow::Cow;
-    use std::fmt;
-
-    /// A JSON value borrowing from the input.
-    #[derive(Debug)]
-    pub enum Node<'a> {
-        Null,
-        Bool(bool),
-        U64(u64),
-        I64(i64),
-        F64(f64),
-        Str(Cow<'a, str>),
-        Arr(Vec<Node<'a>>),
-        Obj(Vec<(Cow<'a, str>, Node<'a>)>),
-    }
-
-    /// A whole record.
-    #[derive(Debug)]
-    pub struct Doc<'a>(pub Node<'a>);
-
-    impl<'de> Deserialize<'de> for Doc<'de> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            Node::deserialize(d).map(Doc)
-        }
-    }
-
-    struct NodeVisitor;
-
-    impl<'de> Visitor<'de> for NodeVisitor {
-        type Value = Node<'de>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_unit<E>(self) -> Result<Node<'de>, E> {
-            Ok(Node::Null)
-        }
-        fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
-            Ok(Node::Bool(v))
-        }
-        fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
-            Ok(Node::U64(v))
-        }
-        fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
-            Ok(Node::I64(v))
-        }
-        fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
-            Ok(Node::F64(v))
-        }
-        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
-            Ok(Node::Str(Cow::Borrowed(v)))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
-            Ok(Node::Str(Cow::Owned(v.to_owned())))
-        }
-        fn visit_string<E>(self, v: String) -> Result<Node<'de>, E> {
-            Ok(Node::Str(Cow::Owned(v)))
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
-            let mut items = Vec::new();
-            while let Some(item) = seq.next_element()? {
-                items.push(item);
-            }
-            Ok(Node::Arr(items))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-            let mut members = Vec::new();
-            while let Some((k, v)) = map.next_entry::<Key<'de>, Node<'de>>()? {
-                members.push((k.0, v));
-            }
-            Ok(Node::Obj(members))
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Node<'de> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_any(NodeVisitor)
-        }
-    }
-
-    struct Key<'a>(Cow<'a, str>);
-
-    impl<'de> Deserialize<'de> for Key<'de> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct KeyVisitor;
-            impl<'de> Visitor<'de> for KeyVisitor {
-                type Value = Key<'de>;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a key")
-                }
-                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                    Ok(Key(Cow::Borrowed(v)))
-                }
-                fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                    Ok(Key(Cow::Owned(v.to_owned())))
-                }
-            }
-            d.deserialize_str(KeyVisitor)
-        }
-    }
-
-    /// The top-level members the CIS patterns read; a [`Selective`] document skips the others (still
-    /// validated by serde_json, but not materialized).
-    pub const CIS_MEMBERS: &[&str] = &[
-        "eventName",
-        "eventSource",
-        "eventType",
-        "errorCode",
-        "errorMessage",
-        "sourceIPAddress",
-        "userIdentity",
-        "additionalEventData",
-        "responseElements",
-    ];
-
-    /// A record of which only the [`CIS_MEMBERS`] are kept.
-    #[derive(Debug)]
-    pub struct Selective<'a>(pub Node<'a>);
-
-    impl<'de> Deserialize<'de> for Selective<'de> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct TopVisitor;
-            impl<'de> Visitor<'de> for TopVisitor {
-                type Value = Selective<'de>;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a JSON object")
-                }
-                fn visit_map<A: MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<Selective<'de>, A::Error> {
-                    let mut members = Vec::new();
-                    while let Some(k) = map.next_key::<Key<'de>>()? {
-                        if CIS_MEMBERS.contains(&&*k.0) {
-                            members.push((k.0, map.next_value::<Node<'de>>()?));
-                        } else {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                    Ok(Selective(Node::Obj(members)))
-                }
-            }
-            d.deserialize_map(TopVisitor)
-        }
-    }
-
-    impl Document for Selective<'_> {
-        fn lookup(&self, path: &[PathStep]) -> Lookup<'_> {
-            lookup(&self.0, path)
-        }
-    }
-
-    impl Document for Doc<'_> {
-        fn lookup(&self, path: &[PathStep]) -> Lookup<'_> {
-            lookup(&self.0, path)
-        }
-    }
-
-    fn lookup<'a>(root: &'a Node<'a>, path: &[PathStep]) -> Lookup<'a> {
-        let mut cur = root;
-        for step in path {
-            let next = match (step, cur) {
-                // Like serde_json's map, the last duplicate key wins.
-                (PathStep::Key(k), Node::Obj(m)) => {
-                    m.iter().rev().find(|(key, _)| key == &**k).map(|(_, v)| v)
-                }
-                (PathStep::Index(i), Node::Arr(a)) => a.get(*i),
-                _ => None,
-            };
-            match next {
-                Some(n) => cur = n,
-                None => return Lookup::Missing,
-            }
-        }
-        match cur {
-            Node::Null => Lookup::Null,
-            Node::Bool(b) => Lookup::Bool(*b),
-            Node::U64(u) => Lookup::Number(Number::U64(*u)),
-            Node::I64(i) => Lookup::Number(Number::I64(*i)),
-            Node::F64(f) => Lookup::Number(Number::F64(*f)),
-            Node::Str(s) => Lookup::String(s),
-            Node::Arr(_) | Node::Obj(_) => Lookup::Compound,
-        }
-    }
 }

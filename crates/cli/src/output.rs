@@ -231,9 +231,12 @@ mod tests {
         let raw = r#"{ "eventID": "e-1", "eventName": "ConsoleLogin", "eventTime": "2024-01-15T12:00:00Z",
             "eventType": "AwsConsoleSignIn", "sourceIPAddress": "198.51.100.7",
             "userIdentity": { "type": "Root", "arn": "arn:aws:iam::111122223333:root" } }"#;
-        let value: Value = serde_json::from_str(raw).unwrap();
-        let (rule, hit) = engine.matching(&value).next().expect("the record matches");
-        Finding::new(rule, hit, &value, raw)
+        let value = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
+        let (rule, hit) = engine
+            .matching(value.root())
+            .next()
+            .expect("the record matches");
+        Finding::new(rule, hit, value.root(), raw)
     }
 
     #[test]

@@ -560,6 +560,16 @@ impl<'a> Node<'a> {
         None
     }
 
+    /// The elements, if this is an array.
+    pub fn as_array(&self) -> Option<Elements<'a>> {
+        self.is_array().then(|| self.elements())
+    }
+
+    /// This node, if it is an object.
+    pub fn as_object(&self) -> Option<Node<'a>> {
+        self.is_object().then_some(*self)
+    }
+
     /// The element at `index` of an array; `None` for anything else.
     pub fn at(&self, index: usize) -> Option<Node<'a>> {
         self.elements().nth(index)
@@ -613,6 +623,64 @@ impl<'a> Node<'a> {
                     .collect(),
             ),
         }
+    }
+}
+
+/// A parsed JSON text that owns its text and tape: for code outside the hot loop (tests, one-off lookups) that
+/// wants a [`Node`] without managing a [`Dom`].
+#[derive(Debug)]
+pub struct Parsed {
+    text: Box<str>,
+    dom: Dom,
+}
+
+impl Parsed {
+    /// Parses `text` (see [`Dom::parse`]).
+    pub fn new(text: &[u8]) -> Result<Parsed, DomError> {
+        let mut dom = Dom::new();
+        dom.parse(text)?;
+        let text = std::str::from_utf8(text)
+            .map_err(|e| DomError {
+                offset: e.valid_up_to(),
+                reason: "invalid UTF-8",
+            })?
+            .into();
+        Ok(Parsed { text, dom })
+    }
+
+    /// The document of a `serde_json::Value` (serialized, then parsed).
+    pub fn from_value(value: &serde_json::Value) -> Parsed {
+        let text = value.to_string();
+        let mut dom = Dom::new();
+        // serde_json writes valid JSON within the depth its own parser accepts; a failure would leave the tape
+        // empty, which reads as `null`.
+        if dom.parse(text.as_bytes()).is_err() {
+            dom.entries.clear();
+            dom.entries.push(Entry {
+                tag: Tag::Null,
+                a: 0,
+                b: 0,
+                c: NONE,
+            });
+        }
+        Parsed {
+            text: text.into(),
+            dom,
+        }
+    }
+
+    /// The root value.
+    pub fn root(&self) -> Node<'_> {
+        Node {
+            dom: &self.dom,
+            text: &self.text,
+            index: 0,
+        }
+    }
+
+    /// The JSON text.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 

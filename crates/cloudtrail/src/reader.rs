@@ -499,45 +499,13 @@ impl<'a> LogReader<'a> {
                     inside: if keep { "a record" } else { "a value" },
                 });
             }
-            let mut end = None;
-            for (i, &b) in chunk.iter().enumerate() {
-                if scalar {
-                    if matches!(b, b',' | b']' | b'}') || b.is_ascii_whitespace() {
-                        end = Some(i);
-                        break;
-                    }
-                    continue;
-                }
-                if in_str {
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_str = false;
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => {
-                        depth += 1;
-                        started = true;
-                    }
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if started && depth == 0 {
-                            end = Some(i + 1);
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            let end = if scalar {
+                chunk
+                    .iter()
+                    .position(|&b| matches!(b, b',' | b']' | b'}') || b.is_ascii_whitespace())
+            } else {
+                scan_compound(chunk, &mut depth, &mut in_str, &mut escaped, &mut started)
+            };
             let take = end.unwrap_or(chunk.len());
             if keep {
                 self.buf.extend_from_slice(&chunk[..take]);
@@ -549,6 +517,81 @@ impl<'a> LogReader<'a> {
             }
         }
     }
+}
+
+/// Finds the end of a compound value (or a string) in `chunk`, carrying the scan state across chunks: the index
+/// one past its closing byte, or `None` if it goes on in the next chunk. Only strings and nesting are tracked.
+fn scan_compound(
+    chunk: &[u8],
+    depth: &mut usize,
+    in_str: &mut bool,
+    escaped: &mut bool,
+    started: &mut bool,
+) -> Option<usize> {
+    let mut i = 0;
+    while i < chunk.len() {
+        if *in_str {
+            if *escaped {
+                *escaped = false;
+                i += 1;
+                continue;
+            }
+            // Most of a record is string content: jump to the next quote or backslash.
+            i = next_quote_or_backslash(chunk, i);
+            match chunk.get(i) {
+                Some(b'\\') => *escaped = true,
+                Some(_) => {
+                    *in_str = false;
+                    if *depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                None => return None,
+            }
+            i += 1;
+            continue;
+        }
+        match chunk[i] {
+            b'"' => *in_str = true,
+            b'{' | b'[' => {
+                *depth += 1;
+                *started = true;
+            }
+            b'}' | b']' => {
+                *depth = depth.saturating_sub(1);
+                if *started && *depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the first `"` or `\` at or after `from`, or `bytes.len()`. Eight bytes at a time (SWAR).
+fn next_quote_or_backslash(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        if zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 fn classify_io_plain(e: io::Error) -> ReadError {

@@ -8,7 +8,7 @@
 use crate::config::{Profile, RulesConfig};
 use crate::pattern::{ParseError, Pattern};
 use crate::{catalog, CodeRule, ConfigError, Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
@@ -111,15 +111,15 @@ impl CompiledRule {
     }
 
     /// Whether the record matches, and the code rule's note if any.
-    pub fn evaluate(&self, record: &Value, context: &Context) -> Option<Hit> {
+    pub fn evaluate(&self, record: Node<'_>, context: &Context) -> Option<Hit> {
         match &self.matcher {
-            Matcher::Pattern(p) => p.matches(record).then_some(Hit::PLAIN),
+            Matcher::Pattern(p) => p.matches(&record).then_some(Hit::PLAIN),
             Matcher::Code(f) => f(record, context),
         }
     }
 
     /// Whether the record matches.
-    pub fn matches(&self, record: &Value, context: &Context) -> bool {
+    pub fn matches(&self, record: Node<'_>, context: &Context) -> bool {
         self.evaluate(record, context).is_some()
     }
 }
@@ -379,10 +379,10 @@ impl Engine {
     }
 
     /// The rules that match a record, each with its hit, ignoring exclusions.
-    pub fn matching<'a>(
+    pub fn matching<'a, 'r>(
         &'a self,
-        record: &'a Value,
-    ) -> impl Iterator<Item = (&'a CompiledRule, Hit)> + 'a {
+        record: Node<'r>,
+    ) -> impl Iterator<Item = (&'a CompiledRule, Hit)> + use<'a, 'r> {
         self.candidates(record).filter_map(move |i| {
             Some((
                 &self.rules[i],
@@ -392,17 +392,20 @@ impl Engine {
     }
 
     /// Evaluates a record: every matching rule, as a finding or as suppressed by an exclusion.
-    pub fn evaluate<'a>(&'a self, record: &'a Value) -> impl Iterator<Item = Outcome<'a>> + 'a {
+    pub fn evaluate<'a, 'r>(
+        &'a self,
+        record: Node<'r>,
+    ) -> impl Iterator<Item = Outcome<'a>> + use<'a, 'r> {
         self.matching(record).map(move |(rule, hit)| {
             let mut expired = None;
             for &x in &rule.exclusions {
                 let exclusion = &self.exclusions[x];
-                if !exclusion.pattern.matches(record) {
+                if !exclusion.pattern.matches(&record) {
                     continue;
                 }
                 let date = record
                     .get("eventTime")
-                    .and_then(Value::as_str)
+                    .and_then(|t| t.as_str())
                     .unwrap_or(&self.today);
                 if exclusion.applies_on(date) {
                     return Outcome::Suppressed { rule, exclusion };
@@ -414,12 +417,9 @@ impl Engine {
     }
 
     /// Indices of the rules that can match the record, ascending, without allocating.
-    fn candidates<'a>(&'a self, record: &'a Value) -> impl Iterator<Item = usize> + 'a {
-        let indexed: &[usize] = match record.get("eventName") {
-            Some(Value::String(name)) => self
-                .by_event_name
-                .get(name.as_str())
-                .map_or(&[], Vec::as_slice),
+    fn candidates<'a>(&'a self, record: Node<'_>) -> impl Iterator<Item = usize> + 'a {
+        let indexed: &[usize] = match record.get("eventName").map(|n| (n, n.as_str())) {
+            Some((_, Some(name))) => self.by_event_name.get(name).map_or(&[], Vec::as_slice),
             // No eventName: no indexed rule can match. A non-string eventName: be safe, try every rule.
             None => &[],
             Some(_) => return MergeAscending::new(&[], &[]).chain(0..self.rules.len()),
@@ -467,6 +467,7 @@ impl Iterator for MergeAscending<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloudtrail::Parsed;
     use serde_json::json;
 
     fn engine(cfg: &str) -> Engine {
@@ -489,11 +490,14 @@ mod tests {
             json!({"eventName": 7, "errorCode": "AccessDenied", "sourceIPAddress": "1.2.3.4"}),
         ];
         for r in &records {
-            let fast: Vec<&str> = e.matching(r).map(|(rule, _)| rule.id()).collect();
+            let fast: Vec<&str> = e
+                .matching(Parsed::from_value(&r).root())
+                .map(|(rule, _)| rule.id())
+                .collect();
             let slow: Vec<&str> = e
                 .rules()
                 .iter()
-                .filter(|rule| rule.matches(r, e.context()))
+                .filter(|rule| rule.matches(Parsed::from_value(r).root(), e.context()))
                 .map(CompiledRule::id)
                 .collect();
             assert_eq!(fast, slow, "{r}");
@@ -512,7 +516,10 @@ mod tests {
             "{ids:?}"
         );
         let rec = json!({"eventName": "GetSecretValue"});
-        let hits: Vec<&str> = e.matching(&rec).map(|(r, _)| r.id()).collect();
+        let hits: Vec<&str> = e
+            .matching(Parsed::from_value(&rec).root())
+            .map(|(r, _)| r.id())
+            .collect();
         assert_eq!(hits, ["secrets-read"]);
         assert!(!e.rules().last().unwrap().is_builtin());
     }
@@ -537,7 +544,7 @@ expires = "2026-12-31"
             "arn:aws:sts::111122223333:assumed-role/scanner/run",
             "2026-12-31T23:59:59Z",
         );
-        let outcomes: Vec<Outcome> = e.evaluate(&scanner).collect();
+        let outcomes: Vec<Outcome> = e.evaluate(Parsed::from_value(&scanner).root()).collect();
         assert!(
             matches!(outcomes[..], [Outcome::Suppressed { exclusion, .. }] if exclusion.id == "scanner")
         );
@@ -546,7 +553,7 @@ expires = "2026-12-31"
             "arn:aws:sts::111122223333:assumed-role/scanner/run",
             "2027-01-01T00:00:00Z",
         );
-        let outcomes: Vec<Outcome> = e.evaluate(&later).collect();
+        let outcomes: Vec<Outcome> = e.evaluate(Parsed::from_value(&later).root()).collect();
         assert!(
             matches!(outcomes[..], [Outcome::Finding { expired: Some(x), .. }] if x.id == "scanner")
         );
@@ -556,7 +563,8 @@ expires = "2026-12-31"
             "2026-06-01T00:00:00Z",
         );
         assert!(matches!(
-            e.evaluate(&other).collect::<Vec<_>>()[..],
+            e.evaluate(Parsed::from_value(&other).root())
+                .collect::<Vec<_>>()[..],
             [Outcome::Finding { expired: None, .. }]
         ));
 
@@ -569,7 +577,8 @@ expires = "2026-12-31"
         let e = engine("[[exclusions]]\nid = \"x\"\nreason = \"r\"\nrules = [\"cis-4.3-root-account-usage\"]\npattern = '{ $.errorCode = * }'\n");
         let rec = json!({"eventName": "ListUsers", "errorCode": "AccessDenied", "sourceIPAddress": "1.2.3.4"});
         assert!(matches!(
-            e.evaluate(&rec).collect::<Vec<_>>()[..],
+            e.evaluate(Parsed::from_value(&rec).root())
+                .collect::<Vec<_>>()[..],
             [Outcome::Finding { .. }]
         ));
     }

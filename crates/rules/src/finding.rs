@@ -1,9 +1,9 @@
 //! Findings: a rule that matched a record, with the fields a responder needs first.
 
 use crate::{CompiledRule, Hit, Severity};
+use cloudtrail::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 /// A match of one rule on one record. Serialized as the body of alerts and of `trailwarden scan` output.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct Finding {
     pub record: Box<RawValue>,
 }
 
-fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+fn str_at<'v>(v: Node<'v>, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
 
@@ -45,7 +45,7 @@ fn owned(v: Option<&str>) -> Option<String> {
 
 impl Finding {
     /// Builds the finding for `rule` on a record, from its parsed value and its raw JSON text.
-    pub fn new(rule: &CompiledRule, hit: Hit, record: &Value, raw: &str) -> Finding {
+    pub fn new(rule: &CompiledRule, hit: Hit, record: Node<'_>, raw: &str) -> Finding {
         let id = |k: &str| str_at(record, &["userIdentity", k]);
         let principal = id("arn")
             .or_else(|| id("principalId"))
@@ -56,7 +56,7 @@ impl Finding {
         // `compact_json` keeps the text valid JSON; a failure here would mean `raw` was not JSON, which the
         // caller has already ruled out by parsing it. Fall back to re-serializing the value.
         let record_raw = RawValue::from_string(compact)
-            .or_else(|_| RawValue::from_string(record.to_string()))
+            .or_else(|_| RawValue::from_string(record.to_value().to_string()))
             .unwrap_or_default();
         Finding {
             rule_id: rule.id().to_owned(),
@@ -125,8 +125,8 @@ mod tests {
         let raw = r#"{ "eventID": "e1", "eventName": "ListUsers", "errorCode": "AccessDenied",
             "userIdentity": { "type": "AWSService", "invokedBy": "config.amazonaws.com", "accountId": "111122223333" },
             "sourceIPAddress": "config.amazonaws.com", "awsRegion": "eu-west-1" }"#;
-        let value: Value = serde_json::from_str(raw).unwrap();
-        let f = Finding::new(rule, Hit::PLAIN, &value, raw);
+        let value = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
+        let f = Finding::new(rule, Hit::PLAIN, value.root(), raw);
         assert_eq!(f.principal.as_deref(), Some("config.amazonaws.com"));
         assert_eq!(f.principal_type.as_deref(), Some("AWSService"));
         assert_eq!(
@@ -140,9 +140,9 @@ mod tests {
         assert_eq!(f.event_time, None);
         assert!(!f.record.get().contains('\n'));
         assert_eq!(f.controls[0], "CIS v1.2 3.1");
-        let bare: Value = serde_json::json!({"eventName": "X"});
+        let bare = cloudtrail::Parsed::new(br#"{"eventName":"X"}"#).unwrap();
         assert_eq!(
-            Finding::new(rule, Hit::PLAIN, &bare, "{\"eventName\":\"X\"}").principal,
+            Finding::new(rule, Hit::PLAIN, bare.root(), bare.text()).principal,
             None
         );
     }

@@ -2,8 +2,8 @@
 //! cannot say it).
 
 use crate::Severity;
+use cloudtrail::Node;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// A benchmark or standard a rule implements, with the control's id in it.
@@ -51,7 +51,7 @@ impl Hit {
 }
 
 /// The signature of a code rule. Must be total: a missing or oddly typed field is "no match", never a panic.
-pub type CodeRule = fn(&Value, &Context) -> Option<Hit>;
+pub type CodeRule = fn(Node<'_>, &Context) -> Option<Hit>;
 
 /// How a rule decides whether a record matches.
 #[derive(Clone, Copy)]

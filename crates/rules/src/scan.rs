@@ -2,9 +2,8 @@
 
 use crate::engine::Outcome;
 use crate::{Engine, Finding};
-use cloudtrail::{LogReader, ReadError};
+use cloudtrail::{Dom, LogReader, Node, ReadError};
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// How many malformed records are kept with details; the rest are only counted.
@@ -78,10 +77,12 @@ pub fn scan_log<E>(
 pub fn scan_log_filtered<E>(
     reader: &mut LogReader<'_>,
     engine: &Engine,
-    mut keep: impl FnMut(&Value) -> bool,
+    mut keep: impl FnMut(Node<'_>) -> bool,
     mut on_finding: impl FnMut(Finding) -> Result<(), E>,
 ) -> Result<ScanStats, ScanError<E>> {
     let mut stats = ScanStats::default();
+    // One parser for the whole file: its tape and string arena are reused, so records cost no allocation.
+    let mut dom = Dom::new();
     loop {
         let rec = match reader.next_record() {
             Ok(Some(rec)) => rec,
@@ -92,34 +93,33 @@ pub fn scan_log_filtered<E>(
             }
         };
         stats.records += 1;
-        let parsed = serde_json::from_slice::<Value>(rec.bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|v| {
-                if v.is_object() {
-                    Ok(v)
-                } else {
-                    Err("the element is not a JSON object".to_owned())
-                }
-            });
+        let (index, offset, bytes) = (rec.index, rec.offset, rec.bytes);
+        let parsed = dom.parse(bytes).map_err(|e| e.to_string()).and_then(|v| {
+            if v.is_object() {
+                Ok(v)
+            } else {
+                Err("the element is not a JSON object".to_owned())
+            }
+        });
         let value = match parsed {
             Ok(v) => v,
             Err(error) => {
                 stats.malformed += 1;
                 if stats.malformed_samples.len() < MALFORMED_SAMPLES {
                     stats.malformed_samples.push(MalformedRecord {
-                        index: rec.index,
-                        offset: rec.offset,
+                        index,
+                        offset,
                         error,
                     });
                 }
                 continue;
             }
         };
-        if !keep(&value) {
+        if !keep(value) {
             stats.filtered_out += 1;
             continue;
         }
-        if let Some(t) = value.get("eventTime").and_then(Value::as_str) {
+        if let Some(t) = value.get("eventTime").and_then(|t| t.as_str()) {
             if stats.earliest_event_time.as_deref().is_none_or(|e| t < e) {
                 stats.earliest_event_time = Some(t.to_owned());
             }
@@ -127,13 +127,13 @@ pub fn scan_log_filtered<E>(
                 stats.latest_event_time = Some(t.to_owned());
             }
         }
-        for outcome in engine.evaluate(&value) {
+        for outcome in engine.evaluate(value) {
             match outcome {
                 Outcome::Finding { rule, hit, expired } => {
                     stats.findings += 1;
                     // Valid JSON is valid UTF-8, so the text is always there once parsing succeeded.
-                    let mut finding =
-                        Finding::new(rule, hit, &value, rec.text().unwrap_or_default());
+                    let text = std::str::from_utf8(bytes).unwrap_or_default();
+                    let mut finding = Finding::new(rule, hit, value, text);
                     if let Some(x) = expired {
                         let note = format!(
                             "exclusion {} matched but expired on {}",
@@ -156,7 +156,7 @@ pub fn scan_log_filtered<E>(
                             exclusion_id: exclusion.id.clone(),
                             event_id: value
                                 .get("eventID")
-                                .and_then(Value::as_str)
+                                .and_then(|id| id.as_str())
                                 .map(str::to_owned),
                         });
                     }

@@ -3,7 +3,6 @@
 //! behave as labelled.
 
 use rules::{Context, Detection, Engine, BUILTIN};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn fixtures(rule_id: &str, kind: &str) -> Vec<PathBuf> {
@@ -69,10 +68,9 @@ fn every_rule_matches_its_fixtures_and_misses_its_near_misses() {
             let files = fixtures(rule.id(), kind);
             assert!(!files.is_empty(), "{} has no {kind} fixture", rule.id());
             for f in files {
-                let record: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+                let record = cloudtrail::Parsed::new(&std::fs::read(&f).unwrap()).unwrap();
                 assert_eq!(
-                    rule.matches(&record, engine.context()),
+                    rule.matches(record.root(), engine.context()),
                     want,
                     "{} on {}",
                     rule.id(),

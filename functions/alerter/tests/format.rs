@@ -54,12 +54,12 @@ struct Rendered {
 
 fn finding(rule_id: &str, raw: &str) -> Finding {
     let engine = Engine::with_ids(&[rule_id]).unwrap();
-    let value: Value = serde_json::from_str(raw).unwrap();
+    let value = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
     let rule = &engine.rules()[0];
     let hit = rule
-        .evaluate(&value, engine.context())
+        .evaluate(value.root(), engine.context())
         .unwrap_or_else(|| panic!("{rule_id} does not match {raw}"));
-    Finding::new(rule, hit, &value, raw)
+    Finding::new(rule, hit, value.root(), raw)
 }
 
 fn render(rule_id: &str, raw: &str, key: &str) -> Rendered {
@@ -150,9 +150,9 @@ fn assert_silences(r: &Rendered, raw: &str, today: &str) {
     let cfg = RulesConfig::parse(&format!("profile = \"all\"\n{toml}"), "rules.toml")
         .unwrap_or_else(|e| panic!("{e}\n{toml}"));
     let engine = Engine::from_config(&cfg, today).unwrap();
-    let value: Value = serde_json::from_str(raw).unwrap();
+    let value = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
     let outcome = engine
-        .evaluate(&value)
+        .evaluate(value.root())
         .find(|o| match o {
             Outcome::Finding { rule, .. } | Outcome::Suppressed { rule, .. } => {
                 rule.id() == r.alert.finding.rule_id

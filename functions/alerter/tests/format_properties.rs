@@ -32,7 +32,8 @@ proptest! {
             "requestParameters": {"blob": blob},
         });
         let raw = record.to_string();
-        let finding = Finding::new(rule, Hit::PLAIN, &record, &raw);
+        let parsed = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
+        let finding = Finding::new(rule, Hit::PLAIN, parsed.root(), &raw);
         let alert = Alert::new(finding, "bucket", "AWSLogs/111122223333/CloudTrail/x.json.gz");
         let m = render_finding(&alert, RuleText { rationale: "why", next_steps: "next" });
         prop_assert!(m.sns_size() <= MAX_SNS_BYTES, "{} bytes", m.sns_size());

@@ -15,7 +15,6 @@ use crate::summary::Summary;
 use crate::window::Window;
 use anyhow::Context;
 use rules::{scan_log_filtered, Engine, Finding, ScanError, ScanStats};
-use serde_json::Value;
 use std::convert::Infallible;
 use std::io;
 use std::process::ExitCode;
@@ -160,7 +159,7 @@ fn scan_file(file: &LogFile, s3: Option<&S3>, engine: &Engine, window: Window) -
         engine,
         |record| {
             !window.is_set()
-                || window.contains_event_time(record.get("eventTime").and_then(Value::as_str))
+                || window.contains_event_time(record.get("eventTime").and_then(|t| t.as_str()))
         },
         |finding| {
             scan.findings.push(finding);

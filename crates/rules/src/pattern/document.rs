@@ -1,5 +1,6 @@
 //! What a pattern is evaluated against: a JSON-like document looked up by selector path.
 
+use cloudtrail::{Kind, Node};
 use serde_json::Value;
 
 /// One step of a selector path: `$.a[0].b` is `[Key("a"), Index(0), Key("b")]`.
@@ -56,6 +57,31 @@ pub trait Document {
 impl<T: Document + ?Sized> Document for &T {
     fn lookup(&self, path: &[PathStep]) -> Lookup<'_> {
         (**self).lookup(path)
+    }
+}
+
+impl Document for Node<'_> {
+    fn lookup(&self, path: &[PathStep]) -> Lookup<'_> {
+        let mut current = *self;
+        for step in path {
+            let next = match step {
+                PathStep::Key(key) => current.get(key),
+                PathStep::Index(index) => current.at(*index),
+            };
+            match next {
+                Some(node) => current = node,
+                None => return Lookup::Missing,
+            }
+        }
+        match current.kind() {
+            Kind::Null => Lookup::Null,
+            Kind::Bool => Lookup::Bool(current.as_bool().unwrap_or_default()),
+            Kind::Number => {
+                Lookup::Number(Number::Text(current.as_number_text().unwrap_or_default()))
+            }
+            Kind::String => Lookup::String(current.as_str().unwrap_or_default()),
+            Kind::Array | Kind::Object => Lookup::Compound,
+        }
     }
 }
 

@@ -191,7 +191,9 @@ pub fn explain(
     index: usize,
     record: &Value,
 ) -> Explained {
-    let outcomes: Vec<Outcome<'_>> = engine.evaluate(record).collect();
+    let parsed = cloudtrail::Parsed::from_value(record);
+    let node = parsed.root();
+    let outcomes: Vec<Outcome<'_>> = engine.evaluate(node).collect();
     let outcome_of = |rule: &CompiledRule| {
         outcomes.iter().find(|o| match o {
             Outcome::Finding { rule: r, .. } | Outcome::Suppressed { rule: r, .. } => {
@@ -224,7 +226,7 @@ pub fn explain(
             note: match outcome {
                 Some(Outcome::Finding { hit, .. }) => hit.note.map(str::to_owned),
                 _ => rule
-                    .evaluate(record, engine.context())
+                    .evaluate(node, engine.context())
                     .and_then(|h| h.note)
                     .map(str::to_owned),
             },

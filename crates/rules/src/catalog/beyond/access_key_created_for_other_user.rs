@@ -2,7 +2,7 @@
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, succeeded};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a successful `CreateAccessKey` (eventSource `iam.amazonaws.com`; no `errorCode`, no `errorMessage`)
 /// whose `requestParameters.userName` names a user other than the caller:
@@ -33,7 +33,7 @@ pub const RULE: Rule = Rule {
                  delete the key and investigate the caller; consider adding the key id to the watched keys.",
 };
 
-fn detect(record: &Value, _: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, _: &Context) -> Option<Hit> {
     if event_name(record) != Some("CreateAccessKey")
         || event_source(record) != Some("iam.amazonaws.com")
         || !succeeded(record)

@@ -2,7 +2,7 @@
 
 use super::common::{event_name, event_source, succeeded};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::{Elements, Node};
 
 /// Fires on a successful `PutEventSelectors` (eventSource `cloudtrail.amazonaws.com`; no `errorCode`, no
 /// `errorMessage`) whose new selectors, taken together, no longer record **write management events** on the
@@ -68,7 +68,7 @@ impl Coverage {
     }
 }
 
-fn detect(record: &Value, _: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, _: &Context) -> Option<Hit> {
     if event_name(record) != Some("PutEventSelectors")
         || event_source(record) != Some("cloudtrail.amazonaws.com")
         || !succeeded(record)
@@ -83,7 +83,7 @@ fn detect(record: &Value, _: &Context) -> Option<Hit> {
 }
 
 /// Coverage of basic event selectors; `None` if one is not an object or has oddly typed fields.
-fn basic(selectors: &[Value]) -> Option<Coverage> {
+fn basic(selectors: Elements<'_>) -> Option<Coverage> {
     let mut coverage = Coverage::default();
     for selector in selectors {
         let selector = selector.as_object()?;
@@ -101,7 +101,7 @@ fn basic(selectors: &[Value]) -> Option<Coverage> {
 }
 
 /// Coverage of advanced event selectors; `None` if one is not shaped like a selector.
-fn advanced(selectors: &[Value]) -> Option<Coverage> {
+fn advanced(selectors: Elements<'_>) -> Option<Coverage> {
     let mut coverage = Coverage::default();
     for selector in selectors {
         let mut management = false;
@@ -124,15 +124,21 @@ fn advanced(selectors: &[Value]) -> Option<Coverage> {
 }
 
 /// Whether `list` is an array containing the string `value`.
-fn contains(list: Option<&Value>, value: &str) -> bool {
-    list.and_then(Value::as_array)
-        .is_some_and(|items| items.iter().any(|v| v.as_str() == Some(value)))
+fn contains(list: Option<Node<'_>>, value: &str) -> bool {
+    list.and_then(|v| v.as_array())
+        .is_some_and(|mut items| items.any(|v| v.as_str() == Some(value)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloudtrail::Parsed;
     use serde_json::json;
+    use serde_json::Value;
+
+    fn detect(v: &Value, context: &Context) -> Option<Hit> {
+        super::detect(Parsed::from_value(v).root(), context)
+    }
 
     fn put(params: Value) -> Value {
         json!({"eventName": "PutEventSelectors", "eventSource": "cloudtrail.amazonaws.com",

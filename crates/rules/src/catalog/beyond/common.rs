@@ -3,73 +3,69 @@
 //! Every function is total: a missing field, or a field of an unexpected JSON type, reads as "absent" (`None`,
 //! `false`), never as a panic. None of them allocates.
 
-use serde_json::Value;
+use cloudtrail::{Elements, Node};
 use std::collections::BTreeSet;
 
 /// The string at `path`, if every step exists and the last value is a JSON string.
-pub(super) fn str_at<'v>(record: &'v Value, path: &[&str]) -> Option<&'v str> {
+pub(super) fn str_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(record, |v, key| v.get(key))?.as_str()
 }
 
 /// An identifier (account id, user name) at `path`: a non-empty string. An empty string names nobody, so it
 /// reads as absent.
-pub(super) fn id_at<'v>(record: &'v Value, path: &[&str]) -> Option<&'v str> {
+pub(super) fn id_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
     str_at(record, path).filter(|id| !id.is_empty())
 }
 
 /// `eventName`.
-pub(super) fn event_name(record: &Value) -> Option<&str> {
+pub(super) fn event_name(record: Node<'_>) -> Option<&str> {
     record.get("eventName")?.as_str()
 }
 
 /// `eventSource`.
-pub(super) fn event_source(record: &Value) -> Option<&str> {
+pub(super) fn event_source(record: Node<'_>) -> Option<&str> {
     record.get("eventSource")?.as_str()
 }
 
 /// `eventType`.
-pub(super) fn event_type(record: &Value) -> Option<&str> {
+pub(super) fn event_type(record: Node<'_>) -> Option<&str> {
     record.get("eventType")?.as_str()
 }
 
 /// `userIdentity.<key>` as a string.
-pub(super) fn identity_str<'v>(record: &'v Value, key: &str) -> Option<&'v str> {
+pub(super) fn identity_str<'v>(record: Node<'v>, key: &str) -> Option<&'v str> {
     record.get("userIdentity")?.get(key)?.as_str()
 }
 
 /// `userIdentity.type`.
-pub(super) fn identity_type(record: &Value) -> Option<&str> {
+pub(super) fn identity_type(record: Node<'_>) -> Option<&str> {
     identity_str(record, "type")
 }
 
 /// `errorCode`.
-pub(super) fn error_code(record: &Value) -> Option<&str> {
+pub(super) fn error_code(record: Node<'_>) -> Option<&str> {
     record.get("errorCode")?.as_str()
 }
 
 /// "Successful", exactly as the filter-pattern term `$.errorCode NOT EXISTS && $.errorMessage NOT EXISTS`: neither
 /// key is present (a present `null` counts as present, as `NOT EXISTS` is false for it).
-pub(super) fn succeeded(record: &Value) -> bool {
+pub(super) fn succeeded(record: Node<'_>) -> bool {
     record.get("errorCode").is_none() && record.get("errorMessage").is_none()
 }
 
 /// A JSON `true`, or the string `"true"` (some producers stringify booleans).
-pub(super) fn is_true(value: Option<&Value>) -> bool {
-    match value {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "true",
-        _ => false,
-    }
+pub(super) fn is_true(value: Option<Node<'_>>) -> bool {
+    value.is_some_and(|v| v.as_bool().unwrap_or_else(|| v.as_str() == Some("true")))
 }
 
 /// `readOnly` is true. An absent `readOnly` is not read-only (sign-in events, some data events).
-pub(super) fn is_read_only(record: &Value) -> bool {
+pub(super) fn is_read_only(record: Node<'_>) -> bool {
     is_true(record.get("readOnly"))
 }
 
 /// The call was made by an AWS service: `userIdentity.type = AWSService`, or `userIdentity.invokedBy` is present
 /// (a service acting for a principal), or the record is an `AwsServiceEvent`.
-pub(super) fn made_by_aws_service(record: &Value) -> bool {
+pub(super) fn made_by_aws_service(record: Node<'_>) -> bool {
     identity_type(record) == Some("AWSService")
         || record
             .get("userIdentity")
@@ -91,7 +87,7 @@ pub(super) fn user_name_from_arn(arn: &str) -> Option<&str> {
 ///   distinguished by case"), so the comparison ignores ASCII case. A user of a different account than the
 ///   recipient is always another user, whatever its name.
 /// * Every other caller type (root, assumed roles, federated users, services) is never the IAM user it names.
-pub(super) fn acts_on_other_user(record: &Value, target: &str) -> Option<bool> {
+pub(super) fn acts_on_other_user(record: Node<'_>, target: &str) -> Option<bool> {
     let id = record.get("userIdentity")?;
     if id_at(id, &["type"])? != "IAMUser" {
         return Some(true);
@@ -111,21 +107,18 @@ pub(super) fn acts_on_other_user(record: &Value, target: &str) -> Option<bool> {
 /// The account ids granted in `items[*].userId` that are neither `own` (the recipient account) nor trusted;
 /// used by the sharing rules. Items without a string `userId` are skipped.
 pub(super) fn grants_to_untrusted_account<'v>(
-    items: &'v [Value],
+    items: Elements<'v>,
     own: Option<&'v str>,
     trusted: &'v BTreeSet<String>,
 ) -> impl Iterator<Item = &'v str> + 'v {
     items
-        .iter()
         .filter_map(|item| item.get("userId")?.as_str())
         .filter(move |id| !id.is_empty() && Some(*id) != own && !trusted.contains(*id))
 }
 
 /// Whether any of `items` grants to the group `all` (public).
-pub(super) fn grants_to_all(items: &[Value]) -> bool {
-    items
-        .iter()
-        .any(|item| item.get("group").and_then(Value::as_str) == Some("all"))
+pub(super) fn grants_to_all(mut items: Elements<'_>) -> bool {
+    items.any(|item| item.get("group").and_then(|v| v.as_str()) == Some("all"))
 }
 
 /// Who made a call from outside the recipient account (see [`external_caller`]).
@@ -143,7 +136,7 @@ pub(super) enum ExternalCaller {
 /// account is not in `trusted`, the caller is not an AWS service ([`made_by_aws_service`]), and the record is
 /// not a VPC endpoint network event (`eventType = AwsVpceEvent`, which `vpce-cross-account-access` covers).
 pub(super) fn external_caller(
-    record: &Value,
+    record: Node<'_>,
     trusted: &BTreeSet<String>,
 ) -> Option<ExternalCaller> {
     let identity = record.get("userIdentity")?;
@@ -158,7 +151,7 @@ pub(super) fn external_caller(
     }
     let anonymous = caller == "anonymous"
         || caller == "ANONYMOUS_PRINCIPAL"
-        || identity.get("principalId").and_then(Value::as_str) == Some("ANONYMOUS_PRINCIPAL");
+        || identity.get("principalId").and_then(|v| v.as_str()) == Some("ANONYMOUS_PRINCIPAL");
     Some(if anonymous {
         ExternalCaller::Anonymous
     } else {
@@ -169,7 +162,22 @@ pub(super) fn external_caller(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloudtrail::Parsed;
     use serde_json::json;
+    use serde_json::Value;
+
+    fn succeeded(v: &Value) -> bool {
+        super::succeeded(Parsed::from_value(v).root())
+    }
+    fn is_read_only(v: &Value) -> bool {
+        super::is_read_only(Parsed::from_value(v).root())
+    }
+    fn made_by_aws_service(v: &Value) -> bool {
+        super::made_by_aws_service(Parsed::from_value(v).root())
+    }
+    fn acts_on_other_user(v: &Value, target: &str) -> Option<bool> {
+        super::acts_on_other_user(Parsed::from_value(v).root(), target)
+    }
 
     #[test]
     fn user_name_from_arn_takes_the_last_path_segment() {

@@ -4,7 +4,7 @@ use super::common::{
     event_name, event_source, grants_to_all, grants_to_untrusted_account, id_at, succeeded,
 };
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a successful `ModifySnapshotAttribute` (eventSource `ec2.amazonaws.com`; no `errorCode`, no
 /// `errorMessage`) that adds a create-volume permission, i.e. one of
@@ -35,7 +35,7 @@ pub const RULE: Rule = Rule {
 
 const PUBLIC: &str = "shared publicly (group all)";
 
-fn detect(record: &Value, context: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if event_name(record) != Some("ModifySnapshotAttribute")
         || event_source(record) != Some("ec2.amazonaws.com")
         || !succeeded(record)
@@ -48,7 +48,7 @@ fn detect(record: &Value, context: &Context) -> Option<Hit> {
         .get("add")?
         .get("items")?
         .as_array()?;
-    if grants_to_all(items) {
+    if grants_to_all(items.clone()) {
         return Some(Hit::noted(PUBLIC));
     }
     let own = id_at(record, &["recipientAccountId"]);

@@ -2,7 +2,7 @@
 
 use super::common::{external_caller, succeeded, ExternalCaller};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a **successful** call (no `errorCode`, no `errorMessage`) whose caller belongs to another account
 /// than the one the event was delivered to: `userIdentity.accountId` ≠ `recipientAccountId`, both present,
@@ -38,7 +38,7 @@ pub const RULE: Rule = Rule {
 
 const ANONYMOUS: &str = "anonymous (unauthenticated) request";
 
-fn detect(record: &Value, context: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     let caller = external_caller(record, &context.trusted_accounts)?;
     if !succeeded(record) {
         return None;

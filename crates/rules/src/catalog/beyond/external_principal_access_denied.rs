@@ -2,7 +2,7 @@
 
 use super::common::{error_code, external_caller, ExternalCaller};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a call **denied for lack of permission** whose caller belongs to another, untrusted account: the
 /// same caller test as `external-principal-access` (`userIdentity.accountId` ≠ `recipientAccountId`, not a
@@ -31,7 +31,7 @@ pub const RULE: Rule = Rule {
                  attempts from the same account or source IP, and check no policy grants it access elsewhere.",
 };
 
-fn detect(record: &Value, context: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     let code = error_code(record)?;
     if !(code.starts_with("AccessDenied") || code.ends_with("UnauthorizedOperation")) {
         return None;

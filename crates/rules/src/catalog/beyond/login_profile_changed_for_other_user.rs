@@ -2,7 +2,7 @@
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, is_true, succeeded};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a successful (no `errorCode`, no `errorMessage`) `CreateLoginProfile`, `UpdateLoginProfile` or
 /// `DeleteLoginProfile` (eventSource `iam.amazonaws.com`) whose `requestParameters.userName` names a user other
@@ -31,7 +31,7 @@ pub const RULE: Rule = Rule {
                  user's sessions and investigate the caller.",
 };
 
-fn detect(record: &Value, _: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, _: &Context) -> Option<Hit> {
     let create_or_update = match event_name(record)? {
         "CreateLoginProfile" | "UpdateLoginProfile" => true,
         "DeleteLoginProfile" => false,

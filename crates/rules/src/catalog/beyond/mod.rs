@@ -297,7 +297,7 @@ mod tests {
         });
         let fires = |record: &Value| -> Vec<String> {
             engine
-                .matching(record)
+                .matching(cloudtrail::Parsed::from_value(record).root())
                 .map(|(rule, _)| rule.id().to_owned())
                 .collect()
         };

@@ -2,7 +2,7 @@
 
 use super::common::{event_name, event_type, is_read_only, is_true, succeeded};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a **successful, non-read-only call made by the root user** (`userIdentity.type = Root`) that was not
 /// invoked by an AWS service on the account's behalf (`userIdentity.invokedBy` absent), is not an
@@ -43,7 +43,7 @@ pub const RULE: Rule = Rule {
 
 const ASSUMED_ROOT: &str = "centralized root access session (sts:AssumeRoot)";
 
-fn detect(record: &Value, _: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, _: &Context) -> Option<Hit> {
     let identity = record.get("userIdentity")?;
     if identity.get("type")?.as_str()? != "Root" || identity.get("invokedBy").is_some() {
         return None;
@@ -70,7 +70,13 @@ fn detect(record: &Value, _: &Context) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloudtrail::Parsed;
     use serde_json::json;
+    use serde_json::Value;
+
+    fn detect(v: &Value, context: &Context) -> Option<Hit> {
+        super::detect(Parsed::from_value(v).root(), context)
+    }
 
     #[test]
     fn assume_root_sessions_are_labelled() {

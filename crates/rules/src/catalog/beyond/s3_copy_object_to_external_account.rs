@@ -2,7 +2,7 @@
 
 use super::common::{event_name, event_source, id_at, succeeded};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a successful S3 `CopyObject` data event (eventSource `s3.amazonaws.com`; no `errorCode`, no
 /// `errorMessage`) that copies between buckets of **different accounts into an account that is neither the
@@ -38,7 +38,7 @@ pub const RULE: Rule = Rule {
                  read access to the source, and look for other copies by the same principal.",
 };
 
-fn detect(record: &Value, context: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if event_name(record) != Some("CopyObject")
         || event_source(record) != Some("s3.amazonaws.com")
         || !succeeded(record)
@@ -49,7 +49,7 @@ fn detect(record: &Value, context: &Context) -> Option<Hit> {
     let recipient = id_at(record, &["recipientAccountId"])?;
     let buckets = record.get("resources")?.as_array()?;
     let owned_buckets = || {
-        buckets.iter().filter_map(|r| {
+        buckets.clone().filter_map(|r| {
             if r.get("type")?.as_str()? != "AWS::S3::Bucket" {
                 return None;
             }

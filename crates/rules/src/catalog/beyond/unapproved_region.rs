@@ -2,7 +2,7 @@
 
 use super::common::{event_type, id_at, is_read_only, made_by_aws_service};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires, when allowed regions are configured (`allowed_regions` in the config; empty = rule off), on a record
 /// whose `awsRegion` is not one of them, that is not read-only (`readOnly` not `true`; an absent `readOnly`
@@ -30,7 +30,7 @@ pub const RULE: Rule = Rule {
                  unapproved regions (aws:RequestedRegion).",
 };
 
-fn detect(record: &Value, context: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if context.allowed_regions.is_empty() {
         return None;
     }

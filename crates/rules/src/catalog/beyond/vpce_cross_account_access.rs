@@ -2,7 +2,7 @@
 
 use super::common::{error_code, event_type, id_at, identity_type};
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on a CloudTrail **network activity event** (`eventType = AwsVpceEvent`, `eventCategory =
 /// NetworkActivity`) whose caller account (`userIdentity.accountId`) differs from the account the event was
@@ -41,7 +41,7 @@ pub const RULE: Rule = Rule {
 
 const DENIED: &str = "denied by the VPC endpoint policy";
 
-fn detect(record: &Value, context: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if event_type(record) != Some("AwsVpceEvent") || identity_type(record) == Some("AWSService") {
         return None;
     }

@@ -2,7 +2,7 @@
 
 use super::common::identity_str;
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
-use serde_json::Value;
+use cloudtrail::Node;
 
 /// Fires on **any** record whose `userIdentity.accessKeyId` is one of the configured watched access keys
 /// (`watched_access_keys` in the config), whether the call succeeded or not: a key known to be leaked, a key
@@ -28,7 +28,7 @@ pub const RULE: Rule = Rule {
                  changed; rotate whatever the key's user could reach.",
 };
 
-fn detect(record: &Value, context: &Context) -> Option<Hit> {
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if context.watched_access_keys.is_empty() {
         return None;
     }
