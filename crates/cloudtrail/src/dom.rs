@@ -86,10 +86,7 @@ pub struct Node<'a> {
 impl fmt::Debug for Node<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind() {
-            Kind::Object => f
-                .debug_map()
-                .entries(self.members().map(|(k, v)| (k, v)))
-                .finish(),
+            Kind::Object => f.debug_map().entries(self.members()).finish(),
             Kind::Array => f.debug_list().entries(self.elements()).finish(),
             Kind::String => fmt::Debug::fmt(self.as_str().unwrap_or_default(), f),
             Kind::Number => f.write_str(self.as_number_text().unwrap_or_default()),
@@ -106,11 +103,21 @@ impl Dom {
 
     /// Parses `text` (exactly one JSON value, surrounding whitespace allowed) and returns its root.
     pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Node<'a>, DomError> {
-        let text = std::str::from_utf8(text).map_err(|e| DomError {
-            offset: e.valid_up_to(),
-            reason: "invalid UTF-8",
-        })?;
-        if text.len() >= NONE as usize {
+        self.parse_bytes(text, false)?;
+        self.root(text)
+    }
+
+    /// Parses the JSON value at the start of `bytes` (leading whitespace allowed) and stops right after it,
+    /// whatever follows: returns the root and the index one past the value's last byte. This is how the log
+    /// reader parses a record in place while finding where it ends. An error whose offset is `bytes.len()`
+    /// means the input ended inside the value (it may be complete in a longer buffer).
+    pub fn parse_prefix<'a>(&'a mut self, bytes: &'a [u8]) -> Result<(Node<'a>, usize), DomError> {
+        let end = self.parse_bytes(bytes, true)?;
+        Ok((self.root(&bytes[..end])?, end))
+    }
+
+    pub(crate) fn parse_bytes(&mut self, bytes: &[u8], prefix: bool) -> Result<usize, DomError> {
+        if bytes.len() >= NONE as usize {
             return Err(DomError {
                 offset: 0,
                 reason: "record larger than 4 GiB",
@@ -120,11 +127,24 @@ impl Dom {
         self.arena.clear();
         self.stack.clear();
         Parser {
-            bytes: text.as_bytes(),
+            bytes,
             pos: 0,
             dom: self,
         }
-        .run()?;
+        .run(prefix)
+    }
+
+    /// The root of the value just parsed from `bytes`, once `bytes` is known to be UTF-8. The parser only looks
+    /// at ASCII bytes, so one check of the whole text here covers every string.
+    pub(crate) fn root<'a>(&'a self, bytes: &'a [u8]) -> Result<Node<'a>, DomError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| DomError {
+            offset: if e.error_len().is_none() {
+                bytes.len()
+            } else {
+                e.valid_up_to()
+            },
+            reason: "invalid UTF-8",
+        })?;
         Ok(Node {
             dom: self,
             text,
@@ -162,7 +182,9 @@ impl Parser<'_> {
         });
     }
 
-    fn run(mut self) -> Result<(), DomError> {
+    /// Parses one value; with `prefix`, stops after it and returns where it ends, else requires that only
+    /// whitespace follows.
+    fn run(mut self, prefix: bool) -> Result<usize, DomError> {
         // Iterative: `stack` holds the open containers, so depth costs heap, bounded by MAX_DEPTH.
         self.skip_ws();
         'value: loop {
@@ -200,11 +222,14 @@ impl Parser<'_> {
             // After a value: continue the enclosing container, or finish.
             loop {
                 let Some(&(open, _)) = self.dom.stack.last() else {
+                    if prefix {
+                        return Ok(self.pos);
+                    }
                     self.skip_ws();
                     if self.pos != self.bytes.len() {
                         return Err(self.err("trailing characters after the value"));
                     }
-                    return Ok(());
+                    return Ok(self.pos);
                 };
                 let object = self.dom.entries[open as usize].tag == Tag::Object;
                 self.dom.entries[open as usize].b += 1;
@@ -261,10 +286,14 @@ impl Parser<'_> {
     }
 
     fn literal(&mut self, word: &'static [u8], tag: Tag) -> Result<(), DomError> {
-        if self.bytes[self.pos..].starts_with(word) {
+        let rest = &self.bytes[self.pos..];
+        if rest.starts_with(word) {
             self.pos += word.len();
             self.push(tag, 0, 0);
             Ok(())
+        } else if rest.len() < word.len() && word.starts_with(rest) {
+            self.pos = self.bytes.len();
+            Err(self.err("unexpected end of input inside a literal"))
         } else {
             Err(self.err("invalid literal"))
         }
@@ -415,7 +444,15 @@ impl Parser<'_> {
                 let hi = self.hex4(at + 2)?;
                 return match hi {
                     0xD800..=0xDBFF => {
-                        if self.bytes.get(at + 6..at + 8) != Some(b"\\u") {
+                        let next = self.bytes.get(at + 6..).unwrap_or_default();
+                        let next = &next[..next.len().min(2)];
+                        if next.len() < 2 && b"\\u".starts_with(next) {
+                            return Err(DomError {
+                                offset: self.bytes.len(),
+                                reason: "unexpected end of input in a \\u escape",
+                            });
+                        }
+                        if next != b"\\u" {
                             return Err(self.err("lone leading surrogate in a \\u escape"));
                         }
                         let lo = self.hex4(at + 8)?;
@@ -434,16 +471,21 @@ impl Parser<'_> {
                 };
             }
             Some(_) => return Err(self.err("invalid escape")),
-            None => return Err(self.err("unexpected end of input inside a string")),
+            None => {
+                return Err(DomError {
+                    offset: self.bytes.len(),
+                    reason: "unexpected end of input inside a string",
+                })
+            }
         };
         Ok((c, 2))
     }
 
     fn hex4(&self, at: usize) -> Result<u32, DomError> {
-        let digits = self
-            .bytes
-            .get(at..at + 4)
-            .ok_or_else(|| self.err("unexpected end of input in a \\u escape"))?;
+        let digits = self.bytes.get(at..at + 4).ok_or(DomError {
+            offset: self.bytes.len(),
+            reason: "unexpected end of input in a \\u escape",
+        })?;
         digits.iter().try_fold(0u32, |acc, &d| {
             let v = (d as char)
                 .to_digit(16)
@@ -549,11 +591,20 @@ impl<'a> Node<'a> {
         if e.tag != Tag::Object {
             return None;
         }
+        // The hot path of rule evaluation: compare lengths first (most keys differ in length), then bytes.
+        let key = key.as_bytes();
+        let (text, arena) = (self.text.as_bytes(), self.dom.arena.as_bytes());
         let mut k = e.c;
         while k != NONE {
             let ke = self.dom.entries[k as usize];
-            if self.entry_str(ke) == key {
-                return Some(self.at_index(k + 1));
+            if (ke.b - ke.a) as usize == key.len() {
+                let source = if ke.tag == Tag::StrArena { arena } else { text };
+                if source
+                    .get(ke.a as usize..ke.b as usize)
+                    .is_some_and(|candidate| short_eq(candidate, key))
+                {
+                    return Some(self.at_index(k + 1));
+                }
             }
             k = ke.c;
         }
@@ -623,6 +674,26 @@ impl<'a> Node<'a> {
                     .collect(),
             ),
         }
+    }
+}
+
+/// `a == b` for two slices of the same length, without a `memcmp` call for the short keys of CloudTrail records
+/// (two overlapping 8-byte words cover 8..=16 bytes).
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    fn word(s: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -769,8 +840,10 @@ mod tests {
             ("1.", "invalid number: no digit after `.`"),
             ("1e", "invalid number: no digit in the exponent"),
             ("-", "invalid number"),
-            ("tru", "invalid literal"),
-            ("nul", "invalid literal"),
+            ("tru", "unexpected end of input inside a literal"),
+            ("trux", "invalid literal"),
+            ("nul", "unexpected end of input inside a literal"),
+            ("[nil]", "invalid literal"),
             ("\"abc", "unexpected end of input inside a string"),
             ("\"a\u{1}b\"", "control character in a string"),
             (r#""\x""#, "invalid escape"),
@@ -797,6 +870,26 @@ mod tests {
             "invalid UTF-8"
         );
         assert_eq!(dom.parse(b"[1,\n x]").unwrap_err().offset, 5);
+    }
+
+    #[test]
+    fn prefix_parse_stops_after_the_value_and_flags_cut_input() {
+        let text = br#"{"a":[1,true,null,"x\u00e9\ud83d\ude00y"],"b":-1.5e3} ,{"next":1}"#;
+        let end = text.iter().position(|&b| b == b' ').unwrap();
+        let mut dom = Dom::new();
+        let (root, got) = dom.parse_prefix(text).unwrap();
+        assert_eq!(got, end);
+        assert_eq!(root.get("b").unwrap().as_number_text(), Some("-1.5e3"));
+        // Cut anywhere inside the value: an error at the very end of the input ("incomplete").
+        for cut in 0..end {
+            let err = dom.parse_prefix(&text[..cut]).unwrap_err();
+            assert_eq!(err.offset, cut, "cut at {cut}: {err}");
+        }
+        // A multi-byte character cut in the middle is also incomplete, not invalid.
+        let e = "{\"k\":\"é\"}".as_bytes();
+        assert_eq!(dom.parse_prefix(&e[..7]).unwrap_err().offset, 7);
+        // A broken value is an error before the end.
+        assert!(dom.parse_prefix(b"{\"a\":tx} ").unwrap_err().offset < 9);
     }
 
     #[test]

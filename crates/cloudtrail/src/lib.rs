@@ -11,4 +11,4 @@ pub mod reader;
 pub use dom::{Dom, DomError, Elements, Kind, Members, Node, Parsed};
 pub use keys::{classify_key, decode_s3_key, KeyError, KeyKind, LogKey, SkipReason};
 pub use model::{Record, SessionContext, UserIdentity};
-pub use reader::{LogReader, RawRecord, ReadError, ReaderOptions};
+pub use reader::{LogReader, ParsedRecord, RawRecord, ReadError, ReaderOptions};

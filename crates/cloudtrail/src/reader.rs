@@ -12,6 +12,7 @@
 //! tracks strings and nesting to find element boundaries, and each element is then parsed on its own, so one
 //! malformed record cannot hide the rest of the file.
 
+use crate::dom::{Dom, DomError, Node};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -69,6 +70,14 @@ pub struct RawRecord<'a> {
     pub offset: u64,
     /// The element's JSON text, byte for byte as in the file (not yet validated).
     pub bytes: &'a [u8],
+}
+
+/// A record with its parse (see [`LogReader::next_parsed`]). A parse error is the record's own problem: the
+/// reader has still found where it ends and goes on with the next one.
+#[derive(Debug)]
+pub struct ParsedRecord<'a> {
+    pub raw: RawRecord<'a>,
+    pub parsed: Result<Node<'a>, DomError>,
 }
 
 impl RawRecord<'_> {
@@ -154,6 +163,8 @@ pub struct LogReader<'a> {
     index: usize,
     seen_records: bool,
     buf: Vec<u8>,
+    /// Bytes of the last record parsed in place, still in the input buffer until the next call.
+    pending: usize,
 }
 
 impl<'a> LogReader<'a> {
@@ -188,6 +199,7 @@ impl<'a> LogReader<'a> {
             index: 0,
             seen_records: false,
             buf: Vec::with_capacity(4096),
+            pending: 0,
         })
     }
 
@@ -203,7 +215,8 @@ impl<'a> LogReader<'a> {
 
     /// The next record, `Ok(None)` at the end of a well-formed file. After an error the reader stays finished.
     pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>, ReadError> {
-        match self.step() {
+        self.release_pending();
+        match self.step(false) {
             Ok(Some((index, offset))) => Ok(Some(RawRecord {
                 index,
                 offset,
@@ -220,7 +233,70 @@ impl<'a> LogReader<'a> {
         }
     }
 
-    fn step(&mut self) -> Result<Option<(usize, u64)>, ReadError> {
+    /// The next record, parsed: [`next_record`](Self::next_record) and [`Dom::parse`] in one pass. A record that
+    /// lies whole in the decompression buffer (nearly all of them) is parsed where it is, and the parse itself
+    /// finds where it ends: no separate boundary scan, no copy. A record cut by the buffer's end, or one that does
+    /// not parse, takes the copying path, so a malformed record still ends at the right place.
+    pub fn next_parsed<'r>(
+        &'r mut self,
+        dom: &'r mut Dom,
+    ) -> Result<Option<ParsedRecord<'r>>, ReadError> {
+        self.release_pending();
+        let (index, offset) = match self.step(true) {
+            Ok(Some(at)) => at,
+            Ok(None) => {
+                self.state = State::Done;
+                return Ok(None);
+            }
+            Err(e) => {
+                self.state = State::Done;
+                return Err(e);
+            }
+        };
+        let buffer = self.input.buffer();
+        // `end < len`: a value that reaches the buffer's end may go on (a number, or the rest of the record).
+        let in_place = match dom.parse_bytes(buffer, true) {
+            Ok(end) if end < buffer.len() => Some(end),
+            _ => None,
+        };
+        if let Some(end) = in_place {
+            self.offset += end as u64;
+            self.pending = end;
+            let bytes = &self.input.buffer()[..end];
+            return Ok(Some(ParsedRecord {
+                raw: RawRecord {
+                    index,
+                    offset,
+                    bytes,
+                },
+                parsed: dom.root(bytes),
+            }));
+        }
+        if let Err(e) = self.scan_value(true) {
+            self.state = State::Done;
+            return Err(e);
+        }
+        let bytes = &self.buf;
+        Ok(Some(ParsedRecord {
+            raw: RawRecord {
+                index,
+                offset,
+                bytes,
+            },
+            parsed: dom.parse(bytes),
+        }))
+    }
+
+    fn release_pending(&mut self) {
+        if self.pending > 0 {
+            self.input.consume(self.pending);
+            self.pending = 0;
+        }
+    }
+
+    /// Advances to the next record. Without `at_record`, the record is copied into `buf`; with it, the reader
+    /// stops at the record's first byte (the caller consumes it).
+    fn step(&mut self, at_record: bool) -> Result<Option<(usize, u64)>, ReadError> {
         loop {
             match self.state {
                 State::Done => return Ok(None),
@@ -329,7 +405,9 @@ impl<'a> LogReader<'a> {
                         Some(_) => {}
                     }
                     let start = self.offset;
-                    self.scan_value(true)?;
+                    if !at_record {
+                        self.scan_value(true)?;
+                    }
                     let index = self.index;
                     self.index += 1;
                     self.state = State::Records { first: false };

@@ -89,6 +89,43 @@ proptest! {
     }
 
     #[test]
+    fn parsing_in_place_gives_the_records_and_errors_of_copy_then_parse(
+        elements in prop::collection::vec(
+            prop_oneof![
+                3 => json_value().prop_map(|v| v.to_string()),
+                1 => prop::sample::select(vec![
+                    r#"{"a":tx}"#, r#"{"a" 1}"#, r#"{"b":[1,2,]}"#, "7", r#"{"n":01}"#, r#"{"s":"\q"}"#,
+                    r#"{"u":"\ud800"}"#, "[]", "-12.5e3", "true",
+                ]).prop_map(str::to_owned),
+            ],
+            0..40,
+        ),
+        // Padding before the array moves the records across the reader's 64 KiB buffer boundary.
+        pad in 65_000usize..65_536,
+        gzip in any::<bool>(),
+    ) {
+        let text = format!(r#"{{"before":"{}","Records":[{}]}}"#, "x".repeat(pad), elements.join(" ,\n"));
+        let bytes = if gzip { gz(text.as_bytes()) } else { text.into_bytes() };
+        let mut copied = Vec::new();
+        let mut r = LogReader::new(&bytes[..], ReaderOptions::default()).unwrap();
+        let mut dom = Dom::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            let parsed = dom.parse(rec.bytes).map(|n| n.to_value()).map_err(|e| e.reason);
+            copied.push((rec.index, rec.offset, rec.bytes.to_vec(), parsed));
+        }
+        let copied_total = r.bytes_read();
+        let mut in_place = Vec::new();
+        let mut r = LogReader::new(&bytes[..], ReaderOptions::default()).unwrap();
+        while let Some(rec) = r.next_parsed(&mut dom).unwrap() {
+            let parsed = rec.parsed.map(|n| n.to_value()).map_err(|e| e.reason);
+            in_place.push((rec.raw.index, rec.raw.offset, rec.raw.bytes.to_vec(), parsed));
+        }
+        prop_assert_eq!(r.bytes_read(), copied_total);
+        prop_assert_eq!(in_place.len(), elements.len());
+        prop_assert_eq!(in_place, copied);
+    }
+
+    #[test]
     fn truncated_files_are_errors_not_silent_successes(
         records in prop::collection::vec(json_value(), 1..8),
         cut in 0.0f64..1.0,

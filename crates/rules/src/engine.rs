@@ -491,7 +491,7 @@ mod tests {
         ];
         for r in &records {
             let fast: Vec<&str> = e
-                .matching(Parsed::from_value(&r).root())
+                .matching(Parsed::from_value(r).root())
                 .map(|(rule, _)| rule.id())
                 .collect();
             let slow: Vec<&str> = e

@@ -84,7 +84,7 @@ pub fn scan_log_filtered<E>(
     // One parser for the whole file: its tape and string arena are reused, so records cost no allocation.
     let mut dom = Dom::new();
     loop {
-        let rec = match reader.next_record() {
+        let rec = match reader.next_parsed(&mut dom) {
             Ok(Some(rec)) => rec,
             Ok(None) => break,
             Err(e) => {
@@ -93,8 +93,8 @@ pub fn scan_log_filtered<E>(
             }
         };
         stats.records += 1;
-        let (index, offset, bytes) = (rec.index, rec.offset, rec.bytes);
-        let parsed = dom.parse(bytes).map_err(|e| e.to_string()).and_then(|v| {
+        let (index, offset, bytes) = (rec.raw.index, rec.raw.offset, rec.raw.bytes);
+        let parsed = rec.parsed.map_err(|e| e.to_string()).and_then(|v| {
             if v.is_object() {
                 Ok(v)
             } else {
