@@ -14,6 +14,10 @@ mod output;
 mod pipeline;
 mod records;
 mod ruleset;
+#[cfg(feature = "s3")]
+mod s3;
+#[cfg(not(feature = "s3"))]
+#[path = "s3_disabled.rs"]
 mod s3;
 mod source;
 mod summary;

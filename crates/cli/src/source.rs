@@ -53,6 +53,7 @@ impl fmt::Display for Location {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogFile {
     Local(PathBuf),
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     S3 { bucket: String, key: String },
 }
 
