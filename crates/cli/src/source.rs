@@ -54,7 +54,10 @@ impl fmt::Display for Location {
 pub enum LogFile {
     Local(PathBuf),
     #[cfg_attr(not(feature = "s3"), allow(dead_code))]
-    S3 { bucket: String, key: String },
+    S3 {
+        bucket: String,
+        key: String,
+    },
 }
 
 impl LogFile {

@@ -73,7 +73,14 @@ pub struct Dom {
     arena: String,
     /// Open containers while parsing: (entry index, last key index).
     stack: Vec<(u32, u32)>,
+    /// Hash index of the root object's keys (open addressing; key entry indices, `NONE` = empty slot), built
+    /// after each parse when the root has at least [`ROOT_INDEX_MIN`] members. Rules look up top-level
+    /// members many times per record; without it each lookup walks the member list.
+    root_slots: Vec<u32>,
 }
+
+/// The smallest root object that gets a hash index (smaller ones are walked).
+const ROOT_INDEX_MIN: u32 = 8;
 
 /// A value inside a parsed record. Cheap to copy; borrows the [`Dom`] and the record's text.
 #[derive(Clone, Copy)]
@@ -126,12 +133,58 @@ impl Dom {
         self.entries.clear();
         self.arena.clear();
         self.stack.clear();
-        Parser {
+        self.root_slots.clear();
+        let end = Parser {
             bytes,
             pos: 0,
             dom: self,
         }
-        .run(prefix)
+        .run(prefix)?;
+        self.index_root(bytes);
+        Ok(end)
+    }
+
+    /// Builds [`Dom::root_slots`]. Members are inserted in document order and a repeated key replaces the
+    /// earlier one, so the index agrees with the walk (last duplicate wins).
+    fn index_root(&mut self, bytes: &[u8]) {
+        let Some(&root) = self.entries.first() else {
+            return;
+        };
+        if root.tag != Tag::Object || root.b < ROOT_INDEX_MIN {
+            return;
+        }
+        let capacity = (root.b as usize * 2).next_power_of_two();
+        self.root_slots.resize(capacity, NONE);
+        let mask = capacity - 1;
+        let mut k = 1u32;
+        while k < root.a {
+            let key = self.key_bytes(k, bytes);
+            let mut slot = key_hash(key) & mask;
+            loop {
+                let current = self.root_slots[slot];
+                if current == NONE || self.key_bytes(current, bytes) == key {
+                    self.root_slots[slot] = k;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+            let value = self.entries[k as usize + 1];
+            k = match value.tag {
+                Tag::Array | Tag::Object => value.a,
+                _ => k + 2,
+            };
+        }
+    }
+
+    /// The bytes of the key entry `k` (content in `text`, or decoded in the arena).
+    fn key_bytes<'s>(&'s self, k: u32, text: &'s [u8]) -> &'s [u8] {
+        let e = self.entries[k as usize];
+        let source = if e.tag == Tag::StrArena {
+            self.arena.as_bytes()
+        } else {
+            text
+        };
+        source.get(e.a as usize..e.b as usize).unwrap_or_default()
     }
 
     /// The root of the value just parsed from `bytes`, once `bytes` is known to be UTF-8. The parser only looks
@@ -376,7 +429,8 @@ impl Parser<'_> {
                 | zero(w ^ (ONES * u64::from(b'\\')))
                 | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
             if special != 0 {
-                break;
+                // The lowest flagged byte is exact (a borrow only ever flags bytes above a true hit).
+                return i + (special.trailing_zeros() / 8) as usize;
             }
             i += 8;
         }
@@ -591,9 +645,25 @@ impl<'a> Node<'a> {
         if e.tag != Tag::Object {
             return None;
         }
-        // The hot path of rule evaluation: compare lengths first (most keys differ in length), then bytes.
+        // The hot path of rule evaluation: the root's hash index, else a walk that compares lengths first
+        // (most keys differ in length), then bytes.
         let key = key.as_bytes();
         let (text, arena) = (self.text.as_bytes(), self.dom.arena.as_bytes());
+        if self.index == 0 && !self.dom.root_slots.is_empty() {
+            let slots = &self.dom.root_slots;
+            let mask = slots.len() - 1;
+            let mut slot = key_hash(key) & mask;
+            loop {
+                let k = slots[slot];
+                if k == NONE {
+                    return None;
+                }
+                if short_eq(self.dom.key_bytes(k, text), key) {
+                    return Some(self.at_index(k + 1));
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
         let mut k = e.c;
         while k != NONE {
             let ke = self.dom.entries[k as usize];
@@ -675,6 +745,25 @@ impl<'a> Node<'a> {
             ),
         }
     }
+}
+
+/// A cheap hash of a short key: its length and its first and last eight bytes.
+#[inline]
+fn key_hash(key: &[u8]) -> usize {
+    let n = key.len();
+    let (first, last) = if n >= 8 {
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(&key[..8]);
+        b.copy_from_slice(&key[n - 8..]);
+        (u64::from_le_bytes(a), u64::from_le_bytes(b))
+    } else {
+        let mut a = [0u8; 8];
+        a[..n].copy_from_slice(key);
+        (u64::from_le_bytes(a), 0)
+    };
+    let h = (first ^ last.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as usize
 }
 
 /// `a == b` for two slices of the same length, without a `memcmp` call for the short keys of CloudTrail records

@@ -176,6 +176,35 @@ proptest! {
     }
 
     #[test]
+    fn dom_root_lookups_find_every_member_and_nothing_else(
+        members in prop::collection::btree_map("[a-zA-Z\"\\\\é]{0,20}", any::<i32>(), 0..40),
+        probes in prop::collection::vec("[a-zA-Z\"é]{0,20}", 0..20),
+        duplicate in any::<prop::sample::Index>(),
+    ) {
+        // Large roots use the hash index, small ones the walk; both must agree with the map. A repeated key
+        // (appended at the end) must win.
+        let mut text = serde_json::to_string(&members).unwrap();
+        let dup = members.keys().nth(duplicate.index(members.len().max(1))).cloned();
+        if let Some(key) = &dup {
+            text.pop();
+            text.push_str(&format!(",{}:\"dup\"}}", serde_json::to_string(key).unwrap()));
+        }
+        let mut dom = Dom::new();
+        let root = dom.parse(text.as_bytes()).unwrap();
+        for (k, v) in &members {
+            let got = root.get(k).map(|n| n.to_value());
+            if Some(k) == dup.as_ref() {
+                prop_assert_eq!(got, Some(Value::from("dup")));
+            } else {
+                prop_assert_eq!(got, Some(Value::from(*v)));
+            }
+        }
+        for p in &probes {
+            prop_assert_eq!(root.get(p).is_some(), members.contains_key(p));
+        }
+    }
+
+    #[test]
     fn dom_accepts_exactly_what_serde_json_accepts(
         value in json_value(),
         cut in any::<prop::sample::Index>(),

@@ -34,7 +34,8 @@ pub enum EngineError {
 #[derive(Debug, Clone)]
 enum Matcher {
     Pattern(Pattern),
-    Code(CodeRule),
+    /// Code, with the event names it is limited to (`None`: any record).
+    Code(CodeRule, Option<&'static [&'static str]>),
 }
 
 /// One rule, ready to evaluate.
@@ -62,7 +63,8 @@ impl CompiledRule {
                     source,
                 })?)
             }
-            Detection::Code(f) => Matcher::Code(f),
+            Detection::Code(f) => Matcher::Code(f, None),
+            Detection::CodeFor { events, detect } => Matcher::Code(detect, Some(events)),
         };
         Ok(CompiledRule {
             id: Cow::Borrowed(rule.id),
@@ -106,7 +108,16 @@ impl CompiledRule {
     pub fn pattern(&self) -> Option<&Pattern> {
         match &self.matcher {
             Matcher::Pattern(p) => Some(p),
-            Matcher::Code(_) => None,
+            Matcher::Code(..) => None,
+        }
+    }
+
+    /// The `eventName` values a record must have for this rule to match, when the rule limits them (the
+    /// engine's index); `None` when any record may match.
+    fn event_names(&self) -> Option<Vec<&str>> {
+        match &self.matcher {
+            Matcher::Pattern(p) => p.required_values("$.eventName"),
+            Matcher::Code(_, events) => events.map(|e| e.to_vec()),
         }
     }
 
@@ -114,7 +125,7 @@ impl CompiledRule {
     pub fn evaluate(&self, record: Node<'_>, context: &Context) -> Option<Hit> {
         match &self.matcher {
             Matcher::Pattern(p) => p.matches(&record).then_some(Hit::PLAIN),
-            Matcher::Code(f) => f(record, context),
+            Matcher::Code(f, _) => f(record, context),
         }
     }
 
@@ -298,10 +309,7 @@ impl Engine {
         let mut by_event_name: HashMap<Box<str>, Vec<usize>> = HashMap::new();
         let mut any_event_name = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            match rule
-                .pattern()
-                .and_then(|p| p.required_values("$.eventName"))
-            {
+            match rule.event_names() {
                 Some(names) => {
                     for name in names {
                         by_event_name.entry(name.into()).or_default().push(i);

@@ -84,27 +84,28 @@ impl Finding {
 
 /// Removes whitespace outside strings, so a pretty-printed record fits on one line (JSON Lines, SNS).
 pub fn compact_json(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
+    // Byte by byte: only ASCII whitespace outside strings is dropped, so the output stays valid UTF-8.
+    let mut out = Vec::with_capacity(raw.len());
     let mut in_str = false;
     let mut escaped = false;
-    for c in raw.chars() {
+    for &b in raw.as_bytes() {
         if in_str {
-            out.push(c);
+            out.push(b);
             if escaped {
                 escaped = false;
-            } else if c == '\\' {
+            } else if b == b'\\' {
                 escaped = true;
-            } else if c == '"' {
+            } else if b == b'"' {
                 in_str = false;
             }
-        } else if c == '"' {
+        } else if b == b'"' {
             in_str = true;
-            out.push(c);
-        } else if !c.is_ascii_whitespace() {
-            out.push(c);
+            out.push(b);
+        } else if !b.is_ascii_whitespace() {
+            out.push(b);
         }
     }
-    out
+    String::from_utf8(out).unwrap_or_else(|_| raw.to_owned())
 }
 
 #[cfg(test)]

@@ -60,6 +60,13 @@ pub enum Detection {
     Pattern(&'static str),
     /// Rust code, for what a pattern cannot express.
     Code(CodeRule),
+    /// Rust code that can only match records whose `eventName` is one of `events`. The engine indexes it by
+    /// those names, as it indexes patterns, so other records never run it. The code must still check the event
+    /// name itself (it is also run on its own, e.g. by `rules test`).
+    CodeFor {
+        events: &'static [&'static str],
+        detect: CodeRule,
+    },
 }
 
 impl std::fmt::Debug for Detection {
@@ -67,6 +74,10 @@ impl std::fmt::Debug for Detection {
         match self {
             Detection::Pattern(p) => f.debug_tuple("Pattern").field(p).finish(),
             Detection::Code(_) => f.write_str("Code(..)"),
+            Detection::CodeFor { events, .. } => f
+                .debug_struct("CodeFor")
+                .field("events", events)
+                .finish_non_exhaustive(),
         }
     }
 }

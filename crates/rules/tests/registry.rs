@@ -92,3 +92,43 @@ fn fixture_folders_belong_to_existing_rules() {
         );
     }
 }
+
+/// A code rule indexed by event name must not be able to match any other event: on each of its `match`
+/// fixtures, the event name is one it declares, and with any other event name the code itself says no. So the
+/// index never hides a match.
+#[test]
+fn event_indexed_code_rules_declare_every_event_they_match() {
+    let context = fixture_context();
+    let mut checked = 0;
+    for rule in BUILTIN {
+        let Detection::CodeFor { events, detect } = rule.detection else {
+            continue;
+        };
+        for f in fixtures(rule.id, "match") {
+            let mut record: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            let name = record["eventName"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                events.contains(&name.as_str()),
+                "{}: {} matches {name}, which the rule does not declare",
+                rule.id,
+                f.display()
+            );
+            for other in ["ListBuckets", "DescribeInstances", ""] {
+                record["eventName"] = other.into();
+                let parsed = cloudtrail::Parsed::from_value(&record);
+                assert_eq!(
+                    detect(parsed.root(), &context),
+                    None,
+                    "{} on {other}",
+                    rule.id
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 6,
+        "only {checked} fixtures of event-indexed code rules"
+    );
+}

@@ -24,7 +24,10 @@ pub const RULE: Rule = Rule {
     title: "Access key created for another IAM user",
     severity: Severity::High,
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1098.001" }],
-    detection: Detection::Code(detect),
+    detection: Detection::CodeFor {
+        events: &["CreateAccessKey"],
+        detect,
+    },
     rationale: "Creating an access key for someone else hands the caller a second, long-lived identity: the key \
                 keeps working after the caller's own credentials are revoked and its activity is logged under the \
                 other user's name. It is the classic IAM backdoor (Stratus Red Team iam-backdoor-user).",

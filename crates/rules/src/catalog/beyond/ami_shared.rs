@@ -23,7 +23,10 @@ pub const RULE: Rule = Rule {
     title: "AMI shared with another account",
     severity: Severity::High,
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
-    detection: Detection::Code(detect),
+    detection: Detection::CodeFor {
+        events: &["ModifyImageAttribute"],
+        detect,
+    },
     rationale: "An image carries the disks of the instance it was made from. Once shared, the other account can \
                 launch it, or copy it, and read everything on those disks; a public image is readable by anyone \
                 (Stratus Red Team ec2-share-ami).",

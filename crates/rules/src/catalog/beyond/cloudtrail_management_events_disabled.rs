@@ -32,7 +32,10 @@ pub const RULE: Rule = Rule {
     title: "CloudTrail trail stopped recording management events",
     severity: Severity::Critical,
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.008" }],
-    detection: Detection::Code(detect),
+    detection: Detection::CodeFor {
+        events: &["PutEventSelectors"],
+        detect,
+    },
     rationale: "Management events are the record of every configuration change, IAM change and sign-in. With \
                 event selectors that exclude them the trail keeps running and looks healthy, but changes made from \
                 now on are not logged: stopping the trail without seeming to (a stealthier StopLogging).",

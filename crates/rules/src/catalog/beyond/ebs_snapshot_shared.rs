@@ -23,7 +23,10 @@ pub const RULE: Rule = Rule {
     title: "EBS snapshot shared with another account",
     severity: Severity::High,
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
-    detection: Detection::Code(detect),
+    detection: Detection::CodeFor {
+        events: &["ModifySnapshotAttribute"],
+        detect,
+    },
     rationale: "A shared snapshot is a copy of a whole disk that the other account can turn into a volume and mount: \
                 databases, keys and files included. Sharing it with an unknown account, or with everyone, is one \
                 API call that moves all of that data out without any network transfer to notice (Stratus Red Team \

@@ -21,7 +21,10 @@ pub const RULE: Rule = Rule {
     title: "Console password changed for another IAM user",
     severity: Severity::High,
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1098" }],
-    detection: Detection::Code(detect),
+    detection: Detection::CodeFor {
+        events: &["CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile"],
+        detect,
+    },
     rationale: "Whoever sets another user's console password without forcing a reset knows that password and can \
                 sign in as that user, inheriting its permissions under its name: a privilege-escalation and \
                 persistence technique (Stratus Red Team iam-create-user-login-profile and \

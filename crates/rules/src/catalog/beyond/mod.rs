@@ -219,7 +219,7 @@ mod tests {
                         rule.id
                     );
                 }
-                Detection::Code(_) => assert!(
+                Detection::Code(_) | Detection::CodeFor { .. } => assert!(
                     src.contains("Code, not a pattern:"),
                     "{}: a code rule says why it is code",
                     rule.id

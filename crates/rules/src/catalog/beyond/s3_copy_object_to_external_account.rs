@@ -28,7 +28,10 @@ pub const RULE: Rule = Rule {
     title: "S3 object copied to another account's bucket",
     severity: Severity::High,
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
-    detection: Detection::Code(detect),
+    detection: Detection::CodeFor {
+        events: &["CopyObject"],
+        detect,
+    },
     rationale: "CopyObject moves data server-side, inside S3: no download, no egress traffic to notice. Copying \
                 from a bucket of one account into a bucket owned by an account you do not trust is how data is \
                 exfiltrated to an attacker-controlled account.",
