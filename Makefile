@@ -14,7 +14,7 @@ FUNCTION := trailwarden-alerter
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
-.PHONY: tools demo test lint unit infra-check build bench fmt clean
+.PHONY: tools demo test lint unit infra-check build bench bench-lambda fmt clean
 
 ## tools: moto[server] and cargo-lambda in .venv (idempotent).
 tools: $(STAMP)
@@ -48,11 +48,24 @@ build: tools
 ## bench: performance figures (issue 8): generated CloudTrail log files (100 to 350,000 records) through the
 ## streaming pipeline, `trailwarden scan` and a Python baseline (standard library only); prints a Markdown report
 ## (also written to target/bench-data/). BENCH_ARGS passes options, e.g. BENCH_ARGS="--sizes 100,10000".
+## The CLI is built without its `s3` feature: the scan pipeline is the same and the AWS SDK is not compiled
+## (on a fresh machine that would take most of the time). `cargo build --release -p trailwarden-cli` restores S3.
 bench:
-	# The CLI without the `s3` feature: the scan pipeline is the same, and the AWS SDK is not compiled (it
-	# would take most of the time on a fresh machine). `cargo build --release -p trailwarden-cli` restores S3.
 	cargo build --release -p trailwarden-bench -p trailwarden-cli --no-default-features
 	target/release/trailwarden-bench run --python $(PYTHON) $(BENCH_ARGS)
+
+## bench-lambda: the function's handler (alerter::handle, default rules, storm control, rendering, batching)
+## over the largest generated file (350,000 records, 54 MB gzipped): CPU and peak RSS, against the 128 MB
+## setting. Separate from `bench` because it compiles the function with the AWS SDK in release mode.
+BENCH_BIG := target/bench-data/gen-v1-seed42-350000.json.gz
+bench-lambda:
+	cargo build --release -p trailwarden-bench
+	cargo build --release -p trailwarden-alerter --example handler_over_file
+	test -f $(BENCH_BIG) || target/release/trailwarden-bench gen --seed 42 --records 350000 --out $(BENCH_BIG)
+	target/release/trailwarden-bench exec --out target/bench-data/lambda.json -- \
+		target/release/examples/handler_over_file $(BENCH_BIG) > target/bench-data/lambda-summary.json
+	cat target/bench-data/lambda.json; echo
+	tail -n 1 target/bench-data/lambda-summary.json
 
 fmt:
 	cargo fmt --all

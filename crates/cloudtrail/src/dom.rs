@@ -416,31 +416,7 @@ impl Parser<'_> {
 
     /// The index of the first `"`, `\` or control character at or after `from` (or the end of input).
     fn plain_run(&self, from: usize) -> usize {
-        // Eight bytes at a time while none of them is special (SWAR; CloudTrail strings are mostly plain ASCII).
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        let mut i = from;
-        while let Some(chunk) = self.bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let w = u64::from_le_bytes(word);
-            let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-            let special = zero(w ^ (ONES * u64::from(b'"')))
-                | zero(w ^ (ONES * u64::from(b'\\')))
-                | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-            if special != 0 {
-                // The lowest flagged byte is exact (a borrow only ever flags bytes above a true hit).
-                return i + (special.trailing_zeros() / 8) as usize;
-            }
-            i += 8;
-        }
-        while let Some(&b) = self.bytes.get(i) {
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                break;
-            }
-            i += 1;
-        }
-        i
+        crate::swar::string_stop(self.bytes, from, true)
     }
 
     /// The slow path for a string with escapes: decode it into the arena. `plain_end` is the first backslash.

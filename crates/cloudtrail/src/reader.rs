@@ -615,7 +615,7 @@ fn scan_compound(
                 continue;
             }
             // Most of a record is string content: jump to the next quote or backslash.
-            i = next_quote_or_backslash(chunk, i);
+            i = crate::swar::string_stop(chunk, i, false);
             match chunk.get(i) {
                 Some(b'\\') => *escaped = true,
                 Some(_) => {
@@ -646,30 +646,6 @@ fn scan_compound(
         i += 1;
     }
     None
-}
-
-/// The index of the first `"` or `\` at or after `from`, or `bytes.len()`. Eight bytes at a time (SWAR).
-fn next_quote_or_backslash(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-        if zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0 {
-            break;
-        }
-        i += 8;
-    }
-    while let Some(&b) = bytes.get(i) {
-        if b == b'"' || b == b'\\' {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 fn classify_io_plain(e: io::Error) -> ReadError {
