@@ -158,123 +158,109 @@ pub fn stages(path: &Path) -> anyhow::Result<Vec<Stage>> {
     let bytes = bytes?;
     push("gzip decompression (flate2/zlib-rs)", 0, cpu, None, false);
 
-    // 2. The record reader: decompression + finding element boundaries + copying each record.
-    let (n, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
-        let mut r = open(path)?;
+    // 2. + the reader parsing each record in place: the product's read path (boundaries found by the parse).
+    let (records, cpu) = over_records(path, |r, dom| {
         let mut n = 0u64;
-        while let Some(rec) = r.next_record()? {
-            black_box(rec.bytes);
+        while let Some(rec) = r.next_parsed(dom)? {
+            black_box(rec.parsed?);
             n += 1;
         }
         Ok(n)
-    });
-    let records = n?;
-    push("+ LogReader (record boundaries)", records, cpu, None, false);
+    })?;
+    let label = "+ LogReader::next_parsed (records found and parsed in one pass)";
+    push(label, records, cpu, None, false);
 
-    // 3. + parse each record into the reusable DOM (what scan_log does).
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
-        let mut r = open(path)?;
-        let mut dom = Dom::new();
-        let mut n = 0u64;
-        while let Some(rec) = r.next_record()? {
-            black_box(dom.parse(rec.bytes)?);
-            n += 1;
-        }
-        Ok(n)
-    });
-    res?;
-    push("+ parse (cloudtrail::Dom)", records, cpu, None, false);
-
-    // 4. + evaluate the rules (no Finding construction).
+    // 3. + evaluate the rules (no Finding construction).
     for (label, engine) in [
         ("+ evaluate CIS rules (16)", &cis),
         ("+ evaluate all built-in rules", &all),
     ] {
-        let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
-            let mut r = open(path)?;
-            let mut dom = Dom::new();
+        let (hits, cpu) = over_records(path, |r, dom| {
             let mut hits = 0u64;
-            while let Some(rec) = r.next_record()? {
-                hits += engine.evaluate(dom.parse(rec.bytes)?).count() as u64;
+            while let Some(rec) = r.next_parsed(dom)? {
+                hits += engine.evaluate(rec.parsed?).count() as u64;
             }
             Ok(hits)
-        });
-        push(label, records, cpu, Some(res?), false);
+        })?;
+        push(label, records, cpu, Some(hits), false);
     }
 
-    // 5. The whole product pipeline: scan_log with all rules, Finding construction included.
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
-        let mut r = open(path)?;
-        let stats = scan_log(&mut r, &all, |f| {
+    // 4. The whole product pipeline: scan_log with all rules, Finding construction included.
+    let (findings, cpu) = over_records(path, |r, _| {
+        let stats = scan_log(r, &all, |f| {
             black_box(&f);
             Ok::<(), Infallible>(())
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(stats.findings)
-    });
-    push(
-        "= scan_log, all rules + findings",
-        records,
-        cpu,
-        Some(res?),
-        false,
-    );
+    })?;
+    let label = "= scan_log, all rules + findings";
+    push(label, records, cpu, Some(findings), false);
 
-    // Other ways to parse, for comparison (not the product).
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<()> {
-        let mut r = open(path)?;
-        while let Some(rec) = r.next_record()? {
-            serde_json::from_slice::<serde::de::IgnoredAny>(rec.bytes)?;
-        }
-        Ok(())
-    });
-    res?;
-    push(
-        "alt: reader + serde_json validation only (IgnoredAny)",
-        records,
-        cpu,
-        None,
-        true,
-    );
-
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<()> {
-        let mut r = open(path)?;
-        while let Some(rec) = r.next_record()? {
-            let v: cloudtrail::Record = serde_json::from_slice(rec.bytes)?;
-            black_box(&v);
-        }
-        Ok(())
-    });
-    res?;
-    push(
-        "alt: reader + typed cloudtrail::Record (serde)",
-        records,
-        cpu,
-        None,
-        true,
-    );
-
-    let (res, cpu, _) = cpu_time(|| -> anyhow::Result<()> {
-        let mut r = open(path)?;
-        while let Some(rec) = r.next_record()? {
-            let v: Value = serde_json::from_slice(rec.bytes)?;
-            black_box(&v);
-        }
-        Ok(())
-    });
-    res?;
-    push(
-        "alt: reader + serde_json::Value (the parse before Dom)",
-        records,
-        cpu,
-        None,
-        true,
-    );
+    // Other ways to read and parse, for comparison (not the product).
+    type Alternative = fn(&mut LogReader<'static>, &mut Dom) -> anyhow::Result<u64>;
+    let alternatives: [(&str, Alternative); 5] = [
+        (
+            "alt: LogReader::next_record only (boundary scan + copy, no parse)",
+            |r, _| {
+                while let Some(rec) = r.next_record()? {
+                    black_box(rec.bytes);
+                }
+                Ok(0)
+            },
+        ),
+        ("alt: next_record + Dom::parse (two passes)", |r, dom| {
+            while let Some(rec) = r.next_record()? {
+                black_box(dom.parse(rec.bytes)?);
+            }
+            Ok(0)
+        }),
+        (
+            "alt: reader + serde_json validation only (IgnoredAny)",
+            |r, _| {
+                while let Some(rec) = r.next_record()? {
+                    serde_json::from_slice::<serde::de::IgnoredAny>(rec.bytes)?;
+                }
+                Ok(0)
+            },
+        ),
+        ("alt: reader + typed cloudtrail::Record (serde)", |r, _| {
+            while let Some(rec) = r.next_record()? {
+                black_box(serde_json::from_slice::<cloudtrail::Record>(rec.bytes)?);
+            }
+            Ok(0)
+        }),
+        (
+            "alt: reader + serde_json::Value (the parse before Dom)",
+            |r, _| {
+                while let Some(rec) = r.next_record()? {
+                    black_box(serde_json::from_slice::<Value>(rec.bytes)?);
+                }
+                Ok(0)
+            },
+        ),
+    ];
+    for (label, body) in alternatives {
+        let (_, cpu) = over_records(path, body)?;
+        push(label, records, cpu, None, true);
+    }
 
     if bytes == 0 {
         bail!("{}: no data", path.display());
     }
     Ok(out)
+}
+
+/// Opens `path` and runs `body` over its reader with a fresh [`Dom`], timing the CPU it takes.
+fn over_records(
+    path: &Path,
+    body: impl FnOnce(&mut LogReader<'static>, &mut Dom) -> anyhow::Result<u64>,
+) -> anyhow::Result<(u64, f64)> {
+    let (out, cpu, _) = cpu_time(|| -> anyhow::Result<u64> {
+        let mut reader = open(path)?;
+        body(&mut reader, &mut Dom::new())
+    });
+    Ok((out?, cpu))
 }
 
 /// Rule evaluation alone, in nanoseconds per record: the first `sample` records are parsed in chunks of 64
