@@ -1,8 +1,6 @@
 //! An AMI shared with another account or made public.
 
-use super::common::{
-    event_name, event_source, grants_to_all, grants_to_untrusted_account, id_at, succeeded,
-};
+use super::common::ec2_shared_outside;
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
 use cloudtrail::Node;
 
@@ -35,26 +33,6 @@ pub const RULE: Rule = Rule {
                  copied and investigate the caller; enable Block Public Access for AMIs in the region.",
 };
 
-const PUBLIC: &str = "shared publicly (group all)";
-
 fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
-    if event_name(record) != Some("ModifyImageAttribute")
-        || event_source(record) != Some("ec2.amazonaws.com")
-        || !succeeded(record)
-    {
-        return None;
-    }
-    let items = record
-        .get("requestParameters")?
-        .get("launchPermission")?
-        .get("add")?
-        .get("items")?
-        .as_array()?;
-    if grants_to_all(items.clone()) {
-        return Some(Hit::noted(PUBLIC));
-    }
-    let own = id_at(record, &["recipientAccountId"]);
-    grants_to_untrusted_account(items, own, &context.trusted_accounts)
-        .next()
-        .map(|_| Hit::PLAIN)
+    ec2_shared_outside(record, context, "ModifyImageAttribute", "launchPermission")
 }

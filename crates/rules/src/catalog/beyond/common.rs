@@ -3,7 +3,8 @@
 //! Every function is total: a missing field, or a field of an unexpected JSON type, reads as "absent" (`None`,
 //! `false`), never as a panic. None of them allocates.
 
-use cloudtrail::{Elements, Node};
+use crate::{Context, Hit};
+use cloudtrail::Node;
 use std::collections::BTreeSet;
 
 /// The string at `path`, if every step exists and the last value is a JSON string.
@@ -104,21 +105,39 @@ pub(super) fn acts_on_other_user(record: Node<'_>, target: &str) -> Option<bool>
     Some(!own.eq_ignore_ascii_case(target))
 }
 
-/// The account ids granted in `items[*].userId` that are neither `own` (the recipient account) nor trusted;
-/// used by the sharing rules. Items without a string `userId` are skipped.
-pub(super) fn grants_to_untrusted_account<'v>(
-    items: Elements<'v>,
-    own: Option<&'v str>,
-    trusted: &'v BTreeSet<String>,
-) -> impl Iterator<Item = &'v str> + 'v {
+/// The sharing rules' common shape: a successful `event` call of EC2 (`eventSource ec2.amazonaws.com`, no
+/// `errorCode`, no `errorMessage`) whose `requestParameters.<attribute>.add.items[*]` grants to the group `all`
+/// (a hit noted "shared publicly (group all)"), or to a `userId` (an account) that is neither the recipient
+/// account nor trusted (a plain hit). Items without a string `userId` or `group` grant nothing here.
+pub(super) fn ec2_shared_outside(
+    record: Node<'_>,
+    context: &Context,
+    event: &str,
+    attribute: &str,
+) -> Option<Hit> {
+    if event_name(record) != Some(event)
+        || event_source(record) != Some("ec2.amazonaws.com")
+        || !succeeded(record)
+    {
+        return None;
+    }
+    let items = record
+        .get("requestParameters")?
+        .get(attribute)?
+        .get("add")?
+        .get("items")?
+        .as_array()?;
+    if items
+        .clone()
+        .any(|item| item.get("group").and_then(|g| g.as_str()) == Some("all"))
+    {
+        return Some(Hit::noted("shared publicly (group all)"));
+    }
+    let own = id_at(record, &["recipientAccountId"]);
     items
         .filter_map(|item| item.get("userId")?.as_str())
-        .filter(move |id| !id.is_empty() && Some(*id) != own && !trusted.contains(*id))
-}
-
-/// Whether any of `items` grants to the group `all` (public).
-pub(super) fn grants_to_all(mut items: Elements<'_>) -> bool {
-    items.any(|item| item.get("group").and_then(|v| v.as_str()) == Some("all"))
+        .any(|id| !id.is_empty() && Some(id) != own && !context.trusted_accounts.contains(id))
+        .then_some(Hit::PLAIN)
 }
 
 /// Who made a call from outside the recipient account (see [`external_caller`]).
