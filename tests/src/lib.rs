@@ -165,3 +165,72 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// A new SQS queue subscribed to an SNS topic (optionally with a message-attribute filter policy); its URL.
+pub async fn subscribed_queue(
+    sns: &aws_sdk_sns::Client,
+    sqs: &aws_sdk_sqs::Client,
+    topic_arn: &str,
+    name: &str,
+    filter_policy: Option<&str>,
+) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&QueueAttributeName::QueueArn]
+        .clone();
+    let mut sub = sns
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(arn);
+    if let Some(policy) = filter_policy {
+        sub = sub
+            .attributes("FilterPolicyScope", "MessageAttributes")
+            .attributes("FilterPolicy", policy);
+    }
+    sub.send().await.unwrap();
+    url
+}
+
+/// Every SNS envelope waiting in the queue (SNS→SQS delivery is synchronous in moto), deleting them.
+pub async fn drain_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let msgs = got.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return out;
+        }
+        for m in msgs {
+            out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle.unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}

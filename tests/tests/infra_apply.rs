@@ -25,7 +25,7 @@ use alerter::{
 use aws_lambda_events::s3::S3Event;
 use aws_sdk_s3::types::{FilterRuleName, ObjectOwnership, ServerSideEncryption};
 use aws_sdk_sqs::types::QueueAttributeName;
-use e2e::{repo_root, sdk_config, MotoServer};
+use e2e::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
 use serde_json::{json, Value};
@@ -280,74 +280,6 @@ fn output<'a>(outputs: &'a HashMap<String, Value>, name: &str) -> &'a str {
 fn sms_filter_policy(min: &str) -> Value {
     let from = SEVERITIES.iter().position(|s| *s == min).unwrap();
     json!({ "severity": SEVERITIES[from..] })
-}
-
-/// A queue subscribed to `topic_arn` (with `filter_policy` on message attributes if given), returning its URL.
-async fn subscribed_queue(
-    sns: &aws_sdk_sns::Client,
-    sqs: &aws_sdk_sqs::Client,
-    topic_arn: &str,
-    name: &str,
-    filter_policy: Option<&str>,
-) -> String {
-    let url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let mut sub = sns
-        .subscribe()
-        .topic_arn(topic_arn)
-        .protocol("sqs")
-        .endpoint(arn);
-    if let Some(policy) = filter_policy {
-        sub = sub
-            .attributes("FilterPolicyScope", "MessageAttributes")
-            .attributes("FilterPolicy", policy);
-    }
-    sub.send().await.unwrap();
-    url
-}
-
-/// Every SNS envelope waiting in the queue (SNS→SQS delivery is synchronous in moto), deleting them.
-async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        let msgs = got.messages.unwrap_or_default();
-        if msgs.is_empty() {
-            return out;
-        }
-        for m in msgs {
-            out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle.unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
 }
 
 /// (event id, rule id) of each alert envelope.
@@ -917,7 +849,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         (1, 3, 3)
     );
 
-    let alerts = drain(&sqs, &inbox).await;
+    let alerts = drain_queue(&sqs, &inbox).await;
     assert_eq!(alerts.len(), 3, "one message per finding: {alerts:#?}");
     let want: BTreeSet<(String, String)> = [
         (ROOT_EVENT, "cis-4.3-root-account-usage"),
@@ -955,7 +887,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
             "cis-4.3-root-account-usage".to_owned()
         )])
     );
-    assert_eq!(alert_ids(&drain(&sqs, &sms_inbox).await), expect_sms);
+    assert_eq!(alert_ids(&drain_queue(&sqs, &sms_inbox).await), expect_sms);
 
     // 4. Destroy, then check what it removed and reset moto.
     tf.run(&["destroy", "-input=false", "-no-color", "-auto-approve"])

@@ -6,7 +6,7 @@ use alerter::{
     SourceError,
 };
 use aws_lambda_events::s3::S3Event;
-use e2e::{repo_root, sdk_config, MotoServer};
+use e2e::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
@@ -42,28 +42,6 @@ struct Stack {
     deps: Deps<S3Source, SnsSink>,
 }
 
-async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
-    let url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    (url, arn)
-}
-
 async fn stack(endpoint: &str) -> Stack {
     let sdk = sdk_config(endpoint).await;
     let s3 = s3_client(&sdk);
@@ -78,23 +56,15 @@ async fn stack(endpoint: &str) -> Stack {
         .unwrap()
         .topic_arn
         .unwrap();
-    let (queue_url, queue_arn) = queue(&sqs, "alerts-inbox").await;
-    sns.subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .unwrap();
-    let (urgent_queue_url, urgent_arn) = queue(&sqs, "urgent-inbox").await;
-    sns.subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(urgent_arn)
-        .attributes("FilterPolicy", r#"{"severity": ["high", "critical"]}"#)
-        .send()
-        .await
-        .unwrap();
+    let queue_url = subscribed_queue(&sns, &sqs, &topic_arn, "alerts-inbox", None).await;
+    let urgent_queue_url = subscribed_queue(
+        &sns,
+        &sqs,
+        &topic_arn,
+        "urgent-inbox",
+        Some(r#"{"severity": ["high", "critical"]}"#),
+    )
+    .await;
     for (protocol, endpoint) in [("email", "secops@example.com"), ("sms", "+15555550100")] {
         sns.subscribe()
             .topic_arn(&topic_arn)
@@ -150,32 +120,7 @@ impl Stack {
     }
 
     async fn drain_queue(&self, queue_url: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        loop {
-            let got = self
-                .sqs
-                .receive_message()
-                .queue_url(queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .unwrap();
-            let msgs = got.messages.unwrap_or_default();
-            if msgs.is_empty() {
-                return out;
-            }
-            for m in msgs {
-                out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
-                self.sqs
-                    .delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(m.receipt_handle.unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
+        drain_queue(&self.sqs, queue_url).await
     }
 }
 
