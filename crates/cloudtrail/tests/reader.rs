@@ -1,6 +1,6 @@
 //! The streaming reader against good files, every kind of bad input, and the real corpus in `../shared`.
 
-use cloudtrail::{LogReader, ReadError, ReaderOptions, Record};
+use cloudtrail::{Dom, LogReader, ReadError, ReaderOptions, Record};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::{self, Read, Write};
@@ -193,6 +193,58 @@ fn decompression_cap_is_a_named_error() {
             .len(),
         1
     );
+}
+
+/// Reads with `next_parsed` (the pipeline's path): each record's id, or the file-level error.
+fn parse_all(bytes: &[u8], options: ReaderOptions) -> (Vec<String>, Option<ReadError>) {
+    let mut r = LogReader::new(bytes, options).unwrap();
+    let mut dom = Dom::new();
+    let mut ids = Vec::new();
+    loop {
+        match r.next_parsed(&mut dom) {
+            Ok(Some(rec)) => {
+                let root = rec.parsed.expect("every record is valid here");
+                ids.push(
+                    root.get("id")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            Ok(None) => return (ids, None),
+            Err(e) => return (ids, Some(e)),
+        }
+    }
+}
+
+#[test]
+fn in_place_parsing_keeps_the_cap_and_the_truncation_errors() {
+    let records: Vec<String> = (0..5000)
+        .map(|i| format!(r#"{{"id":"r{i}","pad":"{}"}}"#, "y".repeat(200)))
+        .collect();
+    let text = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+    let compressed = gz(text.as_bytes());
+    // Whole: every record, in order.
+    let (ids, err) = parse_all(&compressed, Default::default());
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(ids.len(), 5000);
+    assert_eq!(ids[4999], "r4999");
+    // The decompression cap stops the file with its named error; what came before was complete.
+    let capped = ReaderOptions {
+        max_uncompressed_bytes: Some(256 * 1024),
+    };
+    let (ids, err) = parse_all(&compressed, capped);
+    assert!(
+        matches!(err, Some(ReadError::TooLarge { limit: 262144 })),
+        "{err:?}"
+    );
+    assert!(!ids.is_empty() && ids.len() < 5000);
+    assert!(ids.iter().enumerate().all(|(i, id)| *id == format!("r{i}")));
+    // Cut in the middle (plain and gzip): a file-level error, never a silent end or a "malformed record".
+    let (_, err) = parse_all(&text.as_bytes()[..text.len() / 2], Default::default());
+    assert!(matches!(err, Some(ReadError::Truncated { .. })), "{err:?}");
+    let (_, err) = parse_all(&compressed[..compressed.len() / 2], Default::default());
+    assert!(matches!(err, Some(ReadError::Decompress { .. })), "{err:?}");
 }
 
 /// A reader that fails after some bytes, like a dropped S3 connection.
