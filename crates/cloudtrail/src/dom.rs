@@ -71,12 +71,22 @@ const NONE: u32 = u32::MAX;
 pub struct Dom {
     entries: Vec<Entry>,
     arena: String,
-    /// Open containers while parsing: (entry index, last key index).
-    stack: Vec<(u32, u32)>,
+    /// Open containers while parsing.
+    stack: Vec<Open>,
     /// Hash index of the root object's keys (open addressing; key entry indices, `NONE` = empty slot), built
     /// after each parse when the root has at least [`ROOT_INDEX_MIN`] members. Rules look up top-level
     /// members many times per record; without it each lookup walks the member list.
     root_slots: Vec<u32>,
+}
+
+/// A container being parsed: its entry, whether it is an object, its last key so far and its child count
+/// (kept here and written to the entry when it closes, so the hot loop touches only the top of this stack).
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    index: u32,
+    object: bool,
+    last_key: u32,
+    count: u32,
 }
 
 /// The smallest root object that gets a hash index (smaller ones are walked).
@@ -251,7 +261,12 @@ impl Parser<'_> {
                     let object = self.bytes[self.pos] == b'{';
                     let index = self.dom.entries.len() as u32;
                     self.push(if object { Tag::Object } else { Tag::Array }, 0, 0);
-                    self.dom.stack.push((index, NONE));
+                    self.dom.stack.push(Open {
+                        index,
+                        object,
+                        last_key: NONE,
+                        count: 0,
+                    });
                     self.pos += 1;
                     self.skip_ws();
                     let close = if object { b'}' } else { b']' };
@@ -274,7 +289,7 @@ impl Parser<'_> {
             }
             // After a value: continue the enclosing container, or finish.
             loop {
-                let Some(&(open, _)) = self.dom.stack.last() else {
+                let Some(top) = self.dom.stack.last_mut() else {
                     if prefix {
                         return Ok(self.pos);
                     }
@@ -284,8 +299,8 @@ impl Parser<'_> {
                     }
                     return Ok(self.pos);
                 };
-                let object = self.dom.entries[open as usize].tag == Tag::Object;
-                self.dom.entries[open as usize].b += 1;
+                top.count += 1;
+                let object = top.object;
                 self.skip_ws();
                 match (self.bytes.get(self.pos), object) {
                     (Some(b','), _) => {
@@ -310,11 +325,12 @@ impl Parser<'_> {
 
     /// Closes the innermost container.
     fn close(&mut self) {
-        if let Some((open, last_key)) = self.dom.stack.pop() {
+        if let Some(open) = self.dom.stack.pop() {
             let end = self.dom.entries.len() as u32;
-            let entry = &mut self.dom.entries[open as usize];
+            let entry = &mut self.dom.entries[open.index as usize];
             entry.a = end;
-            entry.c = last_key;
+            entry.b = open.count;
+            entry.c = open.last_key;
         }
     }
 
@@ -326,8 +342,8 @@ impl Parser<'_> {
         let index = self.dom.entries.len() as u32;
         self.string()?;
         if let Some(top) = self.dom.stack.last_mut() {
-            self.dom.entries[index as usize].c = top.1;
-            top.1 = index;
+            self.dom.entries[index as usize].c = top.last_key;
+            top.last_key = index;
         }
         self.skip_ws();
         if self.bytes.get(self.pos) != Some(&b':') {
