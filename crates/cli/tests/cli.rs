@@ -1,76 +1,21 @@
 //! The `trailwarden` binary, run as a user would: over the sample logs in `events/`, over bad inputs, and
 //! over the shared corpus of real CloudTrail files.
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_trailwarden");
-/// The sample log tree (events/ also holds S3 event notifications, which are not log files).
-const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/AWSLogs");
-const SAMPLE: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+use common::{
+    run as trailwarden, sample, Run, CORPUS, EVENTS, FIXTURES, PINNED, SAMPLE_KEY as SAMPLE,
+};
+use serde_json::Value;
+use std::path::Path;
 
 const RULE_4_1: &str = "cis-4.1-unauthorized-api-calls";
 const RULE_4_3: &str = "cis-4.3-root-account-usage";
 /// The base CIS 4.2 pattern: in the cis profile, not in recommended.
 const RULE_4_2_BASE: &str = "cis-4.2-console-signin-without-mfa";
-/// `--rules` value for tests that count findings exactly: the catalog grows, these two rules do not change.
-const PINNED: &str = "cis-4.1-unauthorized-api-calls,cis-4.3-root-account-usage";
-/// Config files used by the tests.
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn trailwarden<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run trailwarden");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
-    }
-}
-
+/// Helpers only the scan tests need, on the shared [`Run`].
 impl Run {
-    /// The JSON Lines on stdout.
-    fn findings(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-            .collect()
-    }
-
-    /// A counter of the summary on stderr, e.g. `counter("files scanned")` or `counter(RULE_4_1)`.
-    fn counter(&self, label: &str) -> u64 {
-        let prefix = format!("{label}:");
-        let line = self
-            .stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with(&prefix))
-            .unwrap_or_else(|| panic!("no {label:?} in the summary:\n{}", self.stderr));
-        line[prefix.len()..]
-            .split_whitespace()
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no number in {line:?}"))
-    }
-
     /// The summary's count for a rule or an exclusion: rules without findings are not listed (0).
     fn count_for(&self, id: &str) -> u64 {
         let prefix = format!("{id}:");
@@ -82,7 +27,7 @@ impl Run {
     }
 
     fn rule_ids(&self) -> Vec<String> {
-        self.findings()
+        self.lines()
             .iter()
             .map(|f| f["rule_id"].as_str().unwrap().to_owned())
             .collect()
@@ -102,10 +47,6 @@ where
 
 fn fixture(name: &str) -> String {
     format!("{FIXTURES}/{name}")
-}
-
-fn sample() -> PathBuf {
-    Path::new(EVENTS).join("..").join(SAMPLE)
 }
 
 /// Checks the three findings of the sample log file, in record order.
@@ -139,8 +80,8 @@ fn scans_the_events_directory_to_json_lines() {
     // stdout is a pipe here, so the default format is jsonl.
     let run = scan_pinned([EVENTS]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_sample_findings(&run.findings());
-    let first = &run.findings()[0];
+    assert_sample_findings(&run.lines());
+    let first = &run.lines()[0];
     for key in [
         "title",
         "severity",
@@ -169,7 +110,7 @@ fn scans_the_events_directory_to_json_lines() {
 fn rules_option_selects_rules() {
     let run = trailwarden(["scan", "--format", "jsonl", "--rules", RULE_4_3, EVENTS]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let findings = run.findings();
+    let findings = run.lines();
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0]["rule_id"], RULE_4_3);
     assert_eq!(
@@ -186,7 +127,7 @@ fn rules_option_selects_rules() {
     let both = format!("{RULE_4_1},{RULE_4_3}");
     let run = trailwarden(["scan", "--rules", &both, EVENTS]);
     assert_eq!(run.code, Some(0));
-    assert_sample_findings(&run.findings());
+    assert_sample_findings(&run.lines());
 }
 
 #[test]
@@ -249,7 +190,7 @@ fn assert_fails_alone(bad: &Path, message: &str) -> Run {
     );
     let sample = sample().display().to_string();
     let from_sample: Vec<Value> = run
-        .findings()
+        .lines()
         .into_iter()
         .filter(|f| f["file"] == sample.as_str())
         .collect();
@@ -291,7 +232,7 @@ fn truncated_gzip() {
     // the error says so.
     let cut = path.display().to_string();
     let partial: Vec<Value> = run
-        .findings()
+        .lines()
         .into_iter()
         .filter(|f| f["file"] == cut.as_str())
         .collect();
@@ -340,7 +281,7 @@ fn several_bad_files_are_each_reported() {
     assert_eq!(run.code, Some(2));
     assert_eq!(run.stderr.matches("error: ").count(), 3, "{}", run.stderr);
     assert_eq!(run.counter("failed files"), 3);
-    assert_sample_findings(&run.findings());
+    assert_sample_findings(&run.lines());
 }
 
 #[test]
@@ -413,7 +354,7 @@ fn directories_skip_digests_insights_and_other_files() {
 
     let run = scan_pinned([dir.path().as_os_str()]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(run.findings().len(), 3);
+    assert_eq!(run.lines().len(), 3);
     assert_eq!(run.counter("files scanned"), 1);
     assert_eq!(run.counter("skipped files"), 4);
     assert!(
@@ -483,7 +424,7 @@ fn corpus_is_read_cleanly_with_the_expected_findings() {
     assert_eq!(count(RULE_4_1), CORPUS_4_1);
     assert_eq!(count(RULE_4_3), CORPUS_4_3);
     assert_eq!(ids.len() as u64, CORPUS_4_1 + CORPUS_4_3);
-    for f in run.findings() {
+    for f in run.lines() {
         let file = f["file"].as_str().unwrap();
         assert!(
             file.ends_with(".json.gz") && Path::new(file).is_file(),
@@ -527,7 +468,7 @@ fn exclusion_suppresses_a_finding_and_counts_it_under_its_id() {
     let config = fixture("exclusion.toml");
     let run = scan_pinned(["--config", &config, EVENTS]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let findings = run.findings();
+    let findings = run.lines();
     assert_eq!(event_ids_of(&findings, RULE_4_1), [EVENT_3]);
     assert_eq!(event_ids_of(&findings, RULE_4_3), [EVENT_1]);
     assert!(!run.stdout.contains(EVENT_2), "{}", run.stdout);
@@ -550,7 +491,7 @@ fn expired_exclusion_no_longer_applies_and_says_so() {
         "{}",
         run.stderr
     );
-    let findings = run.findings();
+    let findings = run.lines();
     assert_sample_findings(&findings);
     let noted = &findings[1];
     assert_eq!(noted["event_id"], EVENT_2);
@@ -578,7 +519,7 @@ fn custom_rule_from_the_config_fires() {
     let config = fixture("custom-rule.toml");
     let run = trailwarden(["scan", "--config", &config, EVENTS]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let findings = run.findings();
+    let findings = run.lines();
     let custom: Vec<&Value> = findings
         .iter()
         .filter(|f| f["rule_id"] == "caller-identity-checked")
@@ -692,13 +633,13 @@ fn profiles_select_the_built_in_rules() {
     assert!(!run.rule_ids().iter().any(|id| id == RULE_4_2_BASE));
     let run = trailwarden(["scan", "--profile", "cis", EVENTS]);
     assert_eq!(run.counter("rules evaluated"), cis.len() as u64);
-    assert_eq!(event_ids_of(&run.findings(), RULE_4_2_BASE), [EVENT_1]);
+    assert_eq!(event_ids_of(&run.lines(), RULE_4_2_BASE), [EVENT_1]);
     assert!(run.rule_ids().iter().all(|id| id.starts_with("cis-")));
 
     // The flag overrides the config file's profile (cis); its custom rule still runs.
     let config = fixture("custom-rule.toml");
     let run = trailwarden(["scan", "--config", &config, EVENTS]);
-    assert_eq!(event_ids_of(&run.findings(), RULE_4_2_BASE), [EVENT_1]);
+    assert_eq!(event_ids_of(&run.lines(), RULE_4_2_BASE), [EVENT_1]);
     let run = trailwarden([
         "scan",
         "--config",
@@ -708,9 +649,9 @@ fn profiles_select_the_built_in_rules() {
         EVENTS,
     ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(event_ids_of(&run.findings(), RULE_4_2_BASE).is_empty());
+    assert!(event_ids_of(&run.lines(), RULE_4_2_BASE).is_empty());
     assert_eq!(
-        event_ids_of(&run.findings(), "caller-identity-checked").len(),
+        event_ids_of(&run.lines(), "caller-identity-checked").len(),
         1
     );
 }
@@ -876,7 +817,7 @@ fn rules_test_prints_the_matching_records() {
         EVENTS,
     ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let matches = run.findings();
+    let matches = run.lines();
     let ids: Vec<&str> = matches
         .iter()
         .map(|m| m["event_id"].as_str().unwrap())
@@ -909,7 +850,7 @@ fn rules_test_prints_the_matching_records() {
         EVENTS,
     ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let records = run.findings();
+    let records = run.lines();
     assert_eq!(records.len(), 8);
     assert_eq!(records[0]["matched"], false);
     assert_eq!(records[0]["terms"][0]["matched"], false);
@@ -950,8 +891,8 @@ fn rules_test_reports_unreadable_files_and_goes_on() {
         sample().as_os_str(),
     ]);
     assert_eq!(run.code, Some(2));
-    assert_eq!(run.findings().len(), 1);
-    assert_eq!(run.findings()[0]["event_id"], EVENT_1);
+    assert_eq!(run.lines().len(), 1);
+    assert_eq!(run.lines()[0]["event_id"], EVENT_1);
     assert!(run
         .stderr
         .contains(&format!("error: {}", missing.display())));
