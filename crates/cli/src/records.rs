@@ -2,6 +2,7 @@
 //! (`hunt`, `rules test`, `rules explain`): each record parsed, checked against the time window, and kept
 //! or not by the command.
 
+use crate::pipeline::{Item, Progress};
 use crate::s3::S3;
 use crate::source::LogFile;
 use crate::window::Window;
@@ -109,6 +110,55 @@ pub fn read<T: Parse, K>(
         }
     }
     out
+}
+
+/// What the record commands (`hunt`, `rules test`) count over their inputs.
+#[derive(Debug, Default)]
+pub struct ReadCounts {
+    pub records: u64,
+    pub outside: u64,
+    pub files: u64,
+    pub malformed: u64,
+    pub skipped: u64,
+    pub failed: u64,
+}
+
+impl ReadCounts {
+    /// Takes one input in order, the same way in every record command: the file's malformed-record warnings,
+    /// then `consume` with the file's name and what the command kept, then the counters and the file's error
+    /// (printed). Skipped inputs are counted, failed ones printed and counted.
+    pub fn tally<K, E>(
+        &mut self,
+        item: Item<FileRecords<K>>,
+        progress: &Progress,
+        consume: impl FnOnce(&str, Vec<K>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match item {
+            Item::File(file, read) => {
+                let name = file.name();
+                for line in malformed_warnings(&name, &read) {
+                    progress.println(line);
+                }
+                consume(&name, read.kept)?;
+                self.records += read.records;
+                self.outside += read.outside;
+                self.malformed += read.malformed;
+                match read.error {
+                    None => self.files += 1,
+                    Some(e) => {
+                        progress.println(format!("error: {name}: {e}"));
+                        self.failed += 1;
+                    }
+                }
+            }
+            Item::Skipped(_) => self.skipped += 1,
+            Item::Failed { name, error } => {
+                progress.println(format!("error: {name}: {error}"));
+                self.failed += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The per-file warnings for malformed records: the samples, then a count of the others.

@@ -5,8 +5,8 @@ use super::EXIT_ERROR;
 use crate::cli::{HuntFormat, HuntQuery};
 use crate::hunts::{Hunt, Query, Report};
 use crate::output::JsonArray;
-use crate::pipeline::{self, Item, Progress};
-use crate::records;
+use crate::pipeline::{self, Progress};
+use crate::records::{self, ReadCounts};
 use crate::ruleset::Config;
 use crate::source::Sources;
 use anyhow::Context;
@@ -33,33 +33,13 @@ pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
             })
         },
         |item| {
-            match item {
-                Item::File(file, read) => {
-                    let name = file.name();
-                    for line in records::malformed_warnings(&name, &read) {
-                        progress.println(line);
-                    }
-                    for r in &read.kept {
-                        hunt.add(r);
-                    }
-                    counts.records += read.records;
-                    counts.outside += read.outside;
-                    counts.malformed += read.malformed;
-                    match read.error {
-                        None => counts.files += 1,
-                        Some(e) => {
-                            progress.println(format!("error: {name}: {e}"));
-                            counts.failed += 1;
-                        }
-                    }
+            counts.read.tally(item, &progress, |_, kept| {
+                for r in &kept {
+                    hunt.add(r);
                 }
-                Item::Skipped(_) => counts.skipped += 1,
-                Item::Failed { name, error } => {
-                    progress.println(format!("error: {name}: {error}"));
-                    counts.failed += 1;
-                }
-            }
-            progress.done(|| format!("{} records", counts.records));
+                Ok::<(), std::convert::Infallible>(())
+            })?;
+            progress.done(|| format!("{} records", counts.read.records));
             Ok(())
         },
     );
@@ -73,11 +53,11 @@ pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Err(e) => return Err(e).context("writing rows to stdout failed"),
     }
-    if counts.files == 0 && counts.failed == 0 {
+    if counts.read.files == 0 && counts.read.failed == 0 {
         eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
     }
     eprintln!("{}", counts.line(window.is_set()));
-    Ok(if counts.failed > 0 {
+    Ok(if counts.read.failed > 0 {
         ExitCode::from(EXIT_ERROR)
     } else {
         ExitCode::SUCCESS
@@ -125,32 +105,28 @@ fn query(args: HuntQuery, config: &Config) -> Query {
 #[derive(Debug, Default)]
 struct Counts {
     rows: usize,
-    records: u64,
-    outside: u64,
-    files: u64,
-    malformed: u64,
-    skipped: u64,
-    failed: u64,
+    read: ReadCounts,
 }
 
 impl Counts {
     /// `12 rows from 331 records in 37 files`, then the other counters when not zero.
     fn line(&self, window: bool) -> String {
+        let r = &self.read;
         let plural =
             |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut s = format!(
             "{} from {} in {}",
             plural(self.rows as u64, "row", "rows"),
-            plural(self.records, "record", "records"),
-            plural(self.files, "file", "files")
+            plural(r.records, "record", "records"),
+            plural(r.files, "file", "files")
         );
         if window {
-            s.push_str(&format!("; {} outside the window", self.outside));
+            s.push_str(&format!("; {} outside the window", r.outside));
         }
         for (n, one, many) in [
-            (self.malformed, "malformed record", "malformed records"),
-            (self.skipped, "file skipped", "files skipped"),
-            (self.failed, "file failed", "files failed"),
+            (r.malformed, "malformed record", "malformed records"),
+            (r.skipped, "file skipped", "files skipped"),
+            (r.failed, "file failed", "files failed"),
         ] {
             if n > 0 {
                 s.push_str("; ");
@@ -197,15 +173,17 @@ mod tests {
     fn counts_read_naturally() {
         let mut c = Counts {
             rows: 1,
-            records: 1,
-            files: 1,
-            ..Counts::default()
+            read: ReadCounts {
+                records: 1,
+                files: 1,
+                ..ReadCounts::default()
+            },
         };
         assert_eq!(c.line(false), "1 row from 1 record in 1 file");
         c.rows = 0;
-        c.records = 9;
-        c.skipped = 2;
-        c.outside = 3;
+        c.read.records = 9;
+        c.read.skipped = 2;
+        c.read.outside = 3;
         assert_eq!(
             c.line(true),
             "0 rows from 9 records in 1 file; 3 outside the window; 2 files skipped"

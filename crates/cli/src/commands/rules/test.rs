@@ -4,8 +4,8 @@
 use crate::cli::{Format, TestArgs};
 use crate::commands::EXIT_ERROR;
 use crate::output::JsonArray;
-use crate::pipeline::{self, Item, Progress};
-use crate::records;
+use crate::pipeline::{self, Progress};
+use crate::records::{self, ReadCounts};
 use crate::source::Sources;
 use anyhow::{anyhow, Context};
 use comfy_table::{presets, ContentArrangement, Table};
@@ -46,11 +46,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Err(e) => return Err(e).context("writing records to stdout failed"),
     }
-    if counts.files == 0 && counts.failed == 0 {
+    if counts.read.files == 0 && counts.read.failed == 0 {
         eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
     }
     eprintln!("{counts}");
-    Ok(if counts.failed > 0 {
+    Ok(if counts.read.failed > 0 {
         ExitCode::from(EXIT_ERROR)
     } else {
         ExitCode::SUCCESS
@@ -102,37 +102,17 @@ fn test_all(
             })
         },
         |item| {
-            match item {
-                Item::File(file, read) => {
-                    let name = file.name();
-                    for line in records::malformed_warnings(&name, &read) {
-                        progress.println(line);
+            let matched = &mut counts.matched;
+            counts.read.tally(item, progress, |name, kept| {
+                for (is_match, mut record) in kept {
+                    if is_match {
+                        *matched += 1;
                     }
-                    for (is_match, mut record) in read.kept {
-                        if is_match {
-                            counts.matched += 1;
-                        }
-                        record.file.clone_from(&name);
-                        out.write(record)?;
-                    }
-                    out.flush()?;
-                    counts.records += read.records;
-                    counts.malformed += read.malformed;
-                    counts.outside += read.outside;
-                    match read.error {
-                        None => counts.files += 1,
-                        Some(e) => {
-                            progress.println(format!("error: {name}: {e}"));
-                            counts.failed += 1;
-                        }
-                    }
+                    record.file = name.to_owned();
+                    out.write(record)?;
                 }
-                Item::Skipped(_) => counts.skipped += 1,
-                Item::Failed { name, error } => {
-                    progress.println(format!("error: {name}: {error}"));
-                    counts.failed += 1;
-                }
-            }
+                out.flush()
+            })?;
             progress.done(|| format!("{} matched", counts.matched));
             Ok::<(), io::Error>(())
         },
@@ -194,37 +174,33 @@ struct Term {
 #[derive(Debug, Default)]
 struct Counts {
     matched: u64,
-    records: u64,
-    files: u64,
-    malformed: u64,
-    outside: u64,
-    skipped: u64,
-    failed: u64,
+    read: ReadCounts,
 }
 
 /// `matched 3 of 8 records in 1 file`, then the problems, if any.
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.read;
         let plural =
             |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
         write!(
             f,
             "matched {} of {} {} in {} {}",
             self.matched,
-            self.records,
-            plural(self.records, "record", "records"),
-            self.files,
-            plural(self.files, "file", "files")
+            r.records,
+            plural(r.records, "record", "records"),
+            r.files,
+            plural(r.files, "file", "files")
         )?;
         for (n, one, many) in [
-            (self.malformed, "malformed record", "malformed records"),
+            (r.malformed, "malformed record", "malformed records"),
             (
-                self.outside,
+                r.outside,
                 "record outside the window",
                 "records outside the window",
             ),
-            (self.skipped, "file skipped", "files skipped"),
-            (self.failed, "file failed", "files failed"),
+            (r.skipped, "file skipped", "files skipped"),
+            (r.failed, "file failed", "files failed"),
         ] {
             if n > 0 {
                 write!(f, "; {n} {}", plural(n, one, many))?;
@@ -367,15 +343,17 @@ mod tests {
     fn counts_read_naturally() {
         let mut c = Counts {
             matched: 1,
-            records: 1,
-            files: 1,
-            ..Counts::default()
+            read: ReadCounts {
+                records: 1,
+                files: 1,
+                ..ReadCounts::default()
+            },
         };
         assert_eq!(c.to_string(), "matched 1 of 1 record in 1 file");
-        c.records = 8;
-        c.files = 2;
-        c.failed = 1;
-        c.malformed = 2;
+        c.read.records = 8;
+        c.read.files = 2;
+        c.read.failed = 1;
+        c.read.malformed = 2;
         assert_eq!(
             c.to_string(),
             "matched 1 of 8 records in 2 files; 2 malformed records; 1 file failed"
