@@ -200,20 +200,24 @@ impl Dom {
     /// The root of the value just parsed from `bytes`, once `bytes` is known to be UTF-8. The parser only looks
     /// at ASCII bytes, so one check of the whole text here covers every string.
     pub(crate) fn root<'a>(&'a self, bytes: &'a [u8]) -> Result<Node<'a>, DomError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| DomError {
-            offset: if e.error_len().is_none() {
-                bytes.len()
-            } else {
-                e.valid_up_to()
-            },
-            reason: "invalid UTF-8",
-        })?;
         Ok(Node {
             dom: self,
-            text,
+            text: utf8(bytes)?,
             index: 0,
         })
     }
+}
+
+/// `bytes` as text. A character cut at the very end is reported at `bytes.len()` (input ended early).
+fn utf8(bytes: &[u8]) -> Result<&str, DomError> {
+    std::str::from_utf8(bytes).map_err(|e| DomError {
+        offset: if e.error_len().is_none() {
+            bytes.len()
+        } else {
+            e.valid_up_to()
+        },
+        reason: "invalid UTF-8",
+    })
 }
 
 struct Parser<'p> {
@@ -572,6 +576,11 @@ impl<'a> Node<'a> {
         source.get(a..b).unwrap_or_default()
     }
 
+    /// The JSON text of the whole document this node is part of (for a record's root: the record).
+    pub fn document_text(&self) -> &'a str {
+        self.text
+    }
+
     pub fn kind(&self) -> Kind {
         match self.entry().tag {
             Tag::Null => Kind::Null,
@@ -640,7 +649,7 @@ impl<'a> Node<'a> {
         // The hot path of rule evaluation: the root's hash index, else a walk that compares lengths first
         // (most keys differ in length), then bytes.
         let key = key.as_bytes();
-        let (text, arena) = (self.text.as_bytes(), self.dom.arena.as_bytes());
+        let text = self.text.as_bytes();
         if self.index == 0 && !self.dom.root_slots.is_empty() {
             let slots = &self.dom.root_slots;
             let mask = slots.len() - 1;
@@ -659,14 +668,8 @@ impl<'a> Node<'a> {
         let mut k = e.c;
         while k != NONE {
             let ke = self.dom.entries[k as usize];
-            if (ke.b - ke.a) as usize == key.len() {
-                let source = if ke.tag == Tag::StrArena { arena } else { text };
-                if source
-                    .get(ke.a as usize..ke.b as usize)
-                    .is_some_and(|candidate| short_eq(candidate, key))
-                {
-                    return Some(self.at_index(k + 1));
-                }
+            if (ke.b - ke.a) as usize == key.len() && short_eq(self.dom.key_bytes(k, text), key) {
+                return Some(self.at_index(k + 1));
             }
             k = ke.c;
         }
@@ -790,13 +793,8 @@ impl Parsed {
     /// Parses `text` (see [`Dom::parse`]).
     pub fn new(text: &[u8]) -> Result<Parsed, DomError> {
         let mut dom = Dom::new();
-        dom.parse(text)?;
-        let text = std::str::from_utf8(text)
-            .map_err(|e| DomError {
-                offset: e.valid_up_to(),
-                reason: "invalid UTF-8",
-            })?
-            .into();
+        dom.parse_bytes(text, false)?;
+        let text = utf8(text)?.into();
         Ok(Parsed { text, dom })
     }
 

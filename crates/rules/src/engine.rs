@@ -426,11 +426,11 @@ impl Engine {
 
     /// Indices of the rules that can match the record, ascending, without allocating.
     fn candidates<'a>(&'a self, record: Node<'_>) -> impl Iterator<Item = usize> + 'a {
-        let indexed: &[usize] = match record.get("eventName").map(|n| (n, n.as_str())) {
-            Some((_, Some(name))) => self.by_event_name.get(name).map_or(&[], Vec::as_slice),
+        let indexed: &[usize] = match record.get("eventName").map(|n| n.as_str()) {
+            Some(Some(name)) => self.by_event_name.get(name).map_or(&[], Vec::as_slice),
             // No eventName: no indexed rule can match. A non-string eventName: be safe, try every rule.
             None => &[],
-            Some(_) => return MergeAscending::new(&[], &[]).chain(0..self.rules.len()),
+            Some(None) => return MergeAscending::new(&[], &[]).chain(0..self.rules.len()),
         };
         MergeAscending::new(indexed, &self.any_event_name).chain(0..0)
     }
