@@ -236,7 +236,7 @@ mod tests {
             .matching(value.root())
             .next()
             .expect("the record matches");
-        Finding::new(rule, hit, value.root(), raw)
+        Finding::new(rule, hit, value.root())
     }
 
     #[test]

@@ -44,17 +44,18 @@ fn owned(v: Option<&str>) -> Option<String> {
 }
 
 impl Finding {
-    /// Builds the finding for `rule` on a record, from its parsed value and its raw JSON text.
-    pub fn new(rule: &CompiledRule, hit: Hit, record: Node<'_>, raw: &str) -> Finding {
+    /// Builds the finding for `rule` on a record: `record` is the record's root, whose document text is the
+    /// record's JSON as read (kept, compacted, in the finding).
+    pub fn new(rule: &CompiledRule, hit: Hit, record: Node<'_>) -> Finding {
         let id = |k: &str| str_at(record, &["userIdentity", k]);
         let principal = id("arn")
             .or_else(|| id("principalId"))
             .or_else(|| id("userName"))
             .or_else(|| id("invokedBy"))
             .or_else(|| id("type"));
-        let compact = compact_json(raw);
-        // `compact_json` keeps the text valid JSON; a failure here would mean `raw` was not JSON, which the
-        // caller has already ruled out by parsing it. Fall back to re-serializing the value.
+        let compact = compact_json(record.document_text());
+        // `compact_json` keeps the text valid JSON and the text parsed into `record`, so this does not fail;
+        // should it, the value is re-serialized.
         let record_raw = RawValue::from_string(compact)
             .or_else(|_| RawValue::from_string(record.to_value().to_string()))
             .unwrap_or_default();
@@ -127,7 +128,7 @@ mod tests {
             "userIdentity": { "type": "AWSService", "invokedBy": "config.amazonaws.com", "accountId": "111122223333" },
             "sourceIPAddress": "config.amazonaws.com", "awsRegion": "eu-west-1" }"#;
         let value = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
-        let f = Finding::new(rule, Hit::PLAIN, value.root(), raw);
+        let f = Finding::new(rule, Hit::PLAIN, value.root());
         assert_eq!(f.principal.as_deref(), Some("config.amazonaws.com"));
         assert_eq!(f.principal_type.as_deref(), Some("AWSService"));
         assert_eq!(
@@ -142,9 +143,6 @@ mod tests {
         assert!(!f.record.get().contains('\n'));
         assert_eq!(f.controls[0], "CIS v1.2 3.1");
         let bare = cloudtrail::Parsed::new(br#"{"eventName":"X"}"#).unwrap();
-        assert_eq!(
-            Finding::new(rule, Hit::PLAIN, bare.root(), bare.text()).principal,
-            None
-        );
+        assert_eq!(Finding::new(rule, Hit::PLAIN, bare.root()).principal, None);
     }
 }

@@ -93,7 +93,7 @@ pub fn scan_log_filtered<E>(
             }
         };
         stats.records += 1;
-        let (index, offset, bytes) = (rec.raw.index, rec.raw.offset, rec.raw.bytes);
+        let (index, offset) = (rec.raw.index, rec.raw.offset);
         let parsed = rec.parsed.map_err(|e| e.to_string()).and_then(|v| {
             if v.is_object() {
                 Ok(v)
@@ -131,9 +131,7 @@ pub fn scan_log_filtered<E>(
             match outcome {
                 Outcome::Finding { rule, hit, expired } => {
                     stats.findings += 1;
-                    // Valid JSON is valid UTF-8, so the text is always there once parsing succeeded.
-                    let text = std::str::from_utf8(bytes).unwrap_or_default();
-                    let mut finding = Finding::new(rule, hit, value, text);
+                    let mut finding = Finding::new(rule, hit, value);
                     if let Some(x) = expired {
                         let note = format!(
                             "exclusion {} matched but expired on {}",

@@ -59,7 +59,7 @@ fn finding(rule_id: &str, raw: &str) -> Finding {
     let hit = rule
         .evaluate(value.root(), engine.context())
         .unwrap_or_else(|| panic!("{rule_id} does not match {raw}"));
-    Finding::new(rule, hit, value.root(), raw)
+    Finding::new(rule, hit, value.root())
 }
 
 fn render(rule_id: &str, raw: &str, key: &str) -> Rendered {

@@ -33,7 +33,7 @@ proptest! {
         });
         let raw = record.to_string();
         let parsed = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
-        let finding = Finding::new(rule, Hit::PLAIN, parsed.root(), &raw);
+        let finding = Finding::new(rule, Hit::PLAIN, parsed.root());
         let alert = Alert::new(finding, "bucket", "AWSLogs/111122223333/CloudTrail/x.json.gz");
         let m = render_finding(&alert, RuleText { rationale: "why", next_steps: "next" });
         prop_assert!(m.sns_size() <= MAX_SNS_BYTES, "{} bytes", m.sns_size());
