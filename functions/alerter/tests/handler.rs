@@ -705,24 +705,14 @@ async fn fault_same_object_twice_gives_the_same_finding_ids() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
+    let ids = || -> Vec<String> {
+        let messages = d.sink.messages.lock().unwrap();
+        messages.iter().map(|m| m.finding_id.clone()).collect()
+    };
     handle(event("s3-put.json"), &d).await.unwrap();
-    let first: Vec<String> = d
-        .sink
-        .messages
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|m| m.finding_id.clone())
-        .collect();
+    let first = ids();
     handle(event("s3-put.json"), &d).await.unwrap();
-    let all: Vec<String> = d
-        .sink
-        .messages
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|m| m.finding_id.clone())
-        .collect();
+    let all = ids();
     assert_eq!(all.len(), 2 * first.len());
     assert_eq!(
         &all[first.len()..],
