@@ -240,6 +240,7 @@ impl Parser<'_> {
         }
     }
 
+    #[inline(always)]
     fn push(&mut self, tag: Tag, a: usize, b: usize) {
         self.dom.entries.push(Entry {
             tag,
@@ -339,6 +340,7 @@ impl Parser<'_> {
     }
 
     /// A member's key and colon; `pos` is at the key's opening quote (after whitespace).
+    #[inline(always)]
     fn key(&mut self) -> Result<(), DomError> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return Err(self.err("expected a string key"));
@@ -411,17 +413,26 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// A string; `pos` is at its opening quote.
+    /// A string; `pos` is at its opening quote. The common case, a string without escapes, stays inline in the
+    /// parse loop; everything else goes to [`Parser::string_stopped`].
+    #[inline(always)]
     fn string(&mut self) -> Result<(), DomError> {
-        self.pos += 1;
-        let start = self.pos;
-        let end = self.plain_run(start);
+        let start = self.pos + 1;
+        let end = crate::swar::string_stop(self.bytes, start, true);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            self.push(Tag::Str, start, end);
+            Ok(())
+        } else {
+            self.string_stopped(start, end)
+        }
+    }
+
+    /// A string whose plain run from `start` stopped at `end` on something other than its closing quote.
+    #[cold]
+    #[inline(never)]
+    fn string_stopped(&mut self, start: usize, end: usize) -> Result<(), DomError> {
         match self.bytes.get(end) {
-            Some(b'"') => {
-                self.pos = end + 1;
-                self.push(Tag::Str, start, end);
-                Ok(())
-            }
             Some(b'\\') => self.escaped_string(start, end),
             Some(_) => {
                 self.pos = end;
@@ -432,11 +443,6 @@ impl Parser<'_> {
                 Err(self.err("unexpected end of input inside a string"))
             }
         }
-    }
-
-    /// The index of the first `"`, `\` or control character at or after `from` (or the end of input).
-    fn plain_run(&self, from: usize) -> usize {
-        crate::swar::string_stop(self.bytes, from, true)
     }
 
     /// The slow path for a string with escapes: decode it into the arena. `plain_end` is the first backslash.
@@ -475,7 +481,7 @@ impl Parser<'_> {
                 }
             }
             run_start = i;
-            i = self.plain_run(i);
+            i = crate::swar::string_stop(bytes, i, true);
         }
     }
 

@@ -1,6 +1,10 @@
-//! Finding the end of a JSON string's plain run eight bytes at a time ("SIMD within a register", safe Rust).
-//! Most of a CloudTrail record is string content, so this is the inner loop of both the record parser and the
-//! reader's boundary scan.
+//! Finding the end of a JSON string's plain run, sixteen bytes at a time, in safe Rust. Most of a CloudTrail record
+//! is string content, so this is the inner loop of both the record parser and the reader's boundary scan.
+//!
+//! The block step is written so that LLVM vectorizes it (one unaligned 16-byte load, three byte compares, a
+//! 128-bit "any" test: SSE2 on x86-64, NEON on arm64) without `unsafe` or target-specific intrinsics; the
+//! project forbids `unsafe`, and the explicit intrinsics need it. The last bytes of a buffer, fewer than 16,
+//! take an 8-byte "SIMD within a register" step, then single bytes.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -12,18 +16,46 @@ fn zero_bytes(x: u64) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGH
 }
 
-/// The index of the first `"` or `\` at or after `from` (and, with `controls`, of the first byte below 0x20,
-/// which JSON forbids inside strings), or `bytes.len()` if there is none.
-#[inline]
+/// Whether a byte ends a plain run: `"`, `\`, or (with `CONTROLS`) a byte below 0x20, which JSON forbids inside
+/// strings.
+#[inline(always)]
+fn stops<const CONTROLS: bool>(b: u8) -> bool {
+    (b == b'"') | (b == b'\\') | (CONTROLS & (b < 0x20))
+}
+
+/// The index of the first `"` or `\` at or after `from` (and, with `controls`, of the first byte below 0x20),
+/// or `bytes.len()` if there is none.
+#[inline(always)]
 pub(crate) fn string_stop(bytes: &[u8], from: usize, controls: bool) -> usize {
+    if controls {
+        stop::<true>(bytes, from)
+    } else {
+        stop::<false>(bytes, from)
+    }
+}
+
+#[inline(always)]
+fn stop<const CONTROLS: bool>(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
+    while let Some(chunk) = bytes.get(i..i + 16) {
+        // 0xff where a byte stops the run; as one little-endian u128 the lowest set bit is the first such byte.
+        let mut flags = [0u8; 16];
+        for (flag, &b) in flags.iter_mut().zip(chunk) {
+            *flag = if stops::<CONTROLS>(b) { 0xff } else { 0 };
+        }
+        let flags = u128::from_le_bytes(flags);
+        if flags != 0 {
+            return i + (flags.trailing_zeros() / 8) as usize;
+        }
+        i += 16;
+    }
+    if let Some(chunk) = bytes.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
         let mut special =
             zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        if controls {
+        if CONTROLS {
             special |= w.wrapping_sub(ONES * 0x20) & !w & HIGH;
         }
         if special != 0 {
@@ -32,7 +64,7 @@ pub(crate) fn string_stop(bytes: &[u8], from: usize, controls: bool) -> usize {
         i += 8;
     }
     while let Some(&b) = bytes.get(i) {
-        if b == b'"' || b == b'\\' || (controls && b < 0x20) {
+        if stops::<CONTROLS>(b) {
             break;
         }
         i += 1;
@@ -51,11 +83,11 @@ mod tests {
                 .find(|&i| bytes[i] == b'"' || bytes[i] == b'\\' || (controls && bytes[i] < 0x20))
                 .unwrap_or(bytes.len())
         };
-        for len in 0..40 {
+        for len in 0..70 {
             for at in 0..=len {
                 for stop in [b'"', b'\\', 0x01, 0x1f, 0x7f, 0xc3] {
                     // Plain ASCII and UTF-8 around one candidate stop byte, then a second stop later.
-                    let mut bytes: Vec<u8> = "abcdé fghijklmnopqrstuvwxyz0123456789ABCDEFG"
+                    let mut bytes: Vec<u8> = "abcdé fghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-abcdefghijkl"
                         .bytes()
                         .take(len)
                         .collect();
