@@ -241,60 +241,76 @@ impl Parser<'_> {
     }
 
     #[inline(always)]
-    fn push(&mut self, tag: Tag, a: usize, b: usize) {
+    fn push(&mut self, tag: Tag, a: usize, b: usize, c: u32) {
         self.dom.entries.push(Entry {
             tag,
             a: a as u32,
             b: b as u32,
-            c: NONE,
+            c,
         });
     }
 
     /// Parses one value; with `prefix`, stops after it and returns where it ends, else requires that only
     /// whitespace follows.
+    ///
+    /// Iterative: the innermost open container lives in locals (`cur`, `depth`), its parents in `Dom::stack`,
+    /// so depth costs heap, bounded by [`MAX_DEPTH`], and the per-member work stays in registers. Compact JSON
+    /// (CloudTrail's) takes the direct branches; whitespace is skipped only where a byte says it is there.
     fn run(mut self, prefix: bool) -> Result<usize, DomError> {
-        // Iterative: `stack` holds the open containers, so depth costs heap, bounded by MAX_DEPTH.
-        self.skip_ws();
+        let mut depth = 0usize;
+        let mut cur = Open {
+            index: 0,
+            object: false,
+            last_key: NONE,
+            count: 0,
+        };
         'value: loop {
             // Parse one value at `pos`.
             match self.bytes.get(self.pos) {
-                None => return Err(self.err("unexpected end of input, expected a value")),
-                Some(b'{') | Some(b'[') => {
-                    if self.dom.stack.len() >= MAX_DEPTH {
+                Some(b'"') => self.string(NONE)?,
+                Some(b'{' | b'[') => {
+                    if depth >= MAX_DEPTH {
                         return Err(self.err("nesting too deep"));
                     }
+                    if depth > 0 {
+                        self.dom.stack.push(cur);
+                    }
+                    depth += 1;
                     let object = self.bytes[self.pos] == b'{';
-                    let index = self.dom.entries.len() as u32;
-                    self.push(if object { Tag::Object } else { Tag::Array }, 0, 0);
-                    self.dom.stack.push(Open {
-                        index,
+                    cur = Open {
+                        index: self.dom.entries.len() as u32,
                         object,
                         last_key: NONE,
                         count: 0,
-                    });
+                    };
+                    self.push(if object { Tag::Object } else { Tag::Array }, 0, 0, NONE);
                     self.pos += 1;
                     self.skip_ws();
                     let close = if object { b'}' } else { b']' };
                     if self.bytes.get(self.pos) == Some(&close) {
                         self.pos += 1;
-                        self.close();
-                    } else if object {
-                        self.key()?;
-                        continue 'value;
+                        self.close(&mut cur, &mut depth);
                     } else {
+                        if object {
+                            self.key(&mut cur)?;
+                        }
                         continue 'value;
                     }
                 }
-                Some(b'"') => self.string()?,
+                Some(b'-' | b'0'..=b'9') => self.number()?,
                 Some(b't') => self.literal(b"true", Tag::True)?,
                 Some(b'f') => self.literal(b"false", Tag::False)?,
                 Some(b'n') => self.literal(b"null", Tag::Null)?,
-                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b' ' | b'\n' | b'\r' | b'\t') => {
+                    self.skip_ws();
+                    continue 'value;
+                }
                 Some(_) => return Err(self.err("expected a value")),
+                None => return Err(self.err("unexpected end of input, expected a value")),
             }
             // After a value: continue the enclosing container, or finish.
             loop {
-                let Some(top) = self.dom.stack.last_mut() else {
+                if depth == 0 {
                     if prefix {
                         return Ok(self.pos);
                     }
@@ -303,22 +319,25 @@ impl Parser<'_> {
                         return Err(self.err("trailing characters after the value"));
                     }
                     return Ok(self.pos);
-                };
-                top.count += 1;
-                let object = top.object;
-                self.skip_ws();
-                match (self.bytes.get(self.pos), object) {
-                    (Some(b','), _) => {
+                }
+                cur.count += 1;
+                if !matches!(self.bytes.get(self.pos), Some(b',' | b'}' | b']')) {
+                    self.skip_ws();
+                }
+                match (self.bytes.get(self.pos), cur.object) {
+                    (Some(b','), object) => {
                         self.pos += 1;
-                        self.skip_ws();
                         if object {
-                            self.key()?;
+                            if self.bytes.get(self.pos) != Some(&b'"') {
+                                self.skip_ws();
+                            }
+                            self.key(&mut cur)?;
                         }
                         continue 'value;
                     }
                     (Some(b'}'), true) | (Some(b']'), false) => {
                         self.pos += 1;
-                        self.close();
+                        self.close(&mut cur, &mut depth);
                     }
                     (None, _) => return Err(self.err("unexpected end of input inside a container")),
                     (Some(_), true) => return Err(self.err("expected `,` or `}`")),
@@ -328,35 +347,39 @@ impl Parser<'_> {
         }
     }
 
-    /// Closes the innermost container.
-    fn close(&mut self) {
-        if let Some(open) = self.dom.stack.pop() {
-            let end = self.dom.entries.len() as u32;
-            let entry = &mut self.dom.entries[open.index as usize];
+    /// Closes the innermost container `cur`: writes its end, count and last key, and makes its parent current.
+    #[inline(always)]
+    fn close(&mut self, cur: &mut Open, depth: &mut usize) {
+        let end = self.dom.entries.len() as u32;
+        if let Some(entry) = self.dom.entries.get_mut(cur.index as usize) {
             entry.a = end;
-            entry.b = open.count;
-            entry.c = open.last_key;
+            entry.b = cur.count;
+            entry.c = cur.last_key;
+        }
+        *depth -= 1;
+        if *depth > 0 {
+            if let Some(parent) = self.dom.stack.pop() {
+                *cur = parent;
+            }
         }
     }
 
-    /// A member's key and colon; `pos` is at the key's opening quote (after whitespace).
+    /// A member's key and colon, in object `cur`; `pos` is at the key's opening quote (after whitespace).
     #[inline(always)]
-    fn key(&mut self) -> Result<(), DomError> {
+    fn key(&mut self, cur: &mut Open) -> Result<(), DomError> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return Err(self.err("expected a string key"));
         }
         let index = self.dom.entries.len() as u32;
-        self.string()?;
-        if let Some(top) = self.dom.stack.last_mut() {
-            self.dom.entries[index as usize].c = top.last_key;
-            top.last_key = index;
-        }
-        self.skip_ws();
+        self.string(cur.last_key)?;
+        cur.last_key = index;
         if self.bytes.get(self.pos) != Some(&b':') {
-            return Err(self.err("expected `:` after a key"));
+            self.skip_ws();
+            if self.bytes.get(self.pos) != Some(&b':') {
+                return Err(self.err("expected `:` after a key"));
+            }
         }
         self.pos += 1;
-        self.skip_ws();
         Ok(())
     }
 
@@ -364,7 +387,7 @@ impl Parser<'_> {
         let rest = &self.bytes[self.pos..];
         if rest.starts_with(word) {
             self.pos += word.len();
-            self.push(tag, 0, 0);
+            self.push(tag, 0, 0, NONE);
             Ok(())
         } else if rest.len() < word.len() && word.starts_with(rest) {
             self.pos = self.bytes.len();
@@ -409,31 +432,32 @@ impl Parser<'_> {
                 return Err(self.err("invalid number: no digit in the exponent"));
             }
         }
-        self.push(Tag::Number, start, self.pos);
+        self.push(Tag::Number, start, self.pos, NONE);
         Ok(())
     }
 
     /// A string; `pos` is at its opening quote. The common case, a string without escapes, stays inline in the
     /// parse loop; everything else goes to [`Parser::string_stopped`].
+    /// `c` is the entry's `c` (for a key: the previous key of its object; else `NONE`).
     #[inline(always)]
-    fn string(&mut self) -> Result<(), DomError> {
+    fn string(&mut self, c: u32) -> Result<(), DomError> {
         let start = self.pos + 1;
         let end = crate::swar::string_stop(self.bytes, start, true);
         if self.bytes.get(end) == Some(&b'"') {
             self.pos = end + 1;
-            self.push(Tag::Str, start, end);
+            self.push(Tag::Str, start, end, c);
             Ok(())
         } else {
-            self.string_stopped(start, end)
+            self.string_stopped(start, end, c)
         }
     }
 
     /// A string whose plain run from `start` stopped at `end` on something other than its closing quote.
     #[cold]
     #[inline(never)]
-    fn string_stopped(&mut self, start: usize, end: usize) -> Result<(), DomError> {
+    fn string_stopped(&mut self, start: usize, end: usize, c: u32) -> Result<(), DomError> {
         match self.bytes.get(end) {
-            Some(b'\\') => self.escaped_string(start, end),
+            Some(b'\\') => self.escaped_string(start, end, c),
             Some(_) => {
                 self.pos = end;
                 Err(self.err("control character in a string"))
@@ -446,7 +470,7 @@ impl Parser<'_> {
     }
 
     /// The slow path for a string with escapes: decode it into the arena. `plain_end` is the first backslash.
-    fn escaped_string(&mut self, start: usize, plain_end: usize) -> Result<(), DomError> {
+    fn escaped_string(&mut self, start: usize, plain_end: usize, c: u32) -> Result<(), DomError> {
         let bytes = self.bytes;
         let arena_start = self.dom.arena.len();
         let mut run_start = start;
@@ -462,7 +486,7 @@ impl Parser<'_> {
                 Some(b'"') => {
                     self.pos = i + 1;
                     let end = self.dom.arena.len();
-                    self.push(Tag::StrArena, arena_start, end);
+                    self.push(Tag::StrArena, arena_start, end, c);
                     return Ok(());
                 }
                 Some(b'\\') => {
