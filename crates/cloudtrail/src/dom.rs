@@ -77,6 +77,8 @@ pub struct Dom {
     /// after each parse when the root has at least [`ROOT_INDEX_MIN`] members. Rules look up top-level
     /// members many times per record; without it each lookup walks the member list.
     root_slots: Vec<u32>,
+    /// Whether the parser skipped any whitespace: `false` means the text is already compact JSON.
+    spaced: bool,
 }
 
 /// A container being parsed: its entry, whether it is an object, its last key so far and its child count
@@ -144,6 +146,7 @@ impl Dom {
         self.arena.clear();
         self.stack.clear();
         self.root_slots.clear();
+        self.spaced = false;
         let end = Parser {
             bytes,
             pos: 0,
@@ -235,8 +238,12 @@ impl Parser<'_> {
     }
 
     fn skip_ws(&mut self) {
+        let from = self.pos;
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
             self.pos += 1;
+        }
+        if self.pos != from {
+            self.dom.spaced = true;
         }
     }
 
@@ -609,6 +616,12 @@ impl<'a> Node<'a> {
     /// The JSON text of the whole document this node is part of (for a record's root: the record).
     pub fn document_text(&self) -> &'a str {
         self.text
+    }
+
+    /// Whether [`Node::document_text`] has no whitespace outside strings, i.e. is already compact JSON (as
+    /// CloudTrail writes it), so a finding can keep it as is.
+    pub fn document_is_compact(&self) -> bool {
+        !self.dom.spaced
     }
 
     pub fn kind(&self) -> Kind {
@@ -1071,5 +1084,29 @@ mod tests {
         let second = dom.parse(br#"{"b":"\u0042"}"#).unwrap();
         assert!(second.get("a").is_none());
         assert_eq!(second.get("b").unwrap().as_str(), Some("B"));
+    }
+
+    #[test]
+    fn knows_whether_the_text_is_already_compact() {
+        let mut dom = Dom::new();
+        assert!(dom
+            .parse(br#"{"a":"x y","b":[1,{"c":null}]}"#)
+            .unwrap()
+            .document_is_compact());
+        for spaced in [
+            &br#" {"a":1}"#[..],
+            br#"{"a":1} "#,
+            br#"{ "a":1}"#,
+            br#"{"a" :1}"#,
+            br#"{"a": 1}"#,
+            br#"{"a":1 }"#,
+            br#"{"a":[1, 2]}"#,
+            b"[\n]",
+        ] {
+            let text = String::from_utf8_lossy(spaced).into_owned();
+            assert!(!dom.parse(spaced).unwrap().document_is_compact(), "{text}");
+        }
+        // The flag belongs to the last parse.
+        assert!(dom.parse(b"[1]").unwrap().document_is_compact());
     }
 }

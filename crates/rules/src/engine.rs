@@ -9,8 +9,9 @@ use crate::config::{Profile, RulesConfig};
 use crate::pattern::{ParseError, Pattern};
 use crate::{catalog, CodeRule, ConfigError, Context, Control, Detection, Hit, Rule, Severity};
 use cloudtrail::Node;
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// Building an [`Engine`] failed. Every built-in pattern is checked by a test, so in practice this is a
 /// configuration error, reported loudly at start-up.

@@ -53,7 +53,12 @@ impl Finding {
             .or_else(|| id("userName"))
             .or_else(|| id("invokedBy"))
             .or_else(|| id("type"));
-        let compact = compact_json(record.document_text());
+        let text = record.document_text();
+        let compact = if record.document_is_compact() {
+            text.to_owned()
+        } else {
+            compact_json(text)
+        };
         // `compact_json` keeps the text valid JSON and the text parsed into `record`, so this does not fail;
         // should it, the value is re-serialized.
         let record_raw = RawValue::from_string(compact)
@@ -143,6 +148,12 @@ mod tests {
         assert!(!f.record.get().contains('\n'));
         assert_eq!(f.controls[0], "CIS v1.2 3.1");
         let bare = cloudtrail::Parsed::new(br#"{"eventName":"X"}"#).unwrap();
-        assert_eq!(Finding::new(rule, Hit::PLAIN, bare.root()).principal, None);
+        let f = Finding::new(rule, Hit::PLAIN, bare.root());
+        assert_eq!(f.principal, None);
+        assert_eq!(
+            f.record.get(),
+            r#"{"eventName":"X"}"#,
+            "compact text kept as is"
+        );
     }
 }
