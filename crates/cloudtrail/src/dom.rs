@@ -796,16 +796,19 @@ fn key_hash(key: &[u8]) -> usize {
         b.copy_from_slice(&key[n - 8..]);
         (u64::from_le_bytes(a), u64::from_le_bytes(b))
     } else {
+        // Byte by byte: a copy of variable length would be a `memcpy` call.
         let mut a = [0u8; 8];
-        a[..n].copy_from_slice(key);
+        for (to, from) in a.iter_mut().zip(key) {
+            *to = *from;
+        }
         (u64::from_le_bytes(a), 0)
     };
     let h = (first ^ last.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (h >> 32) as usize
 }
 
-/// `a == b` for two slices of the same length, without a `memcmp` call for the short keys of CloudTrail records
-/// (two overlapping 8-byte words cover 8..=16 bytes).
+/// `a == b`, without a `memcmp` call for the short keys of CloudTrail records (overlapping 8-byte words: two
+/// cover 8..=16 bytes, four cover 17..=32).
 #[inline]
 fn short_eq(a: &[u8], b: &[u8]) -> bool {
     fn word(s: &[u8], at: usize) -> u64 {
@@ -820,6 +823,12 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
     match n {
         0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
         8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=32 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, n - 16) == word(b, n - 16)
+                && word(a, n - 8) == word(b, n - 8)
+        }
         _ => a == b,
     }
 }
@@ -1084,6 +1093,23 @@ mod tests {
         let second = dom.parse(br#"{"b":"\u0042"}"#).unwrap();
         assert!(second.get("a").is_none());
         assert_eq!(second.get("b").unwrap().as_str(), Some("B"));
+    }
+
+    #[test]
+    fn short_eq_is_slice_equality() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            assert!(short_eq(a, &a.to_vec()), "{n}");
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 1;
+                assert!(!short_eq(a, &b), "{n}, byte {i}");
+            }
+            if n > 0 {
+                assert!(!short_eq(a, &a[..n - 1]), "{n}");
+            }
+        }
     }
 
     #[test]

@@ -17,7 +17,13 @@ use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Buffer for the object's bytes as read (compressed, for a gzip file).
 const BUF_CAPACITY: usize = 64 * 1024;
+
+/// Buffer for the decompressed text. Records are parsed in place in it; one cut by its end is copied and
+/// parsed from the copy instead (see [`LogReader::next_parsed`]), so a larger buffer means fewer copies:
+/// with ~1.4 KB records, 256 KiB leaves about 0.5 % of them on the slower path (64 KiB left 2 %).
+pub const DECODED_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Options for [`LogReader`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -183,7 +189,7 @@ impl<'a> LogReader<'a> {
         };
         let limit = options.max_uncompressed_bytes;
         let input = BufReader::with_capacity(
-            BUF_CAPACITY,
+            DECODED_BUFFER_BYTES,
             Counted {
                 inner: decoded,
                 count: 0,
