@@ -213,6 +213,10 @@ impl Dom {
 
 /// `bytes` as text. A character cut at the very end is reported at `bytes.len()` (input ended early).
 fn utf8(bytes: &[u8]) -> Result<&str, DomError> {
+    // The SIMD check first (it says only yes or no); std's, for the error's position, only on failure.
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        return Ok(text);
+    }
     std::str::from_utf8(bytes).map_err(|e| DomError {
         offset: if e.error_len().is_none() {
             bytes.len()

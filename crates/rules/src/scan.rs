@@ -120,12 +120,8 @@ pub fn scan_log_filtered<E>(
             continue;
         }
         if let Some(t) = value.get("eventTime").and_then(|t| t.as_str()) {
-            if stats.earliest_event_time.as_deref().is_none_or(|e| t < e) {
-                stats.earliest_event_time = Some(t.to_owned());
-            }
-            if stats.latest_event_time.as_deref().is_none_or(|l| t > l) {
-                stats.latest_event_time = Some(t.to_owned());
-            }
+            replace_if(&mut stats.earliest_event_time, t, |t, e| t < e);
+            replace_if(&mut stats.latest_event_time, t, |t, l| t > l);
         }
         for outcome in engine.evaluate(value) {
             match outcome {
@@ -164,4 +160,42 @@ pub fn scan_log_filtered<E>(
     }
     stats.bytes = reader.bytes_read();
     Ok(stats)
+}
+
+/// Sets `slot` to `t` when it is empty or `better(t, current)`, reusing the string's buffer: log files are in
+/// time order, so the latest time changes on almost every record.
+fn replace_if(slot: &mut Option<String>, t: &str, better: impl Fn(&str, &str) -> bool) {
+    match slot {
+        Some(current) if better(t, current) => {
+            current.clear();
+            current.push_str(t);
+        }
+        Some(_) => {}
+        None => *slot = Some(t.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloudtrail::ReaderOptions;
+
+    #[test]
+    fn earliest_and_latest_event_times_whatever_the_order() {
+        let text = br#"{"Records":[
+            {"eventTime":"2026-11-23T10:00:05Z"},{"eventTime":"2026-11-23T10:00:01Z"},
+            {"eventName":"NoTime"},{"eventTime":"2026-11-23T10:00:09Z"},{"eventTime":"2026-11-23T10:00:03Z"}]}"#;
+        let mut reader = LogReader::new(&text[..], ReaderOptions::default()).unwrap();
+        let engine = Engine::builtin().unwrap();
+        let stats = scan_log(&mut reader, &engine, |_| Ok::<_, ()>(())).unwrap();
+        assert_eq!(stats.records, 5);
+        assert_eq!(
+            stats.earliest_event_time.as_deref(),
+            Some("2026-11-23T10:00:01Z")
+        );
+        assert_eq!(
+            stats.latest_event_time.as_deref(),
+            Some("2026-11-23T10:00:09Z")
+        );
+    }
 }
