@@ -1104,7 +1104,8 @@ mod tests {
         let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
         for n in 0..=base.len() {
             let a = &base[..n];
-            assert!(short_eq(a, &a.to_vec()), "{n}");
+            let copy = a.to_vec();
+            assert!(short_eq(a, &copy), "{n}");
             for i in 0..n {
                 let mut b = a.to_vec();
                 b[i] ^= 1;
