@@ -58,14 +58,22 @@ bench:
 ## over the largest generated file (350,000 records, 54 MB gzipped): CPU and peak RSS, against the 128 MB
 ## setting. Separate from `bench` because it compiles the function with the AWS SDK in release mode.
 BENCH_BIG := target/bench-data/gen-v1-seed42-350000.json.gz
+## Then the function binary's init time ("Init Duration"): process start to its first next-invocation request,
+## against a local stand-in for the Lambda Runtime API, with the default rules and with 1,039 rules.
+BENCH_RULES_1000 := target/bench-data/rules-1000-all.toml
 bench-lambda:
 	cargo build --release -p trailwarden-bench
-	cargo build --release -p trailwarden-alerter --example handler_over_file
+	cargo build --release -p trailwarden-alerter --example handler_over_file --bin trailwarden-alerter
 	test -f $(BENCH_BIG) || target/release/trailwarden-bench gen --seed 42 --records 350000 --out $(BENCH_BIG)
 	target/release/trailwarden-bench exec --out target/bench-data/lambda.json -- \
 		target/release/examples/handler_over_file $(BENCH_BIG) > target/bench-data/lambda-summary.json
 	cat target/bench-data/lambda.json; echo
 	tail -n 1 target/bench-data/lambda-summary.json
+	target/release/trailwarden-bench function-init --bin target/release/trailwarden-alerter --runs 20 \
+		| tee target/bench-data/function-init.json
+	target/release/trailwarden-bench rules-file --custom-rules 1000 --out $(BENCH_RULES_1000)
+	target/release/trailwarden-bench function-init --bin target/release/trailwarden-alerter --runs 20 \
+		--rules-file $(BENCH_RULES_1000) | tee target/bench-data/function-init-1000.json
 
 fmt:
 	cargo fmt --all

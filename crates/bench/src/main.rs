@@ -90,6 +90,27 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         iterations: usize,
     },
+    /// Writes a rules file: profile `all` plus N generated custom rules (as the cold-start measurement uses).
+    RulesFile {
+        #[arg(long)]
+        custom_rules: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The function binary's init time: process start to its first next-invocation request, against a local
+    /// stand-in for the Lambda Runtime API; prints JSON.
+    FunctionInit {
+        /// The function binary (`target/release/trailwarden-alerter`).
+        #[arg(long)]
+        bin: PathBuf,
+        /// A rules file for the function (TRAILWARDEN_CONFIG); the built-in defaults when absent.
+        #[arg(long)]
+        rules_file: Option<PathBuf>,
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
     /// Runs a command, then writes its CPU time and peak RSS (getrusage of the child) to --out as JSON.
     Exec {
         #[arg(long)]
@@ -198,6 +219,25 @@ fn main() -> anyhow::Result<ExitCode> {
                     median_s: times[times.len() / 2],
                 })?
             );
+        }
+        Cmd::RulesFile {
+            custom_rules,
+            seed,
+            out,
+        } => {
+            std::fs::write(
+                &out,
+                bench::rulegen::rules_toml_all_plus(custom_rules, seed),
+            )
+            .with_context(|| format!("writing {}", out.display()))?;
+        }
+        Cmd::FunctionInit {
+            bin,
+            rules_file,
+            runs,
+        } => {
+            let times = bench::init::function_init(&bin, rules_file.as_deref(), runs)?;
+            println!("{}", serde_json::to_string(&times)?);
         }
         Cmd::Exec { out, cmd } => {
             let code = run::exec(&out, &cmd)?;
