@@ -159,10 +159,7 @@ impl Dom {
 
     /// Builds [`Dom::root_slots`]. The keys are visited from the last one back (the `c` links), so the first
     /// insertion of a repeated key is its last occurrence, and the index agrees with the walk (last duplicate
-    /// wins). This runs for every record, so it works on split borrows and does no value-kind dispatch. Kept out
-    /// of line: inlined into `parse_bytes` it made the parse loop itself slower (≈ 350 more instructions per
-    /// record, measured with `perf stat`).
-    #[inline(never)]
+    /// wins). This runs for every record, so it works on split borrows and does no value-kind dispatch.
     fn index_root(&mut self, bytes: &[u8]) {
         let Some(&root) = self.entries.first() else {
             return;
