@@ -831,7 +831,7 @@ impl Report<'_> {
         }
         let _ = writeln!(
             s,
-            "\nA whole process (exec, init of the default rules, exit): min {:.1} ms, median {:.1} ms (the bench binary; the function binary adds the Lambda runtime and AWS SDK client set-up, not measured here).",
+            "\nA whole process (exec, init of the default rules, exit): min {:.1} ms, median {:.1} ms (the bench binary). The function binary's own init (Lambda runtime, AWS SDK clients, rules) is measured by `make bench-lambda` (`trailwarden-bench function-init`).",
             self.process_min * 1e3,
             self.process_median * 1e3
         );
