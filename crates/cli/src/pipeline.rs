@@ -4,10 +4,15 @@
 //! parse, evaluate), and the calling thread receives each file's result in the order the files were found,
 //! so output is the same whatever the number of workers. At most a bounded number of files is ahead of the
 //! next one to print, which bounds memory when one file is much slower than the others.
+//!
+//! A worker may also send parts of its result while it reads (see [`run_streaming`]): the parts of the file
+//! being printed go out at once, so one large file's findings are never all held in memory; only the parts of
+//! files that finished early wait for their turn.
 
 use crate::source::{Found, LogFile};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
@@ -18,6 +23,13 @@ pub enum Item<T> {
     File(LogFile, T),
     Skipped(crate::inputs::Skip),
     Failed { name: String, error: String },
+}
+
+/// What [`run_streaming`] passes on: a part of a file's result, sent while the file is read, or an item. A
+/// file's parts come before its [`Item::File`], in the order the worker sent them.
+pub enum Streamed<T, P> {
+    Part(LogFile, P),
+    Item(Item<T>),
 }
 
 /// How many files may be finished ahead of the next one to emit, per worker.
@@ -51,6 +63,38 @@ where
     W: Fn(&LogFile) -> T + Sync,
     S: FnMut(Item<T>) -> Result<(), E>,
 {
+    run_streaming(
+        found,
+        jobs,
+        |file, _: &mut dyn FnMut(Infallible)| work(file),
+        |streamed| match streamed {
+            Streamed::Part(_, never) => match never {},
+            Streamed::Item(item) => sink(item),
+        },
+    )
+}
+
+/// A message from a worker or the walking thread: a part of file `seq`'s result, or item `seq` itself.
+enum Message<T, P> {
+    Part(LogFile, P),
+    Item(Item<T>),
+}
+
+/// [`run`], where `work` may also send parts of its result while it reads, through the function it is given.
+/// The sink gets the parts of each file, in order, before the file's item; the parts of the file whose turn it
+/// is are passed on as they arrive.
+pub fn run_streaming<T, P, E, W, S>(
+    found: impl Iterator<Item = Found> + Send,
+    jobs: usize,
+    work: W,
+    mut sink: S,
+) -> Result<(), E>
+where
+    T: Send,
+    P: Send,
+    W: Fn(&LogFile, &mut dyn FnMut(P)) -> T + Sync,
+    S: FnMut(Streamed<T, P>) -> Result<(), E>,
+{
     let jobs = jobs.max(1);
     let ahead = jobs as u64 * AHEAD_PER_JOB;
     // The sequence number of the next item to emit, and whether the run was stopped.
@@ -59,7 +103,7 @@ where
     let stopped = AtomicBool::new(false);
     let (work_tx, work_rx) = mpsc::sync_channel::<(u64, LogFile)>(jobs);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Item<T>)>();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Message<T, P>)>();
 
     std::thread::scope(|scope| {
         let producer_done = done_tx.clone();
@@ -77,11 +121,11 @@ where
                 }
                 let sent = match item {
                     Found::File(file) => work_tx.send((seq, file)).is_ok(),
-                    Found::Skipped(reason) => {
-                        producer_done.send((seq, Item::Skipped(reason))).is_ok()
-                    }
+                    Found::Skipped(reason) => producer_done
+                        .send((seq, Message::Item(Item::Skipped(reason))))
+                        .is_ok(),
                     Found::Failed { name, error } => producer_done
-                        .send((seq, Item::Failed { name, error }))
+                        .send((seq, Message::Item(Item::Failed { name, error })))
                         .is_ok(),
                 };
                 if !sent {
@@ -98,29 +142,56 @@ where
                 if stopped.load(Ordering::Relaxed) {
                     continue;
                 }
-                let result = work(&file);
+                let mut emit = |part: P| {
+                    // A closed channel means the run was stopped; the rest of the file's parts are dropped.
+                    let _ = done.send((seq, Message::Part(file.clone(), part)));
+                };
+                let result = work(&file, &mut emit);
                 // A closed channel means the run was stopped: keep draining the queue (skipping the work)
                 // so the walking thread is never left blocked on a full queue.
-                let _ = done.send((seq, Item::File(file, result)));
+                let _ = done.send((seq, Message::Item(Item::File(file, result))));
             });
         }
         drop(done_tx);
 
-        let mut pending = BTreeMap::new();
+        // Messages of files whose turn has not come, in arrival order per file.
+        let mut pending: BTreeMap<u64, Vec<Message<T, P>>> = BTreeMap::new();
         let mut next = 0u64;
         let mut outcome = Ok(());
-        'receive: for (seq, item) in done_rx {
-            pending.insert(seq, item);
-            while let Some(item) = pending.remove(&next) {
-                next += 1;
-                if let Err(e) = sink(item) {
+        'receive: for (seq, message) in done_rx {
+            if seq == next {
+                // The current file: straight through (its earlier parts, if any, went out when it became
+                // current, and nothing of it is pending).
+                let finished = matches!(message, Message::Item(_));
+                if let Err(e) = sink(message.into()) {
                     outcome = Err(e);
                     break 'receive;
                 }
+                if !finished {
+                    continue;
+                }
+                next += 1;
+                // Later files that were waiting: pass on what they sent, up to the first one still being read.
+                while let Some(waiting) = pending.remove(&next) {
+                    let mut finished = false;
+                    for message in waiting {
+                        finished = matches!(message, Message::Item(_));
+                        if let Err(e) = sink(message.into()) {
+                            outcome = Err(e);
+                            break 'receive;
+                        }
+                    }
+                    if !finished {
+                        break;
+                    }
+                    next += 1;
+                }
+                let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+                guard.0 = next;
+                room.notify_all();
+            } else {
+                pending.entry(seq).or_default().push(message);
             }
-            let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
-            guard.0 = next;
-            room.notify_all();
         }
         if outcome.is_err() {
             stopped.store(true, Ordering::Relaxed);
@@ -130,6 +201,15 @@ where
         }
         outcome
     })
+}
+
+impl<T, P> From<Message<T, P>> for Streamed<T, P> {
+    fn from(message: Message<T, P>) -> Self {
+        match message {
+            Message::Part(file, part) => Streamed::Part(file, part),
+            Message::Item(item) => Streamed::Item(item),
+        }
+    }
 }
 
 /// A progress bar on stderr, shown only when stderr is a terminal: files read out of files found so far,
@@ -265,6 +345,84 @@ mod tests {
             started.load(Ordering::Relaxed) < 100,
             "the run stopped early"
         );
+    }
+
+    #[test]
+    fn parts_come_before_their_file_and_files_in_input_order() {
+        let mut seen = Vec::new();
+        let result: Result<(), ()> = run_streaming(
+            files(40).into_iter(),
+            4,
+            |f, emit| {
+                let LogFile::Local(p) = f else { unreachable!() };
+                let i: i64 = p.to_str().unwrap().parse().unwrap();
+                for part in 0..(i % 3) {
+                    // Early files are the slowest, so later files finish (and send parts) first.
+                    std::thread::sleep(Duration::from_millis(((40 - i) / 8) as u64));
+                    emit(i * 100 + part);
+                }
+                i * 100 + 99
+            },
+            |streamed| {
+                seen.push(match streamed {
+                    Streamed::Part(_, v) => v,
+                    Streamed::Item(Item::File(_, v)) => v,
+                    Streamed::Item(Item::Skipped(_)) => -1,
+                    Streamed::Item(Item::Failed { .. }) => -2,
+                });
+                Ok(())
+            },
+        );
+        assert!(result.is_ok());
+        let want: Vec<i64> = (0..40)
+            .flat_map(|i| {
+                if i % 5 == 4 {
+                    vec![-1]
+                } else {
+                    (0..(i % 3))
+                        .map(|p| i * 100 + p)
+                        .chain([i * 100 + 99])
+                        .collect()
+                }
+            })
+            .collect();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn the_current_files_parts_go_out_before_it_is_finished() {
+        // The worker waits, after its first part, until the sink has passed that part on. Were parts held
+        // until the file finished, the worker would give up waiting and the test would fail.
+        let (ack_tx, ack_rx) = mpsc::channel::<()>();
+        let ack_rx = Mutex::new(ack_rx);
+        let mut parts = 0;
+        let result: Result<(), ()> = run_streaming(
+            files(1).into_iter(),
+            2,
+            |_, emit| {
+                emit(1);
+                let acked = ack_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(10))
+                    .is_ok();
+                emit(2);
+                acked
+            },
+            |streamed| {
+                match streamed {
+                    Streamed::Part(_, _) => {
+                        parts += 1;
+                        let _ = ack_tx.send(());
+                    }
+                    Streamed::Item(Item::File(_, acked)) => assert!(acked, "part 1 was held back"),
+                    Streamed::Item(_) => unreachable!("one file"),
+                }
+                Ok(())
+            },
+        );
+        assert!(result.is_ok());
+        assert_eq!(parts, 2);
     }
 
     #[test]

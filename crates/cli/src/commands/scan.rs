@@ -1,13 +1,15 @@
 //! `trailwarden scan PATH…`: every log file through the rules, findings on stdout, summary on stderr.
 //!
-//! Files are read by several threads (see [`crate::pipeline`]); findings are printed in input order. Without
+//! Files are read by several threads (see [`crate::pipeline`]); findings are printed in input order, those of the
+//! file whose turn it is as they are found (in parts of [`FINDINGS_PER_PART`]), so memory does not grow with a
+//! file's findings. Without
 //! `--since`/`--until` each file goes through [`rules::scan_log`], the Lambda's own pipeline; with a window,
 //! through [`scan_window`], the same steps with records outside the window left out.
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::{Format, ScanArgs};
 use crate::output::{self, FindingWriter};
-use crate::pipeline::{self, Item, Progress};
+use crate::pipeline::{self, Item, Progress, Streamed};
 use crate::ruleset::{self, Config};
 use crate::s3::S3;
 use crate::source::{LogFile, Sources};
@@ -66,8 +68,12 @@ fn warn_expired(engine: &Engine, today: &str) {
     }
 }
 
-/// What reading one file gave.
+/// While a file is read, its findings are passed on in parts of this many.
+const FINDINGS_PER_PART: usize = 256;
+
+/// What reading one file gave (besides the parts already passed on).
 struct FileScan {
+    /// The findings after the last part.
     findings: Vec<Finding>,
     /// Counters, when the file was read to the end.
     stats: Option<ScanStats>,
@@ -88,22 +94,33 @@ fn scan_all(
 ) -> io::Result<()> {
     let window = sources.window;
     let s3 = sources.s3();
-    pipeline::run(
+    // Findings of the current file printed in parts so far (for the "printed before the error" note).
+    let mut printed_in_parts = 0usize;
+    let mut print = |file: &LogFile, findings: Vec<Finding>, summary: &mut Summary| {
+        for finding in findings {
+            summary.add_finding(&finding.rule_id);
+            out.write(file, finding)?;
+        }
+        out.flush()
+    };
+    pipeline::run_streaming(
         pipeline::counted(sources.discovery(), progress),
         sources.jobs,
-        |file| scan_file(file, s3, engine, window),
-        |item| {
+        |file, emit| scan_file(file, s3, engine, window, emit),
+        |streamed| {
+            let item = match streamed {
+                Streamed::Part(file, findings) => {
+                    printed_in_parts += findings.len();
+                    return print(&file, findings, summary);
+                }
+                Streamed::Item(item) => item,
+            };
             match item {
                 Item::File(file, scan) => {
                     let name = file.name();
-                    for finding in scan.findings.iter() {
-                        summary.add_finding(&finding.rule_id);
-                    }
-                    let printed = scan.findings.len();
-                    for finding in scan.findings {
-                        out.write(&file, finding)?;
-                    }
-                    out.flush()?;
+                    let printed = printed_in_parts + scan.findings.len();
+                    printed_in_parts = 0;
+                    print(&file, scan.findings, summary)?;
                     if window.is_set() {
                         summary.add_outside_window(scan.outside);
                     }
@@ -137,9 +154,16 @@ fn scan_all(
     out.finish()
 }
 
-/// Reads one file through the rules. Findings found before a read error are kept (each came from a complete
-/// record).
-fn scan_file(file: &LogFile, s3: Option<&S3>, engine: &Engine, window: Window) -> FileScan {
+/// Reads one file through the rules, passing its findings to `emit` in parts of [`FINDINGS_PER_PART`] as they
+/// are found; the last ones (fewer than a part) come back in [`FileScan::findings`]. Findings found before a
+/// read error are kept (each came from a complete record).
+fn scan_file(
+    file: &LogFile,
+    s3: Option<&S3>,
+    engine: &Engine,
+    window: Window,
+    emit: &mut dyn FnMut(Vec<Finding>),
+) -> FileScan {
     let mut scan = FileScan {
         findings: Vec::new(),
         stats: None,
@@ -163,6 +187,12 @@ fn scan_file(file: &LogFile, s3: Option<&S3>, engine: &Engine, window: Window) -
         },
         |finding| {
             scan.findings.push(finding);
+            if scan.findings.len() == FINDINGS_PER_PART {
+                emit(std::mem::replace(
+                    &mut scan.findings,
+                    Vec::with_capacity(FINDINGS_PER_PART),
+                ));
+            }
             Ok::<(), Infallible>(())
         },
     )
@@ -237,7 +267,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.json");
         std::fs::write(&path, LOG).unwrap();
-        let mut scan = scan_file(&LogFile::Local(path), None, engine, window);
+        let mut parts = Vec::new();
+        let mut scan = scan_file(&LogFile::Local(path), None, engine, window, &mut |p| {
+            parts.push(p)
+        });
+        assert!(parts.is_empty(), "a handful of findings fits in one part");
         let stats = scan.stats.take().expect("the file reads");
         (scan, stats)
     }
@@ -279,6 +313,41 @@ mod tests {
         assert_eq!(got_stats.suppressed_by, want_stats.suppressed_by);
         assert_eq!(got_stats.suppressed, 1);
         assert_eq!(got.outside, 1);
+    }
+
+    #[test]
+    fn a_file_with_many_findings_passes_them_on_in_parts_in_order() {
+        let n = 2 * FINDINGS_PER_PART + 88;
+        let records: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"eventID":"{i}","eventName":"GetBucketPolicy","errorCode":"AccessDenied","sourceIPAddress":"192.0.2.1"}}"#
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        std::fs::write(&path, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
+        let mut parts: Vec<Vec<Finding>> = Vec::new();
+        let scan = scan_file(
+            &LogFile::Local(path),
+            None,
+            &engine(""),
+            Window::default(),
+            &mut |p| parts.push(p),
+        );
+        assert!(scan.error.is_none());
+        let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [FINDINGS_PER_PART, FINDINGS_PER_PART]);
+        assert_eq!(scan.findings.len(), 88);
+        let ids: Vec<String> = parts
+            .into_iter()
+            .flatten()
+            .chain(scan.findings)
+            .map(|f| f.event_id.unwrap())
+            .collect();
+        let want: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        assert_eq!(ids, want);
     }
 
     #[test]
