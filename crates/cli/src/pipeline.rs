@@ -25,8 +25,9 @@ pub enum Item<T> {
     Failed { name: String, error: String },
 }
 
-/// What [`run_streaming`] passes on: a part of a file's result, sent while the file is read, or an item. A
-/// file's parts come before its [`Item::File`], in the order the worker sent them.
+/// What [`run_streaming`] passes on (and its threads send one another): a part of a file's result, sent while
+/// the file is read, or an item. A file's parts come before its [`Item::File`], in the order the worker sent
+/// them.
 pub enum Streamed<T, P> {
     Part(LogFile, P),
     Item(Item<T>),
@@ -74,12 +75,6 @@ where
     )
 }
 
-/// A message from a worker or the walking thread: a part of file `seq`'s result, or item `seq` itself.
-enum Message<T, P> {
-    Part(LogFile, P),
-    Item(Item<T>),
-}
-
 /// [`run`], where `work` may also send parts of its result while it reads, through the function it is given.
 /// The sink gets the parts of each file, in order, before the file's item; the parts of the file whose turn it
 /// is are passed on as they arrive.
@@ -103,7 +98,7 @@ where
     let stopped = AtomicBool::new(false);
     let (work_tx, work_rx) = mpsc::sync_channel::<(u64, LogFile)>(jobs);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Message<T, P>)>();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Streamed<T, P>)>();
 
     std::thread::scope(|scope| {
         let producer_done = done_tx.clone();
@@ -122,10 +117,10 @@ where
                 let sent = match item {
                     Found::File(file) => work_tx.send((seq, file)).is_ok(),
                     Found::Skipped(reason) => producer_done
-                        .send((seq, Message::Item(Item::Skipped(reason))))
+                        .send((seq, Streamed::Item(Item::Skipped(reason))))
                         .is_ok(),
                     Found::Failed { name, error } => producer_done
-                        .send((seq, Message::Item(Item::Failed { name, error })))
+                        .send((seq, Streamed::Item(Item::Failed { name, error })))
                         .is_ok(),
                 };
                 if !sent {
@@ -144,53 +139,52 @@ where
                 }
                 let mut emit = |part: P| {
                     // A closed channel means the run was stopped; the rest of the file's parts are dropped.
-                    let _ = done.send((seq, Message::Part(file.clone(), part)));
+                    let _ = done.send((seq, Streamed::Part(file.clone(), part)));
                 };
                 let result = work(&file, &mut emit);
                 // A closed channel means the run was stopped: keep draining the queue (skipping the work)
                 // so the walking thread is never left blocked on a full queue.
-                let _ = done.send((seq, Message::Item(Item::File(file, result))));
+                let _ = done.send((seq, Streamed::Item(Item::File(file, result))));
             });
         }
         drop(done_tx);
 
         // Messages of files whose turn has not come, in arrival order per file.
-        let mut pending: BTreeMap<u64, Vec<Message<T, P>>> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, Vec<Streamed<T, P>>> = BTreeMap::new();
         let mut next = 0u64;
         let mut outcome = Ok(());
         'receive: for (seq, message) in done_rx {
-            if seq == next {
-                // The current file: straight through (its earlier parts, if any, went out when it became
-                // current, and nothing of it is pending).
-                let finished = matches!(message, Message::Item(_));
-                if let Err(e) = sink(message.into()) {
-                    outcome = Err(e);
-                    break 'receive;
+            if seq != next {
+                pending.entry(seq).or_default().push(message);
+                continue;
+            }
+            // The current file's message goes straight through (its earlier parts went out when it became
+            // current). When the file is finished, so may be later ones that were waiting: pass on what they
+            // sent, up to the first one still being read.
+            let before = next;
+            let mut batch = vec![message];
+            loop {
+                let mut finished = false;
+                for message in batch {
+                    finished = matches!(message, Streamed::Item(_));
+                    if let Err(e) = sink(message) {
+                        outcome = Err(e);
+                        break 'receive;
+                    }
                 }
                 if !finished {
-                    continue;
+                    break;
                 }
                 next += 1;
-                // Later files that were waiting: pass on what they sent, up to the first one still being read.
-                while let Some(waiting) = pending.remove(&next) {
-                    let mut finished = false;
-                    for message in waiting {
-                        finished = matches!(message, Message::Item(_));
-                        if let Err(e) = sink(message.into()) {
-                            outcome = Err(e);
-                            break 'receive;
-                        }
-                    }
-                    if !finished {
-                        break;
-                    }
-                    next += 1;
+                match pending.remove(&next) {
+                    Some(waiting) => batch = waiting,
+                    None => break,
                 }
+            }
+            if next != before {
                 let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
                 guard.0 = next;
                 room.notify_all();
-            } else {
-                pending.entry(seq).or_default().push(message);
             }
         }
         if outcome.is_err() {
@@ -201,15 +195,6 @@ where
         }
         outcome
     })
-}
-
-impl<T, P> From<Message<T, P>> for Streamed<T, P> {
-    fn from(message: Message<T, P>) -> Self {
-        match message {
-            Message::Part(file, part) => Streamed::Part(file, part),
-            Message::Item(item) => Streamed::Item(item),
-        }
-    }
 }
 
 /// A progress bar on stderr, shown only when stderr is a terminal: files read out of files found so far,
