@@ -14,7 +14,7 @@ FUNCTION := trailwarden-alerter
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
-.PHONY: tools demo test lint unit infra-check build bench bench-lambda fmt clean
+.PHONY: tools demo test lint unit arm64-check infra-check build bench bench-lambda fmt clean
 
 ## tools: moto[server] and cargo-lambda in .venv (idempotent).
 tools: $(STAMP)
@@ -27,8 +27,9 @@ $(STAMP):
 demo: tools
 	bash tests/scripts/demo.sh
 
-## test: README's test command: formatting, lints, every test (unit, handler, e2e on moto), infra checks.
-test: lint unit infra-check
+## test: README's test command: formatting, lints, every test (unit, handler, e2e on moto), the parser and rules
+## tests on arm64 (under qemu-user), infra checks.
+test: lint unit arm64-check infra-check
 
 lint:
 	cargo fmt --all -- --check
@@ -37,6 +38,11 @@ lint:
 
 unit: tools
 	cargo test --workspace
+
+## arm64-check: the cloudtrail and rules tests for aarch64 under qemu-user (installs the target and the
+## emulator; SKIP with the reason when it cannot).
+arm64-check:
+	bash tests/scripts/arm64.sh
 
 infra-check:
 	bash infra/scripts/check.sh
