@@ -64,6 +64,26 @@ struct Entry {
     c: u32,
 }
 
+impl Entry {
+    /// The text this string entry's `a..b` indexes: the arena for a decoded string, else the record's text.
+    #[inline(always)]
+    fn source<'s, S: ?Sized>(self, arena: &'s S, text: &'s S) -> &'s S {
+        if self.tag == Tag::StrArena {
+            arena
+        } else {
+            text
+        }
+    }
+
+    /// The bytes of this string entry (a key or a string value).
+    #[inline(always)]
+    fn bytes<'s>(self, arena: &'s [u8], text: &'s [u8]) -> &'s [u8] {
+        self.source(arena, text)
+            .get(self.a as usize..self.b as usize)
+            .unwrap_or_default()
+    }
+}
+
 const NONE: u32 = u32::MAX;
 
 /// A reusable parser and the parsed form of the last record it was given.
@@ -171,15 +191,10 @@ impl Dom {
         self.root_slots.resize(capacity, NONE);
         let mask = capacity - 1;
         let (entries, slots, arena) = (&self.entries, &mut self.root_slots, self.arena.as_bytes());
-        let key_of = |e: Entry| -> &[u8] {
-            let source = if e.tag == Tag::StrArena { arena } else { bytes };
-            source.get(e.a as usize..e.b as usize).unwrap_or_default()
-        };
         let mut k = root.c;
         while let Some(&e) = entries.get(k as usize) {
-            let key = key_of(e);
-            let source = if e.tag == Tag::StrArena { arena } else { bytes };
-            let mut slot = key_hash_at(source, e.a as usize, key.len()) & mask;
+            let key = e.bytes(arena, bytes);
+            let mut slot = key_hash_at(e.source(arena, bytes), e.a as usize, key.len()) & mask;
             loop {
                 let current = slots[slot];
                 if current == NONE {
@@ -188,7 +203,7 @@ impl Dom {
                 }
                 if entries
                     .get(current as usize)
-                    .is_some_and(|&c| short_eq(key_of(c), key))
+                    .is_some_and(|&c| short_eq(c.bytes(arena, bytes), key))
                 {
                     // A later occurrence of this key is already indexed.
                     break;
@@ -201,13 +216,7 @@ impl Dom {
 
     /// The bytes of the key entry `k` (content in `text`, or decoded in the arena).
     fn key_bytes<'s>(&'s self, k: u32, text: &'s [u8]) -> &'s [u8] {
-        let e = self.entries[k as usize];
-        let source = if e.tag == Tag::StrArena {
-            self.arena.as_bytes()
-        } else {
-            text
-        };
-        source.get(e.a as usize..e.b as usize).unwrap_or_default()
+        self.entries[k as usize].bytes(self.arena.as_bytes(), text)
     }
 
     /// The root of the value just parsed from `bytes`, once `bytes` is known to be UTF-8. The parser only looks
@@ -619,12 +628,9 @@ impl<'a> Node<'a> {
     }
 
     fn entry_str(&self, e: Entry) -> &'a str {
-        let (a, b) = (e.a as usize, e.b as usize);
-        let source: &'a str = match e.tag {
-            Tag::StrArena => &self.dom.arena,
-            _ => self.text,
-        };
-        source.get(a..b).unwrap_or_default()
+        e.source(self.dom.arena.as_str(), self.text)
+            .get(e.a as usize..e.b as usize)
+            .unwrap_or_default()
     }
 
     /// The JSON text of the whole document this node is part of (for a record's root: the record).
@@ -848,23 +854,19 @@ fn word(s: &[u8]) -> u64 {
 /// cover 8..=16 bytes, four cover 17..=32).
 #[inline]
 fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    fn word(s: &[u8], at: usize) -> u64 {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    }
+    let at = |s: &[u8], i: usize| word(&s[i..]);
     let n = a.len();
     if n != b.len() {
         return false;
     }
     match n {
         0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        8..=16 => at(a, 0) == at(b, 0) && at(a, n - 8) == at(b, n - 8),
         17..=32 => {
-            word(a, 0) == word(b, 0)
-                && word(a, 8) == word(b, 8)
-                && word(a, n - 16) == word(b, n - 16)
-                && word(a, n - 8) == word(b, n - 8)
+            at(a, 0) == at(b, 0)
+                && at(a, 8) == at(b, 8)
+                && at(a, n - 16) == at(b, n - 16)
+                && at(a, n - 8) == at(b, n - 8)
         }
         _ => a == b,
     }
