@@ -221,22 +221,11 @@ impl<'a> LogReader<'a> {
 
     /// The next record, `Ok(None)` at the end of a well-formed file. After an error the reader stays finished.
     pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>, ReadError> {
-        self.release_pending();
-        match self.step(false) {
-            Ok(Some((index, offset))) => Ok(Some(RawRecord {
-                index,
-                offset,
-                bytes: &self.buf,
-            })),
-            Ok(None) => {
-                self.state = State::Done;
-                Ok(None)
-            }
-            Err(e) => {
-                self.state = State::Done;
-                Err(e)
-            }
-        }
+        Ok(self.advance(false)?.map(|(index, offset)| RawRecord {
+            index,
+            offset,
+            bytes: &self.buf,
+        }))
     }
 
     /// The next record, parsed: [`next_record`](Self::next_record) and [`Dom::parse`] in one pass. A record that
@@ -247,17 +236,8 @@ impl<'a> LogReader<'a> {
         &'r mut self,
         dom: &'r mut Dom,
     ) -> Result<Option<ParsedRecord<'r>>, ReadError> {
-        self.release_pending();
-        let (index, offset) = match self.step(true) {
-            Ok(Some(at)) => at,
-            Ok(None) => {
-                self.state = State::Done;
-                return Ok(None);
-            }
-            Err(e) => {
-                self.state = State::Done;
-                return Err(e);
-            }
+        let Some((index, offset)) = self.advance(true)? else {
+            return Ok(None);
         };
         let buffer = self.input.buffer();
         // `end < len`: a value that reaches the buffer's end may go on (a number, or the rest of the record).
@@ -293,11 +273,18 @@ impl<'a> LogReader<'a> {
         }))
     }
 
-    fn release_pending(&mut self) {
+    /// Moves to the next record (see [`step`](Self::step)), first consuming the record parsed in place last
+    /// time. At the end of the file, or after an error, the reader stays finished.
+    fn advance(&mut self, at_record: bool) -> Result<Option<(usize, u64)>, ReadError> {
         if self.pending > 0 {
             self.input.consume(self.pending);
             self.pending = 0;
         }
+        let next = self.step(at_record);
+        if !matches!(next, Ok(Some(_))) {
+            self.state = State::Done;
+        }
+        next
     }
 
     /// Advances to the next record. Without `at_record`, the record is copied into `buf`; with it, the reader
