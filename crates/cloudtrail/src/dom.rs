@@ -472,7 +472,7 @@ impl Parser<'_> {
     #[inline(always)]
     fn string(&mut self, c: u32) -> Result<(), DomError> {
         let start = self.pos + 1;
-        let end = crate::swar::string_stop(self.bytes, start, true);
+        let end = crate::string_scan::string_stop(self.bytes, start, true);
         if self.bytes.get(end) == Some(&b'"') {
             self.pos = end + 1;
             self.push(Tag::Str, start, end, c);
@@ -535,7 +535,7 @@ impl Parser<'_> {
                 }
             }
             run_start = i;
-            i = crate::swar::string_stop(bytes, i, true);
+            i = crate::string_scan::string_stop(bytes, i, true);
         }
     }
 

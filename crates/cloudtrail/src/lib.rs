@@ -7,7 +7,7 @@ pub mod dom;
 pub mod keys;
 pub mod model;
 pub mod reader;
-mod swar;
+mod string_scan;
 
 pub use dom::{Dom, DomError, Elements, Kind, Members, Node, Parsed};
 pub use keys::{classify_key, decode_s3_key, KeyError, KeyKind, LogKey, SkipReason};

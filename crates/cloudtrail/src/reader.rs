@@ -608,7 +608,7 @@ fn scan_compound(
                 continue;
             }
             // Most of a record is string content: jump to the next quote or backslash.
-            i = crate::swar::string_stop(chunk, i, false);
+            i = crate::string_scan::string_stop(chunk, i, false);
             match chunk.get(i) {
                 Some(b'\\') => *escaped = true,
                 Some(_) => {

@@ -3,20 +3,10 @@
 //!
 //! The block step uses the `wide` crate's 16-lane vectors (SSE2 on x86-64, NEON on arm64, plain code elsewhere):
 //! one unaligned load, three byte compares and a move-mask per 16 bytes, in safe code (the project forbids
-//! `unsafe`, which the `std::arch` loads need). The last bytes of a buffer, fewer than 16, take an 8-byte "SIMD
-//! within a register" step, then single bytes.
+//! `unsafe`, which the `std::arch` loads need). The last bytes of a buffer, fewer than 16, are looked at one by
+//! one.
 
 use wide::u8x16;
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `x` that is zero (exact for the lowest such byte; a borrow can only flag bytes
-/// above a true hit, and callers only use the lowest).
-#[inline]
-fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(ONES) & !x & HIGH
-}
 
 /// Whether a byte ends a plain run: `"`, `\`, or (with `CONTROLS`) a byte below 0x20, which JSON forbids inside
 /// strings.
@@ -57,20 +47,6 @@ fn stop<const CONTROLS: bool>(bytes: &[u8], from: usize) -> usize {
             return i + mask.trailing_zeros() as usize;
         }
         i += 16;
-    }
-    if let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let mut special =
-            zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        if CONTROLS {
-            special |= w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        }
-        if special != 0 {
-            return i + (special.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
     }
     while let Some(&b) = bytes.get(i) {
         if stops::<CONTROLS>(b) {
