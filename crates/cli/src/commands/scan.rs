@@ -2,9 +2,8 @@
 //!
 //! Files are read by several threads (see [`crate::pipeline`]); findings are printed in input order, those of the
 //! file whose turn it is as they are found (in parts of [`FINDINGS_PER_PART`]), so memory does not grow with a
-//! file's findings. Without
-//! `--since`/`--until` each file goes through [`rules::scan_log`], the Lambda's own pipeline; with a window,
-//! through [`scan_window`], the same steps with records outside the window left out.
+//! file's findings. Each file goes through [`rules::scan_log_filtered`], the Lambda's own pipeline; a
+//! `--since`/`--until` window only decides which records are evaluated.
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::{Format, ScanArgs};
