@@ -64,6 +64,8 @@ bench:
 ## over the largest generated file (350,000 records, 54 MB gzipped): CPU and peak RSS, against the 128 MB
 ## setting. Separate from `bench` because it compiles the function with the AWS SDK in release mode.
 BENCH_BIG := target/bench-data/gen-v1-seed42-350000.json.gz
+## Then the same under the 128 MB setting's limits, enforced by a control group (128 MiB, 128/1769 of a CPU):
+## wall time, throttling, OOM kills (SKIP where no control group can be made, e.g. not root).
 ## Then the function binary's init time ("Init Duration"): process start to its first next-invocation request,
 ## against a local stand-in for the Lambda Runtime API, with the default rules and with 1,039 rules.
 BENCH_RULES_1000 := target/bench-data/rules-1000-all.toml
@@ -75,6 +77,9 @@ bench-lambda:
 		target/release/examples/handler_over_file $(BENCH_BIG) > target/bench-data/lambda-summary.json
 	cat target/bench-data/lambda.json; echo
 	tail -n 1 target/bench-data/lambda-summary.json
+	target/release/trailwarden-bench exec --lambda-memory-mb 128 --out target/bench-data/lambda-128.json -- \
+		target/release/examples/handler_over_file $(BENCH_BIG) > target/bench-data/lambda-128-summary.json
+	cat target/bench-data/lambda-128.json; echo
 	target/release/trailwarden-bench function-init --bin target/release/trailwarden-alerter --runs 20 \
 		| tee target/bench-data/function-init.json
 	target/release/trailwarden-bench rules-file --custom-rules 1000 --out $(BENCH_RULES_1000)

@@ -5,6 +5,7 @@
 //! independent of other load on the machine; peak memory is the kernel's high-water mark of resident
 //! memory (`ru_maxrss` / `VmHWM`) of a fresh process per measurement.
 
+pub mod cgroup;
 pub mod gen;
 pub mod init;
 pub mod json;

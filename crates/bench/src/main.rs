@@ -115,6 +115,20 @@ enum Cmd {
     Exec {
         #[arg(long)]
         out: PathBuf,
+        /// Runs the command under the limits of this Lambda memory setting (MB): that much memory and
+        /// MB/1769 of one CPU, enforced by a control group; adds the wall time, throttling and OOM kills to
+        /// the report. Prints SKIP (exit 0, command not run) where no control group can be made.
+        #[arg(long)]
+        lambda_memory_mb: Option<u64>,
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    },
+    /// (Used by `exec --lambda-memory-mb`.) Joins the control group(s) whose `cgroup.procs` files are
+    /// given, then replaces itself with the command.
+    #[command(hide = true)]
+    CgroupEnter {
+        #[arg(long, required = true)]
+        procs: Vec<PathBuf>,
         #[arg(last = true, required = true)]
         cmd: Vec<String>,
     },
@@ -239,10 +253,37 @@ fn main() -> anyhow::Result<ExitCode> {
             let times = bench::init::function_init(&bin, rules_file.as_deref(), runs)?;
             println!("{}", serde_json::to_string(&times)?);
         }
-        Cmd::Exec { out, cmd } => {
+        Cmd::Exec {
+            out,
+            lambda_memory_mb: None,
+            cmd,
+        } => {
             let code = run::exec(&out, &cmd)?;
             return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
         }
+        Cmd::Exec {
+            out,
+            lambda_memory_mb: Some(mb),
+            cmd,
+        } => match bench::cgroup::exec_limited(mb, &cmd)? {
+            Ok(report) => {
+                std::fs::write(&out, serde_json::to_vec(&report)?)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                return Ok(match report.exec.code {
+                    Some(0) => ExitCode::SUCCESS,
+                    _ => ExitCode::FAILURE,
+                });
+            }
+            Err(reason) => {
+                eprintln!("exec --lambda-memory-mb {mb}: SKIP: {reason}");
+                std::fs::write(
+                    &out,
+                    serde_json::to_vec(&serde_json::json!({ "skipped": reason }))?,
+                )
+                .with_context(|| format!("writing {}", out.display()))?;
+            }
+        },
+        Cmd::CgroupEnter { procs, cmd } => bench::cgroup::enter_and_exec(&procs, &cmd)?,
     }
     Ok(ExitCode::SUCCESS)
 }
