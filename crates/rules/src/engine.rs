@@ -1,12 +1,15 @@
 //! Compiled rule sets: patterns are parsed once (at cold start), records are evaluated many times.
 //!
 //! An [`Engine`] holds the selected rules (built-in and custom), the deployment [`Context`] code rules consult,
-//! and the exclusions. Rules are indexed by the `eventName` values their pattern requires, so a record is
-//! only checked against the rules that can match it plus the rules that can match any event name: the cost
-//! per record grows with the rules relevant to its event, not with the size of the catalog.
+//! and the exclusions. Rules are indexed by the exact values one field must have for them to match: the
+//! `eventName` values their pattern requires, or for a pattern without an `eventName` term, another field it
+//! limits to exact values (`$.userIdentity.type = "Root"`, `$.sourceIPAddress = "203.0.113.7"`). A record is
+//! then only checked against the rules its values select plus the few rules no index covers (wildcard-only
+//! or numeric patterns, code rules without an event list): the cost per record grows with the rules relevant
+//! to it, not with the size of the catalog.
 
 use crate::config::{Profile, RulesConfig};
-use crate::pattern::{ParseError, Pattern};
+use crate::pattern::{Document as _, Lookup, ParseError, PathStep, Pattern};
 use crate::{catalog, CodeRule, ConfigError, Context, Control, Detection, Hit, Rule, Severity};
 use cloudtrail::Node;
 use foldhash::{HashMap, HashMapExt};
@@ -113,12 +116,24 @@ impl CompiledRule {
         }
     }
 
-    /// The `eventName` values a record must have for this rule to match, when the rule limits them (the
-    /// engine's index); `None` when any record may match.
-    fn event_names(&self) -> Option<Vec<&str>> {
+    /// The fields this rule requires exact string values of, with those values, `eventName` first when it
+    /// is one of them (the engine indexes the rule under one of these); empty when any record may match.
+    fn required_fields(&self) -> Vec<(Cow<'_, [PathStep]>, Vec<&str>)> {
         match &self.matcher {
-            Matcher::Pattern(p) => p.required_values("$.eventName"),
-            Matcher::Code(_, events) => events.map(|e| e.to_vec()),
+            Matcher::Pattern(p) => {
+                let mut fields: Vec<_> = p
+                    .required_fields()
+                    .into_iter()
+                    .map(|(path, values)| (Cow::Borrowed(path), values))
+                    .collect();
+                // Stable: eventName (the field almost every rule names) first, the rest in pattern order.
+                fields.sort_by_key(|(path, _)| **path != *event_name_path());
+                fields
+            }
+            Matcher::Code(_, Some(events)) => {
+                vec![(Cow::Owned(event_name_path().to_vec()), events.to_vec())]
+            }
+            Matcher::Code(_, None) => Vec::new(),
         }
     }
 
@@ -179,16 +194,50 @@ pub enum Outcome<'a> {
     },
 }
 
+/// `$.eventName` as a selector path.
+fn event_name_path() -> &'static [PathStep] {
+    static PATH: std::sync::OnceLock<[PathStep; 1]> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| [PathStep::Key("eventName".into())])
+}
+
+/// At most this many fields are indexed (`eventName` included). Each indexed field costs one lookup per
+/// record, so a rule whose only exact field would be one more is checked on every record instead.
+pub const MAX_INDEXED_FIELDS: usize = 8;
+
+/// Rules indexed by the exact string values one field must have for them to match.
+#[derive(Debug, Clone)]
+struct FieldIndex {
+    path: Box<[PathStep]>,
+    /// Value → indices of the rules that require it (ascending).
+    by_value: HashMap<Box<str>, Vec<usize>>,
+    /// Every rule of this index (ascending).
+    all: Vec<usize>,
+}
+
+impl FieldIndex {
+    /// The rules of this index that can match the record.
+    fn candidates(&self, record: &Node<'_>) -> &[usize] {
+        match record.lookup(&self.path) {
+            Lookup::String(value) => self.by_value.get(value).map_or(&[], Vec::as_slice),
+            // An exact `=` value matches only a string, or a number through its text. Absent: nothing here.
+            Lookup::Missing => &[],
+            // Anything else (a number, or a value no `=` matches): be safe, try every rule of the index.
+            _ => &self.all,
+        }
+    }
+}
+
 /// A set of compiled rules with their context and exclusions.
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
     context: Context,
     exclusions: Vec<Exclusion>,
-    /// `eventName` → indices of the rules whose pattern requires that name (ascending).
-    by_event_name: HashMap<Box<str>, Vec<usize>>,
-    /// Rules that can match any event name (code rules, patterns without an `eventName` requirement).
-    any_event_name: Vec<usize>,
+    /// The indexed fields, `eventName` first when any rule requires it.
+    fields: Vec<FieldIndex>,
+    /// Rules no index covers (code rules without an event list, patterns without an exact field): tried on
+    /// every record.
+    unindexed: Vec<usize>,
     /// The date used for records without an `eventTime` (the day the engine was built).
     today: String,
 }
@@ -307,24 +356,47 @@ impl Engine {
                 .map(|(i, _)| i)
                 .collect();
         }
-        let mut by_event_name: HashMap<Box<str>, Vec<usize>> = HashMap::new();
-        let mut any_event_name = Vec::new();
+        let new_index = |path: &[PathStep]| FieldIndex {
+            path: path.into(),
+            by_value: HashMap::new(),
+            all: Vec::new(),
+        };
+        // eventName first: almost every rule names it, and it is the most selective field.
+        let mut fields = vec![new_index(event_name_path())];
+        let mut unindexed = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            match rule.event_names() {
-                Some(names) => {
-                    for name in names {
-                        by_event_name.entry(name.into()).or_default().push(i);
+            let required = rule.required_fields();
+            // The rule's first field that is already indexed (eventName when the rule requires it: it comes
+            // first, and its index always exists), else its first field while there is room.
+            let existing = required.iter().find_map(|(path, values)| {
+                let f = fields.iter().position(|f| *f.path == **path)?;
+                Some((f, values))
+            });
+            let chosen = existing.or_else(|| {
+                let (path, values) = required.first()?;
+                (fields.len() < MAX_INDEXED_FIELDS).then(|| {
+                    fields.push(new_index(path));
+                    (fields.len() - 1, values)
+                })
+            });
+            match chosen {
+                Some((f, values)) => {
+                    let index = &mut fields[f];
+                    for value in values {
+                        index.by_value.entry((*value).into()).or_default().push(i);
                     }
+                    index.all.push(i);
                 }
-                None => any_event_name.push(i),
+                None => unindexed.push(i),
             }
         }
+        fields.retain(|f| !f.all.is_empty());
         Engine {
             rules,
             context,
             exclusions,
-            by_event_name,
-            any_event_name,
+            fields,
+            unindexed,
             today,
         }
     }
@@ -425,51 +497,87 @@ impl Engine {
         })
     }
 
-    /// Indices of the rules that can match the record, ascending, without allocating.
-    fn candidates<'a>(&'a self, record: Node<'_>) -> impl Iterator<Item = usize> + 'a {
-        let indexed: &[usize] = match record.get("eventName").map(|n| n.as_str()) {
-            Some(Some(name)) => self.by_event_name.get(name).map_or(&[], Vec::as_slice),
-            // No eventName: no indexed rule can match. A non-string eventName: be safe, try every rule.
-            None => &[],
-            Some(None) => return MergeAscending::new(&[], &[]).chain(0..self.rules.len()),
-        };
-        MergeAscending::new(indexed, &self.any_event_name).chain(0..0)
+    /// How many rules the index leaves to evaluate for this record (benchmarks, diagnostics).
+    pub fn candidate_count(&self, record: Node<'_>) -> usize {
+        self.candidates(record).count()
+    }
+
+    /// Indices of the rules that can match the record, ascending (the order findings come in), without
+    /// allocating.
+    fn candidates<'a>(&'a self, record: Node<'_>) -> MergeAscending<'a> {
+        let mut merge = MergeAscending::default();
+        for field in &self.fields {
+            merge.push(field.candidates(&record));
+        }
+        merge.push(&self.unindexed);
+        merge
     }
 }
 
-/// Merges two ascending index lists.
+/// Merges ascending index lists: each index once, in order. A rule is in one list only, so nothing repeats;
+/// equal heads are still taken together, so the merge would stay correct if that changed.
+#[derive(Default)]
 struct MergeAscending<'a> {
-    a: &'a [usize],
-    b: &'a [usize],
+    lists: [&'a [usize]; MAX_INDEXED_FIELDS + 1],
+    len: usize,
 }
 
 impl<'a> MergeAscending<'a> {
-    fn new(a: &'a [usize], b: &'a [usize]) -> Self {
-        MergeAscending { a, b }
+    /// Adds a list; empty ones are not kept, so the common record costs one or two lists.
+    fn push(&mut self, list: &'a [usize]) {
+        if !list.is_empty() {
+            self.lists[self.len] = list;
+            self.len += 1;
+        }
     }
 }
 
 impl Iterator for MergeAscending<'_> {
     type Item = usize;
+    #[inline]
     fn next(&mut self) -> Option<usize> {
-        match (self.a.first(), self.b.first()) {
-            (Some(&x), Some(&y)) if x <= y => {
-                self.a = &self.a[1..];
-                if x == y {
-                    self.b = &self.b[1..];
-                }
-                Some(x)
+        let lists = &mut self.lists[..self.len];
+        // One or two lists is the usual record (its eventName's rules, the unindexed ones): no general merge.
+        match lists {
+            [only] => {
+                let (&first, rest) = only.split_first()?;
+                *only = rest;
+                return Some(first);
             }
-            (_, Some(&y)) => {
-                self.b = &self.b[1..];
-                Some(y)
+            [a, b] => {
+                return match (a.split_first(), b.split_first()) {
+                    (Some((&x, ra)), Some((&y, rb))) => {
+                        if x <= y {
+                            *a = ra;
+                            if x == y {
+                                *b = rb;
+                            }
+                            Some(x)
+                        } else {
+                            *b = rb;
+                            Some(y)
+                        }
+                    }
+                    (Some((&x, ra)), None) => {
+                        *a = ra;
+                        Some(x)
+                    }
+                    (None, Some((&y, rb))) => {
+                        *b = rb;
+                        Some(y)
+                    }
+                    (None, None) => None,
+                };
             }
-            (Some(&x), None) => {
-                self.a = &self.a[1..];
-                Some(x)
-            }
-            (None, None) => None,
+            _ => {}
         }
+        let min = lists.iter().filter_map(|l| l.first().copied()).min()?;
+        for list in lists.iter_mut() {
+            if list.first() == Some(&min) {
+                *list = &list[1..];
+            }
+        }
+        Some(min)
     }
 }
 
@@ -485,8 +593,117 @@ mod tests {
 
     #[test]
     fn merge_is_ascending_and_deduplicated() {
-        let m: Vec<usize> = MergeAscending::new(&[1, 4, 6], &[0, 4, 9]).collect();
-        assert_eq!(m, [0, 1, 4, 6, 9]);
+        let merged = |lists: &[&[usize]]| {
+            let mut m = MergeAscending::default();
+            for l in lists {
+                m.push(l);
+            }
+            m.collect::<Vec<_>>()
+        };
+        assert_eq!(merged(&[&[1, 4, 6], &[0, 4, 9]]), [0, 1, 4, 6, 9]);
+        assert_eq!(merged(&[&[], &[2, 3], &[], &[1], &[0, 5]]), [0, 1, 2, 3, 5]);
+        assert_eq!(merged(&[&[7, 8]]), [7, 8]);
+        assert_eq!(merged(&[]), Vec::<usize>::new());
+        let full: Vec<Vec<usize>> = (0..=MAX_INDEXED_FIELDS).map(|i| vec![i, i + 100]).collect();
+        let lists: Vec<&[usize]> = full.iter().map(Vec::as_slice).collect();
+        assert_eq!(merged(&lists).len(), 2 * (MAX_INDEXED_FIELDS + 1));
+    }
+
+    /// An engine of custom rules only (`id = pattern` pairs).
+    fn custom(rules: &[(&str, &str)]) -> Engine {
+        let mut cfg = String::from("profile = \"cis\"\n");
+        for (id, pattern) in rules {
+            cfg += &format!(
+                "[[custom_rules]]\nid = \"{id}\"\ntitle = \"t\"\nseverity = \"low\"\npattern = '{pattern}'\n"
+            );
+        }
+        let ids: Vec<&str> = rules.iter().map(|(id, _)| *id).collect();
+        engine(&cfg).retain_ids(&ids).unwrap()
+    }
+
+    /// The ids of the rules the index gives for a record, and of the rules that match it.
+    fn tried_and_matched(e: &Engine, record: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+        let parsed = Parsed::from_value(record);
+        let tried = e
+            .candidates(parsed.root())
+            .map(|i| e.rules()[i].id().to_owned())
+            .collect();
+        let matched = e
+            .matching(parsed.root())
+            .map(|(r, _)| r.id().to_owned())
+            .collect();
+        (tried, matched)
+    }
+
+    #[test]
+    fn rules_without_an_event_name_are_indexed_on_another_exact_field() {
+        let e = custom(&[
+            ("ip", r#"{ $.sourceIPAddress = "203.0.113.7" }"#),
+            (
+                "svc-user-errors",
+                r#"{ $.userIdentity.userName = "svc" && $.errorCode = "*" }"#,
+            ),
+            ("scanner", r#"{ $.userAgent = "scanner/*" }"#),
+            (
+                "get-object",
+                r#"{ $.eventSource = "s3.amazonaws.com" && $.eventName = "GetObject" }"#,
+            ),
+            (
+                "ip-2",
+                r#"{ $.sourceIPAddress = "198.51.100.1" || $.sourceIPAddress = "203.0.113.7" }"#,
+            ),
+        ]);
+        // eventName, then the two other exact fields in rule order; the wildcard-only rule is unindexed.
+        let paths: Vec<String> = e.fields.iter().map(|f| format!("{:?}", f.path)).collect();
+        assert_eq!(paths.len(), 3, "{paths:?}");
+        assert!(paths[0].contains("eventName") && paths[1].contains("sourceIPAddress"));
+        assert!(paths[2].contains("userName"), "{paths:?}");
+        assert_eq!(e.unindexed, [2]);
+
+        // A record none of the exact values select: only the unindexed rule is tried.
+        let other =
+            json!({"eventName": "ListBuckets", "sourceIPAddress": "192.0.2.1", "userAgent": "cli"});
+        assert_eq!(
+            tried_and_matched(&e, &other),
+            (vec!["scanner".into()], vec![])
+        );
+        // The address selects both address rules, in rule order, and both match.
+        let ip = json!({"eventName": "GetObject", "eventSource": "s3.amazonaws.com", "sourceIPAddress": "203.0.113.7",
+                        "userAgent": "scanner/1"});
+        let (tried, matched) = tried_and_matched(&e, &ip);
+        assert_eq!(tried, ["ip", "scanner", "get-object", "ip-2"]);
+        assert_eq!(matched, tried);
+        // A nested field; a number where a string is indexed: every rule of that index is tried.
+        let user = json!({"userIdentity": {"userName": "svc"}, "errorCode": "AccessDenied", "sourceIPAddress": 7});
+        let (tried, matched) = tried_and_matched(&e, &user);
+        assert_eq!(tried, ["ip", "svc-user-errors", "scanner", "ip-2"]);
+        assert_eq!(matched, ["svc-user-errors"]);
+    }
+
+    #[test]
+    fn past_the_field_cap_rules_are_tried_on_every_record() {
+        let patterns: Vec<(String, String)> = (0..MAX_INDEXED_FIELDS + 3)
+            .map(|i| (format!("f{i}"), format!("{{ $.f{i} = \"v\" }}")))
+            .collect();
+        let rules: Vec<(&str, &str)> = patterns
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let e = custom(&rules);
+        // One slot is eventName's (unused here, so dropped); the first 7 fields get the others, the rest
+        // are unindexed.
+        assert_eq!(e.fields.len(), MAX_INDEXED_FIELDS - 1);
+        assert_eq!(
+            e.unindexed,
+            (MAX_INDEXED_FIELDS - 1..MAX_INDEXED_FIELDS + 3).collect::<Vec<_>>()
+        );
+        let mut record = serde_json::Map::new();
+        for i in 0..MAX_INDEXED_FIELDS + 3 {
+            record.insert(format!("f{i}"), json!("v"));
+        }
+        let (tried, matched) = tried_and_matched(&e, &record.into());
+        assert_eq!(matched.len(), MAX_INDEXED_FIELDS + 3);
+        assert_eq!(tried, matched);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Property tests: the filter-pattern parser and evaluator and the scan pipeline never panic, whatever the
-//! pattern or record, and the eventName index never changes an answer.
+//! pattern or record, and the rule index (eventName and other exact fields) never changes an answer.
 
 use proptest::prelude::*;
 use rules::{Engine, Pattern, Profile};
@@ -56,6 +56,82 @@ fn record() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Fields the generated rules and records share, nested and indexed ones included.
+const FIELDS: &[&str] = &[
+    "eventName",
+    "sourceIPAddress",
+    "userIdentity.type",
+    "a.b",
+    "r[0].arn",
+    "f5",
+    "f6",
+    "f7",
+    "f8",
+    "f9",
+];
+
+/// One term over [`FIELDS`]: exact (indexable) or not.
+fn term() -> impl Strategy<Value = String> {
+    (
+        0..FIELDS.len(),
+        0..7usize,
+        prop::sample::select(vec!["x", "y", "5"]),
+    )
+        .prop_map(|(f, op, v)| {
+            let f = FIELDS[f];
+            match op {
+                0..=2 => format!("$.{f} = \"{v}\""),
+                3 => format!("$.{f} = {v}*"),
+                4 => format!("$.{f} != \"{v}\""),
+                5 => format!("$.{f} = {v}"),
+                _ => format!("$.{f} NOT EXISTS"),
+            }
+        })
+}
+
+/// A pattern of one to three terms joined by `&&` / `||`, with optional grouping.
+fn pattern_over_fields() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(term(), 1..4),
+        prop::collection::vec(any::<bool>(), 3),
+        any::<bool>(),
+    )
+        .prop_map(|(terms, ands, group)| {
+            let mut p = terms[0].clone();
+            for (i, t) in terms.iter().enumerate().skip(1) {
+                let op = if ands[i] { "&&" } else { "||" };
+                p = if group {
+                    format!("({p}) {op} {t}")
+                } else {
+                    format!("{p} {op} {t}")
+                };
+            }
+            format!("{{ {p} }}")
+        })
+}
+
+/// A value at one of [`FIELDS`]: absent, one of the rules' values, a number, or another type.
+fn field_value() -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![
+        Just(None),
+        prop::sample::select(vec!["x", "y", "5", "z"]).prop_map(|v| Some(Value::from(v))),
+        Just(Some(json!(5))),
+        Just(Some(json!(5.0))),
+        Just(Some(Value::Null)),
+        Just(Some(json!(true))),
+        Just(Some(json!({"x": "x"}))),
+    ]
+}
+
+fn set_field(record: &mut Value, field: &str, value: Value) {
+    match field {
+        "userIdentity.type" => record["userIdentity"] = json!({"type": value}),
+        "a.b" => record["a"] = json!({"b": value}),
+        "r[0].arn" => record["r"] = json!([{"arn": value}]),
+        _ => record[field] = value,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -77,6 +153,37 @@ proptest! {
             prop_assert_eq!(p.matches(&parsed.root()), p.matches(&doc), "{} on {}", src, doc);
             let _ = p.required_values("$.eventName");
         }
+    }
+
+    #[test]
+    fn the_field_index_changes_nothing_for_any_rule_set(
+        patterns in prop::collection::vec(pattern_over_fields(), 1..14),
+        values in prop::collection::vec(field_value(), FIELDS.len()),
+    ) {
+        let mut cfg = String::from("profile = \"cis\"\n");
+        let mut ids = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            cfg += &format!("[[custom_rules]]\nid = \"r{i}\"\ntitle = \"t\"\nseverity = \"low\"\npattern = '{p}'\n");
+            ids.push(format!("r{i}"));
+        }
+        let config = rules::RulesConfig::parse(&cfg, "p.toml").unwrap();
+        let engine = Engine::from_config(&config, "2026-11-23").unwrap().retain_ids(&ids).unwrap();
+        let mut record = json!({});
+        for (field, value) in FIELDS.iter().zip(values) {
+            if let Some(v) = value {
+                set_field(&mut record, field, v);
+            }
+        }
+        let parsed = cloudtrail::Parsed::from_value(&record);
+        let root = parsed.root();
+        let indexed: Vec<&str> = engine.matching(root).map(|(r, _)| r.id()).collect();
+        let exhaustive: Vec<&str> = engine
+            .rules()
+            .iter()
+            .filter(|r| r.matches(root, engine.context()))
+            .map(|r| r.id())
+            .collect();
+        prop_assert_eq!(indexed, exhaustive, "{:?} on {}", patterns, record);
     }
 
     #[test]

@@ -108,6 +108,29 @@ impl Pattern {
         Some(values)
     }
 
+    /// For indexing: each field the pattern limits to a finite set of exact string values, with those values
+    /// (as [`Pattern::required_values`] gives them), in the order the fields first appear in the pattern.
+    /// Fields compared only with wildcards, numbers, `!=` or the `IS`/`NOT EXISTS` tests are not listed; nor
+    /// is a field that only some `||` branches constrain.
+    pub fn required_fields(&self) -> Vec<(&[PathStep], Vec<&str>)> {
+        let mut paths: Vec<&[PathStep]> = Vec::new();
+        self.root.for_each_term(&mut |term| {
+            let exact = matches!(&term.test, ast::Test::Equals(lit) if lit.glob.is_none() && lit.number.is_none());
+            if exact && !paths.contains(&&*term.path) {
+                paths.push(&term.path);
+            }
+        });
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let mut values = self.root.required_values(path)?;
+                values.sort_unstable();
+                values.dedup();
+                Some((path, values))
+            })
+            .collect()
+    }
+
     /// Evaluates every leaf term (no short-circuit) and reports each, in source order.
     pub fn explain<D: Document + ?Sized>(&self, doc: &D) -> Vec<TermOutcome> {
         let mut out = Vec::new();

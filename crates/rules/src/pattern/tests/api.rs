@@ -82,6 +82,43 @@ fn required_values_for_indexing() {
 }
 
 #[test]
+fn required_fields_lists_each_constrained_field_once_in_order() {
+    let fields = |src: &str| {
+        pattern(src)
+            .required_fields()
+            .into_iter()
+            .map(|(path, values)| {
+                let path: Vec<String> = path
+                    .iter()
+                    .map(|step| match step {
+                        PathStep::Key(k) => k.to_string(),
+                        PathStep::Index(i) => format!("[{i}]"),
+                    })
+                    .collect();
+                format!("{}={}", path.join("."), values.join(","))
+            })
+            .collect::<Vec<_>>()
+    };
+    // CIS 4.3: only userIdentity.type is exact (`NOT EXISTS` and `!=` constrain nothing).
+    assert_eq!(
+        fields(
+            r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#
+        ),
+        ["userIdentity.type=Root"]
+    );
+    // Two exact fields, in source order; a repeated field once, with the intersection of its values.
+    assert_eq!(
+        fields("{ $.eventSource = s3.amazonaws.com && ($.eventName = B || $.eventName = A) && $.eventSource = s3.amazonaws.com }"),
+        ["eventSource=s3.amazonaws.com", "eventName=A,B"]
+    );
+    // A field only one `||` branch constrains is not listed; wildcards and numbers are not exact.
+    assert_eq!(fields("{ $.a = x || ($.b = y && $.a = z) }"), ["a=x,z"]);
+    assert!(fields("{ $.a = x || $.b = y }").is_empty());
+    assert!(fields("{ $.a = x* && $.b = 5 && $.c != d }").is_empty());
+    assert_eq!(fields("{ $.r[0].arn = q }"), ["r.[0].arn=q"]);
+}
+
+#[test]
 fn required_values_never_exclude_a_match() {
     // Soundness over the CIS patterns: whenever a record matches, its eventName is in the set.
     let records = [
