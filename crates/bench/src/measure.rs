@@ -266,7 +266,7 @@ fn over_records(
 /// Rule evaluation alone, in nanoseconds per record: the first `sample` records are parsed in chunks of 64
 /// (small enough to stay in cache, as each record is in the pipeline) and each chunk is evaluated `rounds`
 /// times; only the evaluation is timed (CPU time of the process, read around each chunk). Also returns
-/// the average number of rules the `eventName` index leaves to evaluate per record, and the matches per
+/// the average number of rules the engine's index leaves to evaluate per record, and the matches per
 /// pass.
 pub fn rules_only(
     path: &Path,
@@ -287,6 +287,7 @@ pub fn rules_only(
     let rounds = rounds.max(1);
     let mut eval_cpu = 0.0;
     let mut hits = 0u64;
+    let mut candidates = 0u64;
     for chunk in raw.chunks(CHUNK) {
         let values = chunk
             .iter()
@@ -303,30 +304,10 @@ pub fn rules_only(
         });
         eval_cpu += cpu;
         hits += h;
-    }
-    // What the eventName index leaves to evaluate, computed from the patterns (the engine's own index is
-    // private): rules whose pattern requires the record's event name, plus those that require none.
-    let required: Vec<Option<Vec<String>>> = engine
-        .rules()
-        .iter()
-        .map(|rule| {
-            rule.pattern()
-                .and_then(|p| p.required_values("$.eventName"))
-                .map(|v| v.into_iter().map(str::to_owned).collect())
-        })
-        .collect();
-    let mut candidates = 0u64;
-    for bytes in &raw {
-        let v: Value = serde_json::from_slice(bytes)?;
-        let name = v.get("eventName").and_then(Value::as_str);
-        candidates += required
-            .iter()
-            .filter(|req| match (req, name) {
-                (None, _) => true,
-                (Some(names), Some(n)) => names.iter().any(|x| x == n),
-                (Some(_), None) => false,
-            })
-            .count() as u64;
+        // What the engine's index leaves to evaluate (outside the timed part).
+        for v in &values {
+            candidates += engine.candidate_count(v.root()) as u64;
+        }
     }
     let n = raw.len().max(1) as f64;
     Ok(RulesOnly {
