@@ -537,39 +537,11 @@ impl Iterator for MergeAscending<'_> {
     #[inline]
     fn next(&mut self) -> Option<usize> {
         let lists = &mut self.lists[..self.len];
-        // One or two lists is the usual record (its eventName's rules, the unindexed ones): no general merge.
-        match lists {
-            [only] => {
-                let (&first, rest) = only.split_first()?;
-                *only = rest;
-                return Some(first);
-            }
-            [a, b] => {
-                return match (a.split_first(), b.split_first()) {
-                    (Some((&x, ra)), Some((&y, rb))) => {
-                        if x <= y {
-                            *a = ra;
-                            if x == y {
-                                *b = rb;
-                            }
-                            Some(x)
-                        } else {
-                            *b = rb;
-                            Some(y)
-                        }
-                    }
-                    (Some((&x, ra)), None) => {
-                        *a = ra;
-                        Some(x)
-                    }
-                    (None, Some((&y, rb))) => {
-                        *b = rb;
-                        Some(y)
-                    }
-                    (None, None) => None,
-                };
-            }
-            _ => {}
+        // One list (only the unindexed rules, or only the event's) needs no comparisons.
+        if let [only] = lists {
+            let (&first, rest) = only.split_first()?;
+            *only = rest;
+            return Some(first);
         }
         let min = lists.iter().filter_map(|l| l.first().copied()).min()?;
         for list in lists.iter_mut() {
