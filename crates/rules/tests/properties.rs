@@ -132,6 +132,23 @@ fn set_field(record: &mut Value, field: &str, value: Value) {
     }
 }
 
+/// The ids of the rules that match the record through the engine's index, and by trying every rule.
+fn indexed_and_exhaustive(engine: &Engine, record: &Value) -> (Vec<String>, Vec<String>) {
+    let parsed = cloudtrail::Parsed::from_value(record);
+    let root = parsed.root();
+    let indexed = engine
+        .matching(root)
+        .map(|(r, _)| r.id().to_owned())
+        .collect();
+    let exhaustive = engine
+        .rules()
+        .iter()
+        .filter(|r| r.matches(root, engine.context()))
+        .map(|r| r.id().to_owned())
+        .collect();
+    (indexed, exhaustive)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -174,30 +191,14 @@ proptest! {
                 set_field(&mut record, field, v);
             }
         }
-        let parsed = cloudtrail::Parsed::from_value(&record);
-        let root = parsed.root();
-        let indexed: Vec<&str> = engine.matching(root).map(|(r, _)| r.id()).collect();
-        let exhaustive: Vec<&str> = engine
-            .rules()
-            .iter()
-            .filter(|r| r.matches(root, engine.context()))
-            .map(|r| r.id())
-            .collect();
+        let (indexed, exhaustive) = indexed_and_exhaustive(&engine, &record);
         prop_assert_eq!(indexed, exhaustive, "{:?} on {}", patterns, record);
     }
 
     #[test]
     fn every_rule_is_total_and_the_index_changes_nothing(rec in record()) {
         let engine = Engine::profile(Profile::All).unwrap();
-        let parsed = cloudtrail::Parsed::from_value(&rec);
-        let rec = parsed.root();
-        let indexed: Vec<&str> = engine.matching(rec).map(|(r, _)| r.id()).collect();
-        let exhaustive: Vec<&str> = engine
-            .rules()
-            .iter()
-            .filter(|r| r.matches(rec, engine.context()))
-            .map(|r| r.id())
-            .collect();
+        let (indexed, exhaustive) = indexed_and_exhaustive(&engine, &rec);
         prop_assert_eq!(indexed, exhaustive);
     }
 }
