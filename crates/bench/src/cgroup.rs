@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 /// Memory setting (MB) that Lambda gives one full vCPU.
 pub const MB_PER_VCPU: u64 = 1769;
@@ -198,51 +197,47 @@ impl LimitedGroup {
             .collect()
     }
 
-    fn read(&self, file: &str) -> Option<String> {
-        let dir = match &self.hierarchy {
-            Hierarchy::V2(dir) => dir,
-            Hierarchy::V1 { cpu, memory } => {
-                if file.starts_with("cpu") {
-                    cpu
-                } else {
-                    memory
-                }
-            }
-        };
-        std::fs::read_to_string(dir.join(file)).ok()
+    /// The group's directory in the hierarchy with the `cpu` controller.
+    fn cpu_dir(&self) -> &Path {
+        match &self.hierarchy {
+            Hierarchy::V2(dir) | Hierarchy::V1 { cpu: dir, .. } => dir,
+        }
+    }
+
+    /// The group's directory in the hierarchy with the `memory` controller.
+    fn memory_dir(&self) -> &Path {
+        match &self.hierarchy {
+            Hierarchy::V2(dir) | Hierarchy::V1 { memory: dir, .. } => dir,
+        }
     }
 
     /// What the kernel recorded for the group so far.
     pub fn stats(&self) -> GroupStats {
         let v2 = matches!(self.hierarchy, Hierarchy::V2(_));
-        let cpu_stat = self.read("cpu.stat").unwrap_or_default();
-        let (peak, oom) = if v2 {
-            let events = self.read("memory.events").unwrap_or_default();
-            (
-                self.read("memory.peak").and_then(|t| t.trim().parse().ok()),
-                keyed(&events, "oom_kill"),
-            )
+        // The same counters under each version's names: peak memory, the file with an `oom_kill` count, and
+        // the throttled time in `cpu.stat` with its unit per second.
+        let (peak_file, oom_file, throttled_key, throttled_per_s) = if v2 {
+            ("memory.peak", "memory.events", "throttled_usec", 1e6)
         } else {
-            let oom = self.read("memory.oom_control").unwrap_or_default();
             (
-                self.read("memory.max_usage_in_bytes")
-                    .and_then(|t| t.trim().parse().ok()),
-                keyed(&oom, "oom_kill"),
+                "memory.max_usage_in_bytes",
+                "memory.oom_control",
+                "throttled_time",
+                1e9,
             )
         };
+        let read =
+            |dir: &Path, file: &str| std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        let cpu_stat = read(self.cpu_dir(), "cpu.stat");
         GroupStats {
             cgroup: if v2 { "v2" } else { "v1" }.to_string(),
             memory_limit_mib: self.memory_mb,
             cpu_quota_us: cpu_quota_us(self.memory_mb),
             cpu_period_us: CPU_PERIOD_US,
-            peak_charged_bytes: peak,
-            oom_kills: oom,
+            peak_charged_bytes: read(self.memory_dir(), peak_file).trim().parse().ok(),
+            oom_kills: keyed(&read(self.memory_dir(), oom_file), "oom_kill"),
             throttled_periods: keyed(&cpu_stat, "nr_throttled"),
-            throttled_s: if v2 {
-                keyed(&cpu_stat, "throttled_usec").map(|us| us as f64 / 1e6)
-            } else {
-                keyed(&cpu_stat, "throttled_time").map(|ns| ns as f64 / 1e9)
-            },
+            throttled_s: keyed(&cpu_stat, throttled_key).map(|t| t as f64 / throttled_per_s),
         }
     }
 }
@@ -303,22 +298,12 @@ pub fn exec_limited(
     for f in group.procs_files() {
         enter.arg("--procs").arg(f);
     }
-    let t = Instant::now();
-    let status = enter
-        .arg("--")
-        .args(cmd)
-        .status()
-        .context("starting cgroup-enter")?;
-    let report = LimitedReport {
-        exec: crate::run::ExecReport {
-            usage: crate::usage::children_usage(),
-            wall_s: t.elapsed().as_secs_f64(),
-            code: status.code(),
-        },
+    let (exec, status) = crate::run::measured(enter.arg("--").args(cmd))?;
+    Ok(Ok(LimitedReport {
+        exec,
         signal: status.signal(),
         limits: group.stats(),
-    };
-    Ok(Ok(report))
+    }))
 }
 
 /// `cgroup-enter`: writes this process's PID to each of `procs`, then replaces itself with `cmd`.

@@ -267,8 +267,7 @@ fn main() -> anyhow::Result<ExitCode> {
             cmd,
         } => match bench::cgroup::exec_limited(mb, &cmd)? {
             Ok(report) => {
-                std::fs::write(&out, serde_json::to_vec(&report)?)
-                    .with_context(|| format!("writing {}", out.display()))?;
+                run::write_json(&out, &report)?;
                 return Ok(match report.exec.code {
                     Some(0) => ExitCode::SUCCESS,
                     _ => ExitCode::FAILURE,
@@ -276,11 +275,7 @@ fn main() -> anyhow::Result<ExitCode> {
             }
             Err(reason) => {
                 eprintln!("exec --lambda-memory-mb {mb}: SKIP: {reason}");
-                std::fs::write(
-                    &out,
-                    serde_json::to_vec(&serde_json::json!({ "skipped": reason }))?,
-                )
-                .with_context(|| format!("writing {}", out.display()))?;
+                run::write_json(&out, &serde_json::json!({ "skipped": reason }))?;
             }
         },
         Cmd::CgroupEnter { procs, cmd } => bench::cgroup::enter_and_exec(&procs, &cmd)?,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Instant;
 
 /// Options of `run`.
@@ -40,18 +40,30 @@ pub struct ExecReport {
 /// `exec`: runs `cmd` with inherited stdio, waits, writes an [`ExecReport`] to `out`, returns its exit code.
 pub fn exec(out: &Path, cmd: &[String]) -> anyhow::Result<i32> {
     let (prog, args) = cmd.split_first().context("exec: no command")?;
+    let (report, status) = measured(Command::new(prog).args(args))?;
+    write_json(out, &report)?;
+    Ok(status.code().unwrap_or(1))
+}
+
+/// Runs `cmd` to its end: its exit status, the wall time, and the CPU time and peak RSS of this process's
+/// waited-for children (so `cmd` should be the only child started).
+pub fn measured(cmd: &mut Command) -> anyhow::Result<(ExecReport, ExitStatus)> {
     let t = Instant::now();
-    let status = Command::new(prog)
-        .args(args)
+    let status = cmd
         .status()
-        .with_context(|| format!("starting {prog}"))?;
+        .with_context(|| format!("starting {}", cmd.get_program().to_string_lossy()))?;
     let report = ExecReport {
         usage: crate::usage::children_usage(),
         wall_s: t.elapsed().as_secs_f64(),
         code: status.code(),
     };
-    std::fs::write(out, serde_json::to_vec(&report)?)?;
-    Ok(status.code().unwrap_or(1))
+    Ok((report, status))
+}
+
+/// Writes `value` to `out` as JSON.
+pub fn write_json(out: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    std::fs::write(out, serde_json::to_vec(value)?)
+        .with_context(|| format!("writing {}", out.display()))
 }
 
 struct Runner {
