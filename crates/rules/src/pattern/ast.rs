@@ -93,4 +93,10 @@ impl Literal {
             number,
         }
     }
+
+    /// Whether `=` with this value matches exactly one string (no wildcard, not compared as a number): the
+    /// values the rule index can key on.
+    pub(crate) fn is_exact(&self) -> bool {
+        self.glob.is_none() && self.number.is_none()
+    }
 }

@@ -31,9 +31,7 @@ impl Node {
     pub(crate) fn required_values<'a>(&'a self, path: &[PathStep]) -> Option<Vec<&'a str>> {
         match self {
             Node::Term(term) => match &term.test {
-                Test::Equals(lit)
-                    if *term.path == *path && lit.glob.is_none() && lit.number.is_none() =>
-                {
+                Test::Equals(lit) if *term.path == *path && lit.is_exact() => {
                     Some(vec![&*lit.text])
                 }
                 _ => None,

@@ -102,7 +102,12 @@ impl Pattern {
     /// quoted value might still match through its text) must be evaluated without the index.
     pub fn required_values(&self, selector: &str) -> Option<Vec<&str>> {
         let path = Parser::new(selector).parse_selector_only()?;
-        let mut values = self.root.required_values(&path)?;
+        self.required_at(&path)
+    }
+
+    /// [`Pattern::required_values`] for a parsed path.
+    fn required_at(&self, path: &[PathStep]) -> Option<Vec<&str>> {
+        let mut values = self.root.required_values(path)?;
         values.sort_unstable();
         values.dedup();
         Some(values)
@@ -115,19 +120,14 @@ impl Pattern {
     pub fn required_fields(&self) -> Vec<(&[PathStep], Vec<&str>)> {
         let mut paths: Vec<&[PathStep]> = Vec::new();
         self.root.for_each_term(&mut |term| {
-            let exact = matches!(&term.test, ast::Test::Equals(lit) if lit.glob.is_none() && lit.number.is_none());
+            let exact = matches!(&term.test, ast::Test::Equals(lit) if lit.is_exact());
             if exact && !paths.contains(&&*term.path) {
                 paths.push(&term.path);
             }
         });
         paths
             .into_iter()
-            .filter_map(|path| {
-                let mut values = self.root.required_values(path)?;
-                values.sort_unstable();
-                values.dedup();
-                Some((path, values))
-            })
+            .filter_map(|path| Some((path, self.required_at(path)?)))
             .collect()
     }
 
