@@ -10,6 +10,9 @@ pub mod reader;
 mod string_scan;
 
 pub use dom::{Dom, DomError, Elements, Kind, Members, Node, Parsed};
-pub use keys::{classify_key, decode_s3_key, KeyError, KeyKind, LogKey, SkipReason};
+pub use keys::{
+    classify_key, classify_object, decode_s3_key, encode_s3_key, key_date, KeyDate, KeyError,
+    KeyKind, LogKey, S3Uri, S3UriError, SkipReason,
+};
 pub use model::{Record, SessionContext, UserIdentity};
 pub use reader::{LogReader, ParsedRecord, RawRecord, ReadError, ReaderOptions};
