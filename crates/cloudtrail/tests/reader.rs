@@ -281,19 +281,6 @@ fn source_errors_are_io_errors_not_gzip_errors() {
     }
 }
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: {} not found (../shared is not beside this clone)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let p = entry.unwrap().path();
@@ -307,7 +294,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_real_corpus_file_reads_and_every_record_parses() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = test_support::corpus_dir() else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&dir, &mut files);
     assert_eq!(files.len(), 37, "the shared corpus has 37 log files");

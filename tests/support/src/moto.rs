@@ -1,5 +1,5 @@
-//! Helpers for trailwarden's end-to-end tests: a real local AWS endpoint (`moto_server`) started on
-//! 127.0.0.1 and a free port, and SDK configuration pointed at it.
+//! A real local AWS endpoint (`moto_server`) started on 127.0.0.1 and a free port, SDK configuration pointed
+//! at it, and the SNS -> SQS helpers the end-to-end and CLI tests share.
 //!
 //! Every server is owned by a [`MotoServer`] guard that kills the process by PID when dropped, which also
 //! happens when a test panics.
@@ -7,17 +7,13 @@
 use anyhow::{bail, Context as _};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use crate::repo_root;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long to wait for moto_server to answer before giving up (a readiness wait, not a timing assertion).
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The repository root (this crate lives in `tests/`).
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// Finds `moto_server`: `$MOTO_SERVER`, then the project's `.venv` (installed by `make`), then `PATH`.
 pub fn moto_server_exe() -> anyhow::Result<PathBuf> {
