@@ -37,6 +37,10 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::Spanned;
 
+mod suggest;
+
+pub use suggest::{suggest_exclusion, SUGGESTED_EXCLUSION_DAYS};
+
 /// Which built-in rules run before `enable`/`disable` adjust the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,14 +65,46 @@ impl Profile {
         }
     }
 
-    /// Parses `cis`, `recommended` or `all`.
-    pub fn parse(s: &str) -> Option<Profile> {
-        match s {
-            "cis" => Some(Profile::Cis),
-            "recommended" => Some(Profile::Recommended),
-            "all" => Some(Profile::All),
-            _ => None,
+    /// Every profile, in the order of the documentation: `cis`, `recommended`, `all`.
+    pub const ALL: [Profile; 3] = [Profile::Cis, Profile::Recommended, Profile::All];
+
+    /// The name as written in rules files and on the command line: `cis`, `recommended` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Cis => "cis",
+            Profile::Recommended => "recommended",
+            Profile::All => "all",
         }
+    }
+
+    /// Parses `cis`, `recommended` or `all` (as [`str::parse`] does, without the error).
+    pub fn parse(s: &str) -> Option<Profile> {
+        s.parse().ok()
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A profile name that is not `cis`, `recommended` or `all`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown profile {name:?} (expected cis, recommended or all)")]
+pub struct UnknownProfile {
+    pub name: String,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = UnknownProfile;
+
+    /// The names [`Profile::as_str`] gives, exactly (case-sensitive, as in rules files).
+    fn from_str(s: &str) -> Result<Profile, UnknownProfile> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownProfile { name: s.to_owned() })
     }
 }
 
@@ -213,6 +249,12 @@ impl RulesConfig {
             .unwrap_or_default()
     }
 
+    /// Replaces the profile (e.g. with a command-line `--profile`). The new value has no place in the file, so
+    /// errors never point at it; it is always valid.
+    pub fn set_profile(&mut self, profile: Profile) {
+        self.profile = Some(Spanned::new(0..0, profile.as_str().to_owned()));
+    }
+
     /// The `[alerts]` settings (defaults when the table is absent).
     pub fn alert_settings(&self) -> AlertSettings {
         self.alerts
@@ -228,14 +270,8 @@ impl RulesConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if let Some(p) = &self.profile {
-            if Profile::parse(p.get_ref()).is_none() {
-                return Err(self.error(
-                    p.span(),
-                    format!(
-                        "unknown profile {:?} (expected cis, recommended or all)",
-                        p.get_ref()
-                    ),
-                ));
+            if let Err(e) = p.get_ref().parse::<Profile>() {
+                return Err(self.error(p.span(), e.to_string()));
             }
         }
         let custom_ids: Vec<&str> = self
@@ -474,6 +510,36 @@ mod tests {
         assert!(Profile::Cis.includes("cis-4.2-console-signin-without-mfa"));
         assert!(!Profile::Cis.includes("root-activity"));
         assert!(Profile::All.includes("root-activity"));
+    }
+
+    #[test]
+    fn profiles_print_and_parse_as_written_in_rules_files() {
+        for p in Profile::ALL {
+            assert_eq!(p.to_string().parse::<Profile>(), Ok(p));
+            assert_eq!(Profile::parse(p.as_str()), Some(p));
+            let c = RulesConfig::parse(&format!("profile = \"{p}\""), "t.toml").unwrap();
+            assert_eq!(c.profile(), p);
+        }
+        assert_eq!(
+            ["cis", "recommended", "all"],
+            Profile::ALL.map(Profile::as_str)
+        );
+        let e = "Cis".parse::<Profile>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown profile \"Cis\" (expected cis, recommended or all)"
+        );
+        assert_eq!(Profile::parse("everything"), None);
+    }
+
+    #[test]
+    fn set_profile_replaces_the_files_profile() {
+        let mut c = RulesConfig::parse("profile = \"cis\"\n", "t.toml").unwrap();
+        c.set_profile(Profile::All);
+        assert_eq!(c.profile(), Profile::All);
+        let mut c = RulesConfig::parse("", "t.toml").unwrap();
+        c.set_profile(Profile::Cis);
+        assert_eq!(c.profile(), Profile::Cis);
     }
 
     #[test]

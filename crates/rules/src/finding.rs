@@ -4,6 +4,8 @@ use crate::{CompiledRule, Hit, Severity};
 use cloudtrail::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 /// A match of one rule on one record. Serialized as the body of alerts and of `trailwarden scan` output.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +24,9 @@ pub struct Finding {
     pub region: Option<String>,
     /// `userIdentity.arn`, else the best available: principal id, user name, invoking service, identity type.
     pub principal: Option<String>,
+    /// The `userIdentity` field `principal` was taken from. Absent in findings serialized before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_field: Option<PrincipalField>,
     pub principal_type: Option<String>,
     /// The caller's own account (`userIdentity.accountId`): differs from `account_id` for cross-account calls.
     pub principal_account_id: Option<String>,
@@ -33,6 +38,52 @@ pub struct Finding {
     pub note: Option<String>,
     /// The record exactly as in the log file, with insignificant whitespace removed.
     pub record: Box<RawValue>,
+}
+
+/// A `userIdentity` field a finding's principal can come from, in the order [`Finding::new`] tries them.
+/// Serialized in snake_case (`arn`, `principal_id`, `user_name`, `invoked_by`, `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalField {
+    Arn,
+    PrincipalId,
+    UserName,
+    InvokedBy,
+    Type,
+}
+
+impl PrincipalField {
+    /// Every field, in the order [`Finding::new`] tries them.
+    pub const ALL: [PrincipalField; 5] = [
+        PrincipalField::Arn,
+        PrincipalField::PrincipalId,
+        PrincipalField::UserName,
+        PrincipalField::InvokedBy,
+        PrincipalField::Type,
+    ];
+
+    /// The key inside `userIdentity`, e.g. `principalId`.
+    pub fn key(self) -> &'static str {
+        match self {
+            PrincipalField::Arn => "arn",
+            PrincipalField::PrincipalId => "principalId",
+            PrincipalField::UserName => "userName",
+            PrincipalField::InvokedBy => "invokedBy",
+            PrincipalField::Type => "type",
+        }
+    }
+
+    /// The field's selector in a filter pattern or an exclusion's `match`, without `$.`, e.g.
+    /// `userIdentity.principalId`.
+    pub fn selector(self) -> &'static str {
+        match self {
+            PrincipalField::Arn => "userIdentity.arn",
+            PrincipalField::PrincipalId => "userIdentity.principalId",
+            PrincipalField::UserName => "userIdentity.userName",
+            PrincipalField::InvokedBy => "userIdentity.invokedBy",
+            PrincipalField::Type => "userIdentity.type",
+        }
+    }
 }
 
 fn str_at<'v>(v: Node<'v>, path: &[&str]) -> Option<&'v str> {
@@ -48,11 +99,10 @@ impl Finding {
     /// record's JSON as read (kept, compacted, in the finding).
     pub fn new(rule: &CompiledRule, hit: Hit, record: Node<'_>) -> Finding {
         let id = |k: &str| str_at(record, &["userIdentity", k]);
-        let principal = id("arn")
-            .or_else(|| id("principalId"))
-            .or_else(|| id("userName"))
-            .or_else(|| id("invokedBy"))
-            .or_else(|| id("type"));
+        let (principal_field, principal) = PrincipalField::ALL
+            .into_iter()
+            .find_map(|field| Some((field, id(field.key())?)))
+            .unzip();
         let text = record.document_text();
         let compact = if record.document_is_compact() {
             text.to_owned()
@@ -76,6 +126,7 @@ impl Finding {
             account_id: owned(str_at(record, &["recipientAccountId"]).or_else(|| id("accountId"))),
             region: owned(str_at(record, &["awsRegion"])),
             principal: owned(principal),
+            principal_field,
             principal_type: owned(id("type")),
             principal_account_id: owned(id("accountId")),
             access_key_id: owned(id("accessKeyId")),
@@ -86,6 +137,69 @@ impl Finding {
             record: record_raw,
         }
     }
+}
+
+impl Finding {
+    /// The finding's deterministic id: the first 32 hex characters of sha256(`"{event_id}\n{rule_id}"`), with
+    /// the record's text in place of the event id when the record has none (or an empty one). The same finding
+    /// gets the same id on every delivery attempt and in every tool.
+    pub fn id(&self) -> String {
+        finding_id(self.event_id.as_deref(), &self.rule_id, self.record.get())
+    }
+
+    /// The `userIdentity` field the principal came from: [`Finding::principal_field`] when set, else (a
+    /// finding serialized before that field existed) the first field of the attached record, in the order
+    /// [`Finding::new`] tries them, whose string value is the principal. `None` without a principal.
+    pub fn principal_source(&self) -> Option<PrincipalField> {
+        let principal = self.principal.as_deref()?;
+        self.principal_field.or_else(|| {
+            #[derive(Deserialize)]
+            struct Probe {
+                #[serde(rename = "userIdentity", default)]
+                user_identity: Option<serde_json::Value>,
+            }
+            let probe: Probe = serde_json::from_str(self.record.get()).ok()?;
+            let identity = probe.user_identity?;
+            PrincipalField::ALL.into_iter().find(|f| {
+                identity.get(f.key()).and_then(serde_json::Value::as_str) == Some(principal)
+            })
+        })
+    }
+}
+
+/// [`Finding::id`] from its parts: `event_id` (ignored when empty), `rule_id` and the record's text.
+pub fn finding_id(event_id: Option<&str>, rule_id: &str, raw_record: &str) -> String {
+    let key = event_id.filter(|e| !e.is_empty()).unwrap_or(raw_record);
+    short_hash(&[key, rule_id])
+}
+
+/// The first 16 bytes of sha256 over `parts` joined by `\n`, as lowercase hex.
+fn short_hash(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update(b"\n");
+        }
+        h.update(p.as_bytes());
+    }
+    let mut out = String::with_capacity(32);
+    for b in h.finalize().iter().take(16) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The last path segment of an ARN's resource (`arn:aws:iam::1:user/ops/alice` → `alice`,
+/// `arn:aws:iam::1:root` → `root`); anything else unchanged.
+pub fn short_principal(p: &str) -> &str {
+    if !p.starts_with("arn:") {
+        return p;
+    }
+    let resource = p.splitn(6, ':').nth(5).unwrap_or(p);
+    resource
+        .rsplit('/')
+        .find(|seg| !seg.is_empty())
+        .unwrap_or(resource)
 }
 
 /// Removes whitespace outside strings, so a pretty-printed record fits on one line (JSON Lines, SNS).
@@ -147,13 +261,131 @@ mod tests {
         assert_eq!(f.event_time, None);
         assert!(!f.record.get().contains('\n'));
         assert_eq!(f.controls[0], "CIS v1.2 3.1");
+        assert_eq!(f.principal_field, Some(PrincipalField::InvokedBy));
         let bare = cloudtrail::Parsed::new(br#"{"eventName":"X"}"#).unwrap();
         let f = Finding::new(rule, Hit::PLAIN, bare.root());
         assert_eq!(f.principal, None);
+        assert_eq!(f.principal_field, None);
         assert_eq!(
             f.record.get(),
             r#"{"eventName":"X"}"#,
             "compact text kept as is"
         );
+    }
+
+    #[test]
+    fn principal_field_is_the_first_string_field_and_old_json_still_reads() {
+        let engine = Engine::with_ids(&["cis-4.1-unauthorized-api-calls"]).unwrap();
+        let rule = &engine.rules()[0];
+        let cases = [
+            (
+                r#"{"arn":"a","principalId":"p","userName":"u"}"#,
+                PrincipalField::Arn,
+                "a",
+            ),
+            (
+                r#"{"arn":7,"principalId":"p","userName":"u"}"#,
+                PrincipalField::PrincipalId,
+                "p",
+            ),
+            (
+                r#"{"userName":"u","type":"IAMUser"}"#,
+                PrincipalField::UserName,
+                "u",
+            ),
+            (
+                r#"{"invokedBy":"s.amazonaws.com","type":"AWSService"}"#,
+                PrincipalField::InvokedBy,
+                "s.amazonaws.com",
+            ),
+            (r#"{"type":"Root"}"#, PrincipalField::Type, "Root"),
+            (r#"{"arn":"","principalId":"p"}"#, PrincipalField::Arn, ""),
+        ];
+        for (identity, field, principal) in cases {
+            let raw = format!(r#"{{"eventName":"X","userIdentity":{identity}}}"#);
+            let parsed = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
+            let f = Finding::new(rule, Hit::PLAIN, parsed.root());
+            assert_eq!(f.principal.as_deref(), Some(principal), "{identity}");
+            assert_eq!(f.principal_field, Some(field), "{identity}");
+            assert_eq!(f.principal_source(), Some(field), "{identity}");
+            let json = serde_json::to_value(&f).unwrap();
+            assert_eq!(
+                json["principal_field"],
+                serde_json::to_value(field).unwrap()
+            );
+            // A finding serialized before the field existed still reads, and the source is re-derived.
+            let mut old = json.clone();
+            old.as_object_mut().unwrap().remove("principal_field");
+            let old: Finding = serde_json::from_value(old).unwrap();
+            assert_eq!(old.principal_field, None);
+            assert_eq!(old.principal_source(), Some(field), "{identity}");
+        }
+        assert_eq!(
+            serde_json::to_string(&PrincipalField::ALL).unwrap(),
+            r#"["arn","principal_id","user_name","invoked_by","type"]"#
+        );
+        let bare = cloudtrail::Parsed::new(br#"{"eventName":"X"}"#).unwrap();
+        let f = Finding::new(rule, Hit::PLAIN, bare.root());
+        assert!(serde_json::to_value(&f)
+            .unwrap()
+            .get("principal_field")
+            .is_none());
+        assert_eq!(f.principal_source(), None);
+    }
+
+    #[test]
+    fn finding_ids_are_deterministic_and_differ_by_rule_and_event() {
+        let a = finding_id(Some("e1"), "rule-a", "{}");
+        assert_eq!(a, finding_id(Some("e1"), "rule-a", "{\"other\":1}"));
+        assert_ne!(a, finding_id(Some("e1"), "rule-b", "{}"));
+        assert_ne!(a, finding_id(Some("e2"), "rule-a", "{}"));
+        assert_eq!(a.len(), 32);
+        assert!(a
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        // sha256("e1\nrule-a"), first 16 bytes.
+        assert_eq!(a, "f31df6ab8bc9c43621660f9febfc6467");
+        // Without an event id the record decides.
+        assert_ne!(
+            finding_id(None, "rule-a", "{\"a\":1}"),
+            finding_id(None, "rule-a", "{\"a\":2}")
+        );
+        assert_eq!(
+            finding_id(Some(""), "rule-a", "{}"),
+            finding_id(None, "rule-a", "{}")
+        );
+    }
+
+    #[test]
+    fn finding_id_method_uses_the_event_id_else_the_record() {
+        let engine = Engine::with_ids(&["cis-4.1-unauthorized-api-calls"]).unwrap();
+        let rule = &engine.rules()[0];
+        let raw = r#"{"eventID":"e1","eventName":"X"}"#;
+        let parsed = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
+        let f = Finding::new(rule, Hit::PLAIN, parsed.root());
+        assert_eq!(f.id(), finding_id(Some("e1"), rule.id(), "{}"));
+        let raw = r#"{ "eventName": "X" }"#;
+        let parsed = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
+        let f = Finding::new(rule, Hit::PLAIN, parsed.root());
+        assert_eq!(
+            f.id(),
+            finding_id(None, rule.id(), r#"{"eventName":"X"}"#),
+            "the compacted record text, as the alert carries it"
+        );
+    }
+
+    #[test]
+    fn short_principals() {
+        assert_eq!(short_principal("arn:aws:iam::111122223333:root"), "root");
+        assert_eq!(
+            short_principal("arn:aws:iam::111122223333:user/ops/alice"),
+            "alice"
+        );
+        assert_eq!(
+            short_principal("arn:aws:sts::111122223333:assumed-role/deploy/ci-42"),
+            "ci-42"
+        );
+        assert_eq!(short_principal("AIDAEXAMPLE"), "AIDAEXAMPLE");
+        assert_eq!(short_principal("arn:aws:iam::1:user/"), "user");
     }
 }

@@ -4,19 +4,47 @@
 pub mod catalog;
 pub mod config;
 pub mod engine;
+pub mod external;
 pub mod finding;
 pub mod pattern;
 pub mod rule;
 pub mod scan;
 pub mod severity;
 
+pub use catalog::events::{
+    is_denied_error_code, DENIED_ERROR_CODE_PREFIXES, DENIED_ERROR_CODE_SUFFIXES,
+    IAM_POLICY_CHANGE_EVENTS, SECURITY_GROUP_CHANGE_EVENTS,
+};
 pub use catalog::BUILTIN;
-pub use config::{AlertSettings, ConfigError, Profile, RulesConfig};
+pub use config::{
+    suggest_exclusion, AlertSettings, ConfigError, Profile, RulesConfig, UnknownProfile,
+    SUGGESTED_EXCLUSION_DAYS,
+};
 pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
-pub use finding::Finding;
+pub use external::{external_caller, CallerFields, ExternalCaller};
+pub use finding::{finding_id, short_principal, Finding, PrincipalField};
 pub use pattern::{Document, ParseError, Pattern};
 pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
 pub use scan::{
     scan_log, scan_log_filtered, MalformedRecord, ScanError, ScanStats, SuppressedFinding,
 };
 pub use severity::Severity;
+
+/// Today's date in UTC as `YYYY-MM-DD`: the `today` of [`Engine::from_config`] (when exclusions expire, and
+/// the date of records without an `eventTime`).
+pub fn today_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn today_utc_is_a_date() {
+        let today = super::today_utc();
+        assert_eq!(today.len(), 10, "{today}");
+        assert!(
+            chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").is_ok(),
+            "{today}"
+        );
+    }
+}

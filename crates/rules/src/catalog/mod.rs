@@ -19,6 +19,7 @@ pub mod cis_4_6_console_authentication_failures;
 pub mod cis_4_7_cmk_disable_or_scheduled_deletion;
 pub mod cis_4_8_s3_bucket_policy_changes;
 pub mod cis_4_9_aws_config_changes;
+pub mod events;
 
 /// Every built-in rule, in catalog order.
 pub static BUILTIN: &[&Rule] = &[

@@ -5,7 +5,8 @@
 
 use crate::{Context, Hit};
 use cloudtrail::Node;
-use std::collections::BTreeSet;
+
+pub(super) use crate::external::{external_caller, made_by_aws_service, ExternalCaller};
 
 /// The string at `path`, if every step exists and the last value is a JSON string.
 pub(super) fn str_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
@@ -62,16 +63,6 @@ pub(super) fn is_true(value: Option<Node<'_>>) -> bool {
 /// `readOnly` is true. An absent `readOnly` is not read-only (sign-in events, some data events).
 pub(super) fn is_read_only(record: Node<'_>) -> bool {
     is_true(record.get("readOnly"))
-}
-
-/// The call was made by an AWS service: `userIdentity.type = AWSService`, or `userIdentity.invokedBy` is present
-/// (a service acting for a principal), or the record is an `AwsServiceEvent`.
-pub(super) fn made_by_aws_service(record: Node<'_>) -> bool {
-    identity_type(record) == Some("AWSService")
-        || record
-            .get("userIdentity")
-            .is_some_and(|id| id.get("invokedBy").is_some())
-        || event_type(record) == Some("AwsServiceEvent")
 }
 
 /// The IAM user name at the end of an IAM user ARN: `arn:aws:iam::111122223333:user/division/alice` → `alice`.
@@ -140,44 +131,6 @@ pub(super) fn ec2_shared_outside(
         .then_some(Hit::PLAIN)
 }
 
-/// Who made a call from outside the recipient account (see [`external_caller`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ExternalCaller {
-    /// A principal of another, untrusted account.
-    Account,
-    /// An unauthenticated request: `userIdentity.accountId` is `anonymous` or `ANONYMOUS_PRINCIPAL`, or
-    /// `userIdentity.principalId` is `ANONYMOUS_PRINCIPAL` (S3 logs anonymous requests this way).
-    Anonymous,
-}
-
-/// Whether the record is a call into the recipient account by a principal of another account that is not
-/// trusted: `userIdentity.accountId` and `recipientAccountId` are both present and differ, the caller's
-/// account is not in `trusted`, the caller is not an AWS service ([`made_by_aws_service`]), and the record is
-/// not a VPC endpoint network event (`eventType = AwsVpceEvent`, which `vpce-cross-account-access` covers).
-pub(super) fn external_caller(
-    record: Node<'_>,
-    trusted: &BTreeSet<String>,
-) -> Option<ExternalCaller> {
-    let identity = record.get("userIdentity")?;
-    let caller = id_at(identity, &["accountId"])?;
-    let recipient = id_at(record, &["recipientAccountId"])?;
-    if caller == recipient
-        || trusted.contains(caller)
-        || made_by_aws_service(record)
-        || event_type(record) == Some("AwsVpceEvent")
-    {
-        return None;
-    }
-    let anonymous = caller == "anonymous"
-        || caller == "ANONYMOUS_PRINCIPAL"
-        || identity.get("principalId").and_then(|v| v.as_str()) == Some("ANONYMOUS_PRINCIPAL");
-    Some(if anonymous {
-        ExternalCaller::Anonymous
-    } else {
-        ExternalCaller::Account
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,9 +143,6 @@ mod tests {
     }
     fn is_read_only(v: &Value) -> bool {
         super::is_read_only(Parsed::from_value(v).root())
-    }
-    fn made_by_aws_service(v: &Value) -> bool {
-        super::made_by_aws_service(Parsed::from_value(v).root())
     }
     fn acts_on_other_user(v: &Value, target: &str) -> Option<bool> {
         super::acts_on_other_user(Parsed::from_value(v).root(), target)
@@ -273,21 +223,5 @@ mod tests {
         assert!(!is_read_only(&json!({"readOnly": false})));
         assert!(!is_read_only(&json!({"readOnly": 1})));
         assert!(!is_read_only(&json!({})));
-    }
-
-    #[test]
-    fn aws_service_callers() {
-        assert!(made_by_aws_service(
-            &json!({"userIdentity": {"type": "AWSService"}})
-        ));
-        assert!(made_by_aws_service(
-            &json!({"userIdentity": {"type": "AssumedRole", "invokedBy": "cloudformation.amazonaws.com"}})
-        ));
-        assert!(made_by_aws_service(
-            &json!({"eventType": "AwsServiceEvent", "userIdentity": {"accountId": "1"}})
-        ));
-        assert!(!made_by_aws_service(
-            &json!({"userIdentity": {"type": "IAMUser"}, "eventType": "AwsApiCall"})
-        ));
     }
 }

@@ -1,6 +1,7 @@
 //! A principal of another, untrusted account was denied access to this account.
 
 use super::common::{error_code, external_caller, ExternalCaller};
+use crate::catalog::events::is_denied_error_code;
 use crate::{Context, Control, Detection, Hit, Rule, Severity};
 use cloudtrail::Node;
 
@@ -8,7 +9,7 @@ use cloudtrail::Node;
 /// same caller test as `external-principal-access` (`userIdentity.accountId` ≠ `recipientAccountId`, not a
 /// trusted account, not an AWS service, not an `AwsVpceEvent`), with an `errorCode` that starts with
 /// `AccessDenied` (`AccessDenied`, `AccessDeniedException`) or ends with `UnauthorizedOperation` (EC2's
-/// `Client.UnauthorizedOperation`), the denial codes CIS 4.1 uses.
+/// `Client.UnauthorizedOperation`), the denial codes CIS 4.1 uses (`catalog::events::is_denied_error_code`).
 ///
 /// Unauthenticated denials (account `anonymous` / `ANONYMOUS_PRINCIPAL`) do not fire: they are internet
 /// scanners guessing bucket names, the noise fivexl's rules also drop.
@@ -32,8 +33,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
-    let code = error_code(record)?;
-    if !(code.starts_with("AccessDenied") || code.ends_with("UnauthorizedOperation")) {
+    if !is_denied_error_code(error_code(record)?) {
         return None;
     }
     match external_caller(record, &context.trusted_accounts)? {
