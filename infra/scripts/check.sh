@@ -3,7 +3,7 @@
 #
 #   bash infra/scripts/check.sh        # from anywhere; works on the repository it lives in
 #
-# Needs `terraform` on PATH (otherwise prints a SKIP line and exits 0) and a Python >= 3.9 with venv for checkov,
+# Needs `terraform` on PATH (otherwise prints a SKIP line and exits 0; under CI=true it fails) and a Python >= 3.9 with venv for checkov,
 # which is installed once into its own virtualenv (.tools/checkov-venv): it pins an old boto3 that would break moto.
 # Where the machine ships a filesystem mirror of the providers (a directory holding `registry.terraform.io` within
 # three levels of /), terraform init uses it and needs no network; elsewhere init downloads providers as usual.
@@ -27,6 +27,11 @@ fail() {
 }
 
 if ! command -v terraform >/dev/null 2>&1; then
+  # CI has every tool: there a missing terraform is a failure, never a silent pass.
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL infra checks: terraform not found on PATH (CI=true)"
+    exit 1
+  fi
   echo "SKIP infra checks: terraform not found on PATH"
   exit 0
 fi

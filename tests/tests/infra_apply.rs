@@ -25,7 +25,7 @@ use alerter::{
 use aws_lambda_events::s3::S3Event;
 use aws_sdk_s3::types::{FilterRuleName, ObjectOwnership, ServerSideEncryption};
 use aws_sdk_sqs::types::QueueAttributeName;
-use e2e::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
+use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
 use serde_json::{json, Value};
@@ -314,7 +314,7 @@ fn s3_event(bucket: &str, key: &str, size: usize, configuration_id: &str) -> Lam
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
     let Some(terraform_exe) = find_on_path("terraform") else {
-        eprintln!("SKIP: terraform not found on PATH (infra e2e test: terraform apply of infra/examples/complete against moto_server)");
+        test_support::skip("terraform not found on PATH (infra e2e test: terraform apply of infra/examples/complete against moto_server)");
         return;
     };
 

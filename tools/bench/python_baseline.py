@@ -9,7 +9,7 @@ strings and numbers are comparable values); each match is turned into an alert m
 Standard library only. Prints, per file, the match count per rule, the CPU seconds of the work
 (`resource.getrusage`, user + system) and the process's peak RSS (`ru_maxrss`).
 
-    python3 bench/python_baseline.py [--json] FILE.json.gz ...
+    python3 tools/bench/python_baseline.py [--json] FILE.json.gz ...
 """
 
 import argparse

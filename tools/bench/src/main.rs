@@ -36,7 +36,7 @@ enum Cmd {
         /// Python interpreter for the baseline.
         #[arg(long, default_value = "python3")]
         python: String,
-        /// The baseline script [default: bench/python_baseline.py in this workspace].
+        /// The baseline script [default: python_baseline.py beside this crate].
         #[arg(long)]
         baseline: Option<PathBuf>,
         /// The `trailwarden` binary [default: next to this one].
@@ -146,6 +146,11 @@ fn rule_set(profile: Option<&str>, toml: Option<&Path>) -> anyhow::Result<RuleSe
     })
 }
 
+#[allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "each subcommand's JSON result is its output on stdout; SKIP lines go to stderr"
+)]
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Cmd::Run {
@@ -161,13 +166,12 @@ fn main() -> anyhow::Result<ExitCode> {
         } => {
             let exe = std::env::current_exe()?;
             let exe_dir = exe.parent().context("executable directory")?.to_path_buf();
-            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
             let opts = Opts {
                 seed,
                 sizes,
                 repeats,
                 python,
-                baseline: baseline.unwrap_or_else(|| workspace.join("bench/python_baseline.py")),
+                baseline: baseline.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("python_baseline.py")),
                 cli: cli.unwrap_or_else(|| exe_dir.join("trailwarden")),
                 data_dir: data_dir.unwrap_or_else(|| exe_dir.join("../bench-data")),
                 scaling_size,

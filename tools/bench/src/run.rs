@@ -134,7 +134,7 @@ impl Runner {
     }
 }
 
-/// The Python baseline's report (see `bench/python_baseline.py`).
+/// The Python baseline's report (see `tools/bench/python_baseline.py`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct PythonResult {
     pub records: u64,
@@ -270,7 +270,10 @@ fn best<T: Clone>(runs: &[(T, f64)]) -> T {
 /// Prints progress on stderr (the report goes to stdout).
 macro_rules! progress {
     ($($arg:tt)*) => {{
-        eprintln!("[bench] {}", format!($($arg)*));
+        #[allow(clippy::print_stderr, reason = "progress lines for the person running `make bench`")]
+        {
+            eprintln!("[bench] {}", format!($($arg)*));
+        }
     }};
 }
 
@@ -522,7 +525,10 @@ pub fn run(opts: &Opts) -> anyhow::Result<()> {
         mismatches: &mismatches,
     };
     let text = report.render();
-    print!("{text}");
+    #[allow(clippy::print_stdout, reason = "the Markdown report is `make bench`'s output")]
+    {
+        print!("{text}");
+    }
     std::fs::write(opts.data_dir.join("report.md"), &text)?;
     std::fs::write(
         opts.data_dir.join("results.json"),
