@@ -55,14 +55,10 @@ pub enum Profile {
 }
 
 impl Profile {
-    /// Whether a built-in rule id belongs to the profile.
+    /// Whether the profile runs the built-in rule `id` ([`Rule::in_profile`](crate::Rule::in_profile), from the
+    /// rule's own `profiles`). `all` includes every id; the other profiles no id that is not a built-in rule.
     pub fn includes(self, id: &str) -> bool {
-        let cis = id.starts_with("cis-");
-        match self {
-            Profile::Cis => cis,
-            Profile::Recommended => id != "cis-4.2-console-signin-without-mfa",
-            Profile::All => true,
-        }
+        self == Profile::All || BUILTIN.iter().any(|r| r.id == id && r.in_profile(self))
     }
 
     /// Every profile, in the order of the documentation: `cis`, `recommended`, `all`.

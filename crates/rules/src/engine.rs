@@ -271,7 +271,7 @@ impl Engine {
 
     /// The built-in rules of a profile.
     pub fn profile(profile: Profile) -> Result<Self, EngineError> {
-        Engine::new(catalog::BUILTIN.iter().filter(|r| profile.includes(r.id)))
+        Engine::new(catalog::BUILTIN.iter().filter(|r| r.in_profile(profile)))
     }
 
     /// The built-in rules with these ids (in catalog order); an unknown id is an error.
@@ -283,12 +283,12 @@ impl Engine {
     /// custom rules, context and exclusions. `today` (`YYYY-MM-DD`) dates records that lack an `eventTime`.
     pub fn from_config(cfg: &RulesConfig, today: &str) -> Result<Self, ConfigError> {
         let profile = cfg.profile();
-        let wanted = |id: &str| {
-            (profile.includes(id) || cfg.enable.iter().any(|e| e.get_ref() == id))
-                && !cfg.disable.iter().any(|d| d.get_ref() == id)
+        let wanted = |rule: &Rule| {
+            (rule.in_profile(profile) || cfg.enable.iter().any(|e| e.get_ref() == rule.id))
+                && !cfg.disable.iter().any(|d| d.get_ref() == rule.id)
         };
         let mut rules = Vec::new();
-        for rule in catalog::BUILTIN.iter().filter(|r| wanted(r.id)) {
+        for rule in catalog::BUILTIN.iter().filter(|r| wanted(r)) {
             // Built-in patterns are validated by a test; report rather than panic all the same.
             rules.push(CompiledRule::compile(rule).map_err(|e| cfg.error(0..0, e.to_string()))?);
         }

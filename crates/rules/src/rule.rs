@@ -1,7 +1,7 @@
 //! What a rule is: stable metadata plus a detection (a CloudWatch filter pattern, or Rust code where a pattern
 //! cannot say it).
 
-use crate::Severity;
+use crate::{Profile, Severity};
 use cloudtrail::Node;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -88,10 +88,21 @@ pub struct Rule {
     pub id: &'static str,
     pub title: &'static str,
     pub severity: Severity,
+    /// The profiles that run it, besides `all` (which runs every built-in rule): `&[Profile::Cis,
+    /// Profile::Recommended]` for a CIS control, `&[Profile::Recommended]` for a beyond-CIS detection, `&[]`
+    /// for a rule that runs only when a rules file enables it (or under `all`).
+    pub profiles: &'static [Profile],
     pub controls: &'static [Control],
     pub detection: Detection,
     /// Why it matters, in one paragraph.
     pub rationale: &'static str,
     /// What to check next when it fires.
     pub next_steps: &'static str,
+}
+
+impl Rule {
+    /// Whether `profile` runs this rule: `all` runs every rule, the others the rules that list them.
+    pub fn in_profile(&self, profile: Profile) -> bool {
+        profile == Profile::All || self.profiles.contains(&profile)
+    }
 }

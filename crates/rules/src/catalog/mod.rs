@@ -1,73 +1,63 @@
-//! The built-in rules: one file per rule, listed once in [`BUILTIN`].
+//! The built-in rules: one file per rule, in [`cis`] (the CIS monitoring controls) and [`beyond`] (detections
+//! beyond CIS), each registered by one line in its folder's `mod.rs`. [`BUILTIN`] is the CIS rules, then the
+//! beyond-CIS rules, each in registration order.
 
 use crate::Rule;
 
+/// Registers the rule files of a catalog folder, one line per rule: the module named after the rule's id
+/// (`-` and `.` written `_`; a test checks it), in catalog order. Declares each module (`pub mod`), lists each
+/// module's `RULE` in the static `$list`, and, for tests, keeps each file's module name and text in `SOURCES`.
+/// A test fails when a `.rs` file of the folder is not registered.
+macro_rules! register_rules {
+    ($(#[$meta:meta])* $vis:vis static $list:ident = [$($module:ident),+ $(,)?];) => {
+        $(pub mod $module;)+
+
+        $(#[$meta])*
+        $vis static $list: &[&crate::Rule] = &[$(&$module::RULE),+];
+
+        /// Each registered rule file, in registration order: its module name and its text.
+        #[cfg(test)]
+        pub(crate) const SOURCES: &[(&str, &str)] = &[$(
+            (stringify!($module), include_str!(concat!(stringify!($module), ".rs")))
+        ),+];
+    };
+}
+
 pub mod beyond;
-pub mod cis_4_10_security_group_changes;
-pub mod cis_4_11_nacl_changes;
-pub mod cis_4_12_network_gateway_changes;
-pub mod cis_4_13_route_table_changes;
-pub mod cis_4_14_vpc_changes;
-pub mod cis_4_15_organizations_changes;
-pub mod cis_4_1_unauthorized_api_calls;
-pub mod cis_4_2_console_signin_without_mfa;
-pub mod cis_4_2_console_signin_without_mfa_iam_user;
-pub mod cis_4_3_root_account_usage;
-pub mod cis_4_4_iam_policy_changes;
-pub mod cis_4_5_cloudtrail_config_changes;
-pub mod cis_4_6_console_authentication_failures;
-pub mod cis_4_7_cmk_disable_or_scheduled_deletion;
-pub mod cis_4_8_s3_bucket_policy_changes;
-pub mod cis_4_9_aws_config_changes;
+pub mod cis;
 pub mod events;
 
-/// Every built-in rule, in catalog order.
-pub static BUILTIN: &[&Rule] = &[
-    &cis_4_1_unauthorized_api_calls::RULE,
-    &cis_4_2_console_signin_without_mfa::RULE,
-    &cis_4_2_console_signin_without_mfa_iam_user::RULE,
-    &cis_4_3_root_account_usage::RULE,
-    &cis_4_4_iam_policy_changes::RULE,
-    &cis_4_5_cloudtrail_config_changes::RULE,
-    &cis_4_6_console_authentication_failures::RULE,
-    &cis_4_7_cmk_disable_or_scheduled_deletion::RULE,
-    &cis_4_8_s3_bucket_policy_changes::RULE,
-    &cis_4_9_aws_config_changes::RULE,
-    &cis_4_10_security_group_changes::RULE,
-    &cis_4_11_nacl_changes::RULE,
-    &cis_4_12_network_gateway_changes::RULE,
-    &cis_4_13_route_table_changes::RULE,
-    &cis_4_14_vpc_changes::RULE,
-    &cis_4_15_organizations_changes::RULE,
-    // Beyond CIS, in the order of `beyond::BEYOND` (a test keeps the two lists identical).
-    &beyond::root_activity::RULE,
-    &beyond::root_console_login_success::RULE,
-    &beyond::root_console_login_failure::RULE,
-    &beyond::console_login_without_mfa::RULE,
-    &beyond::cloudtrail_stopped_or_deleted::RULE,
-    &beyond::cloudtrail_management_events_disabled::RULE,
-    &beyond::guardduty_disabled::RULE,
-    &beyond::security_configuration_change::RULE,
-    &beyond::ebs_default_encryption_disabled::RULE,
-    &beyond::access_key_created_for_other_user::RULE,
-    &beyond::iam_user_created::RULE,
-    &beyond::login_profile_changed_for_other_user::RULE,
-    &beyond::s3_public_access_block_deleted::RULE,
-    &beyond::vpc_flow_logs_deleted::RULE,
-    &beyond::leave_organization::RULE,
-    &beyond::ebs_snapshot_shared::RULE,
-    &beyond::ami_shared::RULE,
-    &beyond::external_principal_access::RULE,
-    &beyond::external_principal_access_denied::RULE,
-    &beyond::vpce_cross_account_access::RULE,
-    &beyond::s3_copy_object_to_external_account::RULE,
-    &beyond::watched_access_key_used::RULE,
-    &beyond::unapproved_region::RULE,
-];
+// The CIS rule modules at their former paths (`rules::catalog::cis_4_1_unauthorized_api_calls`, …).
+pub use cis::*;
+
+const BUILTIN_LEN: usize = cis::CIS.len() + beyond::BEYOND.len();
+const BUILTIN_ARRAY: [&Rule; BUILTIN_LEN] = concat(cis::CIS, beyond::BEYOND);
+
+/// Every built-in rule, in catalog order: [`cis::CIS`], then [`beyond::BEYOND`].
+pub static BUILTIN: &[&Rule] = &BUILTIN_ARRAY;
+
+/// `a` then `b`, as an array of their combined length (checked at compile time).
+const fn concat<const N: usize>(a: &[&'static Rule], b: &[&'static Rule]) -> [&'static Rule; N] {
+    assert!(a.len() + b.len() == N && N > 0);
+    let mut out = [if a.is_empty() { b[0] } else { a[0] }; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[a.len() + j] = b[j];
+        j += 1;
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+    use std::path::Path;
 
     #[test]
     fn builtin_is_the_cis_rules_then_exactly_beyond() {
@@ -81,8 +71,90 @@ mod tests {
             16,
             "every CIS monitoring control 4.1-4.15, both 4.2 variants"
         );
+        let want: Vec<&str> = cis::CIS.iter().map(|r| r.id).collect();
+        assert_eq!(cis, want);
         let rest: Vec<&str> = BUILTIN[cis.len()..].iter().map(|r| r.id).collect();
         let beyond: Vec<&str> = beyond::BEYOND.iter().map(|r| r.id).collect();
         assert_eq!(rest, beyond);
+    }
+
+    /// Every rule file is registered, under the module name its id gives, so a file cannot be forgotten and
+    /// a registration line cannot point at another rule's file.
+    #[test]
+    fn every_rule_file_is_registered_under_its_id() {
+        /// A catalog folder: its name, its rule list, its registered files, and its files that are not rules.
+        type Group = (
+            &'static str,
+            &'static [&'static Rule],
+            &'static [(&'static str, &'static str)],
+            &'static [&'static str],
+        );
+        let groups: [Group; 2] = [
+            ("cis", cis::CIS, cis::SOURCES, &["mod"]),
+            (
+                "beyond",
+                beyond::BEYOND,
+                beyond::SOURCES,
+                &["mod", "common"],
+            ),
+        ];
+        for (dir, rules, sources, not_rules) in groups {
+            assert_eq!(rules.len(), sources.len(), "{dir}");
+            for (rule, (module, text)) in rules.iter().zip(sources) {
+                assert_eq!(
+                    rule.id.replace(['-', '.'], "_"),
+                    *module,
+                    "{dir}: a rule's module is named after its id"
+                );
+                assert!(
+                    text.contains(&format!("id: \"{}\"", rule.id)),
+                    "{dir}/{module}.rs defines {}",
+                    rule.id
+                );
+            }
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("src/catalog")
+                .join(dir);
+            let files: BTreeSet<String> = std::fs::read_dir(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+                .filter_map(|p| Some(p.file_stem()?.to_str()?.to_owned()))
+                .filter(|stem| !not_rules.contains(&stem.as_str()))
+                .collect();
+            let registered: BTreeSet<String> =
+                sources.iter().map(|(m, _)| (*m).to_owned()).collect();
+            let unregistered: Vec<&String> = files.difference(&registered).collect();
+            assert!(
+                unregistered.is_empty(),
+                "rule files not registered in src/catalog/{dir}/mod.rs: {unregistered:?}"
+            );
+        }
+    }
+
+    /// The profiles as documented: `cis` runs exactly the CIS controls, `recommended` every rule but the base
+    /// CIS 4.2 pattern (noisy with SSO), `all` everything.
+    #[test]
+    fn profile_membership() {
+        for rule in BUILTIN {
+            assert_eq!(
+                rule.in_profile(crate::Profile::Cis),
+                rule.id.starts_with("cis-"),
+                "{}",
+                rule.id
+            );
+            assert_eq!(
+                rule.in_profile(crate::Profile::Recommended),
+                rule.id != "cis-4.2-console-signin-without-mfa",
+                "{}",
+                rule.id
+            );
+            assert!(rule.in_profile(crate::Profile::All));
+            assert!(
+                !rule.profiles.contains(&crate::Profile::All),
+                "{}: `all` is implied",
+                rule.id
+            );
+        }
     }
 }

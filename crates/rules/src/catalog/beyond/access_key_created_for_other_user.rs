@@ -1,7 +1,7 @@
 //! An access key created for a user other than the caller.
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `CreateAccessKey` (eventSource `iam.amazonaws.com`; no `errorCode`, no `errorMessage`)
@@ -23,6 +23,7 @@ pub const RULE: Rule = Rule {
     id: "access-key-created-for-other-user",
     title: "Access key created for another IAM user",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1098.001" }],
     detection: Detection::CodeFor {
         events: &["CreateAccessKey"],

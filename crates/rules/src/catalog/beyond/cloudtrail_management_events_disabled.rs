@@ -1,7 +1,7 @@
 //! CloudTrail event selectors changed so that a trail no longer records (write) management events.
 
 use super::common::{event_name, event_source, succeeded};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::{Elements, Node};
 
 /// Fires on a successful `PutEventSelectors` (eventSource `cloudtrail.amazonaws.com`; no `errorCode`, no
@@ -31,6 +31,7 @@ pub const RULE: Rule = Rule {
     id: "cloudtrail-management-events-disabled",
     title: "CloudTrail trail stopped recording management events",
     severity: Severity::Critical,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.008" }],
     detection: Detection::CodeFor {
         events: &["PutEventSelectors"],

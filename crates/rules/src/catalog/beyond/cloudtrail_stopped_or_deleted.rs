@@ -1,6 +1,6 @@
 //! CloudTrail logging stopped or a trail deleted.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a successful `StopLogging` or `DeleteTrail` (eventSource `cloudtrail.amazonaws.com`; successful =
 /// no `errorCode` and no `errorMessage`).
@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "cloudtrail-stopped-or-deleted",
     title: "CloudTrail logging stopped or trail deleted",
     severity: Severity::Critical,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.008" }],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "cloudtrail.amazonaws.com") && (($.eventName = "StopLogging") || ($.eventName = "DeleteTrail")) && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,

@@ -1,6 +1,6 @@
 //! Successful console sign-in without MFA.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a **successful** console sign-in (`ConsoleLogin` with `responseElements.ConsoleLogin = "Success"`)
 /// whose `additionalEventData.MFAUsed` is not `"Yes"` (or is absent), except:
@@ -21,6 +21,7 @@ pub const RULE: Rule = Rule {
     id: "console-login-without-mfa",
     title: "Console sign-in without MFA",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
     detection: Detection::Pattern(
         r#"{ ($.eventName = "ConsoleLogin") && ($.responseElements.ConsoleLogin = "Success") && ($.additionalEventData.MFAUsed NOT EXISTS || $.additionalEventData.MFAUsed != "Yes") && ($.additionalEventData.SamlProviderArn NOT EXISTS) && ($.userIdentity.arn NOT EXISTS || $.userIdentity.arn != "*AWSReservedSSO*") && ($.userIdentity.sessionContext.attributes.mfaAuthenticated NOT EXISTS || $.userIdentity.sessionContext.attributes.mfaAuthenticated != "true") }"#,

@@ -1,6 +1,6 @@
 //! EBS encryption by default turned off.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a successful `DisableEbsEncryptionByDefault` (eventSource `ec2.amazonaws.com`; successful = no
 /// `errorCode` and no `errorMessage`). The setting is per region; the record's `awsRegion` says which.
@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "ebs-default-encryption-disabled",
     title: "EBS encryption by default disabled",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.001" }],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "ec2.amazonaws.com") && ($.eventName = "DisableEbsEncryptionByDefault") && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,

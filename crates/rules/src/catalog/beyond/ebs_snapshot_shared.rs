@@ -1,7 +1,7 @@
 //! An EBS snapshot shared with another account or made public.
 
 use super::common::ec2_shared_outside;
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `ModifySnapshotAttribute` (eventSource `ec2.amazonaws.com`; no `errorCode`, no
@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     id: "ebs-snapshot-shared",
     title: "EBS snapshot shared with another account",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
     detection: Detection::CodeFor {
         events: &["ModifySnapshotAttribute"],

@@ -1,7 +1,7 @@
 //! A principal of another, untrusted account successfully called into this account.
 
 use super::common::{external_caller, succeeded, ExternalCaller};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a **successful** call (no `errorCode`, no `errorMessage`) whose caller belongs to another account
@@ -25,6 +25,7 @@ pub const RULE: Rule = Rule {
     id: "external-principal-access",
     title: "Access from an untrusted external account",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
     detection: Detection::Code(detect),
     rationale: "Someone outside your accounts, and outside the partners you listed as trusted, just used a resource \

@@ -2,7 +2,7 @@
 
 use super::common::{error_code, external_caller, ExternalCaller};
 use crate::catalog::events::is_denied_error_code;
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a call **denied for lack of permission** whose caller belongs to another, untrusted account: the
@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
     id: "external-principal-access-denied",
     title: "Denied access attempt from an untrusted external account",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[
         Control { framework: "MITRE ATT&CK", id: "T1078.004" },
         Control { framework: "MITRE ATT&CK", id: "T1580" },

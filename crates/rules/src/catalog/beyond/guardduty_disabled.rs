@@ -1,6 +1,6 @@
 //! GuardDuty detector deleted or suspended.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a successful `DeleteDetector`, or a successful `UpdateDetector` whose `requestParameters.enable` is
 /// the JSON boolean `false` (suspending the detector). eventSource `guardduty.amazonaws.com`; successful = no
@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "guardduty-disabled",
     title: "GuardDuty disabled",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.001" }],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "guardduty.amazonaws.com") && (($.eventName = "DeleteDetector") || (($.eventName = "UpdateDetector") && ($.requestParameters.enable IS FALSE))) && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,

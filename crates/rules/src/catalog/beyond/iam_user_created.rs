@@ -1,6 +1,6 @@
 //! IAM user created.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a successful `CreateUser` (eventSource `iam.amazonaws.com`; successful = no `errorCode` and no
 /// `errorMessage`).
@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "iam-user-created",
     title: "IAM user created",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1136.003" }],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "iam.amazonaws.com") && ($.eventName = "CreateUser") && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,

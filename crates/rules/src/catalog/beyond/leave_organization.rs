@@ -1,6 +1,6 @@
 //! An account tried to leave the AWS organization.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on **any** `LeaveOrganization` call (eventSource `organizations.amazonaws.com`), successful or not:
 /// an attempt is itself the alert, since the call is never part of routine work and a failed attempt (blocked
@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "leave-organization",
     title: "Account tried to leave the organization",
     severity: Severity::Critical,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1666" }],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "organizations.amazonaws.com") && ($.eventName = "LeaveOrganization") }"#,

@@ -1,7 +1,7 @@
 //! A console password set, changed or removed for a user other than the caller.
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, is_true, succeeded};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful (no `errorCode`, no `errorMessage`) `CreateLoginProfile`, `UpdateLoginProfile` or
@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     id: "login-profile-changed-for-other-user",
     title: "Console password changed for another IAM user",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1098" }],
     detection: Detection::CodeFor {
         events: &["CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile"],

@@ -1,7 +1,7 @@
 //! Root user activity that changes something.
 
 use super::common::{event_name, event_type, is_read_only, is_true, succeeded};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a **successful, non-read-only call made by the root user** (`userIdentity.type = Root`) that was not
@@ -29,6 +29,7 @@ pub const RULE: Rule = Rule {
     id: "root-activity",
     title: "Root user made a change",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
     detection: Detection::Code(detect),
     rationale: "The root user cannot be restricted by IAM policies and can close the account, change its contact and \

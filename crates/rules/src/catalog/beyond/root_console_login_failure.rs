@@ -1,6 +1,6 @@
 //! Failed console sign-in as the root user.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a root console sign-in that failed: `ConsoleLogin` by `userIdentity.type = Root` with
 /// `responseElements.ConsoleLogin = "Failure"` (a wrong password; the record carries
@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "root-console-login-failure",
     title: "Failed root console sign-in",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[
         Control { framework: "MITRE ATT&CK", id: "T1110" },
         Control { framework: "MITRE ATT&CK", id: "T1078.004" },

@@ -1,6 +1,6 @@
 //! Successful console sign-in as the root user.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a root console sign-in that succeeded: `ConsoleLogin` by `userIdentity.type = Root` with
 /// `responseElements.ConsoleLogin = "Success"`, whatever the MFA status (a root sign-in without MFA also fires
@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "root-console-login-success",
     title: "Root user signed in to the console",
     severity: Severity::Critical,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
     detection: Detection::Pattern(
         r#"{ ($.eventName = "ConsoleLogin") && ($.userIdentity.type = "Root") && ($.responseElements.ConsoleLogin = "Success") }"#,

@@ -1,7 +1,7 @@
 //! An S3 object copied into a bucket of another, untrusted account.
 
 use super::common::{event_name, event_source, id_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful S3 `CopyObject` data event (eventSource `s3.amazonaws.com`; no `errorCode`, no
@@ -27,6 +27,7 @@ pub const RULE: Rule = Rule {
     id: "s3-copy-object-to-external-account",
     title: "S3 object copied to another account's bucket",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
     detection: Detection::CodeFor {
         events: &["CopyObject"],

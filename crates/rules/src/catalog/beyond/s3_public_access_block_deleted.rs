@@ -1,6 +1,6 @@
 //! S3 bucket Block Public Access removed.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a successful `DeleteBucketPublicAccessBlock` (eventSource `s3.amazonaws.com`; successful = no
 /// `errorCode` and no `errorMessage`). The bucket is `requestParameters.bucketName`. The account-level block
@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     id: "s3-public-access-block-deleted",
     title: "S3 bucket public access block deleted",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1530" }],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "s3.amazonaws.com") && ($.eventName = "DeleteBucketPublicAccessBlock") && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,

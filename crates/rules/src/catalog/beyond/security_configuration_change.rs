@@ -1,6 +1,6 @@
 //! Umbrella: a security or logging control was deleted or disabled.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a successful (no `errorCode`, no `errorMessage`) call that deletes or disables one of these
 /// controls:
@@ -29,6 +29,7 @@ pub const RULE: Rule = Rule {
     id: "security-configuration-change",
     title: "Security or logging control deleted or disabled",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[
         Control { framework: "MITRE ATT&CK", id: "T1562.001" },
         Control { framework: "MITRE ATT&CK", id: "T1562.008" },

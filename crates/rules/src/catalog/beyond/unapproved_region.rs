@@ -1,7 +1,7 @@
 //! A change made in a region outside the allow-list.
 
 use super::common::{event_type, id_at, is_read_only, made_by_aws_service};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires, when allowed regions are configured (`allowed_regions` in the config; empty = rule off), on a record
@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     id: "unapproved-region",
     title: "Change in an unapproved region",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1535" }],
     detection: Detection::Code(detect),
     rationale: "Regions nobody uses are where intruders run crypto miners and stage resources, because nobody looks \

@@ -1,6 +1,6 @@
 //! VPC flow logs deleted.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// Fires on a successful `DeleteFlowLogs` (eventSource `ec2.amazonaws.com`; successful = no `errorCode` and no
 /// `errorMessage`). The flow log ids are in `requestParameters.DeleteFlowLogsRequest.FlowLogId`.
@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     id: "vpc-flow-logs-deleted",
     title: "VPC flow logs deleted",
     severity: Severity::High,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.008" }],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "ec2.amazonaws.com") && ($.eventName = "DeleteFlowLogs") && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,

@@ -1,7 +1,7 @@
 //! Another account's principal used one of this account's VPC endpoints.
 
 use super::common::{error_code, event_type, id_at, identity_type};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on a CloudTrail **network activity event** (`eventType = AwsVpceEvent`, `eventCategory =
@@ -23,6 +23,7 @@ pub const RULE: Rule = Rule {
     id: "vpce-cross-account-access",
     title: "VPC endpoint used by another account",
     severity: Severity::Medium,
+    profiles: &[Profile::Recommended],
     controls: &[
         Control { framework: "MITRE ATT&CK", id: "T1537" },
         Control { framework: "MITRE ATT&CK", id: "T1078.004" },

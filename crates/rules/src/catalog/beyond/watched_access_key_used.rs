@@ -1,7 +1,7 @@
 //! A watched access key was used.
 
 use super::common::identity_str;
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
 /// Fires on **any** record whose `userIdentity.accessKeyId` is one of the configured watched access keys
@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     id: "watched-access-key-used",
     title: "Watched access key used",
     severity: Severity::Critical,
+    profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
     detection: Detection::Code(detect),
     rationale: "This access key is on the watch list because it must not be used: it leaked (in a repository, a \

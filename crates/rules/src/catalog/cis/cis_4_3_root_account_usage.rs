@@ -1,6 +1,6 @@
 //! CIS 4.3: usage of the root account.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.3 (and 1.1) / v1.4–v5.0 4.3 (and v1.4 1.7) / v6.0–v7.0 5.3, Security Hub
 /// CloudWatch.1: "Ensure a log metric filter and alarm exist for usage of 'root' account".
@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.3-root-account-usage",
     title: "Root account used",
     severity: Severity::High,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.3" },
         Control { framework: "CIS v1.4-v5.0", id: "4.3" },

@@ -1,6 +1,6 @@
 //! CIS 4.14: VPC changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.14 / v1.4–v5.0 4.14 / v6.0–v7.0 5.14, Security Hub CloudWatch.14:
 /// "Ensure a log metric filter and alarm exist for VPC changes".
@@ -21,6 +21,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.14-vpc-changes",
     title: "VPC changed",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.14" },
         Control { framework: "CIS v1.4-v5.0", id: "4.14" },

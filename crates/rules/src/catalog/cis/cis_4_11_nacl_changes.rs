@@ -1,6 +1,6 @@
 //! CIS 4.11: network ACL changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.11 / v1.4–v5.0 4.11 / v6.0–v7.0 5.11, Security Hub CloudWatch.11:
 /// "Ensure a log metric filter and alarm exist for changes to Network Access Control Lists (NACL)".
@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.11-nacl-changes",
     title: "Network ACL changed",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.11" },
         Control { framework: "CIS v1.4-v5.0", id: "4.11" },

@@ -1,6 +1,6 @@
 //! CIS 4.2: Management Console sign-in without MFA (the benchmark's base pattern).
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.2 / v1.4–v5.0 4.2 / v6.0–v7.0 5.2, Security Hub CloudWatch.3 (the pattern it
 /// checked until 2022-05): "Ensure a log metric filter and alarm exist for Management Console sign-in without MFA".
@@ -30,6 +30,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.2-console-signin-without-mfa",
     title: "Console sign-in without MFA",
     severity: Severity::Low,
+    profiles: &[Profile::Cis],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.2" },
         Control { framework: "CIS v1.4-v5.0", id: "4.2" },

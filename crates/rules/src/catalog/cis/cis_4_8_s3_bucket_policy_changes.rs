@@ -1,6 +1,6 @@
 //! CIS 4.8: S3 bucket policy changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.8 / v1.4–v5.0 4.8 / v6.0–v7.0 5.8, Security Hub CloudWatch.8:
 /// "Ensure a log metric filter and alarm exist for S3 bucket policy changes".
@@ -22,6 +22,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.8-s3-bucket-policy-changes",
     title: "S3 bucket policy or configuration changed",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.8" },
         Control { framework: "CIS v1.4-v5.0", id: "4.8" },

@@ -1,6 +1,6 @@
 //! CIS 4.5: CloudTrail configuration changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.5 / v1.4–v5.0 4.5 / v6.0–v7.0 5.5, Security Hub CloudWatch.5:
 /// "Ensure a log metric filter and alarm exist for CloudTrail configuration changes".
@@ -22,6 +22,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.5-cloudtrail-config-changes",
     title: "CloudTrail configuration changed",
     severity: Severity::High,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.5" },
         Control { framework: "CIS v1.4-v5.0", id: "4.5" },

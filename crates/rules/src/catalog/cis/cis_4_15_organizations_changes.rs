@@ -1,6 +1,6 @@
 //! CIS 4.15: AWS Organizations changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.4–v5.0 4.15 / v6.0–v7.0 5.15 (no v1.2 control, no Security Hub control):
 /// "Ensure a log metric filter and alarm exists for AWS Organizations changes".
@@ -24,6 +24,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.15-organizations-changes",
     title: "AWS Organizations changed",
     severity: Severity::High,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.4-v5.0", id: "4.15" },
         Control { framework: "CIS v6.0-v7.0", id: "5.15" },

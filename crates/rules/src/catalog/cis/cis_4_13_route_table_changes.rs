@@ -1,6 +1,6 @@
 //! CIS 4.13: route table changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.13 / v1.4–v5.0 4.13 / v6.0–v7.0 5.13, Security Hub CloudWatch.13:
 /// "Ensure a log metric filter and alarm exist for route table changes" (v3.0+: "Ensure route table changes are
@@ -24,6 +24,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.13-route-table-changes",
     title: "Route table changed",
     severity: Severity::Low,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.13" },
         Control { framework: "CIS v1.4-v5.0", id: "4.13" },

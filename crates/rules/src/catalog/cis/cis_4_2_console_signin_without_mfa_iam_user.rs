@@ -1,6 +1,6 @@
 //! CIS 4.2 (alternative pattern): successful IAM-user console sign-in without MFA.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.4+ 4.2 alternative / v6.0–v7.0 5.2, Security Hub CloudWatch.3 (the pattern it has
 /// checked since 2022-05): "Ensure a log metric filter and alarm exist for Management Console sign-in without
@@ -26,6 +26,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.2-console-signin-without-mfa-iam-user",
     title: "IAM user console sign-in without MFA",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.4-v5.0", id: "4.2" },
         Control { framework: "CIS v6.0-v7.0", id: "5.2" },

@@ -1,6 +1,6 @@
 //! CIS 4.10: security group changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.10 / v1.4–v5.0 4.10 / v6.0–v7.0 5.10, Security Hub CloudWatch.10:
 /// "Ensure a log metric filter and alarm exist for security group changes" (v5.0+: "Ensure security group
@@ -27,6 +27,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.10-security-group-changes",
     title: "Security group changed",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.10" },
         Control { framework: "CIS v1.4-v5.0", id: "4.10" },

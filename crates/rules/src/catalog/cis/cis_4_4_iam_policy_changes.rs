@@ -1,6 +1,6 @@
 //! CIS 4.4: IAM policy changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.4 / v1.4–v5.0 4.4 / v6.0–v7.0 5.4, Security Hub CloudWatch.4:
 /// "Ensure a log metric filter and alarm exist for IAM policy changes".
@@ -24,6 +24,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.4-iam-policy-changes",
     title: "IAM policy changed",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.4" },
         Control { framework: "CIS v1.4-v5.0", id: "4.4" },

@@ -1,6 +1,6 @@
 //! CIS 4.6: AWS Management Console authentication failures.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.6 / v1.4–v5.0 4.6 / v6.0–v7.0 5.6, Security Hub CloudWatch.6:
 /// "Ensure a log metric filter and alarm exist for AWS Management Console authentication failures".
@@ -21,6 +21,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.6-console-authentication-failures",
     title: "Console authentication failure",
     severity: Severity::Low,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.6" },
         Control { framework: "CIS v1.4-v5.0", id: "4.6" },

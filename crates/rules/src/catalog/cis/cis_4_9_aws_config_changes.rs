@@ -1,6 +1,6 @@
 //! CIS 4.9: AWS Config configuration changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.9 / v1.4–v5.0 4.9 / v6.0–v7.0 5.9, Security Hub CloudWatch.9:
 /// "Ensure a log metric filter and alarm exist for AWS Config configuration changes".
@@ -22,6 +22,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.9-aws-config-changes",
     title: "AWS Config recorder or delivery channel changed",
     severity: Severity::High,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.9" },
         Control { framework: "CIS v1.4-v5.0", id: "4.9" },

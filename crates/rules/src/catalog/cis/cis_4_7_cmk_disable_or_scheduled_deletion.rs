@@ -1,6 +1,6 @@
 //! CIS 4.7: disabling or scheduled deletion of customer-created KMS keys.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.7 / v1.4–v5.0 4.7 / v6.0–v7.0 5.7, Security Hub CloudWatch.7:
 /// "Ensure a log metric filter and alarm exist for disabling or scheduled deletion of customer created CMKs".
@@ -22,6 +22,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.7-cmk-disable-or-scheduled-deletion",
     title: "KMS key disabled or scheduled for deletion",
     severity: Severity::High,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.7" },
         Control { framework: "CIS v1.4-v5.0", id: "4.7" },

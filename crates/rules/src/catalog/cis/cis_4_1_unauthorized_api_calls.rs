@@ -1,6 +1,6 @@
 //! CIS 4.1: unauthorized API calls.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.1 / v1.4–v5.0 4.1 / v6.0–v7.0 5.1, Security Hub CloudWatch.2:
 /// "Ensure a log metric filter and alarm exist for unauthorized API calls".
@@ -21,6 +21,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.1-unauthorized-api-calls",
     title: "Unauthorized API call",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.1" },
         Control { framework: "CIS v1.4-v5.0", id: "4.1" },

@@ -1,6 +1,6 @@
 //! CIS 4.12: network gateway changes.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{Control, Detection, Profile, Rule, Severity};
 
 /// CIS AWS Foundations v1.2 3.12 / v1.4–v5.0 4.12 / v6.0–v7.0 5.12, Security Hub CloudWatch.12:
 /// "Ensure a log metric filter and alarm exist for changes to network gateways".
@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     id: "cis-4.12-network-gateway-changes",
     title: "Network gateway changed",
     severity: Severity::Medium,
+    profiles: &[Profile::Cis, Profile::Recommended],
     controls: &[
         Control { framework: "CIS v1.2", id: "3.12" },
         Control { framework: "CIS v1.4-v5.0", id: "4.12" },
