@@ -44,6 +44,7 @@ const EXPECTED_TOTALS: &[(&str, usize)] = &[
     ("s3-copy-object-to-external-account", 0),
     ("watched-access-key-used", 0),
     ("unapproved-region", 0),
+    ("s3-bucket-notification-changed", 0),
 ];
 
 /// Which rules fire on which file (by file name), empty context. A file not listed fires nothing.
@@ -70,7 +71,8 @@ const EXPECTED_TOTALS: &[(&str, usize)] = &[
 ///   workload actions these rules do not target (their denied calls are CIS 4.1's).
 /// * Nothing is external: every record's caller account is its recipient account or an AWS service, so
 ///   `external-principal-access*`, `vpce-cross-account-access` and `s3-copy-object-to-external-account` stay
-///   silent; no root, GuardDuty, Config or EBS-encryption events occur.
+///   silent; no root, GuardDuty, Config, EBS-encryption or S3 bucket-notification events occur (the corpus's
+///   only S3 calls are `GetBucketAcl`).
 const EXPECTED_BY_FILE: &[(&str, &[&str])] = &[
     (
         "aws.defense-evasion.cloudtrail-delete.json.gz",

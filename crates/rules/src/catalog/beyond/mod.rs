@@ -40,6 +40,7 @@ register_rules! {
         s3_copy_object_to_external_account,
         watched_access_key_used,
         unapproved_region,
+        s3_bucket_notification_changed,
     ];
 }
 
