@@ -7,10 +7,10 @@
 //!
 //! Usage: `handler_over_file FILE.json.gz` (prints a JSON summary on stdout).
 
-use alerter::{
-    format::SnsMessage, handle, today_utc, Config, Deps, ObjectBody, ObjectSource, SinkError,
-    SourceError,
-};
+use alerter::config::{today_utc, Config};
+use alerter::handler::{handle, Deps};
+use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
+use alerter::publish::sns_size;
 use anyhow::Context as _;
 use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{Context, LambdaEvent};
@@ -38,16 +38,20 @@ struct CountingSink {
     bytes: AtomicU64,
 }
 
-impl alerter::AlertSink for CountingSink {
-    async fn publish(&self, messages: &[SnsMessage]) -> Result<(), SinkError> {
+impl AlertSink for CountingSink {
+    async fn publish(&self, messages: &[OutgoingAlert]) -> Result<(), SinkError> {
         self.messages
             .fetch_add(messages.len() as u64, Ordering::Relaxed);
-        let bytes: usize = messages.iter().map(SnsMessage::sns_size).sum();
+        let bytes: usize = messages.iter().map(sns_size).sum();
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         Ok(())
     }
 }
 
+#[allow(
+    clippy::print_stdout,
+    reason = "the benchmark reads the JSON summary from stdout"
+)]
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let path = PathBuf::from(

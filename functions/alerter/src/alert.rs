@@ -1,4 +1,4 @@
-//! The alert: a finding plus the log file it came from. [`crate::format`] turns it into an SNS message.
+//! The alert: a finding plus the log file it came from. [`crate::render`] turns it into an outgoing alert.
 
 use rules::Finding;
 use serde::Serialize;

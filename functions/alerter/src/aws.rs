@@ -1,8 +1,7 @@
-//! The real S3 adapters: GetObject as an [`ObjectSource`], the rules file reader, client construction.
-//! (SNS publishing lives in [`crate::publish`].)
+//! The S3 adapter of the [`ObjectSource`] port: GetObject, streamed, and the S3 client it uses.
+//! (The SNS adapter is [`crate::publish`].)
 
-use crate::config::{ConfigError, RulesLocation};
-use crate::handler::{ObjectBody, ObjectSource, SourceError};
+use crate::ports::{ObjectBody, ObjectSource, SourceError};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 /// An S3 client; path-style addressing when an endpoint override is set (local emulators such as moto).
@@ -14,43 +13,6 @@ pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(path_style)
         .build();
     aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// An SNS client.
-pub fn sns_client(sdk: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
-    aws_sdk_sns::Client::new(sdk)
-}
-
-/// Reads the rules file from disk or S3 (at cold start).
-pub async fn read_rules_file(
-    location: &RulesLocation,
-    s3: &aws_sdk_s3::Client,
-) -> Result<String, ConfigError> {
-    let unreadable = |reason: String| ConfigError::RulesFileUnreadable {
-        location: location.to_string(),
-        reason,
-    };
-    match location {
-        RulesLocation::File(path) => {
-            std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))
-        }
-        RulesLocation::S3 { bucket, key } => {
-            let out = s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| unreadable(DisplayErrorContext(&e).to_string()))?;
-            let bytes = out
-                .body
-                .collect()
-                .await
-                .map_err(|e| unreadable(e.to_string()))?
-                .into_bytes();
-            String::from_utf8(bytes.to_vec()).map_err(|_| unreadable("not UTF-8".to_owned()))
-        }
-    }
 }
 
 /// Reads objects from S3, streaming the body.

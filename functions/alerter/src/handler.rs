@@ -1,70 +1,27 @@
 //! The handler: one S3 event in, every log file in it scanned, every finding published.
 
-use crate::format::{render_finding, render_summary, RuleText, SnsMessage};
-use crate::publish::MAX_BATCH_ENTRIES;
+use crate::alert::Alert;
+use crate::config::Config;
+use crate::errors::{HandlerError, ObjectError};
+use crate::metrics::emf_line;
+use crate::ports::{AlertSink, ObjectSource, OutgoingAlert};
+use crate::render::finding::{render_finding, RuleText};
+use crate::render::summary::render_summary;
 use crate::storm::{Admission, StormControl};
-use crate::{Alert, Config};
+use crate::summary::Summary;
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
-use cloudtrail::{
-    classify_key, decode_s3_key, KeyKind, LogReader, ReadError, ReaderOptions, SkipReason,
-};
-use lambda_runtime::{Diagnostic, LambdaEvent};
+use cloudtrail::{classify_key, decode_s3_key, KeyKind, LogReader, ReaderOptions, SkipReason};
+use lambda_runtime::LambdaEvent;
 use rules::{scan_log, AlertSettings, Engine, Finding, ScanError};
-use serde::Serialize;
-use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
-use tokio::io::AsyncRead;
 use tokio_util::io::SyncIoBridge;
 use tracing::{info, warn};
 
-/// A streamed object body.
-pub type ObjectBody = Box<dyn AsyncRead + Send + Unpin>;
-
-/// Why an object could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("the object does not exist (404)")]
-    NotFound,
-    #[error("access denied (403): check the function's s3:GetObject and kms:Decrypt permissions")]
-    AccessDenied,
-    #[error("{0}")]
-    Other(String),
-}
-
-/// Where log files come from (S3 in production).
-pub trait ObjectSource: Send + Sync {
-    /// Opens an object for streaming; the body is read as it arrives, never buffered whole.
-    fn open(
-        &self,
-        bucket: &str,
-        key: &str,
-    ) -> impl Future<Output = Result<ObjectBody, SourceError>> + Send;
-}
-
-/// Why alerts could not be published.
-#[derive(Debug, thiserror::Error)]
-pub enum SinkError {
-    /// Some messages are still unpublished after the retries (or could not be retried).
-    #[error("{unpublished} of {total} alerts could not be published; last error: {last_error}")]
-    Unpublished {
-        unpublished: usize,
-        total: usize,
-        last_error: String,
-    },
-}
-
-/// Where alerts go (SNS PublishBatch in production, see [`crate::publish`]).
-pub trait AlertSink: Send + Sync {
-    /// Publishes every message or fails; a failure fails the invocation (so nothing is lost silently).
-    fn publish(
-        &self,
-        messages: &[SnsMessage],
-    ) -> impl Future<Output = Result<(), SinkError>> + Send;
-}
-
 /// Findings waiting between the scanning thread and the publisher; bounds memory on files with many matches.
 const CHANNEL_CAPACITY: usize = 64;
+
+/// Alerts handed to the sink at a time (one SNS PublishBatch call holds 10; the sink packs as it needs).
+const FLUSH_SIZE: usize = 10;
 
 /// Everything the handler needs, built once at cold start.
 pub struct Deps<S, K> {
@@ -74,121 +31,6 @@ pub struct Deps<S, K> {
     pub config: Config,
     /// Storm control settings from the rules file.
     pub alerts: AlertSettings,
-}
-
-/// One object failed. Each variant names the bucket and key.
-#[derive(Debug, thiserror::Error)]
-pub enum ObjectError {
-    #[error("s3://{bucket}/{key}: GetObject failed: {source}")]
-    GetObject {
-        bucket: String,
-        key: String,
-        #[source]
-        source: SourceError,
-    },
-    #[error("s3://{bucket}/{key}: {source}")]
-    Read {
-        bucket: String,
-        key: String,
-        #[source]
-        source: ReadError,
-    },
-    #[error("s3://{bucket}/{key}: {source}")]
-    Publish {
-        bucket: String,
-        key: String,
-        #[source]
-        source: SinkError,
-    },
-    /// The end-of-invocation storm summaries could not be published.
-    #[error("storm summaries for {rule_ids:?}: {source}")]
-    PublishSummaries {
-        rule_ids: Vec<String>,
-        #[source]
-        source: SinkError,
-    },
-    /// The invocation's deadline is near: stopped early so Lambda retries the event.
-    #[error(
-        "s3://{bucket}/{key}: stopped before the invocation deadline; the event will be retried"
-    )]
-    DeadlineNear { bucket: String, key: String },
-    #[error("s3://{bucket}/{key}: the scanning task failed: {message}")]
-    Task {
-        bucket: String,
-        key: String,
-        message: String,
-    },
-}
-
-impl ObjectError {
-    /// A stable name for logs and the Lambda error type.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ObjectError::GetObject { .. } => "GetObject",
-            ObjectError::Read { source, .. } => match source {
-                ReadError::Empty => "Read.Empty",
-                ReadError::UnrecognizedFormat { .. } => "Read.UnrecognizedFormat",
-                ReadError::Decompress { .. } => "Read.Decompress",
-                ReadError::Json { .. } => "Read.Json",
-                ReadError::Truncated { .. } => "Read.Truncated",
-                ReadError::MissingRecords => "Read.MissingRecords",
-                ReadError::TooLarge { .. } => "Read.TooLarge",
-                ReadError::Io(_) => "Read.Io",
-            },
-            ObjectError::Publish { .. } | ObjectError::PublishSummaries { .. } => "Publish",
-            ObjectError::Task { .. } => "Task",
-            ObjectError::DeadlineNear { .. } => "DeadlineNear",
-        }
-    }
-}
-
-/// The invocation failed: at least one object could not be fully processed. Lambda retries the event, then
-/// sends it to the on-failure destination.
-#[derive(Debug, thiserror::Error)]
-#[error("{} of {objects} log files failed: {}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-pub struct HandlerError {
-    pub objects: usize,
-    pub errors: Vec<ObjectError>,
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(e: HandlerError) -> Diagnostic {
-        Diagnostic {
-            error_type: e
-                .errors
-                .first()
-                .map_or("Handler", ObjectError::kind)
-                .to_owned(),
-            error_message: e.to_string(),
-        }
-    }
-}
-
-/// What one invocation did; `cargo lambda invoke` prints it.
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
-pub struct Summary {
-    /// Log files read.
-    pub objects: u64,
-    /// Event records that were not log files, by reason (`digest`, `insight`, `empty_object`, …).
-    pub skipped: BTreeMap<String, u64>,
-    pub records: u64,
-    /// Records that were not valid JSON objects (counted and logged, the rest of the file still evaluated).
-    pub malformed: u64,
-    pub findings: u64,
-    /// Findings suppressed by exclusions (counted and logged with the exclusion id).
-    pub suppressed: u64,
-    /// Messages published: individual alerts plus storm summaries.
-    pub published: u64,
-    /// Findings folded into storm summaries instead of being sent one by one.
-    pub storm_folded: u64,
-    /// Storm summaries published.
-    pub storm_summaries: u64,
-    /// Decompressed bytes read.
-    pub bytes: u64,
-    /// The earliest `eventTime` among the records read (for the detection-lag metric).
-    pub earliest_event_time: Option<String>,
-    /// Log files that failed (the invocation then fails).
-    pub failed_objects: u64,
 }
 
 /// Handles one S3 event: every record in it, even when an earlier one failed.
@@ -242,7 +84,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     let storm_summaries = storm.summaries();
     summary.storm_folded = storm.folded();
     if !storm_summaries.is_empty() {
-        let messages: Vec<SnsMessage> = storm_summaries.iter().map(render_summary).collect();
+        let messages: Vec<OutgoingAlert> = storm_summaries.iter().map(render_summary).collect();
         for s in &storm_summaries {
             warn!(rule_id = %s.rule_id, folded = s.count, sent_individually = s.sent_individually, "storm: findings folded into a summary");
         }
@@ -259,14 +101,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     }
     summary.failed_objects = errors.len() as u64;
     // CloudWatch Embedded Metric Format: one line on stdout per invocation becomes metrics in CloudWatch.
-    println!(
-        "{}",
-        crate::metrics::emf_line(
-            &summary,
-            &event.context.env_config.function_name,
-            chrono::Utc::now()
-        )
-    );
+    emit_metrics(&summary, &event.context.env_config.function_name);
     info!(
         objects = summary.objects,
         records = summary.records,
@@ -285,6 +120,15 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     } else {
         Err(HandlerError { objects, errors })
     }
+}
+
+/// Prints the invocation's EMF line on stdout, where CloudWatch Logs picks it up.
+#[allow(
+    clippy::print_stdout,
+    reason = "CloudWatch Embedded Metric Format is read from the function's stdout"
+)]
+fn emit_metrics(summary: &Summary, function_name: &str) {
+    println!("{}", emf_line(summary, function_name, chrono::Utc::now()));
 }
 
 /// When to give up on the invocation: its deadline minus the safety margin; `None` without a usable
@@ -400,7 +244,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         })
     });
 
-    let mut batch: Vec<SnsMessage> = Vec::with_capacity(MAX_BATCH_ENTRIES);
+    let mut batch: Vec<OutgoingAlert> = Vec::with_capacity(FLUSH_SIZE);
     let mut published = 0u64;
     let publish_err = |source| ObjectError::Publish {
         bucket: bucket.to_owned(),
@@ -438,7 +282,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
             next_steps: rule.map_or("", |r| r.next_steps()),
         };
         batch.push(render_finding(&alert, text));
-        if batch.len() == MAX_BATCH_ENTRIES {
+        if batch.len() == FLUSH_SIZE {
             deps.sink.publish(&batch).await.map_err(publish_err)?;
             published += batch.len() as u64;
             batch.clear();

@@ -3,33 +3,55 @@
 //! finding is published to SNS.
 //!
 //! The handler depends on two small ports, [`ObjectSource`] and [`AlertSink`], so tests call it directly with
-//! in-memory fakes or with real SDK clients pointed at a local emulator. `main.rs` only wires things together.
+//! in-memory fakes or with real SDK clients pointed at a local emulator. `main.rs` only wires things together:
+//! [`init_logging`], [`cold_start`], and the runtime loop around [`handle`].
+//!
+//! # Module graph
+//!
+//! The modules follow the record's path: [`cold_start`] builds the [`handler`]'s dependencies once; the
+//! handler reads each log file through the [`ports`] (the S3 adapter is [`aws`]), folds storms ([`storm`]),
+//! renders alerts ([`render`]), hands them to the sink port (the SNS adapter is [`publish`]), and sums the
+//! invocation up ([`summary`], [`metrics`], [`errors`]). The adapters depend on the ports only; the render
+//! budget measures alerts with the SNS adapter's encoding, so the SNS size limit has one owner. Who uses
+//! whom (`lib.rs` only declares modules and re-exports; `tests/module_graph.rs` checks this list against the
+//! sources and fails on any cycle):
+//!
+//! - `alert`
+//! - `aws` → `ports`
+//! - `cold_start` → `aws`, `config`, `handler`, `publish`
+//! - `config`
+//! - `errors` → `ports`
+//! - `handler` → `alert`, `config`, `errors`, `metrics`, `ports`, `render::finding`, `render::summary`, `storm`, `summary`
+//! - `metrics` → `summary`
+//! - `ports`
+//! - `publish` → `ports`
+//! - `render` → `render::finding`, `render::summary`, `render::text`
+//! - `render::budget` → `ports`, `publish`, `render::text`
+//! - `render::finding` → `alert`, `ports`, `render::budget`, `render::text`
+//! - `render::summary` → `ports`, `render::budget`, `render::text`, `storm`
+//! - `render::text`
+//! - `storm` → `alert`
+//! - `summary`
 
 pub mod alert;
 pub mod aws;
+pub mod cold_start;
 pub mod config;
-pub mod format;
+pub mod errors;
 pub mod handler;
 pub mod metrics;
+pub mod ports;
 pub mod publish;
+pub mod render;
 pub mod storm;
+pub mod summary;
 
 pub use alert::Alert;
-pub use aws::{read_rules_file, s3_client, sns_client, S3Source};
+pub use aws::{s3_client, S3Source};
+pub use cold_start::{build_deps, cold_start, init_logging, read_rules_file, ColdStart};
 pub use config::{today_utc, Config, ConfigError, RulesLocation};
-pub use handler::{
-    handle, AlertSink, Deps, HandlerError, ObjectBody, ObjectError, ObjectSource, SinkError,
-    SourceError, Summary,
-};
-pub use publish::{RetryPolicy, RetryingSink, SnsBatchPublisher};
-
-/// The production alert sink: SNS PublishBatch with retries.
-pub type SnsSink = RetryingSink<SnsBatchPublisher>;
-
-/// Builds the production alert sink for a topic.
-pub fn sns_sink(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> SnsSink {
-    RetryingSink::new(
-        SnsBatchPublisher::new(client, topic_arn),
-        RetryPolicy::default(),
-    )
-}
+pub use errors::{HandlerError, ObjectError};
+pub use handler::{handle, Deps};
+pub use ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
+pub use publish::{sns_client, sns_sink, RetryPolicy, RetryingSink, SnsBatchPublisher, SnsSink};
+pub use summary::Summary;

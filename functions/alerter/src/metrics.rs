@@ -2,7 +2,7 @@
 //! Logs turns into metrics in the `trailwarden` namespace (no PutMetricData call, no extra permission).
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 
-use crate::Summary;
+use crate::summary::Summary;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 

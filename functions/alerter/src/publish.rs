@@ -1,18 +1,104 @@
-//! Publishing with SNS PublishBatch: packing messages into batches within SNS limits, checking every entry's
-//! result, retrying what can be retried with backoff, and failing when anything stays unpublished.
+//! The SNS adapter of the [`AlertSink`] port: each [`OutgoingAlert`] becomes one SNS message with
+//! `MessageStructure=json` (the JSON body as `default`, for SQS, Lambda and HTTPS subscribers; `email`;
+//! `sms`) and string message attributes. Publishing uses PublishBatch: packing messages into batches within
+//! SNS limits, checking every entry's result, retrying what can be retried with backoff, and failing when
+//! anything stays unpublished.
 //!
 //! Delivery is at least once: an invocation that fails after publishing some alerts is retried by Lambda and
 //! publishes them again. Every message carries a deterministic `finding_id` (message body and attribute) so
 //! subscribers can de-duplicate.
 
-use crate::format::{SnsMessage, MAX_SNS_BYTES};
-use crate::handler::{AlertSink, SinkError};
+use crate::ports::{AlertSink, OutgoingAlert, SinkError};
+use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
 use tracing::warn;
 
 /// Entries per PublishBatch call (SNS limit).
 pub const MAX_BATCH_ENTRIES: usize = 10;
+/// SNS: message + subject + attribute names/types/values ≤ 256 KiB, for one message and for a whole
+/// PublishBatch request.
+pub const MAX_SNS_BYTES: usize = 256 * 1024;
+
+/// One alert as an SNS message, ready for Publish/PublishBatch with `MessageStructure=json`.
+#[derive(Debug, Clone)]
+pub struct SnsEntry {
+    /// The alert's finding id (for logs; the message body and attributes carry it too).
+    pub finding_id: String,
+    pub subject: String,
+    /// JSON object `{"default": "<json text>", "email": "<text>", "sms": "<text>"}`.
+    pub message: String,
+    /// String message attributes.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+#[derive(Serialize)]
+struct MessageStructure<'a> {
+    default: &'a str,
+    email: &'a str,
+    sms: &'a str,
+}
+
+impl<'a> MessageStructure<'a> {
+    fn of(alert: &'a OutgoingAlert) -> Self {
+        MessageStructure {
+            default: &alert.json,
+            email: &alert.email,
+            sms: &alert.sms,
+        }
+    }
+}
+
+impl SnsEntry {
+    /// The SNS message for an alert.
+    pub fn from_alert(alert: &OutgoingAlert) -> SnsEntry {
+        SnsEntry {
+            finding_id: alert.finding_id.clone(),
+            subject: alert.subject.clone(),
+            // A structure of three strings always serializes.
+            message: serde_json::to_string(&MessageStructure::of(alert))
+                .unwrap_or_else(|_| String::from("{}")),
+            attributes: alert.attributes.clone(),
+        }
+    }
+
+    /// The bytes SNS counts against its size limit: the message, the subject, and every attribute's name,
+    /// data type (`String`) and value.
+    pub fn sns_size(&self) -> usize {
+        size_of_parts(self.message.len(), &self.subject, &self.attributes)
+    }
+}
+
+fn size_of_parts(message: usize, subject: &str, attributes: &[(&'static str, String)]) -> usize {
+    message
+        + subject.len()
+        + attributes
+            .iter()
+            .map(|(name, value)| name.len() + "String".len() + value.len())
+            .sum::<usize>()
+}
+
+/// [`SnsEntry::sns_size`] of an alert's SNS message, measured without building the message.
+pub fn sns_size(alert: &OutgoingAlert) -> usize {
+    let mut counter = ByteCounter(0);
+    // Writing to a counter cannot fail; a failure would only make the count smaller than the real size,
+    // and the message is then still checked by SNS.
+    let _ = serde_json::to_writer(&mut counter, &MessageStructure::of(alert));
+    size_of_parts(counter.0, &alert.subject, &alert.attributes)
+}
+
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// One entry SNS rejected in an otherwise successful PublishBatch call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +142,7 @@ fn is_throttling(code: &str) -> bool {
 pub trait BatchPublisher: Send + Sync {
     fn publish_batch(
         &self,
-        batch: &[&SnsMessage],
+        batch: &[&SnsEntry],
     ) -> impl Future<Output = Result<Vec<EntryFailure>, CallFailure>> + Send;
 }
 
@@ -81,8 +167,8 @@ impl Default for RetryPolicy {
 }
 
 /// Splits messages into PublishBatch-sized groups (≤ 10 entries, ≤ 256 KiB together), in order.
-pub fn pack<'a>(messages: &[&'a SnsMessage]) -> Vec<Vec<&'a SnsMessage>> {
-    let mut batches: Vec<Vec<&SnsMessage>> = Vec::new();
+pub fn pack<'a>(messages: &[&'a SnsEntry]) -> Vec<Vec<&'a SnsEntry>> {
+    let mut batches: Vec<Vec<&SnsEntry>> = Vec::new();
     let mut size = 0;
     for &m in messages {
         let s = m.sns_size();
@@ -101,7 +187,7 @@ pub fn pack<'a>(messages: &[&'a SnsMessage]) -> Vec<Vec<&'a SnsMessage>> {
     batches
 }
 
-/// An [`AlertSink`] over a [`BatchPublisher`]: packs, publishes, retries rejected entries that can be
+/// An [`AlertSink`] over a [`BatchPublisher`]: encodes each alert as an SNS message, packs, publishes, retries rejected entries that can be
 /// retried, and reports what is still unpublished as an error (which fails the invocation).
 pub struct RetryingSink<P> {
     publisher: P,
@@ -120,12 +206,13 @@ impl<P: BatchPublisher> RetryingSink<P> {
 }
 
 impl<P: BatchPublisher> AlertSink for RetryingSink<P> {
-    async fn publish(&self, messages: &[SnsMessage]) -> Result<(), SinkError> {
-        let mut pending: Vec<&SnsMessage> = messages.iter().collect();
+    async fn publish(&self, alerts: &[OutgoingAlert]) -> Result<(), SinkError> {
+        let messages: Vec<SnsEntry> = alerts.iter().map(SnsEntry::from_alert).collect();
+        let mut pending: Vec<&SnsEntry> = messages.iter().collect();
         let mut backoff = self.policy.initial_backoff;
         let mut last_error = String::new();
         for attempt in 1..=self.policy.attempts.max(1) {
-            let mut again: Vec<&SnsMessage> = Vec::new();
+            let mut again: Vec<&SnsEntry> = Vec::new();
             let mut permanent: Vec<(String, String)> = Vec::new();
             for batch in pack(&pending) {
                 match self.publisher.publish_batch(&batch).await {
@@ -198,7 +285,7 @@ impl SnsBatchPublisher {
 }
 
 impl BatchPublisher for SnsBatchPublisher {
-    async fn publish_batch(&self, batch: &[&SnsMessage]) -> Result<Vec<EntryFailure>, CallFailure> {
+    async fn publish_batch(&self, batch: &[&SnsEntry]) -> Result<Vec<EntryFailure>, CallFailure> {
         use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};
         use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
         let mut entries = Vec::with_capacity(batch.len());
@@ -253,4 +340,20 @@ impl BatchPublisher for SnsBatchPublisher {
             })
             .collect())
     }
+}
+
+/// An SNS client.
+pub fn sns_client(sdk: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::new(sdk)
+}
+
+/// The production alert sink: SNS PublishBatch with retries.
+pub type SnsSink = RetryingSink<SnsBatchPublisher>;
+
+/// Builds the production alert sink for a topic.
+pub fn sns_sink(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> SnsSink {
+    RetryingSink::new(
+        SnsBatchPublisher::new(client, topic_arn),
+        RetryPolicy::default(),
+    )
 }

@@ -2,8 +2,7 @@
 //! sent one by one (N from the rules file's `[alerts]` table, per rule if configured), the rest are folded
 //! into one summary per rule, sent at the end of the invocation.
 
-use crate::format::StormSummary;
-use crate::Alert;
+use crate::alert::Alert;
 use rules::{AlertSettings, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -13,6 +12,49 @@ const MAX_DISTINCT_PRINCIPALS: usize = 1000;
 /// Principals listed in a summary.
 const TOP_PRINCIPALS: usize = 5;
 const OTHER_PRINCIPALS: &str = "(other principals)";
+
+/// Storm control: what was not sent individually for one rule in one invocation.
+#[derive(Debug, Clone)]
+pub struct StormSummary {
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub controls: Vec<String>,
+    /// Findings of this rule sent as individual alerts before the storm limit was reached (N).
+    pub sent_individually: u64,
+    /// Findings folded into this summary.
+    pub count: u64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    /// Most frequent first, at most 5 (the caller computes).
+    pub top_principals: Vec<(String, u64)>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    /// (bucket, key) of the log files.
+    pub files: Vec<(String, String)>,
+    /// Lambda request id, for a deterministic summary finding_id.
+    pub invocation_id: String,
+}
+
+impl Default for StormSummary {
+    fn default() -> Self {
+        StormSummary {
+            rule_id: String::new(),
+            title: String::new(),
+            severity: Severity::Info,
+            controls: Vec::new(),
+            sent_individually: 0,
+            count: 0,
+            first_time: None,
+            last_time: None,
+            top_principals: Vec::new(),
+            accounts: Vec::new(),
+            regions: Vec::new(),
+            files: Vec::new(),
+            invocation_id: String::new(),
+        }
+    }
+}
 
 /// What to do with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,9 @@
 //! The handler, called directly with in-memory fakes and the sample events in `events/`.
 
-use alerter::format::SnsMessage;
-use alerter::{
-    handle, AlertSink, Config, Deps, HandlerError, ObjectBody, ObjectError, ObjectSource,
-    SinkError, SourceError,
-};
+use alerter::config::Config;
+use alerter::errors::{HandlerError, ObjectError};
+use alerter::handler::{handle, Deps};
+use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 use aws_lambda_events::s3::S3Event;
 use cloudtrail::ReadError;
 use flate2::write::GzEncoder;
@@ -119,28 +118,25 @@ impl ObjectSource for MemSource {
 
 #[derive(Default)]
 struct RecordingSink {
-    messages: Mutex<Vec<SnsMessage>>,
+    messages: Mutex<Vec<OutgoingAlert>>,
     calls: Mutex<usize>,
     reject: bool,
 }
 
 impl RecordingSink {
-    /// The `default` (JSON) body of every published message.
+    /// The JSON body of every published alert.
     fn bodies(&self) -> Vec<Value> {
         self.messages
             .lock()
             .unwrap()
             .iter()
-            .map(|m| {
-                let structure: Value = serde_json::from_str(&m.message).unwrap();
-                serde_json::from_str(structure["default"].as_str().unwrap()).unwrap()
-            })
+            .map(|m| serde_json::from_str(&m.json).unwrap())
             .collect()
     }
 }
 
 impl AlertSink for RecordingSink {
-    async fn publish(&self, messages: &[SnsMessage]) -> Result<(), SinkError> {
+    async fn publish(&self, messages: &[OutgoingAlert]) -> Result<(), SinkError> {
         *self.calls.lock().unwrap() += 1;
         assert!(
             messages.len() <= 10,

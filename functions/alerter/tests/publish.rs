@@ -1,19 +1,22 @@
-//! PublishBatch packing, per-entry failure handling and retries, with a fake batch publisher.
+//! The SNS adapter: the message encoding, PublishBatch packing, per-entry failure handling and retries, with a
+//! fake batch publisher.
 
-use alerter::format::{SnsMessage, MAX_SNS_BYTES};
+use alerter::ports::{AlertSink, OutgoingAlert, SinkError};
 use alerter::publish::{
-    pack, BatchPublisher, CallFailure, EntryFailure, RetryPolicy, RetryingSink,
+    pack, sns_size, BatchPublisher, CallFailure, EntryFailure, RetryPolicy, RetryingSink, SnsEntry,
+    MAX_SNS_BYTES,
 };
-use alerter::{AlertSink, SinkError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-fn message(id: &str, body_bytes: usize) -> SnsMessage {
-    SnsMessage {
+fn message(id: &str, body_bytes: usize) -> OutgoingAlert {
+    OutgoingAlert {
         finding_id: id.to_owned(),
         subject: format!("[HIGH] test {id}"),
-        message: format!("{{\"default\":\"{}\"}}", "x".repeat(body_bytes)),
+        json: "x".repeat(body_bytes),
+        email: String::new(),
+        sms: String::new(),
         attributes: vec![
             ("severity", "high".to_owned()),
             ("finding_id", id.to_owned()),
@@ -41,7 +44,7 @@ impl FakeSns {
 }
 
 impl BatchPublisher for FakeSns {
-    async fn publish_batch(&self, batch: &[&SnsMessage]) -> Result<Vec<EntryFailure>, CallFailure> {
+    async fn publish_batch(&self, batch: &[&SnsEntry]) -> Result<Vec<EntryFailure>, CallFailure> {
         assert!(batch.len() <= 10);
         assert!(batch.iter().map(|m| m.sns_size()).sum::<usize>() <= MAX_SNS_BYTES);
         self.calls
@@ -92,7 +95,7 @@ fn policy(attempts: u32) -> RetryPolicy {
     }
 }
 
-fn ids(n: usize) -> Vec<SnsMessage> {
+fn ids(n: usize) -> Vec<OutgoingAlert> {
     (0..n).map(|i| message(&format!("f{i:02}"), 100)).collect()
 }
 
@@ -169,16 +172,41 @@ async fn throttled_calls_are_retried_whole() {
 
 #[test]
 fn batches_respect_entry_count_and_total_size() {
-    let big: Vec<SnsMessage> = (0..5)
-        .map(|i| message(&format!("b{i}"), 100 * 1024))
+    let big: Vec<SnsEntry> = (0..5)
+        .map(|i| SnsEntry::from_alert(&message(&format!("b{i}"), 100 * 1024)))
         .collect();
-    let refs: Vec<&SnsMessage> = big.iter().collect();
+    let refs: Vec<&SnsEntry> = big.iter().collect();
     let batches = pack(&refs);
     assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
-    let small = ids(23);
-    let refs: Vec<&SnsMessage> = small.iter().collect();
+    let small: Vec<SnsEntry> = ids(23).iter().map(SnsEntry::from_alert).collect();
+    let refs: Vec<&SnsEntry> = small.iter().collect();
     assert_eq!(
         pack(&refs).iter().map(Vec::len).collect::<Vec<_>>(),
         [10, 10, 3]
     );
+}
+
+#[test]
+fn alerts_become_sns_messages_with_a_body_per_protocol() {
+    let alert = OutgoingAlert {
+        finding_id: "f1".to_owned(),
+        subject: "[HIGH] s".to_owned(),
+        json: r#"{"kind":"finding"}"#.to_owned(),
+        email: "line 1\nline \"2\"".to_owned(),
+        sms: "HIGH: é".to_owned(),
+        attributes: vec![("severity", "high".to_owned())],
+    };
+    let entry = SnsEntry::from_alert(&alert);
+    assert_eq!(
+        entry.message,
+        r#"{"default":"{\"kind\":\"finding\"}","email":"line 1\nline \"2\"","sms":"HIGH: é"}"#
+    );
+    assert_eq!(entry.finding_id, "f1");
+    assert_eq!(entry.subject, alert.subject);
+    assert_eq!(entry.attributes, alert.attributes);
+    assert_eq!(
+        entry.sns_size(),
+        entry.message.len() + "[HIGH] s".len() + "severity".len() + "String".len() + "high".len()
+    );
+    assert_eq!(sns_size(&alert), entry.sns_size());
 }

@@ -2,11 +2,13 @@
 //! SNS limits. Snapshots live in `tests/snapshots/`; `cargo insta review` (or `INSTA_UPDATE=always`) updates
 //! them after an intended change.
 
-use alerter::format::{
-    finding_id, pretty_json, render_finding, render_summary, RuleText, SnsMessage, StormSummary,
-    MAX_SMS_CHARS, MAX_SNS_BYTES, SCHEMA_VERSION,
-};
-use alerter::Alert;
+use alerter::alert::Alert;
+use alerter::ports::OutgoingAlert;
+use alerter::publish::{sns_size, SnsEntry, MAX_SNS_BYTES};
+use alerter::render::finding::{finding_id, render_finding, RuleText};
+use alerter::render::summary::render_summary;
+use alerter::render::text::{pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
+use alerter::storm::StormSummary;
 use flate2::read::GzDecoder;
 use rules::{Engine, Finding, Outcome, RulesConfig, Severity};
 use serde_json::value::RawValue;
@@ -45,7 +47,7 @@ fn sample_record(event_name: &str) -> String {
 /// The finding of one built-in rule on a record, rendered.
 struct Rendered {
     alert: Alert,
-    msg: SnsMessage,
+    msg: OutgoingAlert,
     default: Value,
     default_text: String,
     email: String,
@@ -84,9 +86,9 @@ fn render(rule_id: &str, raw: &str, key: &str) -> Rendered {
     }
 }
 
-/// The three bodies of a message; fails unless the message is `{"default", "email", "sms"}` strings.
-fn bodies(msg: &SnsMessage) -> (String, String, String) {
-    let v: Value = serde_json::from_str(&msg.message).unwrap();
+/// The three bodies of an alert; fails unless its SNS message is `{"default", "email", "sms"}` strings.
+fn bodies(msg: &OutgoingAlert) -> (String, String, String) {
+    let v: Value = serde_json::from_str(&SnsEntry::from_alert(msg).message).unwrap();
     let obj = v.as_object().unwrap();
     assert_eq!(
         obj.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -96,7 +98,7 @@ fn bodies(msg: &SnsMessage) -> (String, String, String) {
     (s("default"), s("email"), s("sms"))
 }
 
-fn attributes(msg: &SnsMessage) -> String {
+fn attributes(msg: &OutgoingAlert) -> String {
     msg.attributes
         .iter()
         .map(|(k, v)| format!("{k} = {v}\n"))
@@ -104,8 +106,8 @@ fn attributes(msg: &SnsMessage) -> String {
 }
 
 /// Invariants of every message.
-fn check(msg: &SnsMessage) {
-    assert!(msg.sns_size() <= MAX_SNS_BYTES, "{} bytes", msg.sns_size());
+fn check(msg: &OutgoingAlert) {
+    assert!(sns_size(msg) <= MAX_SNS_BYTES, "{} bytes", sns_size(msg));
     assert!(
         !msg.subject.is_empty() && msg.subject.len() <= 100,
         "{}",
@@ -127,14 +129,16 @@ fn check(msg: &SnsMessage) {
         .attributes
         .iter()
         .any(|(k, v)| *k == "finding_id" && *v == msg.finding_id));
-    let size = msg.message.len()
+    let entry = SnsEntry::from_alert(msg);
+    let size = entry.message.len()
         + msg.subject.len()
         + msg
             .attributes
             .iter()
             .map(|(k, v)| k.len() + 6 + v.len())
             .sum::<usize>();
-    assert_eq!(msg.sns_size(), size);
+    assert_eq!(sns_size(msg), size);
+    assert_eq!(entry.sns_size(), size);
 }
 
 /// The exclusion the email suggests, as a rules file.
@@ -305,9 +309,9 @@ fn a_300_kb_record_is_trimmed_to_fit() {
     assert!(raw.len() > 300 * 1024);
     let r = render("cis-4.4-iam-policy-changes", &raw, SAMPLE_KEY);
     check(&r.msg);
-    assert!(r.msg.sns_size() <= MAX_SNS_BYTES - 4096, "with a margin");
+    assert!(sns_size(&r.msg) <= MAX_SNS_BYTES - 4096, "with a margin");
     // Most of the room is used for the record.
-    assert!(r.msg.sns_size() > MAX_SNS_BYTES / 2, "{}", r.msg.sns_size());
+    assert!(sns_size(&r.msg) > MAX_SNS_BYTES / 2, "{}", sns_size(&r.msg));
 
     // default: the record is replaced by a marked prefix of the compact record.
     assert_eq!(r.default["record_truncated"], true);
@@ -348,7 +352,10 @@ fn a_300_kb_record_is_trimmed_to_fit() {
 
     // Deterministic.
     let again = render("cis-4.4-iam-policy-changes", &raw, SAMPLE_KEY);
-    assert_eq!(again.msg.message, r.msg.message);
+    assert_eq!(
+        SnsEntry::from_alert(&again.msg).message,
+        SnsEntry::from_alert(&r.msg).message
+    );
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Property test: any record, however odd or large, renders into an SNS message within every SNS limit,
 //! without panicking.
 
-use alerter::format::{render_finding, RuleText, MAX_SMS_CHARS, MAX_SNS_BYTES};
-use alerter::Alert;
+use alerter::alert::Alert;
+use alerter::publish::{sns_size, SnsEntry, MAX_SNS_BYTES};
+use alerter::render::finding::{render_finding, RuleText};
+use alerter::render::text::MAX_SMS_CHARS;
 use proptest::prelude::*;
 use rules::{Engine, Finding, Hit};
 use serde_json::{json, Value};
@@ -36,9 +38,9 @@ proptest! {
         let finding = Finding::new(rule, Hit::PLAIN, parsed.root());
         let alert = Alert::new(finding, "bucket", "AWSLogs/111122223333/CloudTrail/x.json.gz");
         let m = render_finding(&alert, RuleText { rationale: "why", next_steps: "next" });
-        prop_assert!(m.sns_size() <= MAX_SNS_BYTES, "{} bytes", m.sns_size());
+        prop_assert!(sns_size(&m) <= MAX_SNS_BYTES, "{} bytes", sns_size(&m));
         prop_assert!(m.subject.len() <= 100 && m.subject.chars().all(|c| (' '..='~').contains(&c)), "{:?}", m.subject);
-        let structure: Value = serde_json::from_str(&m.message).unwrap();
+        let structure: Value = serde_json::from_str(&SnsEntry::from_alert(&m).message).unwrap();
         let sms = structure["sms"].as_str().unwrap();
         prop_assert!(sms.chars().count() <= MAX_SMS_CHARS, "{:?}", sms);
         let default: Value = serde_json::from_str(structure["default"].as_str().unwrap()).unwrap();

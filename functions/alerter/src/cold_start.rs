@@ -1,0 +1,122 @@
+//! Cold start: logging, then everything the handler needs, built once per execution environment — the
+//! settings from the environment, the rules file (from disk or S3), the compiled rules, the S3 source and the
+//! SNS sink. `main.rs` calls [`init_logging`] and [`cold_start`]; tests call [`build_deps`].
+
+use crate::aws::{s3_client, S3Source};
+use crate::config::{today_utc, Config, ConfigError, RulesLocation};
+use crate::handler::Deps;
+use crate::publish::{sns_client, sns_sink, SnsSink};
+use aws_sdk_s3::error::DisplayErrorContext;
+use rules::Exclusion;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+/// JSON logs for CloudWatch; level from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL` (set by Terraform), else
+/// info. Does nothing when a global subscriber is already installed.
+pub fn init_logging() {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| {
+            EnvFilter::try_new(
+                std::env::var("AWS_LAMBDA_LOG_LEVEL")
+                    .unwrap_or_else(|_| "info".into())
+                    .to_lowercase(),
+            )
+        })
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _already_set = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// What the cold start built.
+pub struct ColdStart {
+    /// Everything the handler needs.
+    pub deps: Deps<S3Source, SnsSink>,
+    /// Exclusions of the rules file that expired before today: they no longer apply (each is logged as a
+    /// warning).
+    pub expired_exclusions: Vec<Exclusion>,
+}
+
+/// The production cold start: settings from the process environment, AWS clients from the default
+/// credential chain, today's date from the clock.
+pub async fn cold_start() -> Result<Deps<S3Source, SnsSink>, ConfigError> {
+    let config = Config::from_env()?;
+    let sdk = aws_config::load_from_env().await;
+    Ok(build_deps(config, &sdk, &today_utc()).await?.deps)
+}
+
+/// Builds the handler's dependencies: reads the rules file (`config.rules_file`, from disk or S3; the
+/// defaults when unset), compiles the rules for `today` (`YYYY-MM-DD`, UTC), logs the resolved
+/// configuration and every expired exclusion, and creates the S3 source and SNS sink.
+pub async fn build_deps(
+    config: Config,
+    sdk: &aws_config::SdkConfig,
+    today: &str,
+) -> Result<ColdStart, ConfigError> {
+    let s3 = s3_client(sdk);
+    let rules_text = match &config.rules_file {
+        Some(location) => Some(read_rules_file(location, &s3).await?),
+        None => None,
+    };
+    let (engine, alerts) = config.rules(rules_text.as_deref(), today)?;
+    tracing::info!(
+        topic_arn = %config.topic_arn,
+        rules_file = %config.rules_file.as_ref().map_or_else(|| "defaults (recommended profile)".to_owned(), ToString::to_string),
+        rules = engine.rules().len(),
+        exclusions = engine.exclusions().len(),
+        max_uncompressed_bytes = config.max_uncompressed_bytes,
+        storm_limit = alerts.storm_limit,
+        "config loaded"
+    );
+    let expired_exclusions: Vec<Exclusion> = engine.expired_exclusions(today).cloned().collect();
+    for x in &expired_exclusions {
+        tracing::warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
+    }
+    let deps = Deps {
+        source: S3Source::new(s3),
+        sink: sns_sink(sns_client(sdk), config.topic_arn.clone()),
+        engine: Arc::new(engine),
+        config,
+        alerts,
+    };
+    Ok(ColdStart {
+        deps,
+        expired_exclusions,
+    })
+}
+
+/// Reads the rules file from disk or S3 (at cold start).
+pub async fn read_rules_file(
+    location: &RulesLocation,
+    s3: &aws_sdk_s3::Client,
+) -> Result<String, ConfigError> {
+    let unreadable = |reason: String| ConfigError::RulesFileUnreadable {
+        location: location.to_string(),
+        reason,
+    };
+    match location {
+        RulesLocation::File(path) => {
+            std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))
+        }
+        RulesLocation::S3 { bucket, key } => {
+            let out = s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| unreadable(DisplayErrorContext(&e).to_string()))?;
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| unreadable(e.to_string()))?
+                .into_bytes();
+            String::from_utf8(bytes.to_vec()).map_err(|_| unreadable("not UTF-8".to_owned()))
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The handler's two ports, in the alerter's own terms: where log files come from ([`ObjectSource`], S3 in
+//! production) and where alerts go ([`AlertSink`], SNS in production). The adapters (`aws`, `publish`) and
+//! the test fakes implement them; this module depends on no other module of the crate.
+
+use std::future::Future;
+use tokio::io::AsyncRead;
+
+/// A streamed object body.
+pub type ObjectBody = Box<dyn AsyncRead + Send + Unpin>;
+
+/// Why an object could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("the object does not exist (404)")]
+    NotFound,
+    #[error("access denied (403): check the function's s3:GetObject and kms:Decrypt permissions")]
+    AccessDenied,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Where log files come from (S3 in production).
+pub trait ObjectSource: Send + Sync {
+    /// Opens an object for streaming; the body is read as it arrives, never buffered whole.
+    fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<ObjectBody, SourceError>> + Send;
+}
+
+/// One alert, rendered and ready to deliver: a finding or a storm summary, with one body per kind of
+/// recipient. The sink decides how to put it on the wire.
+#[derive(Debug, Clone)]
+pub struct OutgoingAlert {
+    /// Deterministic: the same finding gets the same id on every delivery attempt.
+    pub finding_id: String,
+    /// ≤ 100 printable ASCII characters, no newlines.
+    pub subject: String,
+    /// The machine-readable body: versioned JSON text (`schema_version`, `kind`), for queues, functions and
+    /// webhooks.
+    pub json: String,
+    /// The plain-text body for people reading email.
+    pub email: String,
+    /// The short body for text messages.
+    pub sms: String,
+    /// String attributes recipients can filter on: severity, rule_id, account_id, region, event_name,
+    /// finding_id, kind; absent or empty values are left out.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+/// Why alerts could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Some alerts are still undelivered after the retries (or could not be retried).
+    #[error("{unpublished} of {total} alerts could not be published; last error: {last_error}")]
+    Unpublished {
+        unpublished: usize,
+        total: usize,
+        last_error: String,
+    },
+}
+
+/// Where alerts go (SNS in production).
+pub trait AlertSink: Send + Sync {
+    /// Delivers every alert or fails; a failure fails the invocation (so nothing is lost silently).
+    fn publish(
+        &self,
+        alerts: &[OutgoingAlert],
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+}
