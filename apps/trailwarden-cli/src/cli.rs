@@ -1,10 +1,14 @@
-//! The command-line interface: every subcommand and option, as clap derive types.
+//! The argument parser: every subcommand and option, as clap derive types (the hunts' subcommands come from
+//! their registry, [`crate::hunts::ALL`]).
 
-use crate::source::Location;
+use crate::hunt::Entry;
+use crate::hunts;
+use crate::location::Location;
+use crate::output::{ExplainFormat, Format, HuntFormat, ListFormat};
 use crate::window::Bound;
 use clap::builder::{OsStringValueParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal;
+use clap::error::ErrorKind;
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Real-time AWS CloudTrail alerting, run locally: scan CloudTrail log files (local or in S3) with
@@ -230,24 +234,6 @@ pub struct ExplainArgs {
     pub input: InputArgs,
 }
 
-/// How `rules explain` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExplainFormat {
-    /// Readable text.
-    Text,
-    /// One JSON array, one object per record found.
-    Json,
-}
-
-impl std::fmt::Display for ExplainFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ExplainFormat::Text => "text",
-            ExplainFormat::Json => "json",
-        })
-    }
-}
-
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
@@ -262,67 +248,61 @@ pub struct HuntArgs {
     pub query: HuntQuery,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum HuntQuery {
-    /// Calls per region (calls, errors, distinct callers, first and last seen), flagging regions outside an
-    /// allow-list.
-    Regions {
-        /// Regions where activity is expected (comma-separated); others are flagged OUTSIDE [default: the
-        /// config file's allowed_regions].
-        #[arg(long, value_name = "REGION[,REGION...]", value_delimiter = ',')]
-        allowed_regions: Vec<String>,
-        #[command(flatten)]
-        common: HuntCommon,
-    },
-    /// Callers (IAM users, roles, root, services, other accounts) with their call and error counts and first
-    /// and last seen; assumed roles are grouped by role.
-    Identities {
-        #[command(flatten)]
-        common: HuntCommon,
-    },
-    /// Console sign-ins: who, when, success or failure, MFA used, source IP.
-    Signins {
-        #[command(flatten)]
-        common: HuntCommon,
-    },
-    /// IAM policy changes (the CIS 4.4 calls, UpdateAssumeRolePolicy, SetDefaultPolicyVersion) with their
-    /// target.
-    PolicyChanges {
-        #[command(flatten)]
-        common: HuntCommon,
-    },
-    /// Security-group changes (the CIS 4.10 calls and ModifySecurityGroupRules) with the group and the rules.
-    SgChanges {
-        #[command(flatten)]
-        common: HuntCommon,
-    },
-    /// Every call made with one access key (AKIA… or ASIA…), one row per call: the leaked-key response.
-    AccessKey {
-        /// The access key id.
-        #[arg(value_name = "KEY")]
-        key: String,
-        #[command(flatten)]
-        common: HuntCommon,
-    },
-    /// Calls from other accounts (caller account differs from the recipient account): per account and
-    /// call, how many and how many were denied.
-    External {
-        #[command(flatten)]
-        common: HuntCommon,
-    },
+/// `trailwarden hunt NAME [ARGS] PATH…`: the hunt's subcommand, from the registry of hunts
+/// ([`crate::hunts::ALL`]), each with its own arguments and the options every hunt takes ([`HuntCommon`]).
+#[derive(Debug, Clone)]
+pub struct HuntQuery {
+    /// The hunt.
+    pub hunt: &'static Entry,
+    /// The subcommand's arguments, for [`Entry::start`] (the hunt's own arguments are read there).
+    pub matches: ArgMatches,
+    /// The options every hunt takes.
+    pub common: HuntCommon,
 }
 
-impl HuntQuery {
-    pub fn common(&self) -> &HuntCommon {
-        match self {
-            HuntQuery::Regions { common, .. }
-            | HuntQuery::Identities { common }
-            | HuntQuery::Signins { common }
-            | HuntQuery::PolicyChanges { common }
-            | HuntQuery::SgChanges { common }
-            | HuntQuery::AccessKey { common, .. }
-            | HuntQuery::External { common } => common,
-        }
+impl FromArgMatches for HuntQuery {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let Some((name, sub)) = matches.subcommand() else {
+            return Err(clap::Error::raw(
+                ErrorKind::MissingSubcommand,
+                "a hunt is required",
+            ));
+        };
+        let hunt = hunts::find(name).ok_or_else(|| {
+            clap::Error::raw(
+                ErrorKind::InvalidSubcommand,
+                format!("no hunt named {name:?}"),
+            )
+        })?;
+        Ok(HuntQuery {
+            hunt,
+            matches: sub.clone(),
+            common: HuntCommon::from_arg_matches(sub)?,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = HuntQuery::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Subcommand for HuntQuery {
+    /// One subcommand per hunt: its help, its own arguments, then the options every hunt takes.
+    fn augment_subcommands(command: clap::Command) -> clap::Command {
+        hunts::ALL.iter().fold(command, |command, hunt| {
+            let sub = HuntCommon::augment_args((hunt.args)(clap::Command::new(hunt.name)));
+            // After the arguments: `augment_args` sets the help of the struct's doc comment.
+            command.subcommand(sub.about(hunt.about))
+        })
+    }
+
+    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+        HuntQuery::augment_subcommands(command)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        hunts::find(name).is_some()
     }
 }
 
@@ -339,25 +319,6 @@ pub struct HuntCommon {
 
     #[command(flatten)]
     pub input: InputArgs,
-}
-
-/// How hunt rows are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum HuntFormat {
-    /// A table for reading in a terminal.
-    Table,
-    /// One JSON array of row objects.
-    Json,
-}
-
-impl HuntFormat {
-    pub fn for_stdout() -> HuntFormat {
-        if std::io::stdout().is_terminal() {
-            HuntFormat::Table
-        } else {
-            HuntFormat::Json
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -401,50 +362,6 @@ pub struct EventS3Args {
     /// The event time (RFC 3339) [default: now].
     #[arg(long, value_name = "TIME", value_parser = Bound::parse)]
     pub time: Option<Bound>,
-}
-
-/// How findings (and matching records) are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One JSON object per line.
-    Jsonl,
-    /// One JSON array.
-    Json,
-    /// A table for reading in a terminal.
-    Table,
-}
-
-impl Format {
-    /// The format to use when none was asked for: a table for a person at a terminal, JSON Lines for
-    /// pipes and files (so `trailwarden scan … | jq` works without a flag).
-    pub fn for_stdout() -> Format {
-        if std::io::stdout().is_terminal() {
-            Format::Table
-        } else {
-            Format::Jsonl
-        }
-    }
-}
-
-/// How `rules list` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    /// A table for reading in a terminal.
-    Table,
-    /// One JSON array of rule objects.
-    Json,
-    /// A Markdown table: | id | severity | controls | title |.
-    Markdown,
-}
-
-impl std::fmt::Display for ListFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ListFormat::Table => "table",
-            ListFormat::Json => "json",
-            ListFormat::Markdown => "markdown",
-        })
-    }
 }
 
 /// A built-in rule set, as `--profile` takes it.
@@ -591,15 +508,16 @@ mod tests {
             "b",
         ])
         .unwrap();
-        let Command::Hunt(HuntArgs {
-            query: HuntQuery::AccessKey { key, common },
-        }) = cli.command
-        else {
-            panic!("not hunt access-key")
+        let Command::Hunt(HuntArgs { query }) = cli.command else {
+            panic!("not hunt")
         };
-        assert_eq!(key, "AKIAEXAMPLE");
-        assert_eq!(common.format, Some(HuntFormat::Json));
-        assert_eq!(common.input.paths.len(), 2);
+        assert_eq!(query.hunt.name, "access-key");
+        assert_eq!(
+            query.matches.get_one::<String>("key").map(String::as_str),
+            Some("AKIAEXAMPLE")
+        );
+        assert_eq!(query.common.format, Some(HuntFormat::Json));
+        assert_eq!(query.common.input.paths.len(), 2);
         assert!(Cli::try_parse_from(["trailwarden", "hunt", "access-key", "AKIAEXAMPLE"]).is_err());
         let cli = Cli::try_parse_from([
             "trailwarden",
@@ -610,15 +528,17 @@ mod tests {
             "x",
         ])
         .unwrap();
-        let Command::Hunt(HuntArgs {
-            query: HuntQuery::Regions {
-                allowed_regions, ..
-            },
-        }) = cli.command
-        else {
-            panic!("not hunt regions")
+        let Command::Hunt(HuntArgs { query }) = cli.command else {
+            panic!("not hunt")
         };
+        assert_eq!(query.hunt.name, "regions");
+        let allowed_regions: Vec<&String> = query
+            .matches
+            .get_many::<String>("allowed_regions")
+            .unwrap()
+            .collect();
         assert_eq!(allowed_regions, ["us-east-1", "eu-west-1"]);
+        assert!(Cli::try_parse_from(["trailwarden", "hunt", "nope", "x"]).is_err());
     }
 
     #[test]

@@ -1,64 +1,16 @@
-//! Turns PATH arguments into the log files to scan: named files as given, directories walked recursively in
-//! sorted order (so output is deterministic), with non-log files skipped and counted.
+//! Local inputs: PATH arguments turned into the log files to scan (named files as given, directories walked
+//! recursively in sorted order, so output is deterministic, with non-log files skipped and counted), and
+//! opening a local log file.
 //!
 //! The walk is lazy: files are handed out as they are found, so scanning a large `AWSLogs/` tree starts at
 //! once and only the listing of the directories being walked is held in memory.
 
-use cloudtrail::{classify_key, KeyKind, LogReader, ReadError, ReaderOptions, SkipReason};
+use crate::location::{OpenError, Skip};
+use cloudtrail::{classify_key, KeyKind, LogReader, ReaderOptions, SkipReason};
 use std::collections::HashSet;
-use std::fmt;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-
-/// Why a file found in a directory, or an object listed under an S3 prefix, is not scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Skip {
-    /// Under `CloudTrail-Digest/`: integrity digests, not events.
-    Digest,
-    /// Under `CloudTrail-Insight/`: Insights events, a different record schema.
-    Insight,
-    /// The name ends in neither `.json.gz` nor `.json`.
-    OtherExtension,
-    /// A FIFO, socket or device: reading it could block or never end.
-    NotRegularFile,
-    /// S3 only: a 0-byte object or a key ending in `/` (a console "folder"), as the Lambda skips it.
-    EmptyObject,
-    /// S3 only: a key that is not in CloudTrail's log-file layout, as the Lambda skips it.
-    NotCloudTrail,
-}
-
-impl Skip {
-    /// Stable snake_case name for the summary (the same names as the Lambda's skip reasons where they
-    /// overlap).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Skip::Digest => SkipReason::Digest.as_str(),
-            Skip::Insight => SkipReason::Insight.as_str(),
-            Skip::OtherExtension => "other_extension",
-            Skip::NotRegularFile => "not_regular_file",
-            Skip::EmptyObject => SkipReason::EmptyObject.as_str(),
-            Skip::NotCloudTrail => SkipReason::NotCloudTrail.as_str(),
-        }
-    }
-}
-
-impl From<SkipReason> for Skip {
-    fn from(reason: SkipReason) -> Skip {
-        match reason {
-            SkipReason::Digest => Skip::Digest,
-            SkipReason::Insight => Skip::Insight,
-            SkipReason::EmptyObject => Skip::EmptyObject,
-            SkipReason::NotCloudTrail => Skip::NotCloudTrail,
-        }
-    }
-}
-
-impl fmt::Display for Skip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One item of the walk.
 #[derive(Debug)]
@@ -165,27 +117,6 @@ impl Iterator for Inputs {
             });
         }
         None
-    }
-}
-
-/// Why a log file could not be opened for reading.
-#[derive(Debug)]
-pub enum OpenError {
-    /// The file cannot be opened.
-    Open(io::Error),
-    /// The S3 object cannot be fetched (GetObject failed).
-    Fetch(String),
-    /// The file is not a readable log file (empty, neither gzip nor JSON, …).
-    Read(ReadError),
-}
-
-impl fmt::Display for OpenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OpenError::Open(e) => write!(f, "cannot open: {e}"),
-            OpenError::Fetch(e) => write!(f, "cannot get the object: {e}"),
-            OpenError::Read(e) => e.fmt(f),
-        }
     }
 }
 

@@ -1,15 +1,35 @@
-//! `trailwarden`: runs trailwarden's detection rules over CloudTrail log files on disk, the same rules and
-//! pipeline as the alerting Lambda.
+//! `trailwarden`: runs trailwarden's detection rules over CloudTrail log files on disk and in S3, the same
+//! rules and pipeline as the alerting Lambda.
 //!
 //! `main` only parses the command line and turns the outcome into an exit status; each subcommand lives in
-//! [`commands`], and the parts subcommands share (finding inputs on disk and in S3, reading them in
-//! parallel, the time window, choosing the rules from the config file and profile, printing findings, the
-//! run summary, the hunting queries) are modules of their own.
+//! [`commands`], and the parts subcommands share are modules of their own.
+//!
+//! # Module graph
+//!
+//! Modules depend on one another without cycles (`tests/modules.rs` checks it: every `crate::` and `super::`
+//! path, and every module on its parent, as an edge). From the leaves up:
+//!
+//! ```text
+//! location  window  exit  ruleset  hunt            leaves: the vocabulary of inputs, the time window, exit
+//!                                                  statuses, the rules config, the hunt trait
+//! local, s3 (s3_disabled.rs)   -> location, window      inputs: the directory walk, S3 listing and objects
+//! source                       -> local, s3, location, window   PATH arguments to one stream; open a file
+//! pipeline                     -> location              files read in parallel, in input order; progress
+//! records                      -> pipeline, source, s3, location, window   one file record by record
+//! output                       -> location              output formats and the writers of findings
+//! summary                      -> location              the counters of a scan
+//! hunts, hunts::<name>         -> hunt                  one file per hunt and their registry
+//! cli                          -> location, window, output, hunt, hunts    the argument parser
+//! commands, commands::<name>   -> everything above      one module per subcommand
+//! ```
 
 mod cli;
 mod commands;
+mod exit;
+mod hunt;
 mod hunts;
-mod inputs;
+mod local;
+mod location;
 mod output;
 mod pipeline;
 mod records;
@@ -26,13 +46,17 @@ mod window;
 use clap::Parser;
 use std::process::ExitCode;
 
+#[allow(
+    clippy::print_stderr,
+    reason = "a fatal error is reported on stderr before exiting"
+)]
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(commands::EXIT_ERROR)
+            ExitCode::from(exit::ERROR)
         }
     }
 }

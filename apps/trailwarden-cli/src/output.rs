@@ -1,11 +1,93 @@
-//! Printing findings: JSON Lines for machines, a table for people.
+//! Output: the formats every command prints in (chosen with `--format`), the streamed JSON array they share,
+//! and the writers of findings: JSON Lines for machines, a table for people.
 
-use crate::cli::Format;
-use crate::source::LogFile;
+use crate::location::LogFile;
+use clap::ValueEnum;
 use comfy_table::{presets, ContentArrangement, Table};
 use rules::{Finding, Severity};
 use serde::Serialize;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+
+/// How findings (and matching records) are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// One JSON array.
+    Json,
+    /// A table for reading in a terminal.
+    Table,
+}
+
+impl Format {
+    /// The format to use when none was asked for: a table for a person at a terminal, JSON Lines for
+    /// pipes and files (so `trailwarden scan … | jq` works without a flag).
+    pub fn for_stdout() -> Format {
+        if io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Jsonl
+        }
+    }
+}
+
+/// How `rules list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for reading in a terminal.
+    Table,
+    /// One JSON array of rule objects.
+    Json,
+    /// A Markdown table: | id | severity | controls | title |.
+    Markdown,
+}
+
+impl std::fmt::Display for ListFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ListFormat::Table => "table",
+            ListFormat::Json => "json",
+            ListFormat::Markdown => "markdown",
+        })
+    }
+}
+
+/// How hunt rows are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// A table for reading in a terminal.
+    Table,
+    /// One JSON array of row objects.
+    Json,
+}
+
+impl HuntFormat {
+    pub fn for_stdout() -> HuntFormat {
+        if io::stdout().is_terminal() {
+            HuntFormat::Table
+        } else {
+            HuntFormat::Json
+        }
+    }
+}
+
+/// How `rules explain` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Readable text.
+    Text,
+    /// One JSON array, one object per record found.
+    Json,
+}
+
+impl std::fmt::Display for ExplainFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExplainFormat::Text => "text",
+            ExplainFormat::Json => "json",
+        })
+    }
+}
 
 /// Where findings go, in the order they are found.
 pub trait FindingWriter {

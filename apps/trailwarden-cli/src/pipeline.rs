@@ -9,7 +9,7 @@
 //! being printed go out at once, so one large file's findings are never all held in memory; only the parts of
 //! files that finished early wait for their turn.
 
-use crate::source::{Found, LogFile};
+use crate::location::{Found, LogFile, Skip};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -21,7 +21,7 @@ use std::time::Duration;
 /// One input, in order: a file with the worker's result, or an item that was not read.
 pub enum Item<T> {
     File(LogFile, T),
-    Skipped(crate::inputs::Skip),
+    Skipped(Skip),
     Failed { name: String, error: String },
 }
 
@@ -35,20 +35,6 @@ pub enum Streamed<T, P> {
 
 /// How many files may be finished ahead of the next one to emit, per worker.
 const AHEAD_PER_JOB: u64 = 4;
-
-/// The number of workers: `--jobs`, else one per core (at least 2); S3 reads wait on the network, so with S3
-/// inputs there are at least 8.
-pub fn jobs(requested: Option<usize>, s3: bool) -> usize {
-    if let Some(n) = requested {
-        return n.max(1);
-    }
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    if s3 {
-        (cores * 2).max(8)
-    } else {
-        cores.max(2)
-    }
-}
 
 /// Runs `work` on every file of `found` with `jobs` workers and passes every item to `sink` in input order.
 /// When `sink` fails, the run stops (files being read are finished, no new ones are started) and the error is
@@ -236,6 +222,10 @@ impl Progress {
     }
 
     /// Prints a line on stderr above the bar.
+    #[allow(
+        clippy::print_stderr,
+        reason = "warnings and errors about inputs go to stderr, above the progress bar"
+    )]
     pub fn println(&self, line: impl AsRef<str>) {
         let line = line.as_ref();
         if self.bar.is_hidden() {
@@ -268,7 +258,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 if i % 5 == 4 {
-                    Found::Skipped(crate::inputs::Skip::Digest)
+                    Found::Skipped(Skip::Digest)
                 } else {
                     Found::File(LogFile::Local(PathBuf::from(format!("{i}"))))
                 }

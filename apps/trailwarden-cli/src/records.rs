@@ -2,9 +2,10 @@
 //! (`hunt`, `rules test`, `rules explain`): each record parsed, checked against the time window, and kept
 //! or not by the command.
 
+use crate::location::LogFile;
 use crate::pipeline::{Item, Progress};
 use crate::s3::S3;
-use crate::source::LogFile;
+use crate::source;
 use crate::window::Window;
 use serde_json::Value;
 
@@ -71,7 +72,7 @@ pub fn read<T: Parse, K>(
         kept: Vec::new(),
         error: None,
     };
-    let mut reader = match file.open(s3) {
+    let mut reader = match source::open(file, s3) {
         Ok(reader) => reader,
         Err(e) => {
             out.error = Some(e.to_string());

@@ -5,8 +5,7 @@
 //! GetObject run with `block_on`, and an object's body is read through [`SyncIoBridge`], so an object is
 //! decompressed and parsed as it arrives, never held whole in memory.
 
-use crate::inputs::{OpenError, Skip};
-use crate::source::{Found, LogFile};
+use crate::location::{Found, LogFile, OpenError, Skip};
 use crate::window::{key_date, DatePosition, Window};
 use anyhow::Context as _;
 use aws_sdk_s3::config::http::HttpResponse;

@@ -3,8 +3,7 @@
 //! clear error; local files are read exactly as in the default build. [`S3`] has no values, so its methods can
 //! never run.
 
-use crate::inputs::OpenError;
-use crate::source::Found;
+use crate::location::{Found, OpenError};
 use crate::window::Window;
 use cloudtrail::LogReader;
 

@@ -1,95 +1,35 @@
 //! Where log files come from: PATH arguments that are local files and directories or `s3://bucket/prefix`
-//! URLs, turned into one ordered stream of [`Found`] items, and opened for reading.
+//! URLs, turned into one ordered stream of [`Found`] items, and opened for reading; and how many are read at
+//! once.
 
-use crate::cli::InputArgs;
-use crate::inputs::{self, Input, Inputs, OpenError, Skip};
+use crate::local::{self, Input, Inputs};
+use crate::location::{Found, Location, LogFile, OpenError};
 use crate::s3::S3;
 use crate::window::{key_date, DatePosition, Window};
 use cloudtrail::LogReader;
-use std::ffi::OsString;
-use std::fmt;
-use std::path::PathBuf;
 
-/// A PATH argument.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A local file or directory.
-    Local(PathBuf),
-    /// `s3://bucket/prefix`: every object under the prefix (the prefix may be empty, or a whole key).
-    S3 { bucket: String, prefix: String },
-}
-
-impl Location {
-    /// Parses a PATH argument (for clap): `s3://…` is an S3 location, anything else a local path.
-    pub fn parse(arg: OsString) -> Result<Location, String> {
-        let Some(url) = arg.to_str().and_then(|s| s.strip_prefix("s3://")) else {
-            return Ok(Location::Local(PathBuf::from(arg)));
-        };
-        let (bucket, prefix) = url.split_once('/').unwrap_or((url, ""));
-        if bucket.is_empty() {
-            return Err("an S3 location needs a bucket: s3://BUCKET/PREFIX".to_owned());
-        }
-        Ok(Location::S3 {
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-        })
-    }
-
-    pub fn is_s3(&self) -> bool {
-        matches!(self, Location::S3 { .. })
+/// Opens a log file for reading record by record (S3 objects through `s3`, required for them).
+pub fn open(file: &LogFile, s3: Option<&S3>) -> Result<LogReader<'static>, OpenError> {
+    match file {
+        LogFile::Local(path) => local::open_log(path),
+        LogFile::S3 { bucket, key } => match s3 {
+            Some(s3) => s3.open(bucket, key),
+            None => Err(OpenError::Fetch("no S3 access configured".to_owned())),
+        },
     }
 }
 
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::Local(p) => write!(f, "{}", p.display()),
-            Location::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
-        }
+/// The number of workers: `--jobs`, else one per core (at least 2); S3 reads wait on the network, so with S3
+/// inputs there are at least 8.
+pub fn jobs(requested: Option<usize>, s3: bool) -> usize {
+    if let Some(n) = requested {
+        return n.max(1);
     }
-}
-
-/// A log file to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogFile {
-    Local(PathBuf),
-    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
-    S3 {
-        bucket: String,
-        key: String,
-    },
-}
-
-impl LogFile {
-    /// The full name: the path as given or found, or `s3://bucket/key`.
-    pub fn name(&self) -> String {
-        match self {
-            LogFile::Local(p) => p.to_string_lossy().into_owned(),
-            LogFile::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
-        }
-    }
-
-    /// The last component of the name, for tables (full paths into an `AWSLogs/` tree take the whole width).
-    pub fn short_name(&self) -> String {
-        match self {
-            LogFile::Local(p) => p
-                .file_name()
-                .unwrap_or(p.as_os_str())
-                .to_string_lossy()
-                .into_owned(),
-            LogFile::S3 { key, .. } => key.rsplit('/').next().unwrap_or(key).to_owned(),
-        }
-    }
-
-    /// Opens the file for reading record by record (S3 objects through `s3`, required for them).
-    pub fn open(&self, s3: Option<&S3>) -> Result<LogReader<'static>, OpenError> {
-        match self {
-            LogFile::Local(path) => inputs::open_log(path),
-            LogFile::S3 { bucket, key } => match s3 {
-                Some(s3) => s3.open(bucket, key),
-                None => Err(OpenError::Fetch("no S3 access configured".to_owned())),
-            },
-        }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    if s3 {
+        (cores * 2).max(8)
+    } else {
+        cores.max(2)
     }
 }
 
@@ -103,19 +43,24 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// Checks the window and, when a location is in S3, loads the AWS configuration.
-    pub fn new(args: &InputArgs) -> anyhow::Result<Sources> {
-        let window = Window::new(args.since, args.until)?;
-        let any_s3 = args.paths.iter().any(Location::is_s3);
+    /// The inputs `locations` within `window`, read by `jobs` workers (see [`jobs`]); when a location is in
+    /// S3, loads the AWS configuration (credentials of the `aws_profile` profile, else the default chain).
+    pub fn new(
+        locations: Vec<Location>,
+        window: Window,
+        aws_profile: Option<&str>,
+        jobs: Option<usize>,
+    ) -> anyhow::Result<Sources> {
+        let any_s3 = locations.iter().any(Location::is_s3);
         let s3 = if any_s3 {
-            Some(S3::connect(args.aws_profile.as_deref())?)
+            Some(S3::connect(aws_profile)?)
         } else {
             None
         };
         Ok(Sources {
-            locations: args.paths.clone(),
+            locations,
             window,
-            jobs: crate::pipeline::jobs(args.jobs.map(usize::from), any_s3),
+            jobs: self::jobs(jobs, any_s3),
             s3,
         })
     }
@@ -129,17 +74,6 @@ impl Sources {
     pub fn discovery(&self) -> Discovery<'_> {
         Discovery::new(&self.locations, self.s3.as_ref(), self.window)
     }
-}
-
-/// One item of the inputs, in argument order.
-#[derive(Debug)]
-pub enum Found {
-    /// A log file to read.
-    File(LogFile),
-    /// A file or object that is not a log file.
-    Skipped(Skip),
-    /// A path that could not be examined, or an S3 prefix that could not be listed.
-    Failed { name: String, error: String },
 }
 
 /// Every [`Found`] item of the PATH arguments, lazily: directories are walked and S3 prefixes listed as the
@@ -228,47 +162,6 @@ impl Iterator for Discovery<'_> {
 mod tests {
     use super::*;
     use crate::window::Bound;
-
-    #[test]
-    fn parses_locations() {
-        assert_eq!(
-            Location::parse("s3://bucket/AWSLogs/1/".into()).unwrap(),
-            Location::S3 {
-                bucket: "bucket".into(),
-                prefix: "AWSLogs/1/".into()
-            }
-        );
-        assert_eq!(
-            Location::parse("s3://bucket".into()).unwrap(),
-            Location::S3 {
-                bucket: "bucket".into(),
-                prefix: String::new()
-            }
-        );
-        assert_eq!(
-            Location::parse("logs/a.json.gz".into()).unwrap(),
-            Location::Local(PathBuf::from("logs/a.json.gz"))
-        );
-        assert!(Location::parse("s3:///x".into()).is_err());
-        assert_eq!(
-            Location::parse("s3://b/p".into()).unwrap().to_string(),
-            "s3://b/p"
-        );
-    }
-
-    #[test]
-    fn short_names() {
-        let s3 = LogFile::S3 {
-            bucket: "b".into(),
-            key: "AWSLogs/x/f.json.gz".into(),
-        };
-        assert_eq!(s3.short_name(), "f.json.gz");
-        assert_eq!(s3.name(), "s3://b/AWSLogs/x/f.json.gz");
-        assert_eq!(
-            LogFile::Local(PathBuf::from("a/b.json")).short_name(),
-            "b.json"
-        );
-    }
 
     #[test]
     fn local_files_are_pruned_by_key_date_unless_named() {

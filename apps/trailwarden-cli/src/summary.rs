@@ -1,6 +1,6 @@
 //! The counters of a run, printed on stderr at the end.
 
-use crate::inputs::Skip;
+use crate::location::Skip;
 use rules::{Engine, ScanStats};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -5,10 +5,10 @@
 mod common;
 
 use common::*;
-use e2e::MotoServer;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
+use test_support::MotoServer;
 
 const BUCKET: &str = "trail";
 const ACCOUNT_DIR: &str = "AWSLogs/111122223333";
@@ -47,7 +47,7 @@ impl Local {
     fn start() -> Local {
         let s3 = MotoServer::start().expect("moto_server");
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let sdk = rt.block_on(e2e::sdk_config(&s3.endpoint()));
+        let sdk = rt.block_on(test_support::sdk_config(&s3.endpoint()));
         let conf = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(true)
             .build();

@@ -1,27 +1,26 @@
 //! `trailwarden hunt QUERY [ARG] PATH…`: one of the investigation questions of [`crate::hunts`] over the
 //! inputs, as a table or one JSON array.
 
-use super::EXIT_ERROR;
-use crate::cli::{HuntFormat, HuntQuery};
-use crate::hunts::{Hunt, Query, Report};
-use crate::output::JsonArray;
+use super::inputs;
+use crate::cli::HuntQuery;
+use crate::exit;
+use crate::hunt::Report;
+use crate::output::{HuntFormat, JsonArray};
 use crate::pipeline::{self, Progress};
 use crate::records::{self, ReadCounts};
 use crate::ruleset::Config;
-use crate::source::Sources;
 use anyhow::Context;
 use comfy_table::{presets, ContentArrangement, Table};
-use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
-    let common = args.common().clone();
+    let common = &args.common;
     let config = Config::load(common.config.as_deref())?;
-    let query = query(args, &config);
-    let sources = Sources::new(&common.input)?;
+    let query = (args.hunt.start)(&args.matches, &config.rules)?;
+    let sources = inputs::sources(&common.input)?;
     let progress = Progress::new();
-    let mut hunt = Hunt::new(&query);
+    let mut tally = query.tally();
     let mut counts = Counts::default();
     let (window, s3) = (sources.window, sources.s3());
     let done: Result<(), std::convert::Infallible> = pipeline::run(
@@ -35,7 +34,7 @@ pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
         |item| {
             counts.read.tally(item, &progress, |_, kept| {
                 for r in &kept {
-                    hunt.add(r);
+                    tally.add(r);
                 }
                 Ok::<(), std::convert::Infallible>(())
             })?;
@@ -45,7 +44,7 @@ pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
     );
     let Ok(()) = done;
     progress.finish();
-    let report = hunt.finish();
+    let report = tally.finish();
     counts.rows = report.len();
     let format = common.format.unwrap_or_else(HuntFormat::for_stdout);
     match print(&report, format, &mut io::stdout().lock()) {
@@ -53,52 +52,12 @@ pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Err(e) => return Err(e).context("writing rows to stdout failed"),
     }
-    if counts.read.files == 0 && counts.read.failed == 0 {
-        eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
-    }
-    eprintln!("{}", counts.line(window.is_set()));
+    counts.print(window.is_set());
     Ok(if counts.read.failed > 0 {
-        ExitCode::from(EXIT_ERROR)
+        ExitCode::from(exit::ERROR)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The query of the command line, with what the config file adds (allowed regions, trusted accounts).
-fn query(args: HuntQuery, config: &Config) -> Query {
-    match args {
-        HuntQuery::Regions {
-            allowed_regions, ..
-        } => {
-            let from_config: BTreeSet<String> = config
-                .rules
-                .allowed_regions
-                .iter()
-                .map(|r| r.get_ref().clone())
-                .collect();
-            let allowed = if !allowed_regions.is_empty() {
-                Some(allowed_regions.into_iter().collect())
-            } else if !from_config.is_empty() {
-                Some(from_config)
-            } else {
-                None
-            };
-            Query::Regions { allowed }
-        }
-        HuntQuery::Identities { .. } => Query::Identities,
-        HuntQuery::Signins { .. } => Query::Signins,
-        HuntQuery::PolicyChanges { .. } => Query::PolicyChanges,
-        HuntQuery::SgChanges { .. } => Query::SgChanges,
-        HuntQuery::AccessKey { key, .. } => Query::AccessKey(key),
-        HuntQuery::External { .. } => Query::External {
-            trusted: config
-                .rules
-                .trusted_accounts
-                .iter()
-                .map(|a| a.get_ref().clone())
-                .collect(),
-        },
-    }
 }
 
 /// Counters of a hunt, printed on stderr.
@@ -109,6 +68,18 @@ struct Counts {
 }
 
 impl Counts {
+    /// The counters on stderr, after a warning when no log file was found.
+    #[allow(
+        clippy::print_stderr,
+        reason = "the counters go to stderr, apart from the rows on stdout"
+    )]
+    fn print(&self, window: bool) {
+        if self.read.files == 0 && self.read.failed == 0 {
+            eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
+        }
+        eprintln!("{}", self.line(window));
+    }
+
     /// `12 rows from 331 records in 37 files`, then the other counters when not zero.
     fn line(&self, window: bool) -> String {
         let r = &self.read;
@@ -188,41 +159,6 @@ mod tests {
             c.line(true),
             "0 rows from 9 records in 1 file; 3 outside the window; 2 files skipped"
         );
-    }
-
-    #[test]
-    fn allowed_regions_come_from_the_flag_else_the_config() {
-        let config = Config {
-            rules: rules::RulesConfig::parse("allowed_regions = [\"eu-west-1\"]\n", "t.toml")
-                .unwrap(),
-            path: Some("t.toml".into()),
-        };
-        let regions = |flag: &[&str], config: &Config| {
-            let args = HuntQuery::Regions {
-                allowed_regions: flag.iter().map(|s| s.to_string()).collect(),
-                common: crate::cli::HuntCommon {
-                    format: None,
-                    config: None,
-                    input: crate::cli::InputArgs {
-                        paths: Vec::new(),
-                        since: None,
-                        until: None,
-                        aws_profile: None,
-                        jobs: None,
-                    },
-                },
-            };
-            match query(args, config) {
-                Query::Regions { allowed } => allowed.map(|a| a.into_iter().collect::<Vec<_>>()),
-                other => panic!("{other:?}"),
-            }
-        };
-        assert_eq!(regions(&[], &config), Some(vec!["eu-west-1".to_owned()]));
-        assert_eq!(
-            regions(&["us-east-1"], &config),
-            Some(vec!["us-east-1".to_owned()])
-        );
-        assert_eq!(regions(&[], &Config::default()), None);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! file's findings. Each file goes through [`rules::scan_log_filtered`], the Lambda's own pipeline; a
 //! `--since`/`--until` window only decides which records are evaluated.
 
-use super::{EXIT_ERROR, EXIT_FINDINGS};
-use crate::cli::{Format, ScanArgs};
-use crate::output::{self, FindingWriter};
+use super::inputs;
+use crate::cli::ScanArgs;
+use crate::exit;
+use crate::location::LogFile;
+use crate::output::{self, FindingWriter, Format};
 use crate::pipeline::{self, Item, Progress, Streamed};
 use crate::ruleset::{self, Config};
 use crate::s3::S3;
-use crate::source::{LogFile, Sources};
+use crate::source::{self, Sources};
 use crate::summary::Summary;
 use crate::window::Window;
 use anyhow::Context;
@@ -27,7 +29,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let engine = config.engine(flag, &today)?;
     let engine = ruleset::narrow(engine, &args.rules, &config, config.profile(flag))?;
     warn_expired(&engine, &today);
-    let sources = Sources::new(&args.input)?;
+    let sources = inputs::sources(&args.input)?;
     let format = args.format.unwrap_or_else(Format::for_stdout);
     let mut out = output::writer(format, io::stdout().lock());
     let mut summary = Summary::new(&engine);
@@ -43,20 +45,30 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context("writing findings to stdout failed"),
     }
 
-    if summary.files_scanned == 0 && summary.failed == 0 {
-        eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
-    }
-    eprint!("{summary}");
+    print_summary(&summary);
     Ok(if summary.failed > 0 {
-        ExitCode::from(EXIT_ERROR)
+        ExitCode::from(exit::ERROR)
     } else if args.fail_on_findings && summary.total_findings() > 0 {
-        ExitCode::from(EXIT_FINDINGS)
+        ExitCode::from(exit::FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
 }
 
+/// The summary on stderr, after a warning when no log file was found.
+#[allow(
+    clippy::print_stderr,
+    reason = "the summary goes to stderr, apart from the findings on stdout"
+)]
+fn print_summary(summary: &Summary) {
+    if summary.files_scanned == 0 && summary.failed == 0 {
+        eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
+    }
+    eprint!("{summary}");
+}
+
 /// One warning per exclusion whose expiry date has passed: it no longer suppresses anything newer.
+#[allow(clippy::print_stderr, reason = "warnings go to stderr")]
 fn warn_expired(engine: &Engine, today: &str) {
     for x in engine.expired_exclusions(today) {
         eprintln!(
@@ -169,7 +181,7 @@ fn scan_file(
         outside: 0,
         error: None,
     };
-    let mut reader = match file.open(s3) {
+    let mut reader = match source::open(file, s3) {
         Ok(reader) => reader,
         Err(e) => {
             scan.error = Some(e.to_string());

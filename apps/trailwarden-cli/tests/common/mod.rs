@@ -118,6 +118,10 @@ pub fn hunt(query: &[&str], paths: &[&str]) -> Vec<Value> {
 }
 
 /// The shared corpus, or `None` after printing why the test is skipped.
+#[allow(
+    clippy::print_stdout,
+    reason = "the SKIP line shows in the test output"
+)]
 pub fn corpus() -> Option<&'static str> {
     if Path::new(CORPUS).is_dir() {
         Some(CORPUS)

@@ -2,12 +2,13 @@
 //! the inputs and evaluates it as `scan` would (same config file, profile and exclusions), then shows each
 //! rule that matched with its outcome, the terms of its pattern and the exclusion that suppressed it.
 
-use crate::cli::{ExplainArgs, ExplainFormat};
-use crate::commands::EXIT_ERROR;
+use crate::cli::ExplainArgs;
+use crate::commands::inputs;
+use crate::exit;
+use crate::output::ExplainFormat;
 use crate::pipeline::{self, Item, Progress};
 use crate::records;
 use crate::ruleset::{self, Config};
-use crate::source::Sources;
 use anyhow::{anyhow, Context};
 use rules::{CompiledRule, Engine, Exclusion, Outcome};
 use serde::Serialize;
@@ -23,7 +24,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let engine = config.engine(flag, &ruleset::today())?;
     // Only to check the ids (with the reason when one is not selected); the whole engine is evaluated.
     ruleset::narrow(engine.clone(), &args.rules, &config, profile)?;
-    let sources = Sources::new(&args.input)?;
+    let sources = inputs::sources(&args.input)?;
     let progress = Progress::new();
     let (window, s3) = (sources.window, sources.s3());
     let id = args.event_id.as_str();
@@ -102,7 +103,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context("writing to stdout failed"),
     }
     Ok(if failed > 0 {
-        ExitCode::from(EXIT_ERROR)
+        ExitCode::from(exit::ERROR)
     } else {
         ExitCode::SUCCESS
     })

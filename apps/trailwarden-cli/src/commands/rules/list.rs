@@ -1,7 +1,8 @@
 //! `trailwarden rules list`: the rules of a profile (default: every built-in rule) and the config's custom
 //! rules, as a table, JSON or Markdown.
 
-use crate::cli::{ListArgs, ListFormat};
+use crate::cli::ListArgs;
+use crate::output::ListFormat;
 use crate::ruleset::{self, Config};
 use anyhow::Context;
 use comfy_table::{presets, ContentArrangement, Table};

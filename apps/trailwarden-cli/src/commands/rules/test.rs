@@ -1,9 +1,10 @@
 //! `trailwarden rules test PATTERN PATH…`: a filter pattern evaluated on every record of log files, so users
 //! can paste their CloudWatch metric-filter patterns and see what they match.
 
-use crate::cli::{Format, TestArgs};
-use crate::commands::EXIT_ERROR;
-use crate::output::JsonArray;
+use crate::cli::TestArgs;
+use crate::commands::inputs;
+use crate::exit;
+use crate::output::{Format, JsonArray};
 use crate::pipeline::{self, Progress};
 use crate::records::{self, ReadCounts};
 use crate::source::Sources;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 
 pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let pattern = Pattern::parse(&args.pattern).map_err(|e| pattern_error(&args.pattern, &e))?;
-    let sources = Sources::new(&args.input)?;
+    let sources = inputs::sources(&args.input)?;
     let format = args.format.unwrap_or_else(Format::for_stdout);
     let stdout = io::stdout().lock();
     let mut out: Box<dyn RecordWriter> = match format {
@@ -46,12 +47,9 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Err(e) => return Err(e).context("writing records to stdout failed"),
     }
-    if counts.read.files == 0 && counts.read.failed == 0 {
-        eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
-    }
-    eprintln!("{counts}");
+    counts.print();
     Ok(if counts.read.failed > 0 {
-        ExitCode::from(EXIT_ERROR)
+        ExitCode::from(exit::ERROR)
     } else {
         ExitCode::SUCCESS
     })
@@ -175,6 +173,20 @@ struct Term {
 struct Counts {
     matched: u64,
     read: ReadCounts,
+}
+
+impl Counts {
+    /// The counters on stderr, after a warning when no log file was found.
+    #[allow(
+        clippy::print_stderr,
+        reason = "the counters go to stderr, apart from the records on stdout"
+    )]
+    fn print(&self) {
+        if self.read.files == 0 && self.read.failed == 0 {
+            eprintln!("warning: no log files (.json.gz or .json) found in the given paths");
+        }
+        eprintln!("{self}");
+    }
 }
 
 /// `matched 3 of 8 records in 1 file`, then the problems, if any.

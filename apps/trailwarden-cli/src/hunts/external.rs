@@ -1,0 +1,198 @@
+//! `hunt external`: calls from other accounts (caller account ≠ recipient account), per account and call.
+
+use crate::hunt::{Entry, caller, identity, or_dash, Hunt, HuntOptions, Seen, TableRow, NONE};
+use cloudtrail::Record;
+use rules::RulesConfig;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+// No arguments of its own: the trusted accounts come from the config file.
+#[derive(Debug, clap::Args)]
+pub struct Options {}
+
+/// `trailwarden hunt external`.
+pub const HUNT: Entry = Entry::new::<Options>(
+    "external",
+    "Calls from other accounts (caller account differs from the recipient account): per account and call, how many and how many were denied",
+);
+
+impl HuntOptions for Options {
+    type Hunt = External;
+
+    fn hunt(self, config: &RulesConfig) -> External {
+        External {
+            trusted: config
+                .trusted_accounts
+                .iter()
+                .map(|a| a.get_ref().clone())
+                .collect(),
+        }
+    }
+}
+
+/// Calls from other accounts (caller account ≠ recipient account); `trusted` accounts are marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct External {
+    pub trusted: BTreeSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct ExternalTally {
+    seen: Seen,
+    denied: u64,
+    principals: BTreeSet<String>,
+}
+
+impl Hunt for External {
+    /// Per (caller account, recipient account, event source, event name).
+    type Tally = BTreeMap<(String, String, String, String), ExternalTally>;
+    type Row = ExternalRow;
+
+    fn wants(&self, r: &Record) -> bool {
+        external(r).is_some()
+    }
+
+    fn add(&self, by_call: &mut Self::Tally, r: &Record) {
+        let Some((caller_account, recipient)) = external(r) else {
+            return;
+        };
+        let key = (
+            caller_account.to_owned(),
+            recipient.to_owned(),
+            r.event_source.clone().unwrap_or_else(|| NONE.to_owned()),
+            r.event_name.clone().unwrap_or_else(|| NONE.to_owned()),
+        );
+        let acc = by_call.entry(key).or_default();
+        acc.seen.add(r);
+        if denied(r) {
+            acc.denied += 1;
+        }
+        acc.principals.insert(caller(r).1);
+    }
+
+    fn finish(&self, by_call: Self::Tally) -> Vec<ExternalRow> {
+        by_call
+            .into_iter()
+            .map(
+                |((caller_account, recipient_account, source, event), acc)| ExternalRow {
+                    trusted: self.trusted.contains(&caller_account),
+                    caller_account,
+                    recipient_account,
+                    event_source: source,
+                    event,
+                    calls: acc.seen.calls,
+                    denied: acc.denied,
+                    errors: acc.seen.errors,
+                    principals: acc.principals.into_iter().collect(),
+                    first_seen: acc.seen.first,
+                    last_seen: acc.seen.last,
+                },
+            )
+            .collect()
+    }
+}
+
+/// (caller account, recipient account) when they differ.
+fn external(r: &Record) -> Option<(&str, &str)> {
+    let caller = identity(r, |i| i.account_id.as_deref())?;
+    let recipient = r.recipient_account_id.as_deref()?;
+    (caller != recipient).then_some((caller, recipient))
+}
+
+/// An authorization failure, as CIS 4.1 counts them.
+fn denied(r: &Record) -> bool {
+    r.error_code
+        .as_deref()
+        .is_some_and(|c| c.starts_with("AccessDenied") || c.ends_with("UnauthorizedOperation"))
+}
+
+/// Calls of one event from one outside account.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct ExternalRow {
+    /// `userIdentity.accountId`.
+    pub caller_account: String,
+    /// `recipientAccountId`.
+    pub recipient_account: String,
+    pub event_source: String,
+    pub event: String,
+    pub calls: u64,
+    /// Calls refused (`AccessDenied*`, `*UnauthorizedOperation`).
+    pub denied: u64,
+    pub errors: u64,
+    pub principals: Vec<String>,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    /// The caller account is in the config file's `trusted_accounts`.
+    pub trusted: bool,
+}
+
+impl TableRow for ExternalRow {
+    const HEADER: &'static [&'static str] = &[
+        "caller account",
+        "recipient",
+        "event",
+        "calls",
+        "denied",
+        "principals",
+        "first seen",
+        "last seen",
+    ];
+    fn cells(&self) -> Vec<String> {
+        let caller = if self.trusted {
+            format!("{} (trusted)", self.caller_account)
+        } else {
+            self.caller_account.clone()
+        };
+        vec![
+            caller,
+            self.recipient_account.clone(),
+            self.event.clone(),
+            self.calls.to_string(),
+            self.denied.to_string(),
+            self.principals.join("\n"),
+            or_dash(&self.first_seen),
+            or_dash(&self.last_seen),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hunt::testing::{call, rec, run, sample, user};
+    use serde_json::json;
+
+    #[test]
+    fn external_calls_by_account_and_event() {
+        let outsider = json!({"type": "AWSAccount", "principalId": "AIDAOUTSIDER", "accountId": "444455556666"});
+        let mut refused = call(
+            "2024-01-01T00:05:00Z",
+            "GetObject",
+            "us-east-1",
+            outsider.clone(),
+        );
+        refused["errorCode"] = json!("AccessDenied");
+        let mut records = sample();
+        records.push(rec(refused.clone()));
+        records.push(rec(refused));
+        records.push(rec(call(
+            "2024-01-01T00:06:00Z",
+            "AssumeRole",
+            "us-east-1",
+            user("eve", "777788889999", "AKIAEVE"),
+        )));
+        let trusted = ["777788889999".to_owned()].into_iter().collect();
+        let report = run(&External { trusted }, &records);
+        assert_eq!(report.len(), 2);
+        assert_eq!(report.json[0]["caller_account"], "444455556666");
+        assert_eq!(report.json[0]["event"], "GetObject");
+        assert_eq!(report.json[0]["calls"], 2);
+        assert_eq!(report.json[0]["denied"], 2);
+        assert_eq!(report.json[0]["principals"], json!(["AIDAOUTSIDER"]));
+        assert_eq!(report.json[0]["trusted"], false);
+        assert_eq!(report.json[1]["caller_account"], "777788889999");
+        assert_eq!(report.json[1]["denied"], 0);
+        assert_eq!(report.json[1]["trusted"], true);
+        assert!(report.cells[1][0].ends_with("(trusted)"));
+    }
+}
