@@ -19,7 +19,7 @@
 //!   in infra/scripts/check.sh cover the configuration).
 
 use alerter::{
-    handle, read_rules_file, s3_client, sns_client, sns_sink, today_utc, Config, Deps,
+    handle, read_rules_file, s3_client, sns_client, sns_sink, Config, Deps,
     RulesLocation, S3Source,
 };
 use aws_lambda_events::s3::S3Event;
@@ -824,7 +824,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         std::fs::read_to_string(example.join("trailwarden.toml")).unwrap()
     );
     let (_, alert_settings) = config
-        .rules(Some(&rules_text), &today_utc())
+        .rules(Some(&rules_text), &rules::today_utc())
         .expect("the deployed rules file compiles");
     // The alerts are then checked with the two rules the sample file exercises, as in s3_to_sns.rs: the
     // deployment is under test here, not the catalog or the profile. Storm control is the deployed file's.

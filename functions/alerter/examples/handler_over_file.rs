@@ -7,7 +7,7 @@
 //!
 //! Usage: `handler_over_file FILE.json.gz` (prints a JSON summary on stdout).
 
-use alerter::config::{today_utc, Config};
+use alerter::config::Config;
 use alerter::handler::{handle, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 use alerter::publish::sns_size;
@@ -70,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
     if let Ok(v) = std::env::var("MAX_UNCOMPRESSED_BYTES") {
         config.max_uncompressed_bytes = v.parse().context("MAX_UNCOMPRESSED_BYTES")?;
     }
-    let (engine, alerts) = config.rules(rules_text.as_deref(), &today_utc())?;
+    let (engine, alerts) = config.rules(rules_text.as_deref(), &rules::today_utc())?;
     let deps = Deps {
         source: FileSource(path.clone()),
         sink: CountingSink::default(),

@@ -1,19 +1,8 @@
-//! The S3 adapter of the [`ObjectSource`] port: GetObject, streamed, and the S3 client it uses.
-//! (The SNS adapter is [`crate::publish`].)
+//! The S3 adapter of the [`ObjectSource`] port: GetObject, streamed. (The client comes from
+//! `trailwarden_aws::s3_client`; the SNS adapter is [`crate::publish`].)
 
 use crate::ports::{ObjectBody, ObjectSource, SourceError};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
-
-/// An S3 client; path-style addressing when an endpoint override is set (local emulators such as moto).
-pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-        || sdk.endpoint_url().is_some();
-    let conf = aws_sdk_s3::config::Builder::from(sdk)
-        .force_path_style(path_style)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
 
 /// Reads objects from S3, streaming the body.
 pub struct S3Source {

@@ -2,14 +2,15 @@
 //! settings from the environment, the rules file (from disk or S3), the compiled rules, the S3 source and the
 //! SNS sink. `main.rs` calls [`init_logging`] and [`cold_start`]; tests call [`build_deps`].
 
-use crate::aws::{s3_client, S3Source};
-use crate::config::{today_utc, Config, ConfigError, RulesLocation};
+use crate::aws::S3Source;
+use crate::config::{Config, ConfigError, RulesLocation};
 use crate::handler::Deps;
 use crate::publish::{sns_client, sns_sink, SnsSink};
 use aws_sdk_s3::error::DisplayErrorContext;
-use rules::Exclusion;
+use rules::{today_utc, Exclusion};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
+use trailwarden_aws::s3_client;
 
 /// JSON logs for CloudWatch; level from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL` (set by Terraform), else
 /// info. Does nothing when a global subscriber is already installed.

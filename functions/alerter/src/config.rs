@@ -2,6 +2,7 @@
 //! values) and the rules file (profile, exclusions, custom rules, trusted accounts…) from the deployment
 //! package or S3 — Lambda environment variables are limited to 4 KB in total, too small for exclusions.
 
+use cloudtrail::S3Uri;
 use rules::{AlertSettings, Engine, RulesConfig};
 
 /// Default cap on decompressed bytes per object: far above any real CloudTrail file (busy accounts reach
@@ -87,23 +88,18 @@ impl Config {
         }
         let rules_file = match lookup("TRAILWARDEN_CONFIG").filter(|v| !v.trim().is_empty()) {
             None => None,
-            Some(v) => Some(match v.strip_prefix("s3://") {
-                Some(rest) => match rest.split_once('/') {
-                    Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                        RulesLocation::S3 {
-                            bucket: bucket.to_owned(),
-                            key: key.to_owned(),
-                        }
-                    }
-                    _ => {
-                        return Err(ConfigError::Invalid {
-                            name: "TRAILWARDEN_CONFIG",
-                            reason: format!("{v:?} is not s3://bucket/key"),
-                        })
-                    }
-                },
-                None => RulesLocation::File(v),
-            }),
+            Some(v) if v.starts_with("s3://") => match S3Uri::parse(&v) {
+                Ok(S3Uri { bucket, key }) if !key.is_empty() => {
+                    Some(RulesLocation::S3 { bucket, key })
+                }
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "TRAILWARDEN_CONFIG",
+                        reason: format!("{v:?} is not s3://bucket/key"),
+                    })
+                }
+            },
+            Some(v) => Some(RulesLocation::File(v)),
         };
         let max_uncompressed_bytes = match lookup("MAX_UNCOMPRESSED_BYTES") {
             None => DEFAULT_MAX_UNCOMPRESSED_BYTES,
@@ -148,11 +144,6 @@ impl Config {
         let cfg = RulesConfig::parse(rules_text.unwrap_or_default(), &origin)?;
         Ok((Engine::from_config(&cfg, today)?, cfg.alert_settings()))
     }
-}
-
-/// Today's date, UTC, as `YYYY-MM-DD`.
-pub fn today_utc() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
 #[cfg(test)]
@@ -212,13 +203,18 @@ mod tests {
             c.rules_file,
             Some(RulesLocation::File("/var/task/trailwarden.toml".into()))
         );
-        assert!(matches!(
-            cfg(&[TOPIC, ("TRAILWARDEN_CONFIG", "s3://bucket-only")]),
-            Err(ConfigError::Invalid {
-                name: "TRAILWARDEN_CONFIG",
-                ..
-            })
-        ));
+        for bad in ["s3://bucket-only", "s3://bucket/", "s3:///key"] {
+            assert!(
+                matches!(
+                    cfg(&[TOPIC, ("TRAILWARDEN_CONFIG", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "TRAILWARDEN_CONFIG",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -246,6 +242,5 @@ mod tests {
                 ..
             })
         ));
-        assert_eq!(today_utc().len(), 10);
     }
 }

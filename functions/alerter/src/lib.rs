@@ -47,11 +47,13 @@ pub mod storm;
 pub mod summary;
 
 pub use alert::Alert;
-pub use aws::{s3_client, S3Source};
+pub use aws::S3Source;
 pub use cold_start::{build_deps, cold_start, init_logging, read_rules_file, ColdStart};
-pub use config::{today_utc, Config, ConfigError, RulesLocation};
+pub use config::{Config, ConfigError, RulesLocation};
 pub use errors::{HandlerError, ObjectError};
 pub use handler::{handle, Deps};
 pub use ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 pub use publish::{sns_client, sns_sink, RetryPolicy, RetryingSink, SnsBatchPublisher, SnsSink};
 pub use summary::Summary;
+/// The shared S3 client set-up (path-style under an endpoint override), for callers that build [`Deps`] themselves.
+pub use trailwarden_aws::s3_client;

@@ -5,7 +5,7 @@
 use alerter::alert::Alert;
 use alerter::ports::OutgoingAlert;
 use alerter::publish::{sns_size, SnsEntry, MAX_SNS_BYTES};
-use alerter::render::finding::{finding_id, render_finding, RuleText};
+use alerter::render::finding::{render_finding, RuleText};
 use alerter::render::summary::render_summary;
 use alerter::render::text::{pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
 use alerter::storm::StormSummary;
@@ -257,7 +257,7 @@ fn missing_principal_ip_time_and_region() {
     assert!(!r.email.contains("\nexpires ="));
     assert_eq!(
         r.msg.finding_id,
-        finding_id(None, "cis-4.1-unauthorized-api-calls", BARE)
+        rules::finding_id(None, "cis-4.1-unauthorized-api-calls", BARE)
     );
     assert_silences(&r, BARE, "2024-01-15");
 }
@@ -402,29 +402,6 @@ fn sms_and_subject_stay_short_with_long_principals_and_titles() {
     );
     insta::assert_snapshot!("long_sms", sms);
     insta::assert_snapshot!("long_subject", msg.subject);
-}
-
-#[test]
-fn finding_ids_are_deterministic_and_differ_by_rule_and_event() {
-    let a = finding_id(Some("e1"), "rule-a", "{}");
-    assert_eq!(a, finding_id(Some("e1"), "rule-a", "{\"other\":1}"));
-    assert_ne!(a, finding_id(Some("e1"), "rule-b", "{}"));
-    assert_ne!(a, finding_id(Some("e2"), "rule-a", "{}"));
-    assert_eq!(a.len(), 32);
-    assert!(a
-        .bytes()
-        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
-    // sha256("e1\nrule-a"), first 16 bytes.
-    assert_eq!(a, "f31df6ab8bc9c43621660f9febfc6467");
-    // Without an event id the record decides.
-    assert_ne!(
-        finding_id(None, "rule-a", "{\"a\":1}"),
-        finding_id(None, "rule-a", "{\"a\":2}")
-    );
-    assert_eq!(
-        finding_id(Some(""), "rule-a", "{}"),
-        finding_id(None, "rule-a", "{}")
-    );
 }
 
 fn storm() -> StormSummary {

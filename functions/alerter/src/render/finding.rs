@@ -9,17 +9,13 @@ use crate::render::budget::{
     TRIM_TARGET,
 };
 use crate::render::text::{
-    attributes, console_link, field, known, or, plus_days, pretty_json, short_hash,
-    short_principal, slug, sms_line, subject_line, to_json, toml_key, toml_str, visible,
-    SCHEMA_VERSION, UNKNOWN,
+    attributes, console_link, field, known, or, pretty_json, sms_line, subject_line, to_json,
+    visible, SCHEMA_VERSION, UNKNOWN,
 };
-use rules::Severity;
+use rules::{short_principal, suggest_exclusion, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::fmt::Write as _;
-
-/// How long a suggested exclusion lasts after the event.
-const SILENCE_DAYS: u64 = 30;
 
 /// Rule text for the email body.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,13 +24,6 @@ pub struct RuleText<'a> {
     pub rationale: &'a str,
     /// What to check next.
     pub next_steps: &'a str,
-}
-
-/// The deterministic id of a finding: the first 32 hex characters of sha256(`"{event_id}\n{rule_id}"`), with
-/// the raw record in place of the event id when the record has none.
-pub fn finding_id(event_id: Option<&str>, rule_id: &str, raw_record: &str) -> String {
-    let key = event_id.filter(|e| !e.is_empty()).unwrap_or(raw_record);
-    short_hash(&[key, rule_id])
 }
 
 /// Renders one finding as an alert that fits in one SNS message ([`crate::render::budget`]).
@@ -82,8 +71,6 @@ struct FindingView<'a> {
     compact: &'a str,
     /// The record pretty-printed, for the email.
     pretty: String,
-    /// The `userIdentity` field the principal came from, e.g. `userIdentity.arn`.
-    principal_selector: &'static str,
     /// `managementEvent` of the record: only management events are in the console's event history.
     management_event: Option<bool>,
 }
@@ -135,17 +122,12 @@ impl<'a> FindingView<'a> {
         let compact = alert.finding.record.get();
         let probe: Probe = serde_json::from_str(compact).unwrap_or_default();
         FindingView {
-            principal_selector: probe.principal_selector(alert.finding.principal.as_deref()),
             management_event: probe
                 .management_event
                 .as_ref()
                 .and_then(serde_json::Value::as_bool),
             alert,
-            id: finding_id(
-                alert.finding.event_id.as_deref(),
-                &alert.finding.rule_id,
-                compact,
-            ),
+            id: alert.finding.id(),
             f,
             bucket,
             key,
@@ -397,7 +379,7 @@ impl<'a> FindingView<'a> {
             "If this activity is expected, add this exclusion to the rules file (the TOML file the alerter \
              loads), replacing the reason with a real one:\n\n",
         );
-        out.push_str(&self.silence_block());
+        out.push_str(&suggest_exclusion(&self.f, &self.id));
 
         let _ = write!(
             out,
@@ -405,90 +387,6 @@ impl<'a> FindingView<'a> {
              the same finding ID may arrive more than once.\n",
             self.id
         );
-        out
-    }
-
-    /// A ready-to-paste `[[exclusions]]` entry matching this principal and event name.
-    fn silence_block(&self) -> String {
-        let f = &self.f;
-        let mut out = String::new();
-        let principal_field = f
-            .principal
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .map(|p| (self.principal_selector, p));
-        let slug_source = format!(
-            "{}-{}",
-            principal_field.map_or("", |(_, p)| short_principal(p)),
-            f.event_name.as_deref().unwrap_or("")
-        );
-        let mut id = slug(&slug_source);
-        if id.is_empty() {
-            id = format!("silence-{}", self.id.get(..8).unwrap_or(&self.id));
-        }
-
-        let mut matchers: Vec<(String, &str)> = Vec::new();
-        if let Some((sel, p)) = principal_field {
-            matchers.push((toml_key(sel), p));
-        }
-        if let Some(e) = f.event_name.as_deref().filter(|e| !e.is_empty()) {
-            matchers.push(("eventName".to_owned(), e));
-        }
-        if matchers.is_empty() {
-            if let Some(s) = f.event_source.as_deref().filter(|s| !s.is_empty()) {
-                matchers.push(("eventSource".to_owned(), s));
-            }
-        }
-
-        if principal_field.is_none() && !matchers.is_empty() {
-            out.push_str(
-                "# The record names no principal: this matches the event for every caller. Narrow it if you\n\
-                 # can (add a field to `match`, e.g. \"sourceIPAddress\").\n",
-            );
-        }
-        if matchers.is_empty() {
-            out.push_str(
-                "# The record has no principal, event name or event source to match on: write a `pattern`\n\
-                 # (a filter pattern, as in the rules) that matches only the expected activity.\n",
-            );
-        }
-        let _ = writeln!(out, "[[exclusions]]");
-        let _ = writeln!(out, "id = {}", toml_str(&id));
-        let _ = writeln!(
-            out,
-            "reason = {}",
-            toml_str("TODO: write why this is expected, who owns it, and a ticket link")
-        );
-        let _ = writeln!(out, "rules = [{}]", toml_str(&f.rule_id));
-        if matchers.is_empty() {
-            let _ = writeln!(out, "pattern = '{{ $.eventName = \"TODO\" }}'");
-        } else {
-            let inner: Vec<String> = matchers
-                .iter()
-                .map(|(k, v)| format!("{k} = {}", toml_str(v)))
-                .collect();
-            let _ = writeln!(out, "match = {{ {} }}", inner.join(", "));
-        }
-        match f
-            .event_time
-            .as_deref()
-            .and_then(|t| plus_days(t, SILENCE_DAYS))
-        {
-            Some(date) => {
-                let _ = writeln!(
-                    out,
-                    "expires = {}  # last day it applies: event date + {SILENCE_DAYS} days",
-                    toml_str(&date)
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "# No `expires`: the record has no usable eventTime to date it from. Add\n\
-                     # expires = \"YYYY-MM-DD\" (the last day it applies) so the silence does not last forever."
-                );
-            }
-        }
         out
     }
 
@@ -559,36 +457,9 @@ enum RecordJson<'a> {
     },
 }
 
-/// The parts of a record the email needs beyond the finding's fields (other fields are skipped unparsed).
+/// The part of a record the email needs beyond the finding's fields (other fields are skipped unparsed).
 #[derive(Default, Deserialize)]
 struct Probe {
-    #[serde(rename = "userIdentity", default)]
-    user_identity: Option<serde_json::Value>,
     #[serde(rename = "managementEvent", default)]
     management_event: Option<serde_json::Value>,
-}
-
-impl Probe {
-    /// Which `userIdentity` field the principal came from (in the order `Finding::new` tries them).
-    fn principal_selector(&self, principal: Option<&str>) -> &'static str {
-        const FIELDS: [(&str, &str); 5] = [
-            ("arn", "userIdentity.arn"),
-            ("principalId", "userIdentity.principalId"),
-            ("userName", "userIdentity.userName"),
-            ("invokedBy", "userIdentity.invokedBy"),
-            ("type", "userIdentity.type"),
-        ];
-        FIELDS
-            .iter()
-            .find(|(k, _)| {
-                principal.is_some()
-                    && self
-                        .user_identity
-                        .as_ref()
-                        .and_then(|id| id.get(*k))
-                        .and_then(serde_json::Value::as_str)
-                        == principal
-            })
-            .map_or("userIdentity.arn", |(_, sel)| sel)
-    }
 }

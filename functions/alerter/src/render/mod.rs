@@ -16,9 +16,6 @@ pub mod finding;
 pub mod summary;
 pub mod text;
 
-pub use finding::{finding_id, render_finding, RuleText};
+pub use finding::{render_finding, RuleText};
 pub use summary::render_summary;
-pub use text::{
-    pretty_json, sanitize_subject, short_principal, MAX_SMS_CHARS, MAX_SUBJECT_CHARS,
-    SCHEMA_VERSION,
-};
+pub use text::{pretty_json, sanitize_subject, MAX_SMS_CHARS, MAX_SUBJECT_CHARS, SCHEMA_VERSION};

@@ -1,11 +1,8 @@
-//! Text helpers shared by the finding and summary renderers: the body schema version, ids, JSON, email
-//! fields, the subject and SMS lines (with their length limits), TOML for the suggested exclusion, the
-//! console link, and the record pretty-printer.
+//! Text helpers shared by the finding and summary renderers: the body schema version, JSON, email fields,
+//! the subject and SMS lines (with their length limits), the console link, and the record pretty-printer.
 
-use chrono::{Days, NaiveDate};
 use rules::Severity;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
 /// Version of the JSON body. Bumped when a field changes meaning or disappears.
@@ -16,21 +13,6 @@ pub const MAX_SMS_CHARS: usize = 140;
 pub const MAX_SUBJECT_CHARS: usize = 100;
 
 pub(crate) const UNKNOWN: &str = "unknown";
-
-pub(crate) fn short_hash(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            h.update(b"\n");
-        }
-        h.update(p.as_bytes());
-    }
-    let mut out = String::with_capacity(32);
-    for b in h.finalize().iter().take(16) {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
 
 /// Serializes structures of strings, numbers and raw JSON, which cannot fail.
 pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
@@ -206,75 +188,6 @@ pub(crate) fn cut_chars(s: &str, n: usize) -> &str {
     }
 }
 
-/// The last path segment of an ARN's resource (`arn:aws:iam::1:user/ops/alice` → `alice`,
-/// `arn:aws:iam::1:root` → `root`); anything else unchanged.
-pub fn short_principal(p: &str) -> &str {
-    if !p.starts_with("arn:") {
-        return p;
-    }
-    let resource = p.splitn(6, ':').nth(5).unwrap_or(p);
-    resource
-        .rsplit('/')
-        .find(|seg| !seg.is_empty())
-        .unwrap_or(resource)
-}
-
-pub(crate) fn toml_key(sel: &str) -> String {
-    if sel
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        sel.to_owned()
-    } else {
-        toml_str(sel)
-    }
-}
-
-/// A TOML basic string.
-pub(crate) fn toml_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Kebab-case id (lowercase ASCII letters, digits, `-`), at most 48 characters.
-pub(crate) fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.truncate(48);
-    out.trim_end_matches('-').to_owned()
-}
-
-/// `YYYY-MM-DD` of an ISO timestamp plus `days`.
-pub(crate) fn plus_days(time: &str, days: u64) -> Option<String> {
-    let date = NaiveDate::parse_from_str(time.get(..10)?, "%Y-%m-%d").ok()?;
-    Some(
-        date.checked_add_days(Days::new(days))?
-            .format("%Y-%m-%d")
-            .to_string(),
-    )
-}
-
 /// The event in the CloudTrail console's event history, when region and event id are safe to put in a URL.
 pub(crate) fn console_link(region: Option<&str>, event_id: Option<&str>) -> Option<String> {
     let region = region.filter(|r| {
@@ -378,21 +291,6 @@ mod tests {
     }
 
     #[test]
-    fn short_principals() {
-        assert_eq!(short_principal("arn:aws:iam::111122223333:root"), "root");
-        assert_eq!(
-            short_principal("arn:aws:iam::111122223333:user/ops/alice"),
-            "alice"
-        );
-        assert_eq!(
-            short_principal("arn:aws:sts::111122223333:assumed-role/deploy/ci-42"),
-            "ci-42"
-        );
-        assert_eq!(short_principal("AIDAEXAMPLE"), "AIDAEXAMPLE");
-        assert_eq!(short_principal("arn:aws:iam::1:user/"), "user");
-    }
-
-    #[test]
     fn subject_sanitizing() {
         let s = sanitize_subject("[HIGH] Root — “x” …\nnext\té日本");
         assert_eq!(s, "[HIGH] Root - \"x\" ... next ???");
@@ -404,19 +302,6 @@ mod tests {
         );
         assert!(long.len() <= MAX_SUBJECT_CHARS, "{long}");
         assert!(long.ends_with("... - 111122223333/us-east-1"), "{long}");
-    }
-
-    #[test]
-    fn slugs_dates_and_toml() {
-        assert_eq!(slug("root-ConsoleLogin"), "root-consolelogin");
-        assert_eq!(slug("--é--"), "");
-        assert_eq!(
-            plus_days("2024-01-15T12:01:00Z", 30).as_deref(),
-            Some("2024-02-14")
-        );
-        assert_eq!(plus_days("2024-12-31", 1).as_deref(), Some("2025-01-01"));
-        assert_eq!(plus_days("soon", 30), None);
-        assert_eq!(toml_str("a\"b\\c\u{1}日"), "\"a\\\"b\\\\c\\u0001日\"");
     }
 
     #[test]
