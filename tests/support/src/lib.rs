@@ -26,6 +26,27 @@ pub fn corpus_dir() -> Option<PathBuf> {
     require(shared_dir().join("corpus"))
 }
 
+/// Every `*.json.gz` below `../shared/corpus`, sorted, if the corpus is present (see [`require`]).
+pub fn corpus_files() -> Option<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut dirs = vec![corpus_dir()?];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.to_string_lossy().ends_with(".json.gz") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Some(files)
+}
+
 /// Whether this run is CI's (`CI=true`, set by `.ci/run`): there every test input must be present.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")

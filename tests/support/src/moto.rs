@@ -4,10 +4,10 @@
 //! Every server is owned by a [`MotoServer`] guard that kills the process by PID when dropped, which also
 //! happens when a test panics.
 
+use crate::repo_root;
 use anyhow::{bail, Context as _};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use crate::repo_root;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -75,19 +75,14 @@ fn every_embedded_cis_pattern_parses() {
 }
 
 /// Reads `../shared/cis-controls.md` (beside the project) and parses every backticked `{…}` in it, with
-/// the table's `\|` escapes undone. Skips when the folder is absent (a clone elsewhere).
+/// the table's `\|` escapes undone. Skips when the folder is absent (a clone elsewhere; a failure under `CI=true`).
 #[test]
 fn every_pattern_in_cis_controls_md_parses() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/cis-controls.md"
-    );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        println!(
-            "skipped: {path} not found (../shared is beside the project only in the dev setup)"
-        );
+    let Some(path) = test_support::require(test_support::shared_dir().join("cis-controls.md"))
+    else {
         return;
     };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut found = 0;
     for (i, chunk) in text.split('`').enumerate() {
         // Odd chunks are inside backticks; `{ … }` is prose, not a pattern.
@@ -100,7 +95,11 @@ fn every_pattern_in_cis_controls_md_parses() {
         }
     }
     // 16 table rows plus the variants written out in "Differences between versions".
-    assert!(found >= 20, "only {found} patterns found in {path}");
+    assert!(
+        found >= 20,
+        "only {found} patterns found in {}",
+        path.display()
+    );
 }
 
 #[test]

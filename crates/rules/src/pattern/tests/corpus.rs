@@ -1,5 +1,5 @@
 //! Real CloudTrail records: `../shared/corpus/stratus-red-team/*.json.gz` (DataDog/stratus-red-team
-//! detonation logs, Apache-2.0). Skipped with a message when `../shared` is absent.
+//! detonation logs, Apache-2.0). Skipped with a message when `../shared` is absent (a failure under `CI=true`).
 
 use super::pattern;
 use serde_json::Value;
@@ -7,19 +7,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/stratus-red-team"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: {} not found (../shared is beside the project only in the dev setup)",
-            dir.display()
-        );
-        None
-    }
+    test_support::require(test_support::shared_dir().join("corpus/stratus-red-team"))
 }
 
 fn records(dir: &std::path::Path, name: &str) -> Vec<Value> {
