@@ -4,17 +4,17 @@
 //!
 //! The handler depends on two small ports, [`ObjectSource`] and [`AlertSink`], so tests call it directly with
 //! in-memory fakes or with real SDK clients pointed at a local emulator. `main.rs` only wires things together:
-//! [`init_logging`], [`cold_start`], and the runtime loop around [`handle`].
+//! [`init_logging`], [`cold_start()`], and the runtime loop around [`handle`].
 //!
 //! # Module graph
 //!
-//! The modules follow the record's path: [`cold_start`] builds the [`handler`]'s dependencies once; the
-//! handler reads each log file through the [`ports`] (the S3 adapter is [`aws`]), folds storms ([`storm`]),
-//! renders alerts ([`render`]), hands them to the sink port (the SNS adapter is [`publish`]), and sums the
-//! invocation up ([`summary`], [`metrics`], [`errors`]). The adapters depend on the ports only; the render
-//! budget measures alerts with the SNS adapter's encoding, so the SNS size limit has one owner. Who uses
-//! whom (`lib.rs` only declares modules and re-exports; `tests/module_graph.rs` checks this list against the
-//! sources and fails on any cycle):
+//! The modules follow the record's path: [`cold_start`](mod@cold_start) builds the [`handler`]'s
+//! dependencies once; the handler reads each log file through the [`ports`] (the S3 adapter is [`aws`]),
+//! folds storms ([`storm`]), renders alerts ([`render`]), hands them to the sink port (the SNS adapter is
+//! [`publish`]), and sums the invocation up ([`summary`], [`metrics`], [`errors`]). The adapters depend on
+//! the ports only; the render budget measures alerts with the SNS adapter's encoding, so the SNS size limit
+//! has one owner. Who uses whom (`lib.rs` only declares modules and re-exports; `tests/module_graph.rs`
+//! checks this list against the sources and fails on any cycle):
 //!
 //! - `alert`
 //! - `aws` → `ports`
@@ -55,5 +55,6 @@ pub use handler::{handle, Deps};
 pub use ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 pub use publish::{sns_client, sns_sink, RetryPolicy, RetryingSink, SnsBatchPublisher, SnsSink};
 pub use summary::Summary;
-/// The shared S3 client set-up (path-style under an endpoint override), for callers that build [`Deps`] themselves.
+/// The shared S3 client set-up (path-style under an endpoint override), for callers that build [`Deps`]
+/// themselves.
 pub use trailwarden_aws::s3_client;
