@@ -4,7 +4,8 @@
 //!
 //! The example and the module are copied into a temporary directory, each with an override from tests/infra/
 //! (provider endpoints → moto and module source → the copy; the bucket policy moto can evaluate), so nothing is
-//! written into the repository. Where `terraform` is not on PATH the test prints a SKIP line and returns.
+//! written into the repository. Where `terraform` is not on PATH the test prints a SKIP line and returns (under
+//! `CI=true` it fails).
 //!
 //! moto 5.2 gaps this test works around (each is also noted where it matters):
 //! - `StartLogging` by trail ARN answers HTTP 500: the example is applied with `enable_logging = false`.
@@ -18,14 +19,15 @@
 //!   clean: no plan is asserted, and those two settings are not checked here (`terraform validate` and checkov
 //!   in infra/scripts/check.sh cover the configuration).
 
+// Progress lines of terraform runs and cleanup failures go to the test log on stderr.
+#![allow(clippy::print_stderr)]
+
 use alerter::{
-    handle, read_rules_file, s3_client, sns_client, sns_sink, Config, Deps,
-    RulesLocation, S3Source,
+    handle, read_rules_file, s3_client, sns_client, sns_sink, Config, Deps, RulesLocation, S3Source,
 };
 use aws_lambda_events::s3::S3Event;
 use aws_sdk_s3::types::{FilterRuleName, ObjectOwnership, ServerSideEncryption};
 use aws_sdk_sqs::types::QueueAttributeName;
-use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
 use serde_json::{json, Value};
@@ -33,6 +35,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
 /// The example's override: provider endpoints → `@ENDPOINT@`, module source → `@MODULE_SOURCE@`.
 const EXAMPLE_OVERRIDE: &str = include_str!("../infra/example_moto_override.tf.tmpl");

@@ -6,7 +6,6 @@ use alerter::{
     SourceError,
 };
 use aws_lambda_events::s3::S3Event;
-use e2e::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
@@ -14,6 +13,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Arc;
+use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
 const BUCKET: &str = "trailwarden-demo-logs";
 const SAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
