@@ -92,3 +92,164 @@ impl From<HandlerError> for Diagnostic {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// One value of every [`ReadError`] variant. The match below has no wildcard, so a new variant does not
+    /// compile until it is added here, and so to the distinctness test.
+    fn every_read_error() -> Vec<ReadError> {
+        let io = || std::io::Error::other("x");
+        let all = vec![
+            ReadError::Empty,
+            ReadError::UnrecognizedFormat { found: "3c".into() },
+            ReadError::Decompress {
+                offset: 1,
+                source: io(),
+            },
+            ReadError::Json {
+                offset: 1,
+                reason: "x".into(),
+            },
+            ReadError::Truncated {
+                offset: 1,
+                inside: "Records",
+            },
+            ReadError::MissingRecords,
+            ReadError::TooLarge { limit: 1 },
+            ReadError::Io(io()),
+        ];
+        for e in &all {
+            match e {
+                ReadError::Empty
+                | ReadError::UnrecognizedFormat { .. }
+                | ReadError::Decompress { .. }
+                | ReadError::Json { .. }
+                | ReadError::Truncated { .. }
+                | ReadError::MissingRecords
+                | ReadError::TooLarge { .. }
+                | ReadError::Io(_) => {}
+            }
+        }
+        all
+    }
+
+    /// One value of every [`ObjectError`] variant but `Read` (see [`every_read_error`]), exhaustive likewise.
+    fn every_other_object_error() -> Vec<ObjectError> {
+        let bucket = || "b".to_owned();
+        let key = || "k".to_owned();
+        let sink = || SinkError::Unpublished {
+            unpublished: 1,
+            total: 1,
+            last_error: "x".into(),
+        };
+        let all = vec![
+            ObjectError::GetObject {
+                bucket: bucket(),
+                key: key(),
+                source: SourceError::NotFound,
+            },
+            ObjectError::Publish {
+                bucket: bucket(),
+                key: key(),
+                source: sink(),
+            },
+            ObjectError::PublishSummaries {
+                rule_ids: vec![],
+                source: sink(),
+            },
+            ObjectError::DeadlineNear {
+                bucket: bucket(),
+                key: key(),
+            },
+            ObjectError::Task {
+                bucket: bucket(),
+                key: key(),
+                message: "x".into(),
+            },
+        ];
+        for e in &all {
+            match e {
+                ObjectError::GetObject { .. }
+                | ObjectError::Read { .. }
+                | ObjectError::Publish { .. }
+                | ObjectError::PublishSummaries { .. }
+                | ObjectError::DeadlineNear { .. }
+                | ObjectError::Task { .. } => {}
+            }
+        }
+        all
+    }
+
+    /// The variant's name as `Debug` prints it: `TooLarge { limit: 1 }` -> `TooLarge`.
+    fn variant(debug: String) -> String {
+        debug
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn every_read_error_has_its_own_kind_named_after_it() {
+        let reads = every_read_error();
+        let mut kinds = BTreeSet::new();
+        for source in reads {
+            let name = variant(format!("{source:?}"));
+            let e = ObjectError::Read {
+                bucket: "b".into(),
+                key: "k".into(),
+                source,
+            };
+            assert_eq!(e.kind(), format!("Read.{name}"));
+            kinds.insert(e.kind());
+        }
+        assert_eq!(kinds.len(), 8, "{kinds:?}");
+    }
+
+    #[test]
+    fn every_object_error_kind_is_a_read_kind_or_its_own() {
+        let reads: BTreeSet<&str> = every_read_error()
+            .into_iter()
+            .map(|source| {
+                ObjectError::Read {
+                    bucket: "b".into(),
+                    key: "k".into(),
+                    source,
+                }
+                .kind()
+            })
+            .collect();
+        let others: Vec<&str> = every_other_object_error()
+            .iter()
+            .map(ObjectError::kind)
+            .collect();
+        // Publishing a file's findings and the storm summaries fail the same way: one kind, "Publish".
+        assert_eq!(
+            others,
+            ["GetObject", "Publish", "Publish", "DeadlineNear", "Task"]
+        );
+        assert!(others.iter().all(|k| !reads.contains(k)));
+    }
+
+    #[test]
+    fn the_diagnostic_carries_the_first_failure_s_kind() {
+        let d = Diagnostic::from(HandlerError {
+            objects: 2,
+            errors: every_other_object_error().into_iter().skip(3).collect(),
+        });
+        assert_eq!(d.error_type, "DeadlineNear");
+        assert!(
+            d.error_message.starts_with("2 of 2 log files failed: "),
+            "{}",
+            d.error_message
+        );
+        let none = Diagnostic::from(HandlerError {
+            objects: 0,
+            errors: vec![],
+        });
+        assert_eq!(none.error_type, "Handler");
+    }
+}

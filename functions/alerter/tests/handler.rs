@@ -5,7 +5,6 @@ use alerter::errors::{HandlerError, ObjectError};
 use alerter::handler::{handle, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 use aws_lambda_events::s3::S3Event;
-use cloudtrail::ReadError;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use rules::{AlertSettings, Engine};
@@ -526,17 +525,6 @@ async fn storm_limits_are_per_rule() {
         ),
         (3, 3, 1)
     );
-}
-
-#[test]
-fn read_error_kinds_are_distinct() {
-    // Guard for the Diagnostic error types above: every ReadError variant maps to its own name.
-    let e = ObjectError::Read {
-        bucket: "b".into(),
-        key: "k".into(),
-        source: ReadError::TooLarge { limit: 1 },
-    };
-    assert_eq!(e.kind(), "Read.TooLarge");
 }
 
 #[tokio::test]
