@@ -6,9 +6,10 @@ use crate::hunts;
 use crate::location::Location;
 use crate::output::{ExplainFormat, Format, HuntFormat, ListFormat};
 use crate::window::Bound;
-use clap::builder::{OsStringValueParser, TypedValueParser};
+use clap::builder::{OsStringValueParser, PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
-use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use rules::Profile;
 use std::path::PathBuf;
 
 /// Real-time AWS CloudTrail alerting, run locally: scan CloudTrail log files (local or in S3) with
@@ -123,8 +124,8 @@ pub struct Selection {
     /// cis: every CIS monitoring control; recommended: CIS without the base 4.2 pattern, plus the beyond-CIS
     /// detections; all: every built-in rule. Overrides the config file's `profile`; its enable/disable lists
     /// and custom rules still apply.
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub profile: Option<ProfileArg>,
+    #[arg(long, value_name = "PROFILE", value_parser = profile_parser())]
+    pub profile: Option<Profile>,
 }
 
 #[derive(Debug, Args)]
@@ -157,8 +158,8 @@ pub struct ListArgs {
 
     /// List only the built-in rules of this profile [default: all, every built-in rule; the config file's
     /// profile is not used].
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub profile: Option<ProfileArg>,
+    #[arg(long, value_name = "PROFILE", value_parser = profile_parser())]
+    pub profile: Option<Profile>,
 
     /// Output format.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ListFormat::Table)]
@@ -313,7 +314,7 @@ pub struct HuntCommon {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<HuntFormat>,
 
-    /// Rules config file (TOML): its allowed_regions (for `regions`) and trusted_accounts (for `external`).
+    /// Rules config file (TOML): its allowed_regions (for `regions`) and trusted_accounts (for `cross-account`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -364,22 +365,10 @@ pub struct EventS3Args {
     pub time: Option<Bound>,
 }
 
-/// A built-in rule set, as `--profile` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileArg {
-    Cis,
-    Recommended,
-    All,
-}
-
-impl From<ProfileArg> for rules::Profile {
-    fn from(p: ProfileArg) -> rules::Profile {
-        match p {
-            ProfileArg::Cis => rules::Profile::Cis,
-            ProfileArg::Recommended => rules::Profile::Recommended,
-            ProfileArg::All => rules::Profile::All,
-        }
-    }
+/// `--profile`: a built-in rule set by its name ([`Profile`]'s `FromStr`), the names listed in the help.
+fn profile_parser() -> impl TypedValueParser<Value = Profile> {
+    PossibleValuesParser::new(Profile::ALL.map(Profile::as_str))
+        .try_map(|name| name.parse::<Profile>())
 }
 
 #[cfg(test)]
@@ -439,7 +428,7 @@ mod tests {
             panic!("not scan")
         };
         assert_eq!(args.selection.config, Some(PathBuf::from("t.toml")));
-        assert_eq!(args.selection.profile, Some(ProfileArg::Cis));
+        assert_eq!(args.selection.profile, Some(Profile::Cis));
         assert!(
             Cli::try_parse_from(["trailwarden", "scan", "--profile", "nope", "x.json"]).is_err()
         );

@@ -5,7 +5,7 @@
 //! A leaf: it uses no other module of the CLI, so the local walk, the S3 listing, the source that combines
 //! them and the pipeline that reads files all depend on it and not on one another.
 
-use cloudtrail::{ReadError, SkipReason};
+use cloudtrail::{ReadError, S3Uri, S3UriError, SkipReason};
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
@@ -21,19 +21,21 @@ pub enum Location {
 }
 
 impl Location {
-    /// Parses a PATH argument (for clap): `s3://…` is an S3 location, anything else a local path.
+    /// Parses a PATH argument (for clap): `s3://…` is an S3 location ([`S3Uri`]), anything else a local path.
     pub fn parse(arg: OsString) -> Result<Location, String> {
-        let Some(url) = arg.to_str().and_then(|s| s.strip_prefix("s3://")) else {
+        let Some(text) = arg.to_str() else {
             return Ok(Location::Local(PathBuf::from(arg)));
         };
-        let (bucket, prefix) = url.split_once('/').unwrap_or((url, ""));
-        if bucket.is_empty() {
-            return Err("an S3 location needs a bucket: s3://BUCKET/PREFIX".to_owned());
+        match S3Uri::parse(text) {
+            Ok(S3Uri { bucket, key }) => Ok(Location::S3 {
+                bucket,
+                prefix: key,
+            }),
+            Err(S3UriError::NotS3(_)) => Ok(Location::Local(PathBuf::from(arg))),
+            Err(S3UriError::NoBucket(_)) => {
+                Err("an S3 location needs a bucket: s3://BUCKET/PREFIX".to_owned())
+            }
         }
-        Ok(Location::S3 {
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-        })
     }
 
     pub fn is_s3(&self) -> bool {

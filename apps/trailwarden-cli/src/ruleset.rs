@@ -44,7 +44,9 @@ impl Config {
     pub fn engine(&self, profile: Option<Profile>, today: &str) -> anyhow::Result<Engine> {
         let engine = match profile {
             Some(p) if p != self.rules.profile() => {
-                Engine::from_config(&with_profile(&self.rules, p), today)
+                let mut rules = self.rules.clone();
+                rules.set_profile(p);
+                Engine::from_config(&rules, today)
             }
             _ => Engine::from_config(&self.rules, today),
         };
@@ -55,31 +57,6 @@ impl Config {
     pub fn disables(&self, id: &str) -> bool {
         self.rules.disable.iter().any(|d| d.get_ref() == id)
     }
-}
-
-/// Today's date (UTC) as `YYYY-MM-DD`: when exclusions expire, and the date of records without `eventTime`.
-pub fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
-
-/// The name of a profile as written in the config file and on the command line.
-pub fn profile_name(profile: Profile) -> &'static str {
-    match profile {
-        Profile::Cis => "cis",
-        Profile::Recommended => "recommended",
-        Profile::All => "all",
-    }
-}
-
-/// A copy of `cfg` with another profile.
-///
-/// Workaround until `rules` has `RulesConfig::set_profile`: `profile` is a public `Spanned<String>` field, so
-/// it is replaced with an empty span (spans only locate errors in the file, and the profile name written here
-/// is always valid).
-fn with_profile(cfg: &RulesConfig, profile: Profile) -> RulesConfig {
-    let mut cfg = cfg.clone();
-    cfg.profile = Some(toml::Spanned::new(0..0, profile_name(profile).to_owned()));
-    cfg
 }
 
 /// Narrows `engine` to the rules named by `--rules` (nothing to do when none are named). An id that is not
@@ -110,10 +87,7 @@ pub fn narrow(
                 config.path.as_deref().unwrap_or_default()
             )
         } else {
-            format!(
-                "profile {} does not include it; add --profile all",
-                profile_name(profile)
-            )
+            format!("profile {profile} does not include it; add --profile all")
         };
         return Err(anyhow!(
             "rule {id:?} in --rules is not selected: {why}; selected ids: {}",

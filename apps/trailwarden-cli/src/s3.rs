@@ -6,13 +6,13 @@
 //! decompressed and parsed as it arrives, never held whole in memory.
 
 use crate::location::{Found, LogFile, OpenError, Skip};
-use crate::window::{key_date, DatePosition, Window};
+use crate::window::{DatePosition, Window};
 use anyhow::Context as _;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::ProvideCredentials;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
-use cloudtrail::{classify_key, KeyKind, LogReader, ReaderOptions, SkipReason};
+use cloudtrail::{classify_object, key_date, KeyDate, KeyKind, LogReader, ReaderOptions};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use tokio::runtime::Runtime;
@@ -62,13 +62,10 @@ impl S3 {
         })
     }
 
-    /// A client for `region` (or the configured one), with path-style addressing when an endpoint override
-    /// is set (local emulators such as moto), as the Lambda builds it.
+    /// A client for `region` (or the configured one), built as the Lambda builds it
+    /// ([`trailwarden_aws::s3_config`]: path-style addressing when an endpoint override is set).
     fn client_in(&self, region: Option<&str>) -> Client {
-        let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-            || self.sdk.endpoint_url().is_some();
-        let mut conf = aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(path_style);
+        let mut conf = trailwarden_aws::s3_config(&self.sdk);
         match region {
             Some(r) => conf = conf.region(aws_sdk_s3::config::Region::new(r.to_owned())),
             None if self.sdk.region().is_none() => {
@@ -319,8 +316,12 @@ impl<L: ListObjects> Listing<L> {
                 self.buffered.push_back(self.file(object.key));
                 continue;
             }
-            if let Some((region_prefix, day)) = key_date(&object.key) {
-                match self.window.position(day) {
+            if let Some(KeyDate {
+                prefix: region_prefix,
+                date,
+            }) = key_date(&object.key)
+            {
+                match self.window.position(date) {
                     DatePosition::Inside => {}
                     DatePosition::Before => {
                         let first = self.window.first_day()?;
@@ -329,18 +330,11 @@ impl<L: ListObjects> Listing<L> {
                     DatePosition::After => return Some(past(region_prefix)),
                 }
             }
-            let reason = if object.size == Some(0) {
-                Some(SkipReason::EmptyObject)
-            } else {
-                match classify_key(&object.key) {
-                    KeyKind::Log(_) => None,
-                    KeyKind::Skip(r) => Some(r),
-                }
-            };
-            self.buffered.push_back(match reason {
-                None => self.file(object.key),
-                Some(r) => Found::Skipped(Skip::from(r)),
-            });
+            self.buffered
+                .push_back(match classify_object(&object.key, object.size) {
+                    KeyKind::Log(_) => self.file(object.key),
+                    KeyKind::Skip(r) => Found::Skipped(Skip::from(r)),
+                });
         }
         None
     }

@@ -5,8 +5,8 @@
 use crate::local::{self, Input, Inputs};
 use crate::location::{Found, Location, LogFile, OpenError};
 use crate::s3::S3;
-use crate::window::{key_date, DatePosition, Window};
-use cloudtrail::LogReader;
+use crate::window::{DatePosition, Window};
+use cloudtrail::{key_date, LogReader};
 
 /// Opens a log file for reading record by record (S3 objects through `s3`, required for them).
 pub fn open(file: &LogFile, s3: Option<&S3>) -> Result<LogReader<'static>, OpenError> {
@@ -106,7 +106,7 @@ impl<'a> Discovery<'a> {
         let key = path
             .to_string_lossy()
             .replace(std::path::MAIN_SEPARATOR, "/");
-        key_date(&key).is_some_and(|(_, day)| self.window.position(day) != DatePosition::Inside)
+        key_date(&key).is_some_and(|k| self.window.position(k.date) != DatePosition::Inside)
     }
 }
 

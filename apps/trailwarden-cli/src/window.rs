@@ -1,7 +1,8 @@
 //! `--since` / `--until`: the time window of a run.
 //!
 //! Records are kept when their `eventTime` is inside the window. Files are pruned by the date in their key
-//! (`…/CloudTrail/<region>/YYYY/MM/DD/…`, the delivery date) before they are read, with a one-day margin on
+//! (`…/CloudTrail/<region>/YYYY/MM/DD/…`, the delivery date, read by [`cloudtrail::key_date`]) before they are
+//! read, with a one-day margin on
 //! each side: CloudTrail delivers a file minutes (rarely hours) after its events, so a file dated D can hold
 //! events of D-1 late evening; reading one more day on each side costs little and the event-time filter is
 //! exact.
@@ -158,30 +159,6 @@ impl Window {
     }
 }
 
-/// The `YYYY/MM/DD` date of a CloudTrail key (log, digest or Insights file), and the key up to and including
-/// the `<region>/` segment before it: `(prefix, date)`.
-///
-/// Works on S3 keys and on local paths written with `/`; `None` when the key is not in CloudTrail's layout
-/// (`…AWSLogs/[o-…/]<account>/<product>/<region>/YYYY/MM/DD/<file>`).
-pub fn key_date(key: &str) -> Option<(&str, NaiveDate)> {
-    let parts: Vec<&str> = key.split('/').collect();
-    let start = parts.iter().rposition(|p| *p == "AWSLogs")?;
-    let mut rest = &parts[start + 1..];
-    if rest.first().is_some_and(|p| p.starts_with("o-")) {
-        rest = &rest[1..];
-    }
-    let [_account, product, _region, year, month, day, _file] = rest else {
-        return None;
-    };
-    if !product.starts_with("CloudTrail") {
-        return None;
-    }
-    let date = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)?;
-    // The prefix ends where the year segment starts: the byte offset of `year` in `key`.
-    let offset = year.as_ptr() as usize - key.as_ptr() as usize;
-    Some((&key[..offset], date))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,31 +237,5 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("is after --until"), "{e}");
-    }
-
-    #[test]
-    fn key_date_of_log_digest_and_org_keys() {
-        let log = "p/AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/f.json.gz";
-        assert_eq!(
-            key_date(log),
-            Some((
-                "p/AWSLogs/111122223333/CloudTrail/us-east-1/",
-                day("2024-01-15")
-            ))
-        );
-        let digest = "AWSLogs/o-abc/111122223333/CloudTrail-Digest/eu-west-1/2024/02/29/d.json.gz";
-        assert_eq!(
-            key_date(digest),
-            Some((
-                "AWSLogs/o-abc/111122223333/CloudTrail-Digest/eu-west-1/",
-                day("2024-02-29")
-            ))
-        );
-        assert_eq!(
-            key_date("AWSLogs/1/CloudTrail/us-east-1/2024/02/30/f.json.gz"),
-            None
-        );
-        assert_eq!(key_date("AWSLogs/1/Config/us-east-1/2024/01/01/f"), None);
-        assert_eq!(key_date("stratus/x.json.gz"), None);
     }
 }

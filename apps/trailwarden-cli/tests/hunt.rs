@@ -86,7 +86,7 @@ fn regions_allow_list_from_the_config_file() {
         .map(|r| r["region"].as_str().unwrap())
         .collect();
     assert_eq!(outside, ["ap-southeast-2", "eu-west-1"]);
-    let external = hunt(&["external", "--config", config], &[CROSS]);
+    let external = hunt(&["cross-account", "--config", config], &[CROSS]);
     assert_eq!(
         field(&external, "caller_account"),
         ["444455556666", "777788889999"]
@@ -205,8 +205,8 @@ fn access_key_lists_every_call_across_files_in_time_order() {
 }
 
 #[test]
-fn external_calls_over_the_fixture() {
-    let rows = hunt(&["external"], &[EVENTS, CROSS]);
+fn cross_account_calls_over_the_fixture() {
+    let rows = hunt(&["cross-account"], &[EVENTS, CROSS]);
     let got: Vec<(&str, &str, u64, u64)> = rows
         .iter()
         .map(|r| {
@@ -303,7 +303,7 @@ fn hunt_exit_codes() {
 // - policy-changes: UpdateAssumeRolePolicy (iam-backdoor-role), AttachUserPolicy of AdministratorAccess to
 //   malicious-iam-user (iam-create-admin-user), AttachRolePolicy (iam-create-backdoor-role).
 // - sg-changes: one AuthorizeSecurityGroupIngress on sg-003dc7f1f1c686164, tcp 22 from 208.236.235.254/0.
-// - external: no record has a userIdentity.accountId different from its recipientAccountId.
+// - cross-account: no record has a userIdentity.accountId different from its recipientAccountId.
 
 #[test]
 fn corpus_regions() {
@@ -396,7 +396,7 @@ fn corpus_identities() {
 }
 
 #[test]
-fn corpus_changes_and_external_calls() {
+fn corpus_changes_and_cross_account_calls() {
     let Some(corpus) = corpus() else { return };
     let rows = hunt(&["policy-changes"], &[corpus]);
     assert_eq!(
@@ -415,5 +415,5 @@ fn corpus_changes_and_external_calls() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["group"], "sg-003dc7f1f1c686164");
     assert_eq!(rows[0]["rules"], "tcp 22 from 208.236.235.254/0");
-    assert!(hunt(&["external"], &[corpus]).is_empty());
+    assert!(hunt(&["cross-account"], &[corpus]).is_empty());
 }

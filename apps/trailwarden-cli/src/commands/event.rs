@@ -5,7 +5,7 @@
 use crate::cli::EventS3Args;
 use crate::window::Bound;
 use anyhow::Context;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use cloudtrail::encode_s3_key;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -27,24 +27,6 @@ pub fn s3(args: EventS3Args) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e).context("writing the event to stdout failed"),
     }
-}
-
-/// What S3 leaves as is in notification keys: letters, digits, `-_.~*` and `/`; a space becomes `+` (see
-/// [`encode_key`]) and everything else is percent-encoded (UTF-8 bytes), as S3 form-encodes keys.
-const KEY_RESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'/');
-
-/// Encodes a key as S3 event notifications carry it: `my logs+x/a:b` → `my+logs%2Bx/a%3Ab`.
-pub fn encode_key(key: &str) -> String {
-    key.split(' ')
-        .map(|part| utf8_percent_encode(part, KEY_RESERVED).to_string())
-        .collect::<Vec<_>>()
-        .join("+")
 }
 
 #[derive(Serialize)]
@@ -148,7 +130,7 @@ fn notification(args: &EventS3Args, event_time: &str) -> Notification {
                     arn: format!("arn:aws:s3:::{}", args.bucket),
                 },
                 object: Object {
-                    key: encode_key(&args.key),
+                    key: encode_s3_key(&args.key),
                     size: args.size,
                     e_tag: "00000000000000000000000000000000",
                     sequencer: format!("{:016X}", digest),
@@ -165,9 +147,9 @@ mod tests {
 
     #[test]
     fn keys_are_encoded_as_s3_does_and_decode_back() {
-        assert_eq!(encode_key("my logs+x/a:b"), "my+logs%2Bx/a%3Ab");
+        assert_eq!(encode_s3_key("my logs+x/a:b"), "my+logs%2Bx/a%3Ab");
         assert_eq!(
-            encode_key("audit logs+2024:prod/AWSLogs/1/x.json.gz"),
+            encode_s3_key("audit logs+2024:prod/AWSLogs/1/x.json.gz"),
             "audit+logs%2B2024%3Aprod/AWSLogs/1/x.json.gz"
         );
         for key in [
@@ -177,7 +159,7 @@ mod tests {
             "",
         ] {
             assert_eq!(
-                cloudtrail::decode_s3_key(&encode_key(key)).unwrap(),
+                cloudtrail::decode_s3_key(&encode_s3_key(key)).unwrap(),
                 key,
                 "{key:?}"
             );

@@ -24,8 +24,8 @@ use std::process::ExitCode;
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.selection.config.as_deref())?;
-    let flag = args.selection.profile.map(Into::into);
-    let today = ruleset::today();
+    let flag = args.selection.profile;
+    let today = rules::today_utc();
     let engine = config.engine(flag, &today)?;
     let engine = ruleset::narrow(engine, &args.rules, &config, config.profile(flag))?;
     warn_expired(&engine, &today);

@@ -1,8 +1,13 @@
-//! `hunt external`: calls from other accounts (caller account ≠ recipient account), per account and call.
+//! `hunt cross-account`: calls from other accounts (caller account ≠ recipient account), per account and call.
+//!
+//! Not the rules' "external caller" ([`rules::external_caller`], behind `external-principal-access`): that
+//! test leaves out trusted accounts, AWS services and VPC endpoint events, because each of its matches is an
+//! alert. An investigation wants every call that crossed an account boundary, so this hunt keeps them all and
+//! marks the config file's `trusted_accounts`; hence its own name.
 
 use crate::hunt::{Entry, caller, identity, or_dash, Hunt, HuntOptions, Seen, TableRow, NONE};
 use cloudtrail::Record;
-use rules::RulesConfig;
+use rules::{is_denied_error_code, RulesConfig};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,17 +15,17 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, clap::Args)]
 pub struct Options {}
 
-/// `trailwarden hunt external`.
+/// `trailwarden hunt cross-account`.
 pub const HUNT: Entry = Entry::new::<Options>(
-    "external",
+    "cross-account",
     "Calls from other accounts (caller account differs from the recipient account): per account and call, how many and how many were denied",
 );
 
 impl HuntOptions for Options {
-    type Hunt = External;
+    type Hunt = CrossAccount;
 
-    fn hunt(self, config: &RulesConfig) -> External {
-        External {
+    fn hunt(self, config: &RulesConfig) -> CrossAccount {
+        CrossAccount {
             trusted: config
                 .trusted_accounts
                 .iter()
@@ -32,28 +37,28 @@ impl HuntOptions for Options {
 
 /// Calls from other accounts (caller account ≠ recipient account); `trusted` accounts are marked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct External {
+pub struct CrossAccount {
     pub trusted: BTreeSet<String>,
 }
 
 #[derive(Debug, Default)]
-pub struct ExternalTally {
+pub struct CrossAccountTally {
     seen: Seen,
     denied: u64,
     principals: BTreeSet<String>,
 }
 
-impl Hunt for External {
+impl Hunt for CrossAccount {
     /// Per (caller account, recipient account, event source, event name).
-    type Tally = BTreeMap<(String, String, String, String), ExternalTally>;
-    type Row = ExternalRow;
+    type Tally = BTreeMap<(String, String, String, String), CrossAccountTally>;
+    type Row = CrossAccountRow;
 
     fn wants(&self, r: &Record) -> bool {
-        external(r).is_some()
+        cross_account(r).is_some()
     }
 
     fn add(&self, by_call: &mut Self::Tally, r: &Record) {
-        let Some((caller_account, recipient)) = external(r) else {
+        let Some((caller_account, recipient)) = cross_account(r) else {
             return;
         };
         let key = (
@@ -64,17 +69,17 @@ impl Hunt for External {
         );
         let acc = by_call.entry(key).or_default();
         acc.seen.add(r);
-        if denied(r) {
+        if r.error_code.as_deref().is_some_and(is_denied_error_code) {
             acc.denied += 1;
         }
         acc.principals.insert(caller(r).1);
     }
 
-    fn finish(&self, by_call: Self::Tally) -> Vec<ExternalRow> {
+    fn finish(&self, by_call: Self::Tally) -> Vec<CrossAccountRow> {
         by_call
             .into_iter()
             .map(
-                |((caller_account, recipient_account, source, event), acc)| ExternalRow {
+                |((caller_account, recipient_account, source, event), acc)| CrossAccountRow {
                     trusted: self.trusted.contains(&caller_account),
                     caller_account,
                     recipient_account,
@@ -93,22 +98,15 @@ impl Hunt for External {
 }
 
 /// (caller account, recipient account) when they differ.
-fn external(r: &Record) -> Option<(&str, &str)> {
+fn cross_account(r: &Record) -> Option<(&str, &str)> {
     let caller = identity(r, |i| i.account_id.as_deref())?;
     let recipient = r.recipient_account_id.as_deref()?;
     (caller != recipient).then_some((caller, recipient))
 }
 
-/// An authorization failure, as CIS 4.1 counts them.
-fn denied(r: &Record) -> bool {
-    r.error_code
-        .as_deref()
-        .is_some_and(|c| c.starts_with("AccessDenied") || c.ends_with("UnauthorizedOperation"))
-}
-
 /// Calls of one event from one outside account.
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct ExternalRow {
+pub struct CrossAccountRow {
     /// `userIdentity.accountId`.
     pub caller_account: String,
     /// `recipientAccountId`.
@@ -126,7 +124,7 @@ pub struct ExternalRow {
     pub trusted: bool,
 }
 
-impl TableRow for ExternalRow {
+impl TableRow for CrossAccountRow {
     const HEADER: &'static [&'static str] = &[
         "caller account",
         "recipient",
@@ -163,7 +161,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn external_calls_by_account_and_event() {
+    fn cross_account_calls_by_account_and_event() {
         let outsider = json!({"type": "AWSAccount", "principalId": "AIDAOUTSIDER", "accountId": "444455556666"});
         let mut refused = call(
             "2024-01-01T00:05:00Z",
@@ -182,7 +180,7 @@ mod tests {
             user("eve", "777788889999", "AKIAEVE"),
         )));
         let trusted = ["777788889999".to_owned()].into_iter().collect();
-        let report = run(&External { trusted }, &records);
+        let report = run(&CrossAccount { trusted }, &records);
         assert_eq!(report.len(), 2);
         assert_eq!(report.json[0]["caller_account"], "444455556666");
         assert_eq!(report.json[0]["event"], "GetObject");

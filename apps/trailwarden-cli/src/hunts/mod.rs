@@ -24,7 +24,7 @@ registry! {
     policy_changes,
     sg_changes,
     access_key,
-    external,
+    cross_account,
 }
 
 /// The hunt named `name` (its subcommand name).

@@ -2,32 +2,14 @@
 
 use crate::hunt::{Entry, by_time, caller, or_dash, result, Hunt, HuntOptions, TableRow, NONE};
 use cloudtrail::Record;
-use rules::RulesConfig;
+use rules::{RulesConfig, IAM_POLICY_CHANGE_EVENTS};
 use serde::Serialize;
 use serde_json::Value;
 
-/// IAM calls that change a policy: the CIS 4.4 event names, plus `UpdateAssumeRolePolicy` (who may assume a
-/// role) and `SetDefaultPolicyVersion` (which version of a managed policy is in force).
-pub const POLICY_CHANGES: &[&str] = &[
-    "DeleteGroupPolicy",
-    "DeleteRolePolicy",
-    "DeleteUserPolicy",
-    "PutGroupPolicy",
-    "PutRolePolicy",
-    "PutUserPolicy",
-    "CreatePolicy",
-    "DeletePolicy",
-    "CreatePolicyVersion",
-    "DeletePolicyVersion",
-    "AttachRolePolicy",
-    "DetachRolePolicy",
-    "AttachUserPolicy",
-    "DetachUserPolicy",
-    "AttachGroupPolicy",
-    "DetachGroupPolicy",
-    "UpdateAssumeRolePolicy",
-    "SetDefaultPolicyVersion",
-];
+/// IAM calls that change a policy besides the CIS 4.4 ones ([`IAM_POLICY_CHANGE_EVENTS`]):
+/// `UpdateAssumeRolePolicy` (who may assume a role) and `SetDefaultPolicyVersion` (which version of a managed
+/// policy is in force).
+pub const BEYOND_CIS: &[&str] = &["UpdateAssumeRolePolicy", "SetDefaultPolicyVersion"];
 
 // No arguments of its own.
 #[derive(Debug, clap::Args)]
@@ -47,7 +29,7 @@ impl HuntOptions for Options {
     }
 }
 
-/// IAM policy changes.
+/// IAM policy changes: the CIS 4.4 calls and [`BEYOND_CIS`], on `iam.amazonaws.com`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PolicyChanges;
 
@@ -59,7 +41,7 @@ impl Hunt for PolicyChanges {
         r.event_source.as_deref() == Some("iam.amazonaws.com")
             && r.event_name
                 .as_deref()
-                .is_some_and(|n| POLICY_CHANGES.contains(&n))
+                .is_some_and(|n| IAM_POLICY_CHANGE_EVENTS.contains(&n) || BEYOND_CIS.contains(&n))
     }
 
     fn add(&self, rows: &mut Vec<PolicyChangeRow>, r: &Record) {

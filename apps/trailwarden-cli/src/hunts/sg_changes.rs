@@ -2,20 +2,9 @@
 
 use crate::hunt::{Entry, by_time, caller, or_dash, result, Hunt, HuntOptions, TableRow, NONE};
 use cloudtrail::Record;
-use rules::RulesConfig;
+use rules::{RulesConfig, SECURITY_GROUP_CHANGE_EVENTS};
 use serde::Serialize;
 use serde_json::Value;
-
-/// Security-group changes: the CIS 4.10 event names, plus `ModifySecurityGroupRules` (CIS v5.0+).
-pub const SG_CHANGES: &[&str] = &[
-    "AuthorizeSecurityGroupIngress",
-    "AuthorizeSecurityGroupEgress",
-    "RevokeSecurityGroupIngress",
-    "RevokeSecurityGroupEgress",
-    "CreateSecurityGroup",
-    "DeleteSecurityGroup",
-    "ModifySecurityGroupRules",
-];
 
 // No arguments of its own.
 #[derive(Debug, clap::Args)]
@@ -35,7 +24,8 @@ impl HuntOptions for Options {
     }
 }
 
-/// Security-group changes.
+/// Security-group changes: the CIS 4.10 calls (v5.0+, with `ModifySecurityGroupRules`) on
+/// `ec2.amazonaws.com`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SgChanges;
 
@@ -47,7 +37,7 @@ impl Hunt for SgChanges {
         r.event_source.as_deref() == Some("ec2.amazonaws.com")
             && r.event_name
                 .as_deref()
-                .is_some_and(|n| SG_CHANGES.contains(&n))
+                .is_some_and(|n| SECURITY_GROUP_CHANGE_EVENTS.contains(&n))
     }
 
     fn add(&self, rows: &mut Vec<SgChangeRow>, r: &Record) {

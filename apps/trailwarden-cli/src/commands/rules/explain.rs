@@ -19,9 +19,9 @@ use std::process::ExitCode;
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.selection.config.as_deref())?;
-    let flag = args.selection.profile.map(Into::into);
+    let flag = args.selection.profile;
     let profile = config.profile(flag);
-    let engine = config.engine(flag, &ruleset::today())?;
+    let engine = config.engine(flag, &rules::today_utc())?;
     // Only to check the ids (with the reason when one is not selected); the whole engine is evaluated.
     ruleset::narrow(engine.clone(), &args.rules, &config, profile)?;
     let sources = inputs::sources(&args.input)?;
@@ -78,7 +78,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let context = format!(
         "{} evaluated (profile {}{})",
         engine.rules().len(),
-        ruleset::profile_name(profile),
+        profile,
         config
             .path
             .as_deref()

@@ -3,7 +3,7 @@
 
 use crate::cli::ListArgs;
 use crate::output::ListFormat;
-use crate::ruleset::{self, Config};
+use crate::ruleset::Config;
 use anyhow::Context;
 use comfy_table::{presets, ContentArrangement, Table};
 use rules::{CompiledRule, Profile};
@@ -13,8 +13,8 @@ use std::process::ExitCode;
 
 pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
-    let profile = args.profile.map_or(Profile::All, Into::into);
-    let engine = config.engine(Some(profile), &ruleset::today())?;
+    let profile = args.profile.unwrap_or(Profile::All);
+    let engine = config.engine(Some(profile), &rules::today_utc())?;
     let rows: Vec<RuleRow> = engine.rules().iter().map(RuleRow::new).collect();
     match write(args.format, &rows, &mut io::stdout().lock()) {
         Ok(()) => Ok(ExitCode::SUCCESS),

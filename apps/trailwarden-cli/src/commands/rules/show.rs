@@ -1,7 +1,7 @@
 //! `trailwarden rules show ID`: everything about one rule.
 
 use crate::cli::ShowArgs;
-use crate::ruleset::{self, Config};
+use crate::ruleset::Config;
 use anyhow::{anyhow, Context};
 use rules::{CompiledRule, Engine, Exclusion, Profile};
 use std::fmt::Write as _;
@@ -13,7 +13,7 @@ const WIDTH: usize = 100;
 
 pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
-    let today = ruleset::today();
+    let today = rules::today_utc();
     // Every built-in rule and the custom rules; a rule the config disables is found in the catalog.
     let configured = config.engine(Some(Profile::All), &today)?;
     let catalog = Engine::builtin().context("the built-in rules failed to compile")?;
@@ -72,7 +72,7 @@ pub fn describe(
         let profiles: Vec<&str> = [Profile::Cis, Profile::Recommended, Profile::All]
             .into_iter()
             .filter(|p| p.includes(rule.id()))
-            .map(ruleset::profile_name)
+            .map(Profile::as_str)
             .collect();
         let _ = writeln!(s, "profiles:   {}", profiles.join(", "));
     } else {
@@ -133,7 +133,7 @@ fn config_status(rule: &CompiledRule, config: &Config) -> Option<String> {
     }
     let id = rule.id();
     let profile = config.rules.profile();
-    let name = ruleset::profile_name(profile);
+    let name = profile.as_str();
     Some(if config.disables(id) {
         format!("not evaluated: {path} disables it")
     } else if profile.includes(id) {
