@@ -149,10 +149,7 @@ struct JsonArrayFindings<W: Write>(JsonArray<W>);
 
 impl<W: Write> FindingWriter for JsonArrayFindings<W> {
     fn write(&mut self, file: &LogFile, finding: Finding) -> io::Result<()> {
-        self.0.push(&Line {
-            file: &file.name(),
-            finding: &finding,
-        })
+        self.0.push(&Line::new(file, &finding))
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -164,17 +161,30 @@ impl<W: Write> FindingWriter for JsonArrayFindings<W> {
     }
 }
 
-/// One JSON object per line: the finding's own fields plus `file`.
+/// One JSON object per line: the finding's own fields plus `file` and `finding_id`.
 pub struct JsonLines<W: Write> {
     out: io::BufWriter<W>,
 }
 
+/// A finding as the JSON formats print it.
 #[derive(Serialize)]
 struct Line<'a> {
     /// The log file, as given on the command line or found in a directory, or `s3://bucket/key`.
-    file: &'a str,
+    file: String,
+    /// [`Finding::id`]: the id the Lambda's alert for this finding carries.
+    finding_id: String,
     #[serde(flatten)]
     finding: &'a Finding,
+}
+
+impl<'a> Line<'a> {
+    fn new(file: &LogFile, finding: &'a Finding) -> Line<'a> {
+        Line {
+            file: file.name(),
+            finding_id: finding.id(),
+            finding,
+        }
+    }
 }
 
 impl<W: Write> JsonLines<W> {
@@ -187,11 +197,7 @@ impl<W: Write> JsonLines<W> {
 
 impl<W: Write> FindingWriter for JsonLines<W> {
     fn write(&mut self, file: &LogFile, finding: Finding) -> io::Result<()> {
-        let line = Line {
-            file: &file.name(),
-            finding: &finding,
-        };
-        serde_json::to_writer(&mut self.out, &line)?;
+        serde_json::to_writer(&mut self.out, &Line::new(file, &finding))?;
         self.out.write_all(b"\n")
     }
 
@@ -341,6 +347,7 @@ mod tests {
         assert_eq!(lines[0]["severity"], "high");
         assert_eq!(lines[0]["event_id"], "e-1");
         assert_eq!(lines[0]["record"]["userIdentity"]["type"], "Root");
+        assert_eq!(lines[0]["finding_id"], finding().id());
         let expected: Value = serde_json::to_value(finding()).unwrap();
         for key in expected.as_object().unwrap().keys() {
             assert!(lines[0].get(key).is_some(), "missing {key}");
@@ -409,6 +416,7 @@ mod tests {
         assert_eq!(v.as_array().unwrap().len(), 2);
         assert_eq!(v[1]["file"], "s3://b/AWSLogs/k.json.gz");
         assert_eq!(v[1]["rule_id"], "cis-4.3-root-account-usage");
+        assert_eq!(v[1]["finding_id"], finding().id());
     }
 
     #[test]

@@ -97,6 +97,46 @@ fn json_format_is_one_array() {
     assert_eq!(r.json().as_array().unwrap().len(), 2);
 }
 
+/// Each printed finding's `finding_id` is [`rules::Finding::id`] of that finding (the id the Lambda's alert
+/// for it carries), in both JSON formats.
+#[test]
+fn finding_ids_are_the_rules_finding_ids() {
+    // The sample file's findings, straight from the rules crate, with the CLI's default rules.
+    let engine =
+        rules::Engine::from_config(&rules::RulesConfig::default(), &rules::today_utc()).unwrap();
+    let file = std::fs::File::open(sample()).unwrap();
+    let mut reader =
+        cloudtrail::LogReader::new(file, cloudtrail::ReaderOptions::default()).unwrap();
+    let mut want: Vec<(String, String, String)> = Vec::new();
+    rules::scan_log(&mut reader, &engine, |f| {
+        want.push((
+            f.event_id.clone().unwrap_or_default(),
+            f.rule_id.clone(),
+            f.id(),
+        ));
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap();
+    assert!(want.len() > 2, "{want:?}");
+    let sample = sample();
+    let sample = sample.to_str().unwrap();
+    for format in ["jsonl", "json"] {
+        let r = run(["scan", "--format", format, sample]).expect(0);
+        let findings = match format {
+            "json" => r.json().as_array().unwrap().clone(),
+            _ => r.lines(),
+        };
+        let got: Vec<(String, String, String)> = findings
+            .iter()
+            .map(|f| {
+                let text = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+                (text("event_id"), text("rule_id"), text("finding_id"))
+            })
+            .collect();
+        assert_eq!(got, want, "--format {format}");
+    }
+}
+
 /// An `AWSLogs/` tree with the sample log under three dates, and a broken file dated long before.
 fn dated_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
