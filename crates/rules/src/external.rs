@@ -1,6 +1,7 @@
 //! Who counts as an external caller: the test behind `external-principal-access` and
-//! `external-principal-access-denied`, public so that other tools (the CLI's `hunt external`) use the same
-//! definition.
+//! `external-principal-access-denied`, public so that other tools can use the same definition. (The CLI's
+//! `hunt cross-account` is deliberately wider: every call across an account boundary, trusted accounts and AWS
+//! services included, for investigation rather than alerting.)
 
 use cloudtrail::Node;
 use std::collections::BTreeSet;
