@@ -171,7 +171,9 @@ fn main() -> anyhow::Result<ExitCode> {
                 sizes,
                 repeats,
                 python,
-                baseline: baseline.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("python_baseline.py")),
+                baseline: baseline.unwrap_or_else(|| {
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("python_baseline.py")
+                }),
                 cli: cli.unwrap_or_else(|| exe_dir.join("trailwarden")),
                 data_dir: data_dir.unwrap_or_else(|| exe_dir.join("../bench-data")),
                 scaling_size,

@@ -525,7 +525,10 @@ pub fn run(opts: &Opts) -> anyhow::Result<()> {
         mismatches: &mismatches,
     };
     let text = report.render();
-    #[allow(clippy::print_stdout, reason = "the Markdown report is `make bench`'s output")]
+    #[allow(
+        clippy::print_stdout,
+        reason = "the Markdown report is `make bench`'s output"
+    )]
     {
         print!("{text}");
     }
