@@ -72,11 +72,6 @@ impl Profile {
             Profile::All => "all",
         }
     }
-
-    /// Parses `cis`, `recommended` or `all` (as [`str::parse`] does, without the error).
-    pub fn parse(s: &str) -> Option<Profile> {
-        s.parse().ok()
-    }
 }
 
 impl std::fmt::Display for Profile {
@@ -241,7 +236,7 @@ impl RulesConfig {
     pub fn profile(&self) -> Profile {
         self.profile
             .as_ref()
-            .and_then(|p| Profile::parse(p.get_ref()))
+            .and_then(|p| p.get_ref().parse().ok())
             .unwrap_or_default()
     }
 
@@ -512,7 +507,7 @@ mod tests {
     fn profiles_print_and_parse_as_written_in_rules_files() {
         for p in Profile::ALL {
             assert_eq!(p.to_string().parse::<Profile>(), Ok(p));
-            assert_eq!(Profile::parse(p.as_str()), Some(p));
+            assert_eq!(p.as_str().parse::<Profile>(), Ok(p));
             let c = RulesConfig::parse(&format!("profile = \"{p}\""), "t.toml").unwrap();
             assert_eq!(c.profile(), p);
         }
@@ -525,7 +520,7 @@ mod tests {
             e.to_string(),
             "unknown profile \"Cis\" (expected cis, recommended or all)"
         );
-        assert_eq!(Profile::parse("everything"), None);
+        assert!("everything".parse::<Profile>().is_err());
     }
 
     #[test]

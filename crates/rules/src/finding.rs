@@ -173,8 +173,9 @@ pub fn finding_id(event_id: Option<&str>, rule_id: &str, raw_record: &str) -> St
     short_hash(&[key, rule_id])
 }
 
-/// The first 16 bytes of sha256 over `parts` joined by `\n`, as lowercase hex.
-fn short_hash(parts: &[&str]) -> String {
+/// The first 16 bytes of sha256 over `parts` joined by `\n`, as lowercase hex: finding ids, and the alerter's
+/// storm-summary ids.
+pub fn short_hash(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {

@@ -139,9 +139,7 @@ fn rule_set(profile: Option<&str>, toml: Option<&Path>) -> anyhow::Result<RuleSe
         (_, Some(p)) => RuleSet::Toml(
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         ),
-        (Some(p), None) => {
-            RuleSet::Profile(Profile::parse(p).with_context(|| format!("unknown profile {p:?}"))?)
-        }
+        (Some(p), None) => RuleSet::Profile(p.parse::<Profile>()?),
         (None, None) => RuleSet::Profile(Profile::All),
     })
 }

@@ -57,7 +57,7 @@ pub fn is_denied_error_code(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{
+    use crate::catalog::cis::{
         cis_4_10_security_group_changes, cis_4_1_unauthorized_api_calls, cis_4_4_iam_policy_changes,
     };
     use crate::{Detection, Pattern, Rule};

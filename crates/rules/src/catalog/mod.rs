@@ -27,9 +27,6 @@ pub mod beyond;
 pub mod cis;
 pub mod events;
 
-// The CIS rule modules at their former paths (`rules::catalog::cis_4_1_unauthorized_api_calls`, …).
-pub use cis::*;
-
 const BUILTIN_LEN: usize = cis::CIS.len() + beyond::BEYOND.len();
 const BUILTIN_ARRAY: [&Rule; BUILTIN_LEN] = concat(cis::CIS, beyond::BEYOND);
 

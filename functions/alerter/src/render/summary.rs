@@ -9,28 +9,11 @@ use crate::render::text::{
 use crate::storm::StormSummary;
 use rules::Severity;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
 /// The id of a storm summary: one per rule per invocation.
 fn summary_id(invocation_id: &str, rule_id: &str) -> String {
-    short_hash(&["summary", invocation_id, rule_id])
-}
-
-/// The first 16 bytes of sha256 over `parts` joined by `\n`, as lowercase hex.
-fn short_hash(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            h.update(b"\n");
-        }
-        h.update(p.as_bytes());
-    }
-    let mut out = String::with_capacity(32);
-    for b in h.finalize().iter().take(16) {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    rules::short_hash(&["summary", invocation_id, rule_id])
 }
 
 /// Renders a storm summary as an alert that fits in one SNS message: when its lists are too long, they are
