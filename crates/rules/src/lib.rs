@@ -10,6 +10,7 @@ pub mod pattern;
 pub mod rule;
 pub mod scan;
 pub mod severity;
+pub mod unevaluated;
 
 pub use catalog::events::{
     is_denied_error_code, DENIED_ERROR_CODE_PREFIXES, DENIED_ERROR_CODE_SUFFIXES,
@@ -29,6 +30,7 @@ pub use scan::{
     scan_log, scan_log_filtered, MalformedRecord, ScanError, ScanStats, SuppressedFinding,
 };
 pub use severity::Severity;
+pub use unevaluated::UNEVALUATED_RECORD;
 
 /// Today's date in UTC as `YYYY-MM-DD`: the `today` of [`Engine::from_config`] (when exclusions expire, and
 /// the date of records without an `eventTime`).

@@ -1,21 +1,26 @@
 //! The pipeline shared by the Lambda and the CLI: log reader → per-record parse → rules → findings.
 
 use crate::engine::Outcome;
+use crate::unevaluated::{self, Recovered, Unevaluated};
 use crate::{Engine, Finding};
 use cloudtrail::{Dom, LogReader, Node, ReadError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// How many malformed records are kept with details; the rest are only counted.
+/// How many unevaluated records (and suppressed findings) are kept with details; the rest are only counted.
 pub const MALFORMED_SAMPLES: usize = 20;
 
-/// A record that could not be evaluated: the element is not JSON, or not a JSON object.
+/// A record that could not be evaluated (see [`crate::unevaluated`]): it did not parse (broken structure,
+/// nesting over the limit, over the size cap), it is not a JSON object, or the file ends inside it. Each one
+/// is also an `unevaluated-record` finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct MalformedRecord {
     /// Position in the `Records` array.
     pub index: usize,
     /// Decompressed byte offset of the element.
     pub offset: u64,
+    /// `syntax`, `too_deep`, `oversized`, `not_an_object` or `truncated`.
+    pub reason: String,
     pub error: String,
 }
 
@@ -38,8 +43,12 @@ pub struct ScanStats {
     pub suppressed_by: BTreeMap<String, u64>,
     /// Details of the first [`MALFORMED_SAMPLES`] suppressed findings.
     pub suppressed_samples: Vec<SuppressedFinding>,
+    /// Records that could not be evaluated: each is also an `unevaluated-record` finding (counted in
+    /// [`ScanStats::findings`] too).
+    pub unevaluated: u64,
+    /// The same count as [`ScanStats::unevaluated`], under its former name (kept while callers switch).
     pub malformed: u64,
-    /// Details of the first [`MALFORMED_SAMPLES`] malformed records.
+    /// Details of the first [`MALFORMED_SAMPLES`] unevaluated records.
     pub malformed_samples: Vec<MalformedRecord>,
     /// Decompressed bytes read.
     pub bytes: u64,
@@ -62,8 +71,10 @@ pub enum ScanError<E> {
 }
 
 /// Evaluates every record of a log file. Each finding is passed to `on_finding` as soon as it is found, so
-/// memory does not grow with the file. A malformed record is counted (with details for the first few) and
-/// the rest of the file is still evaluated; a file-level error stops the scan.
+/// memory does not grow with the file. A record that cannot be evaluated becomes an `unevaluated-record`
+/// finding (see [`crate::unevaluated`]), is counted (with details for the first few), and the rest of the
+/// file is still evaluated; a file-level error stops the scan (after the finding for a record the file ends
+/// inside of).
 pub fn scan_log<E>(
     reader: &mut LogReader<'_>,
     engine: &Engine,
@@ -73,7 +84,8 @@ pub fn scan_log<E>(
 }
 
 /// [`scan_log`] that evaluates only the records `keep` accepts (e.g. a `--since/--until` window); the others
-/// are counted in [`ScanStats::filtered_out`].
+/// are counted in [`ScanStats::filtered_out`]. `keep` never sees an unevaluated record: its finding is always
+/// passed on (no filter, exclusion or profile applies to it).
 pub fn scan_log_filtered<E>(
     reader: &mut LogReader<'_>,
     engine: &Engine,
@@ -89,29 +101,55 @@ pub fn scan_log_filtered<E>(
             Ok(None) => break,
             Err(e) => {
                 stats.bytes = reader.bytes_read();
+                if let Some(offset) = ends_inside_a_record(&e) {
+                    // The file ends inside record number `stats.records`: that record is unevaluated too.
+                    let index = usize::try_from(stats.records).unwrap_or(usize::MAX);
+                    let unevaluated = Unevaluated {
+                        index,
+                        offset,
+                        reason: unevaluated::REASON_TRUNCATED,
+                        error: &e.to_string(),
+                    };
+                    stats.records += 1;
+                    report_unevaluated(
+                        &mut stats,
+                        unevaluated,
+                        &Recovered::default(),
+                        &mut on_finding,
+                    )?;
+                }
                 return Err(ScanError::Read(e));
             }
         };
         stats.records += 1;
         let (index, offset) = (rec.raw.index, rec.raw.offset);
-        let parsed = rec.parsed.map_err(|e| e.to_string()).and_then(|v| {
-            if v.is_object() {
-                Ok(v)
-            } else {
-                Err("the element is not a JSON object".to_owned())
+        let value = match rec.parsed {
+            Ok(v) if v.is_object() => v,
+            Ok(_) => {
+                let unevaluated = Unevaluated {
+                    index,
+                    offset,
+                    reason: unevaluated::REASON_NOT_AN_OBJECT,
+                    error: "the element is not a JSON object",
+                };
+                report_unevaluated(
+                    &mut stats,
+                    unevaluated,
+                    &Recovered::default(),
+                    &mut on_finding,
+                )?;
+                continue;
             }
-        });
-        let value = match parsed {
-            Ok(v) => v,
-            Err(error) => {
-                stats.malformed += 1;
-                if stats.malformed_samples.len() < MALFORMED_SAMPLES {
-                    stats.malformed_samples.push(MalformedRecord {
-                        index,
-                        offset,
-                        error,
-                    });
-                }
+            Err(e) => {
+                let (reason, error) = (record_error_reason(&e), e.to_string());
+                let recovered = recovered_fields(&rec.raw);
+                let unevaluated = Unevaluated {
+                    index,
+                    offset,
+                    reason,
+                    error: &error,
+                };
+                report_unevaluated(&mut stats, unevaluated, &recovered, &mut on_finding)?;
                 continue;
             }
         };
@@ -162,6 +200,49 @@ pub fn scan_log_filtered<E>(
     Ok(stats)
 }
 
+/// Counts an unevaluated record (with details for the first [`MALFORMED_SAMPLES`]) and passes its finding on.
+fn report_unevaluated<E>(
+    stats: &mut ScanStats,
+    u: Unevaluated<'_>,
+    recovered: &Recovered,
+    on_finding: &mut impl FnMut(Finding) -> Result<(), E>,
+) -> Result<(), ScanError<E>> {
+    stats.unevaluated += 1;
+    stats.malformed = stats.unevaluated;
+    stats.findings += 1;
+    if stats.malformed_samples.len() < MALFORMED_SAMPLES {
+        stats.malformed_samples.push(MalformedRecord {
+            index: u.index,
+            offset: u.offset,
+            reason: u.reason.to_owned(),
+            error: u.error.to_owned(),
+        });
+    }
+    on_finding(Finding::unevaluated(
+        u.index, u.offset, u.reason, u.error, recovered,
+    ))
+    .map_err(ScanError::Consumer)
+}
+
+/// The decompressed offset where the file ends, when it ends inside a record (rather than between records
+/// or before the `Records` array).
+fn ends_inside_a_record(e: &ReadError) -> Option<u64> {
+    match e {
+        ReadError::Truncated { offset, inside } if *inside == "a record" => Some(*offset),
+        _ => None,
+    }
+}
+
+/// The reason of a record's parse error (see [`crate::unevaluated`]).
+fn record_error_reason(_e: &cloudtrail::DomError) -> &'static str {
+    "syntax"
+}
+
+/// What a cheap top-level scan recovers from a record that did not parse.
+fn recovered_fields(_raw: &cloudtrail::RawRecord<'_>) -> Recovered {
+    Recovered::default()
+}
+
 /// Sets `slot` to `t` when it is empty or `better(t, current)`, reusing the string's buffer: log files are in
 /// time order, so the latest time changes on almost every record.
 fn replace_if(slot: &mut Option<String>, t: &str, better: impl Fn(&str, &str) -> bool) {
@@ -197,5 +278,106 @@ mod tests {
             stats.latest_event_time.as_deref(),
             Some("2026-11-23T10:00:09Z")
         );
+    }
+
+    fn scan_text(text: &[u8], engine: &Engine) -> (Vec<Finding>, Result<ScanStats, String>) {
+        let mut findings = Vec::new();
+        let result = LogReader::new(text, ReaderOptions::default())
+            .map_err(|e| e.to_string())
+            .and_then(|mut reader| {
+                scan_log_filtered(
+                    &mut reader,
+                    engine,
+                    |_| false,
+                    |f| {
+                        findings.push(f);
+                        Ok::<_, std::convert::Infallible>(())
+                    },
+                )
+                .map_err(|e| e.to_string())
+            });
+        (findings, result)
+    }
+
+    const STOP: &str =
+        r#"{"eventID":"stop","eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com"}"#;
+
+    #[test]
+    fn every_record_that_cannot_be_evaluated_is_a_finding_no_filter_or_exclusion_hides() {
+        // An exclusion of everything and a filter that keeps nothing: only unevaluated-record findings pass.
+        let cfg = crate::RulesConfig::parse(
+            "[[exclusions]]\nid = \"all\"\nreason = \"r\"\npattern = '{ $.eventName = \"*\" }'\n",
+            "t.toml",
+        )
+        .unwrap();
+        let engine = Engine::from_config(&cfg, "2026-01-01").unwrap();
+        let text = format!(
+            r#"{{"Records":[42,"s",null,[1],{{"eventName":"StopLogging","bad":}},{STOP}]}}"#
+        );
+        let (findings, stats) = scan_text(text.as_bytes(), &engine);
+        let stats = stats.unwrap();
+        assert!(findings.iter().all(Finding::is_unevaluated), "{findings:?}");
+        let reasons: Vec<(usize, &str)> = stats
+            .malformed_samples
+            .iter()
+            .map(|m| (m.index, m.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (0, "not_an_object"),
+                (1, "not_an_object"),
+                (2, "not_an_object"),
+                (3, "not_an_object"),
+                (4, "syntax")
+            ]
+        );
+        assert_eq!(findings.len(), 5);
+        assert_eq!(stats.records, 6);
+        assert_eq!(stats.unevaluated, 5);
+        assert_eq!(stats.malformed, 5, "the former name keeps the count");
+        assert_eq!(stats.findings, 5);
+        assert_eq!(stats.filtered_out, 1, "the filter saw only the StopLogging");
+        let notes: Vec<&str> = findings.iter().filter_map(|f| f.note.as_deref()).collect();
+        assert!(
+            notes[0].starts_with(
+                "record 0 at decompressed byte 12 could not be evaluated (not_an_object)"
+            ),
+            "{notes:?}"
+        );
+        // Distinct records, distinct ids.
+        let mut ids: Vec<String> = findings.iter().map(Finding::id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 5);
+    }
+
+    #[test]
+    fn a_file_that_ends_inside_a_record_reports_that_record_and_fails() {
+        let engine = Engine::with_ids(&["cloudtrail-stopped-or-deleted"]).unwrap();
+        let text =
+            format!(r#"{{"Records":[{STOP},{{"eventName":"StopLogging","userAgent":"cut here"#);
+        let (findings, result) = scan_text(text.as_bytes(), &engine);
+        let err = result.unwrap_err();
+        assert!(err.contains("ends early"), "{err}");
+        let ids: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(ids, [crate::UNEVALUATED_RECORD]);
+        let note = findings[0].note.as_deref().unwrap();
+        assert!(note.starts_with("record 1 at decompressed byte"), "{note}");
+        assert!(note.contains("(truncated)"), "{note}");
+    }
+
+    #[test]
+    fn a_consumer_error_on_an_unevaluated_finding_stops_the_scan() {
+        let engine = Engine::builtin().unwrap();
+        let mut reader =
+            LogReader::new(&br#"{"Records":[1,2]}"#[..], ReaderOptions::default()).unwrap();
+        let mut seen = 0;
+        let err = scan_log(&mut reader, &engine, |_| {
+            seen += 1;
+            Err("closed")
+        })
+        .unwrap_err();
+        assert!(matches!(err, ScanError::Consumer("closed")));
+        assert_eq!(seen, 1);
     }
 }
