@@ -16,13 +16,16 @@ pub struct Summary {
     pub outside_window: Option<u64>,
     /// How many rules the engine evaluated.
     pub rules_evaluated: usize,
-    /// Findings printed, per rule, in the engine's rule order (rules without findings are kept here but not
-    /// printed). Counted as they are printed, so findings of a file that failed part way are included.
+    /// Findings printed, per rule, in the engine's rule order then `unevaluated-record` (rules without findings
+    /// are kept here but not printed). Counted as they are printed, so findings of a file that failed part way
+    /// are included.
     pub findings: Vec<(String, u64)>,
     /// Findings suppressed by exclusions, per exclusion id, in the config file's order (every exclusion is
     /// listed, also with 0, so a stale exclusion shows). Counted for files read to the end.
     pub suppressed: Vec<(String, u64)>,
-    pub malformed: u64,
+    /// Records of the files read to the end that could not be evaluated (each is also an
+    /// `unevaluated-record` finding).
+    pub unevaluated: u64,
     pub skipped: BTreeMap<Skip, u64>,
     /// Files that could not be read, and paths that could not be examined.
     pub failed: u64,
@@ -36,6 +39,7 @@ impl Summary {
                 .rules()
                 .iter()
                 .map(|r| (r.id().to_owned(), 0))
+                .chain([(rules::UNEVALUATED_RECORD.to_owned(), 0)])
                 .collect(),
             suppressed: engine
                 .exclusions()
@@ -59,7 +63,7 @@ impl Summary {
     pub fn add_file(&mut self, stats: &ScanStats) {
         self.files_scanned += 1;
         self.records += stats.records;
-        self.malformed += stats.malformed;
+        self.unevaluated += stats.unevaluated;
         for (exclusion, n) in &stats.suppressed_by {
             add(&mut self.suppressed, exclusion, *n);
         }
@@ -102,7 +106,7 @@ fn add(counts: &mut Vec<(String, u64)>, id: &str, n: u64) {
 ///     cis-4.3-root-account-usage: 1
 ///   suppressed:        1
 ///     audit-probe: 1
-///   malformed records: 0
+///   unevaluated records: 0 (each is an unevaluated-record finding)
 ///   skipped files:     2 (digest: 1, other_extension: 1)
 ///   failed files:      0
 /// ```
@@ -126,7 +130,12 @@ impl fmt::Display for Summary {
         for (exclusion, n) in &self.suppressed {
             writeln!(f, "    {exclusion}: {n}")?;
         }
-        writeln!(f, "  malformed records: {}", self.malformed)?;
+        writeln!(
+            f,
+            "  unevaluated records: {} (each is an {} finding)",
+            self.unevaluated,
+            rules::UNEVALUATED_RECORD
+        )?;
         let skipped: u64 = self.skipped.values().sum();
         write!(f, "  skipped files:     {skipped}")?;
         if skipped > 0 {
@@ -157,11 +166,12 @@ mod tests {
         let mut s = Summary::new(&engine);
         s.add_file(&ScanStats {
             records: 8,
-            malformed: 1,
+            unevaluated: 1,
             ..ScanStats::default()
         });
         s.add_finding("cis-4.1-unauthorized-api-calls");
         s.add_finding("cis-4.1-unauthorized-api-calls");
+        s.add_finding(rules::UNEVALUATED_RECORD);
         s.add_skipped(Skip::OtherExtension);
         s.add_skipped(Skip::Digest);
         s.add_failed();
@@ -172,10 +182,11 @@ mod tests {
   files scanned:     1
   records:           8
   rules evaluated:   2
-  findings:          2
+  findings:          3
     cis-4.1-unauthorized-api-calls: 2
+    unevaluated-record: 1
   suppressed:        0
-  malformed records: 1
+  unevaluated records: 1 (each is an unevaluated-record finding)
   skipped files:     2 (digest: 1, other_extension: 1)
   failed files:      1
 "

@@ -101,7 +101,7 @@ fn scans_the_events_directory_to_json_lines() {
     assert_eq!(run.counter(RULE_4_1), 2);
     assert_eq!(run.counter(RULE_4_3), 1);
     assert_eq!(run.counter("suppressed"), 0);
-    assert_eq!(run.counter("malformed records"), 0);
+    assert_eq!(run.counter("unevaluated records"), 0);
     assert_eq!(run.counter("skipped files"), 0);
     assert_eq!(run.counter("failed files"), 0);
 }
@@ -366,7 +366,7 @@ fn directories_skip_digests_insights_and_other_files() {
 }
 
 #[test]
-fn malformed_records_are_warned_and_counted() {
+fn unevaluated_records_are_findings_warned_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mixed.json");
     std::fs::write(
@@ -376,13 +376,25 @@ fn malformed_records_are_warned_and_counted() {
     .unwrap();
     let run = scan_pinned([path.as_os_str()]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(run.rule_ids(), [RULE_4_1]);
-    assert_eq!(run.counter("malformed records"), 1);
+    assert_eq!(run.rule_ids(), ["unevaluated-record", RULE_4_1]);
+    assert_eq!(run.counter("unevaluated records"), 1);
+    assert_eq!(run.counter("findings"), 2);
+    assert_eq!(run.count_for("unevaluated-record"), 1);
     let warning = format!(
-        "warning: {}: malformed record 0 at decompressed byte 12",
+        "warning: {}: record 0 at decompressed byte 12 could not be evaluated (not_an_object)",
         path.display()
     );
     assert!(run.stderr.contains(&warning), "{}", run.stderr);
+    // An unevaluated record is a finding for --fail-on-findings too.
+    let pinned_root = trailwarden([
+        "scan".as_ref(),
+        "--rules".as_ref(),
+        "cis-4.3-root-account-usage".as_ref(),
+        "--fail-on-findings".as_ref(),
+        path.as_os_str(),
+    ]);
+    assert_eq!(pinned_root.code, Some(1), "{}", pinned_root.stderr);
+    assert_eq!(pinned_root.rule_ids(), ["unevaluated-record"]);
 }
 
 // Expected counts over the shared corpus, derived once, independently of the Rust code, by a Python script
@@ -413,7 +425,7 @@ fn corpus_is_read_cleanly_with_the_expected_findings() {
     assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
     assert_eq!(run.counter("files scanned"), CORPUS_FILES);
     assert_eq!(run.counter("failed files"), 0);
-    assert_eq!(run.counter("malformed records"), 0);
+    assert_eq!(run.counter("unevaluated records"), 0);
     assert_eq!(run.counter("records"), CORPUS_RECORDS);
     assert_eq!(run.count_for(RULE_4_1), CORPUS_4_1);
     assert_eq!(run.count_for(RULE_4_3), CORPUS_4_3);

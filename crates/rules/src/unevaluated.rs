@@ -19,22 +19,23 @@ pub const TITLE: &str = "CloudTrail record could not be evaluated";
 /// The finding's severity.
 pub const SEVERITY: Severity = Severity::High;
 
-/// What `trailwarden rules show unevaluated-record` prints after the title: why it exists and what to check.
-pub const DESCRIPTION: &str = "\
+/// Why the finding exists (`trailwarden rules show unevaluated-record`).
+pub const RATIONALE: &str = "\
 A record of a log file could not be evaluated by the rules: its JSON structure is broken, it is nested deeper \
-than the parser's limit, it is larger than the per-record size cap, or it is not a JSON object. Records are \
-written by CloudTrail, but some of their fields (user agent, role session name, request parameters) are \
-chosen by the caller, so a record that cannot be read may be an attempt to hide an action from detection. \
-This finding is built into the pipeline: it cannot be disabled, excluded or left out of a profile, and it is \
-never folded into a storm summary.
+than the parser's limit, it is larger than the per-record size cap, it is not a JSON object, or the file ends \
+inside it. CloudTrail writes the records, but some of their fields (user agent, role session name, request \
+parameters) are chosen by the caller, so a record that cannot be read may be an attempt to hide an action \
+from detection. This finding is built into the pipeline: it cannot be disabled, excluded or left out of a \
+profile, and it is never folded into a storm summary. It carries what a cheap scan of the record's top level \
+recovered (eventName, eventSource, eventID, userIdentity.arn), the record's index in the Records array, its \
+decompressed byte offset and the reason (syntax, too_deep, oversized, not_an_object, truncated); never the \
+raw record, which can be huge or not valid text.";
 
-The finding carries what a cheap scan of the record's top level recovered (eventName, eventSource, eventID, \
-userIdentity.arn), the record's index in the Records array, its decompressed byte offset, and why it could \
-not be evaluated (reason: syntax, too_deep, oversized, not_an_object or truncated). The raw record is never \
-attached: it can be huge or not valid text.
-
-Next: fetch the log file and read the record at that offset; if eventName names a change to logging or \
-access, treat it as that event and check it in the service's own console.";
+/// What to do about one (`trailwarden rules show unevaluated-record`).
+pub const NEXT_STEPS: &str = "\
+Fetch the log file and read the record at that byte offset. If eventName names a change to logging, \
+identity or access (StopLogging, DeleteTrail, PutUserPolicy, ...), treat the finding as that event and check \
+it in the service itself; then find out who wrote a record CloudTrail's own format does not produce.";
 
 /// Strings recovered from the record are cut to this many bytes (at a character boundary): they come from
 /// a record that could not be parsed and may be arbitrarily long.

@@ -136,7 +136,7 @@ fn scan_all(
                         summary.add_outside_window(scan.outside);
                     }
                     if let Some(stats) = &scan.stats {
-                        report_malformed(progress, &name, stats);
+                        report_unevaluated(progress, &name, stats);
                         summary.add_file(stats);
                     }
                     if let Some(error) = scan.error {
@@ -231,18 +231,24 @@ fn report_failure(progress: &Progress, name: &str, error: &str, findings: usize)
     progress.println(format!("error: {name}: {error}{before}"));
 }
 
-/// One warning per malformed record kept as a sample, and a count of the others.
-fn report_malformed(progress: &Progress, name: &str, stats: &ScanStats) {
+/// One warning per unevaluated record kept as a sample, and a count of the others. Each is also printed as
+/// an `unevaluated-record` finding on stdout; the warning says so for a person reading stderr.
+fn report_unevaluated(progress: &Progress, name: &str, stats: &ScanStats) {
     for m in &stats.malformed_samples {
         progress.println(format!(
-            "warning: {name}: malformed record {} at decompressed byte {} skipped: {}",
-            m.index, m.offset, m.error
+            "warning: {name}: record {} at decompressed byte {} could not be evaluated ({}): {} (reported as an {} finding)",
+            m.index,
+            m.offset,
+            m.reason,
+            m.error,
+            rules::UNEVALUATED_RECORD
         ));
     }
-    let more = stats.malformed - stats.malformed_samples.len() as u64;
+    let more = stats.unevaluated - stats.malformed_samples.len() as u64;
     if more > 0 {
         progress.println(format!(
-            "warning: {name}: {more} more malformed records skipped"
+            "warning: {name}: {more} more records could not be evaluated (each reported as an {} finding)",
+            rules::UNEVALUATED_RECORD
         ));
     }
 }
@@ -309,18 +315,21 @@ mod tests {
         let window = Window::new(Some(Bound::parse("2000-01-01").unwrap()), None).unwrap();
         let (got, got_stats) = windowed(&engine, window);
         let json = |f: &[Finding]| serde_json::to_string(f).unwrap();
-        // Record 3 has no eventTime: outside any window.
-        assert_eq!(want.len(), 2, "record 3 is a finding without a window");
-        assert_eq!(want[1].event_id.as_deref(), Some("3"));
-        assert_eq!(json(&got.findings), json(&want[..1]));
+        // Record 3 has no eventTime: outside any window. Record 1 (`42`) is an unevaluated-record finding,
+        // whatever the window.
+        assert_eq!(want.len(), 3, "record 3 is a finding without a window");
+        assert_eq!(want[1].rule_id, rules::UNEVALUATED_RECORD);
+        assert_eq!(want[2].event_id.as_deref(), Some("3"));
+        assert_eq!(json(&got.findings), json(&want[..2]));
         assert!(want[0]
             .note
             .as_deref()
             .unwrap()
             .contains("expired on 2024-01-01"));
         assert_eq!(got_stats.records, want_stats.records);
-        assert_eq!(got_stats.malformed, 1);
+        assert_eq!(got_stats.unevaluated, 1);
         assert_eq!(got_stats.malformed_samples[0].index, 1);
+        assert_eq!(got_stats.malformed_samples[0].reason, "not_an_object");
         assert_eq!(got_stats.suppressed_by, want_stats.suppressed_by);
         assert_eq!(got_stats.suppressed, 1);
         assert_eq!(got.outside, 1);
@@ -369,9 +378,13 @@ mod tests {
         let ids: Vec<&str> = scan
             .findings
             .iter()
-            .map(|f| f.event_id.as_deref().unwrap())
+            .map(|f| f.event_id.as_deref().unwrap_or(&f.rule_id))
             .collect();
-        assert_eq!(ids, ["1"]);
+        assert_eq!(
+            ids,
+            ["1", rules::UNEVALUATED_RECORD],
+            "`42` is never outside"
+        );
         assert_eq!(stats.records, 4);
         assert_eq!(scan.outside, 2);
     }

@@ -12,6 +12,9 @@ use std::process::ExitCode;
 const WIDTH: usize = 100;
 
 pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    if args.id == rules::UNEVALUATED_RECORD {
+        return print(&describe_unevaluated());
+    }
     let config = Config::load(args.config.as_deref())?;
     let today = rules::today_utc();
     // Every built-in rule and the custom rules; a rule the config disables is found in the catalog.
@@ -23,7 +26,10 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let rule = find(&configured)
         .or_else(|| find(&catalog))
         .ok_or_else(|| unknown(&args.id, &configured))?;
-    let text = describe(&rule, &config, configured.exclusions(), &today);
+    print(&describe(&rule, &config, configured.exclusions(), &today))
+}
+
+fn print(text: &str) -> anyhow::Result<ExitCode> {
     match io::stdout().lock().write_all(text.as_bytes()) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
@@ -44,6 +50,23 @@ fn unknown(id: &str, engine: &Engine) -> anyhow::Error {
     } else {
         anyhow!("unknown rule id {id:?}; did you mean {}?", close.join(", "))
     }
+}
+
+/// The text `rules show unevaluated-record` prints: the pipeline's own finding, not a catalog rule.
+pub fn describe_unevaluated() -> String {
+    use rules::unevaluated;
+    let mut s = String::new();
+    let _ = writeln!(s, "{}: {}", rules::UNEVALUATED_RECORD, unevaluated::TITLE);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "severity:   {}", unevaluated::SEVERITY);
+    let _ = writeln!(s, "controls:   none");
+    let _ = writeln!(
+        s,
+        "profiles:   all (built into the pipeline, not a catalog rule: cannot be disabled or excluded)"
+    );
+    section(&mut s, "why it matters", unevaluated::RATIONALE);
+    section(&mut s, "what to check next", unevaluated::NEXT_STEPS);
+    s
 }
 
 /// The text `rules show` prints.
@@ -198,6 +221,23 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 mod tests {
     use super::*;
     use rules::RulesConfig;
+
+    #[test]
+    fn describes_the_unevaluated_record_finding() {
+        let text = describe_unevaluated();
+        assert!(text.starts_with(
+            "unevaluated-record: CloudTrail record could not be evaluated\n\nseverity:   high\n"
+        ));
+        assert!(
+            text.contains("\nwhy it matters:\n  A record of a log file"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nwhat to check next:\n  Fetch the log file"),
+            "{text}"
+        );
+        assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
+    }
 
     #[test]
     fn wraps_at_spaces() {
