@@ -1,10 +1,21 @@
-//! Storm control that still pages on the first hit: within one invocation, a rule's first N findings are
-//! sent one by one (N from the rules file's `[alerts]` table, per rule if configured), the rest are folded
-//! into one summary per rule, sent at the end of the invocation.
+//! Storm control that still pages on the first hit, and cannot be used to hide the event that matters.
+//! Within one invocation:
+//!
+//! - critical findings and [`rules::UNEVALUATED_RECORD`] findings are always sent one by one, never folded;
+//! - for the others, each principal's first N findings of a rule are sent one by one (N from the rules file's
+//!   `[alerts]` table, per rule if configured), so one noisy caller cannot use up another caller's alerts;
+//! - a rule sends at most [`STORM_CEILING_FACTOR`] × N individual alerts over all principals, so a caller who
+//!   can mint principal strings (role session names are the caller's choice) cannot flood the topic;
+//! - the rest is folded into one summary per rule, sent at the end of the invocation.
 
 use crate::alert::Alert;
-use rules::{AlertSettings, Severity};
+use rules::{AlertSettings, Finding, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The flood ceiling: a rule sends at most this many times its storm limit (N) individual alerts per
+/// invocation, over all principals (with the default N = 10: 100). Each principal still has its own N, so
+/// the first ten callers of a storm are all heard before anything of a new caller is folded.
+pub const STORM_CEILING_FACTOR: u64 = 10;
 
 /// Distinct principals counted per folded rule; more are counted under one "(other principals)" entry so
 /// memory stays bounded however large the storm.
@@ -12,6 +23,31 @@ const MAX_DISTINCT_PRINCIPALS: usize = 1000;
 /// Principals listed in a summary.
 const TOP_PRINCIPALS: usize = 5;
 const OTHER_PRINCIPALS: &str = "(other principals)";
+/// Principals longer than this (real ARNs are well below: a user ARN with the longest IAM path is under 700
+/// bytes) are counted under their first bytes plus a hash of the whole, so a record's oversized principal
+/// cannot make storm control's memory grow with it.
+const MAX_PRINCIPAL_KEY_BYTES: usize = 1024;
+
+/// The principal a finding is counted under.
+fn principal_key(f: &Finding) -> std::borrow::Cow<'_, str> {
+    let p = f
+        .principal
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .unwrap_or("unknown");
+    if p.len() <= MAX_PRINCIPAL_KEY_BYTES {
+        return std::borrow::Cow::Borrowed(p);
+    }
+    let mut end = MAX_PRINCIPAL_KEY_BYTES - 64;
+    while !p.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}... #{}",
+        &p[..end],
+        rules::short_hash(&["principal", p])
+    ))
+}
 
 /// Storm control: what was not sent individually for one rule in one invocation.
 #[derive(Debug, Clone)]
@@ -20,7 +56,7 @@ pub struct StormSummary {
     pub title: String,
     pub severity: Severity,
     pub controls: Vec<String>,
-    /// Findings of this rule sent as individual alerts before the storm limit was reached (N).
+    /// Findings of this rule sent as individual alerts (each principal's first N, within the rule's ceiling).
     pub sent_individually: u64,
     /// Findings folded into this summary.
     pub count: u64,
@@ -61,8 +97,14 @@ impl Default for StormSummary {
 pub enum Admission {
     /// Send it on its own.
     Send,
-    /// Over the rule's limit: folded into the rule's summary.
+    /// Over the principal's limit for the rule, or over the rule's ceiling: folded into the rule's summary.
     Fold,
+}
+
+/// Whether a finding is always sent on its own: critical findings, and records the rules could not
+/// evaluate ([`rules::UNEVALUATED_RECORD`]).
+pub fn never_folded(f: &Finding) -> bool {
+    f.severity == Severity::Critical || f.is_unevaluated()
 }
 
 #[derive(Debug)]
@@ -81,7 +123,11 @@ struct Folded {
 
 #[derive(Debug, Default)]
 struct RuleState {
+    /// Individual alerts sent for the rule (over all principals, never-folded findings not counted).
     sent: u64,
+    /// Individual alerts sent per principal. An entry exists only for a principal that was sent at least
+    /// one, so there are at most [`STORM_CEILING_FACTOR`] × N entries.
+    sent_by_principal: HashMap<String, u64>,
     folded: Option<Folded>,
 }
 
@@ -105,10 +151,21 @@ impl StormControl {
     /// Counts the alert and says whether to send it individually.
     pub fn admit(&mut self, alert: &Alert) -> Admission {
         let f = &alert.finding;
+        if never_folded(f) {
+            return Admission::Send;
+        }
         let limit = u64::from(self.settings.storm_limit_for(&f.rule_id));
+        let ceiling = limit.saturating_mul(STORM_CEILING_FACTOR);
+        let key = principal_key(f);
+        let principal: &str = &key;
         let state = self.rules.entry(f.rule_id.clone()).or_default();
-        if state.sent < limit {
+        let by_principal = state.sent_by_principal.get(principal).copied().unwrap_or(0);
+        if by_principal < limit && state.sent < ceiling {
             state.sent += 1;
+            *state
+                .sent_by_principal
+                .entry(principal.to_owned())
+                .or_default() += 1;
             return Admission::Send;
         }
         let folded = state.folded.get_or_insert_with(|| Folded {
@@ -133,7 +190,6 @@ impl StormControl {
                 folded.last_time = Some(t.clone());
             }
         }
-        let principal = f.principal.as_deref().unwrap_or("unknown");
         if let Some(n) = folded.principals.get_mut(principal) {
             *n += 1;
         } else if folded.principals.len() < MAX_DISTINCT_PRINCIPALS {
