@@ -54,6 +54,9 @@ pub struct Config {
     /// `DEADLINE_MARGIN_MS`: how long before the invocation deadline to stop and fail (for a retry) rather
     /// than be killed half-done. Default 5 s.
     pub deadline_margin: std::time::Duration,
+    /// `EMAIL_INCLUDE_RECORD` (`true`/`false`): whether email bodies carry the record. Records can carry
+    /// secrets (request parameters); the JSON body always carries it. Default `true`.
+    pub email_include_record: bool,
 }
 
 /// Default [`Config::deadline_margin`].
@@ -67,6 +70,7 @@ impl Config {
             rules_file: None,
             max_uncompressed_bytes: DEFAULT_MAX_UNCOMPRESSED_BYTES,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
+            email_include_record: true,
         }
     }
 
@@ -117,11 +121,19 @@ impl Config {
                 }
             })?),
         };
+        let email_include_record = match lookup("EMAIL_INCLUDE_RECORD") {
+            None => true,
+            Some(v) => parse_bool(&v).ok_or_else(|| ConfigError::Invalid {
+                name: "EMAIL_INCLUDE_RECORD",
+                reason: format!("{v:?} is not true or false"),
+            })?,
+        };
         Ok(Config {
             topic_arn,
             rules_file,
             max_uncompressed_bytes,
             deadline_margin,
+            email_include_record,
         })
     }
 
@@ -143,6 +155,15 @@ impl Config {
             .map_or_else(|| "defaults".to_owned(), ToString::to_string);
         let cfg = RulesConfig::parse(rules_text.unwrap_or_default(), &origin)?;
         Ok((Engine::from_config(&cfg, today)?, cfg.alert_settings()))
+    }
+}
+
+/// `true`/`false` (any case, surrounding spaces ignored), as Terraform renders a bool; `1`/`0` too.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
     }
 }
 
@@ -171,6 +192,7 @@ mod tests {
         let c = cfg(&[TOPIC]).unwrap();
         assert_eq!(c.max_uncompressed_bytes, DEFAULT_MAX_UNCOMPRESSED_BYTES);
         assert_eq!(c.rules_file, None);
+        assert!(c.email_include_record);
         let engine = c.engine(None, "2026-11-23").unwrap();
         assert_eq!(
             engine.rules().len(),
@@ -242,5 +264,31 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn email_include_record() {
+        for (v, want) in [
+            ("false", false),
+            (" FALSE ", false),
+            ("0", false),
+            ("true", true),
+            ("1", true),
+        ] {
+            let c = cfg(&[TOPIC, ("EMAIL_INCLUDE_RECORD", v)]).unwrap();
+            assert_eq!(c.email_include_record, want, "{v:?}");
+        }
+        for bad in ["", "no", "off", "flase"] {
+            assert!(
+                matches!(
+                    cfg(&[TOPIC, ("EMAIL_INCLUDE_RECORD", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "EMAIL_INCLUDE_RECORD",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -5,9 +5,9 @@
 use alerter::alert::Alert;
 use alerter::ports::OutgoingAlert;
 use alerter::publish::{sns_size, SnsEntry, MAX_SNS_BYTES};
-use alerter::render::finding::{render_finding, RuleText};
+use alerter::render::finding::{render_finding, render_finding_with, RenderOptions, RuleText};
 use alerter::render::summary::render_summary;
-use alerter::render::text::{pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
+use alerter::render::text::{is_hidden, pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
 use alerter::storm::StormSummary;
 use flate2::read::GzDecoder;
 use rules::{Engine, Finding, Outcome, RulesConfig, Severity};
@@ -540,4 +540,194 @@ fn record_text_cannot_add_lines_to_the_email_or_sms() {
     // The exact values still reach the JSON body, and the exclusion matches them.
     assert_eq!(r.default["user_agent"], v["userAgent"]);
     assert_silences(&r, &raw, "2024-01-15");
+}
+
+/// Fails when `text` holds a hidden character raw (the email's own line breaks aside).
+fn assert_no_hidden(what: &str, text: &str, allow_newline: bool) {
+    if let Some(c) = text
+        .chars()
+        .find(|&c| is_hidden(c) && !(allow_newline && c == '\n'))
+    {
+        panic!("{what} holds U+{:04X} raw:\n{text}", c as u32);
+    }
+}
+
+/// A denied call whose caller-controlled fields are full of hidden characters.
+fn hostile_record() -> Value {
+    let mut v: Value = serde_json::from_str(&sample_record("GetBucketPolicy")).unwrap();
+    v["userAgent"] = Value::from("aws-cli/2.15\u{202E}fdp.exe\u{202C} \u{2066}ok\u{2069}");
+    v["userIdentity"]["arn"] =
+        Value::from("arn:aws:iam::111122223333:user/eve\u{200B}\u{2028}PRINCIPAL: admin");
+    v["userIdentity"]["accessKeyId"] = Value::from("AKIA\u{FEFF}EXAMPLE");
+    v["eventName"] = Value::from("GetBucketPolicy\u{2060}\u{200F}");
+    v["sourceIPAddress"] = Value::from("198.51.100.23\u{2029}\u{1b}[2J");
+    v["errorCode"] = Value::from("AccessDenied\u{200D}");
+    v["awsRegion"] = Value::from("us-east-1\u{202A}");
+    v["requestParameters"]["bucketName"] = Value::from("b\u{E0041}\u{E0042}\u{2028}x");
+    v
+}
+
+#[test]
+fn hidden_characters_are_escaped_in_email_sms_and_attributes() {
+    let v = hostile_record();
+    let raw = v.to_string();
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/f\u{202E}zg.json.gz";
+    let r = render("cis-4.1-unauthorized-api-calls", &raw, key);
+    check(&r.msg);
+    insta::assert_snapshot!("hidden_subject", r.msg.subject);
+    insta::assert_snapshot!("hidden_sms", r.sms);
+    insta::assert_snapshot!("hidden_email", r.email);
+    insta::assert_snapshot!("hidden_attributes", attributes(&r.msg));
+    assert_no_hidden("email", &r.email, true);
+    assert_no_hidden("sms", &r.sms, false);
+    assert_no_hidden("subject", &r.msg.subject, false);
+    for (k, value) in &r.msg.attributes {
+        assert_no_hidden(k, value, false);
+    }
+    // A separator in a value does not start a line of its own.
+    assert_eq!(r.email.matches("\nWHY IT MATTERS\n").count(), 1);
+    assert!(!r.email.contains("\nPRINCIPAL: admin"));
+    assert!(r.email.contains(
+        "  User agent:     aws-cli/2.15\\u{202e}fdp.exe\\u{202c} \\u{2066}ok\\u{2069}\n"
+    ));
+
+    // The record in the email is the same JSON, its hidden characters written as escapes.
+    let record = r
+        .email
+        .split_once("\nRECORD\n")
+        .unwrap()
+        .1
+        .split_once("\n\nHOW TO SILENCE THIS\n")
+        .unwrap()
+        .0;
+    assert!(
+        record.contains(r#""b\uDB40\uDC41\uDB40\uDC42\u2028x""#),
+        "{record}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(record).unwrap(), v);
+    // The exact values reach the JSON body, and the suggested exclusion (escapes in TOML strings) matches
+    // the record.
+    assert_eq!(r.default["user_agent"], v["userAgent"]);
+    assert_eq!(r.default["principal"], v["userIdentity"]["arn"]);
+    assert_eq!(r.default["key"], key);
+    assert_eq!(r.default["record"], v);
+    assert_silences(&r, &raw, "2024-01-15");
+}
+
+#[test]
+fn hidden_characters_are_escaped_in_storm_summaries() {
+    let s = StormSummary {
+        title: "Unauthorized\u{2028}API call\u{202E}".to_owned(),
+        top_principals: vec![
+            (
+                "arn:aws:iam::111122223333:user/eve\u{202E}nimda".to_owned(),
+                7,
+            ),
+            ("x\u{2029}\u{200B}\u{1b}[2J".to_owned(), 2),
+        ],
+        accounts: vec!["111122223333\u{FEFF}".to_owned()],
+        regions: vec!["us-east-1\u{2066}".to_owned()],
+        files: vec![(
+            "bucket\u{200D}".to_owned(),
+            "AWSLogs/f\u{2028}LOG FILES\u{E0041}.json.gz".to_owned(),
+        )],
+        controls: vec!["CIS\u{2060} 4.1".to_owned()],
+        ..storm()
+    };
+    let msg = render_summary(&s);
+    check(&msg);
+    let (default, email, sms) = bodies(&msg);
+    insta::assert_snapshot!("hidden_summary_email", email);
+    assert_no_hidden("email", &email, true);
+    assert_no_hidden("sms", &sms, false);
+    for (k, value) in &msg.attributes {
+        assert_no_hidden(k, value, false);
+    }
+    assert_eq!(email.matches("\nLOG FILES\n").count(), 1);
+    assert!(email.contains("       7  arn:aws:iam::111122223333:user/eve\\u{202e}nimda\n"));
+    let v: Value = serde_json::from_str(&default).unwrap();
+    assert_eq!(v["top_principals"][0]["principal"], s.top_principals[0].0);
+    assert_eq!(v["files"][0]["key"], s.files[0].1);
+}
+
+/// The sample denial rendered with `options`.
+fn render_with(raw: &str, options: RenderOptions) -> (OutgoingAlert, Value, String) {
+    render_with_rule("cis-4.1-unauthorized-api-calls", raw, options)
+}
+
+#[test]
+fn the_record_can_be_left_out_of_emails() {
+    let raw = sample_record("GetBucketPolicy");
+    let (with_msg, _, with) = render_with(&raw, RenderOptions::default());
+    assert_eq!(
+        RenderOptions::default(),
+        RenderOptions {
+            email_include_record: true
+        },
+        "included by default"
+    );
+    let (without_msg, default, without) = render_with(
+        &raw,
+        RenderOptions {
+            email_include_record: false,
+        },
+    );
+    check(&without_msg);
+    // Only the RECORD section differs.
+    let (head, rest) = without.split_once("\nRECORD\n").unwrap();
+    let (section, tail) = rest.split_once("\nHOW TO SILENCE THIS\n").unwrap();
+    insta::assert_snapshot!("no_record_email_section", section);
+    let (with_head, with_rest) = with.split_once("\nRECORD\n").unwrap();
+    assert_eq!(head, with_head);
+    assert_eq!(
+        tail,
+        with_rest.split_once("\nHOW TO SILENCE THIS\n").unwrap().1
+    );
+    // Nothing of the record beyond the fields the alert names.
+    assert!(with.contains("\"requestParameters\""));
+    assert!(!without.contains("requestParameters"), "{without}");
+    assert!(!without.contains("\"eventVersion\""));
+    // The JSON body keeps it, whole; the rest of the message is the same.
+    assert_eq!(
+        default["record"],
+        serde_json::from_str::<Value>(&raw).unwrap()
+    );
+    assert_eq!(default["record_truncated"], false);
+    assert_eq!(without_msg.json, with_msg.json);
+    assert_eq!(without_msg.sms, with_msg.sms);
+    assert_eq!(without_msg.subject, with_msg.subject);
+    assert_eq!(without_msg.attributes, with_msg.attributes);
+}
+
+#[test]
+fn without_the_record_in_the_email_the_json_body_gets_the_room() {
+    let raw = big_record();
+    let prefix_len = |options| {
+        let (msg, default, _) = render_with_rule("cis-4.4-iam-policy-changes", &raw, options);
+        check(&msg);
+        assert_eq!(default["record_truncated"], true);
+        default["record"]["prefix"].as_str().unwrap().len()
+    };
+    let shared = prefix_len(RenderOptions::default());
+    let alone = prefix_len(RenderOptions {
+        email_include_record: false,
+    });
+    assert!(alone > shared * 3 / 2, "{alone} vs {shared}");
+}
+
+fn render_with_rule(
+    rule_id: &str,
+    raw: &str,
+    options: RenderOptions,
+) -> (OutgoingAlert, Value, String) {
+    let engine = Engine::with_ids(&[rule_id]).unwrap();
+    let rule = &engine.rules()[0];
+    let alert = Alert::new(finding(rule_id, raw), BUCKET, SAMPLE_KEY);
+    let text = RuleText {
+        rationale: rule.rationale(),
+        next_steps: rule.next_steps(),
+    };
+    let msg = render_finding_with(&alert, text, options);
+    let (default, email, _) = bodies(&msg);
+    (msg, serde_json::from_str(&default).unwrap(), email)
 }

@@ -9,8 +9,8 @@ use crate::render::budget::{
     TRIM_TARGET,
 };
 use crate::render::text::{
-    attributes, console_link, field, known, or, pretty_json, sms_line, subject_line, to_json,
-    visible, SCHEMA_VERSION, UNKNOWN,
+    attributes, console_link, escape_hidden_in_strings, field, known, or, pretty_json, sms_line,
+    subject_line, to_json, visible, visible_lines, SCHEMA_VERSION, UNKNOWN,
 };
 use rules::{short_principal, suggest_exclusion, Severity};
 use serde::{Deserialize, Serialize};
@@ -26,9 +26,36 @@ pub struct RuleText<'a> {
     pub next_steps: &'a str,
 }
 
-/// Renders one finding as an alert that fits in one SNS message ([`crate::render::budget`]).
+/// Deployment choices for the alert bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Whether the email carries the record (pretty-printed). Records can carry secrets (request
+    /// parameters); without it the email says where the record is. The JSON body always carries it.
+    /// Default: included (`EMAIL_INCLUDE_RECORD`, [`crate::config::Config::email_include_record`]).
+    pub email_include_record: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            email_include_record: true,
+        }
+    }
+}
+
+/// Renders one finding as an alert that fits in one SNS message ([`crate::render::budget`]), with the
+/// default [`RenderOptions`].
 pub fn render_finding(alert: &Alert, rule: RuleText<'_>) -> OutgoingAlert {
-    let full = FindingView::new(alert, rule, None);
+    render_finding_with(alert, rule, RenderOptions::default())
+}
+
+/// [`render_finding`] with deployment choices.
+pub fn render_finding_with(
+    alert: &Alert,
+    rule: RuleText<'_>,
+    options: RenderOptions,
+) -> OutgoingAlert {
+    let full = FindingView::new(alert, rule, None, options);
     let msg = full.render(&Trim::FULL);
     if fits(&msg) {
         return msg;
@@ -37,7 +64,7 @@ pub fn render_finding(alert: &Alert, rule: RuleText<'_>) -> OutgoingAlert {
         return msg;
     }
     // Even without its record the message is too large: some field is huge. Cut every field, then fit.
-    let capped = FindingView::new(alert, rule, Some(FIELD_CAP));
+    let capped = FindingView::new(alert, rule, Some(FIELD_CAP), options);
     capped.fit().unwrap_or_else(|| capped.render(&Trim::EMPTY))
 }
 
@@ -69,14 +96,21 @@ struct FindingView<'a> {
     id: String,
     /// The record as in the finding (compact JSON).
     compact: &'a str,
-    /// The record pretty-printed, for the email.
+    /// The record pretty-printed, for the email, hidden characters in its strings escaped.
     pretty: String,
+    /// Whether the email carries the record.
+    email_record: bool,
     /// `managementEvent` of the record: only management events are in the console's event history.
     management_event: Option<bool>,
 }
 
 impl<'a> FindingView<'a> {
-    fn new(alert: &'a Alert, rule: RuleText<'_>, cap: Option<usize>) -> Self {
+    fn new(
+        alert: &'a Alert,
+        rule: RuleText<'_>,
+        cap: Option<usize>,
+        options: RenderOptions,
+    ) -> Self {
         let mut f = alert.finding.clone();
         let mut bucket = alert.bucket.clone();
         let mut key = alert.key.clone();
@@ -134,7 +168,12 @@ impl<'a> FindingView<'a> {
             rationale,
             next_steps,
             compact,
-            pretty: pretty_json(compact),
+            pretty: if options.email_include_record {
+                escape_hidden_in_strings(&pretty_json(compact)).into_owned()
+            } else {
+                String::new()
+            },
+            email_record: options.email_include_record,
         }
     }
 
@@ -147,7 +186,9 @@ impl<'a> FindingView<'a> {
         // The default body holds the prefix as a string inside JSON text that is itself a string in the
         // message: escaped twice. The email holds it as text, escaped once.
         let default_cost = escaped_len(self.compact, 2);
-        let mut default_budget = default_cost.min(avail / 2);
+        // Without the record in the email, the JSON body may use all the room.
+        let share = if self.email_record { avail / 2 } else { avail };
+        let mut default_budget = default_cost.min(share);
         let mut email_budget = avail - default_budget;
         for _ in 0..8 {
             let trim = Trim {
@@ -258,7 +299,7 @@ impl<'a> FindingView<'a> {
             out,
             "{} - {}",
             f.severity.as_str().to_ascii_uppercase(),
-            f.title
+            visible(&f.title)
         );
         let mut line = format!(
             "{} by {}",
@@ -322,16 +363,16 @@ impl<'a> FindingView<'a> {
         field(&mut out, "Time (UTC)", known(f.event_time.as_deref()));
 
         out.push_str("\nWHY IT MATTERS\n");
-        out.push_str(or(
+        out.push_str(&visible_lines(or(
             Some(self.rationale.trim()),
             "(no rationale for this rule)",
-        ));
+        )));
         out.push('\n');
         out.push_str("\nWHAT TO CHECK NEXT\n");
-        out.push_str(or(
+        out.push_str(&visible_lines(or(
             Some(self.next_steps.trim()),
             "(no next steps for this rule)",
-        ));
+        )));
         out.push('\n');
 
         out.push_str("\nTHE EVENT\n");
@@ -355,15 +396,25 @@ impl<'a> FindingView<'a> {
 
         out.push_str("\nRECORD\n");
         match prefix {
+            _ if !self.email_record => {
+                let _ = writeln!(
+                    out,
+                    "(Left out of emails by this deployment: records can carry secrets. The record is in \
+                     this alert's JSON body and in the log file {}, event ID {}.)",
+                    visible(&file),
+                    visible(known(f.event_id.as_deref()))
+                );
+            }
             Some(n) if n < self.pretty.len() => {
                 let shown = prefix_at(&self.pretty, n);
                 let _ = writeln!(
                     out,
                     "(Cut: the record is {} bytes, too large for one SNS message; the first {} bytes of it \
-                     are shown. The full record is in the log file {file}, event ID {}.)",
+                     are shown. The full record is in the log file {}, event ID {}.)",
                     self.compact.len(),
                     shown.len(),
-                    known(f.event_id.as_deref())
+                    visible(&file),
+                    visible(known(f.event_id.as_deref()))
                 );
                 out.push_str(shown);
                 out.push_str("\n[... record cut here ...]\n");
@@ -379,7 +430,9 @@ impl<'a> FindingView<'a> {
             "If this activity is expected, add this exclusion to the rules file (the TOML file the alerter \
              loads), replacing the reason with a real one:\n\n",
         );
-        out.push_str(&suggest_exclusion(&self.f, &self.id));
+        out.push_str(&escape_hidden_in_strings(&suggest_exclusion(
+            &self.f, &self.id,
+        )));
 
         let _ = write!(
             out,

@@ -4,7 +4,7 @@
 use crate::ports::OutgoingAlert;
 use crate::render::budget::{cap_in_place, fits, FIELD_CAP};
 use crate::render::text::{
-    attributes, field, known, sms_line, subject_line, to_json, SCHEMA_VERSION, UNKNOWN,
+    attributes, field, known, sms_line, subject_line, to_json, visible, SCHEMA_VERSION, UNKNOWN,
 };
 use crate::storm::StormSummary;
 use rules::Severity;
@@ -183,14 +183,14 @@ impl<'a> SummaryView<'a> {
             out,
             "{} - {}: {} more findings, summarized",
             s.severity.as_str().to_ascii_uppercase(),
-            self.title,
+            visible(self.title),
             s.count
         );
         let _ = writeln!(
             out,
-            "This rule fired {} times while one batch of CloudTrail log files was processed. The first {} \
-             were sent as separate alerts; the other {} are summarized here instead of paging you {} more \
-             times.",
+            "This rule fired {} times while one batch of CloudTrail log files was processed. {} were sent \
+             as separate alerts (each caller's first ones); the other {} are summarized here instead of \
+             paging you {} more times.",
             s.sent_individually.saturating_add(s.count),
             s.sent_individually,
             s.count,
@@ -219,7 +219,7 @@ impl<'a> SummaryView<'a> {
             out.push_str("  unknown\n");
         }
         for (p, c) in head(&s.top_principals, n) {
-            let _ = writeln!(out, "  {c:>6}  {p}");
+            let _ = writeln!(out, "  {c:>6}  {}", visible(p));
         }
         more(&mut out, s.top_principals.len(), n);
 
@@ -228,7 +228,7 @@ impl<'a> SummaryView<'a> {
             out.push_str("  unknown\n");
         }
         for (b, k) in head(&s.files, n) {
-            let _ = writeln!(out, "  s3://{b}/{k}");
+            let _ = writeln!(out, "  {}", visible(&format!("s3://{b}/{k}")));
         }
         more(&mut out, s.files.len(), n);
 
@@ -236,14 +236,14 @@ impl<'a> SummaryView<'a> {
         let _ = writeln!(
             out,
             "Download the log files and run:\n  trailwarden scan --rules {} <files>",
-            self.rule_id
+            visible(self.rule_id)
         );
         let _ = write!(
             out,
             "\n--\ntrailwarden summary {} (schema {SCHEMA_VERSION}, invocation {}). Alerts are delivered at \
              least once: the same ID may arrive more than once.\n",
             self.id,
-            known(Some(&s.invocation_id))
+            visible(known(Some(&s.invocation_id)))
         );
         out
     }

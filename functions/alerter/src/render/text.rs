@@ -19,12 +19,14 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| String::from("{}"))
 }
 
+/// Message attributes: absent or empty values left out, the others [`visible`] (record text cannot carry
+/// hidden characters into a subscription filter's or a mail client's view).
 pub(crate) fn attributes<const N: usize>(
     items: [(&'static str, Option<&str>); N],
 ) -> Vec<(&'static str, String)> {
     items
         .into_iter()
-        .filter_map(|(k, v)| Some((k, v.filter(|v| !v.is_empty())?.to_owned())))
+        .filter_map(|(k, v)| Some((k, visible(v.filter(|v| !v.is_empty())?).into_owned())))
         .collect()
 }
 
@@ -37,28 +39,110 @@ pub(crate) fn or<'v>(v: Option<&'v str>, fallback: &'v str) -> &'v str {
     v.filter(|v| !v.is_empty()).unwrap_or(fallback)
 }
 
-/// One `  Label:          value` line of the email; control characters in the value are shown escaped, so
-/// text from a record (a user agent, a key) cannot add lines of its own.
+/// One `  Label:          value` line of the email; hidden characters in the value are shown escaped
+/// ([`visible`]), so text from a record (a user agent, a key) cannot add lines of its own or reorder the line.
 pub(crate) fn field(out: &mut String, label: &str, value: &str) {
     let _ = writeln!(out, "  {:<16}{}", format!("{label}:"), visible(value));
 }
 
-/// Control characters (newlines included) as `\n`, `\u{1b}`…; everything else, non-ASCII included, unchanged.
-pub(crate) fn visible(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+/// Whether a character can change how the text around it reads without being seen: the one definition every
+/// rendered body and attribute is sanitised with.
+///
+/// - control characters (C0, DEL, C1: newlines, escape sequences…);
+/// - bidirectional controls: embeddings and overrides U+202A–U+202E, isolates U+2066–U+2069, the marks
+///   U+200E/U+200F and U+061C (they can show `txt.exe` as `exe.txt`);
+/// - zero-width and invisible characters: U+200B–U+200D, U+2060–U+2064 (word joiner, invisible operators),
+///   U+206A–U+206F (deprecated format controls), U+FEFF, U+00AD (soft hyphen), U+034F, U+180B–U+180F,
+///   the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), U+FFF9–U+FFFB, and the tag and variation-selector
+///   planes U+E0000–U+E0FFF (invisible text that can smuggle words);
+/// - the line and paragraph separators U+2028/U+2029 (line breaks to mail clients).
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// Text for people (email lines, message attribute values): [hidden](is_hidden) characters as `\n`,
+/// `\u{1b}`, `\u{202e}`…; everything else, other non-ASCII included, unchanged.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_hidden) {
         return std::borrow::Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(
-        s.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_hidden(c) {
+            let _ = write!(out, "{}", c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`visible`] for text of several lines written by the deployer (a rule's rationale): the line breaks stay.
+pub(crate) fn visible_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_hidden(c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.split('\n').map(visible).collect::<Vec<_>>().join("\n"))
+}
+
+/// JSON or TOML text (the pretty-printed record, the suggested exclusion) with every [hidden](is_hidden)
+/// character written as a `\uXXXX` escape (UTF-16 pairs above U+FFFF), except the line breaks between
+/// lines, outside strings. Both languages read the escape inside a string back as the same character, so the
+/// text means what it meant (the exclusion still matches the record); outside strings these characters are
+/// not valid anyway.
+pub(crate) fn escape_hidden_in_strings(s: &str) -> std::borrow::Cow<'_, str> {
+    // Allocates only from the first character that needs an escape.
+    let mut out: Option<String> = None;
+    let mut in_str = false;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if is_hidden(c) && (in_str || c != '\n') {
+            let out = out.get_or_insert_with(|| {
+                let mut o = String::with_capacity(s.len() + 16);
+                o.push_str(&s[..i]);
+                o
+            });
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{u:04X}");
+            }
+            escaped = false;
+            continue;
+        }
+        if let Some(out) = out.as_mut() {
+            out.push(c);
+        }
+        if escaped {
+            escaped = false;
+        } else if in_str && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            in_str = !in_str;
+        }
+    }
+    match out {
+        Some(o) => std::borrow::Cow::Owned(o),
+        None => std::borrow::Cow::Borrowed(s),
+    }
 }
 
 /// `[SEVERITY] title - place`: printable ASCII, at most [`MAX_SUBJECT_CHARS`]; the title is shortened first
@@ -143,13 +227,13 @@ pub(crate) fn sms_line(
     shorten_words(&without, MAX_SMS_CHARS)
 }
 
-/// Whitespace runs as one space, other control characters as `?`.
+/// Whitespace runs (U+2028/U+2029 included) as one space, other [hidden](is_hidden) characters as `?`.
 pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if is_hidden(c) { '?' } else { c })
         .collect()
 }
 
@@ -302,6 +386,64 @@ mod tests {
         );
         assert!(long.len() <= MAX_SUBJECT_CHARS, "{long}");
         assert!(long.ends_with("... - 111122223333/us-east-1"), "{long}");
+    }
+
+    #[test]
+    fn hidden_characters() {
+        for c in [
+            '\n',
+            '\u{1b}',
+            '\u{85}',
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{200f}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{061c}',
+            '\u{e0041}',
+        ] {
+            assert!(is_hidden(c), "U+{:04X}", c as u32);
+        }
+        for c in [
+            'a', ' ', 'é', '日', '\u{2010}', '\u{2030}', '\u{fffd}', '🙂',
+        ] {
+            assert!(!is_hidden(c), "U+{:04X}", c as u32);
+        }
+        assert_eq!(visible("a\u{202e}b\nc"), "a\\u{202e}b\\nc");
+        assert!(matches!(visible("plain é"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(one_line("a\u{2028}b\u{200b}c"), "a b?c");
+        assert_eq!(
+            visible_lines("line one\u{202e}\nline two\t"),
+            "line one\\u{202e}\nline two\\t"
+        );
+    }
+
+    #[test]
+    fn hidden_characters_in_json_and_toml_strings_become_escapes() {
+        let value = "a\u{202e}b\u{e0041}\n\"";
+        let pretty = pretty_json(&serde_json::json!({ "k": value, "n": [1] }).to_string());
+        let escaped = escape_hidden_in_strings(&pretty);
+        assert_eq!(
+            escaped,
+            "{\n  \"k\": \"a\\u202Eb\\uDB40\\uDC41\\n\\\"\",\n  \"n\": [\n    1\n  ]\n}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back["k"], value);
+        // A raw line break inside a string (not valid JSON, but the text may come from anywhere) is escaped;
+        // the ones between lines stay.
+        assert_eq!(
+            escape_hidden_in_strings("\"a\nb\"\n\"c\""),
+            "\"a\\u000Ab\"\n\"c\""
+        );
+        assert_eq!(
+            escape_hidden_in_strings("k = \"x\\\"\u{2066}\""),
+            "k = \"x\\\"\\u2066\""
+        );
     }
 
     #[test]
