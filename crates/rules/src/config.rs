@@ -145,7 +145,7 @@ pub struct CustomRuleSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertSettings {
-    /// Per invocation, a rule's first `storm_limit` findings are sent one by one, the rest as one summary.
+    /// Per invocation, each principal's first `storm_limit` findings of a rule are sent one by one, the rest as a summary.
     #[serde(default = "default_storm_limit")]
     pub storm_limit: u32,
     /// Per-rule overrides of `storm_limit`.
