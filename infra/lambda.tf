@@ -38,8 +38,9 @@ resource "aws_lambda_function" "alerter" {
 
   environment {
     variables = merge({
-      TOPIC_ARN = aws_sns_topic.alerts.arn
-      RUST_LOG  = var.rust_log
+      TOPIC_ARN            = aws_sns_topic.alerts.arn
+      RUST_LOG             = var.rust_log
+      EMAIL_INCLUDE_RECORD = tostring(var.email_include_record)
     }, local.rules_config_env)
   }
 

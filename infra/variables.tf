@@ -292,6 +292,12 @@ variable "lambda_tracing_mode" {
   }
 }
 
+variable "email_include_record" {
+  description = "Whether alert emails include the raw CloudTrail record (records can carry secrets in request parameters). The JSON body of every alert keeps the record either way. Sets EMAIL_INCLUDE_RECORD."
+  type        = bool
+  default     = true
+}
+
 variable "rust_log" {
   description = "RUST_LOG of the function (tracing filter directives, e.g. \"info\" or \"info,aws_smithy_runtime=warn\")."
   type        = string

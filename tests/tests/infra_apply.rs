@@ -713,6 +713,12 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         Some(topic_arn),
         "{env:?}"
     );
+    // The module's default: emails carry the record (variable email_include_record).
+    assert_eq!(
+        env.get("EMAIL_INCLUDE_RECORD").map(String::as_str),
+        Some("true"),
+        "{env:?}"
+    );
     let concurrency = lambda
         .get_function_concurrency()
         .function_name(function_name)
