@@ -2,7 +2,40 @@
 //! reach S3, on AWS or on a local emulator, the same way. Only client construction lives here: what each
 //! program does with S3 (ports and adapters) stays in the program.
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
+use std::time::Duration;
+
+/// Time to open a TCP (and TLS) connection to an AWS endpoint.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Time from sending a request to the response's first byte (S3 streams bodies after that; a body that
+/// stalls is the caller's to bound).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// One attempt of an operation (the SDK retries a timed-out attempt within the operation timeout).
+pub const OPERATION_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// One operation, its retries included, up to its response (for S3 GetObject: up to the headers, not the
+/// streamed body).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The SDK timeouts for every client of the function and the CLI: without them a call that hangs waits
+/// until the invocation is killed. Timeouts set on `sdk` (from the
+/// environment or the shared config file) win over these defaults.
+pub fn timeouts(sdk: &SdkConfig) -> TimeoutConfig {
+    let ours = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .operation_attempt_timeout(OPERATION_ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    match sdk.timeout_config() {
+        Some(set) => {
+            let mut t = set.clone();
+            t.take_defaults_from(&ours);
+            t
+        }
+        None => ours,
+    }
+}
 
 /// Whether an endpoint override is in force: `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, or one set on the
 /// loaded configuration.
@@ -14,9 +47,11 @@ fn endpoint_overridden(sdk: &SdkConfig) -> bool {
 
 /// The S3 client configuration for `sdk`: path-style addressing when an endpoint override is set (local
 /// emulators such as moto_server have no per-bucket host names), virtual-hosted style on AWS. A builder, so a
-/// caller can still set a region.
+/// caller can still set a region. With the operation [`timeouts`].
 pub fn s3_config(sdk: &SdkConfig) -> aws_sdk_s3::config::Builder {
-    aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint_overridden(sdk))
+    aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(endpoint_overridden(sdk))
+        .timeout_config(timeouts(sdk))
 }
 
 /// An S3 client built from [`s3_config`].
@@ -46,5 +81,32 @@ mod tests {
         let from_env = std::env::var_os("AWS_ENDPOINT_URL").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
         assert_eq!(endpoint_overridden(&sdk(None)), from_env);
+    }
+
+    #[test]
+    fn clients_get_operation_timeouts_and_explicit_ones_win() {
+        let t = timeouts(&sdk(None));
+        assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
+        assert_eq!(
+            t.operation_attempt_timeout(),
+            Some(OPERATION_ATTEMPT_TIMEOUT)
+        );
+        assert_eq!(t.connect_timeout(), Some(CONNECT_TIMEOUT));
+        let set = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(2))
+                    .build(),
+            )
+            .build();
+        let t = timeouts(&set);
+        assert_eq!(t.operation_timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(t.read_timeout(), Some(READ_TIMEOUT));
+        let conf = s3_config(&set).build();
+        assert_eq!(
+            conf.timeout_config().and_then(|t| t.operation_timeout()),
+            Some(Duration::from_secs(2))
+        );
     }
 }

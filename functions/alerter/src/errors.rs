@@ -36,11 +36,17 @@ pub enum ObjectError {
         #[source]
         source: SinkError,
     },
-    /// The invocation's deadline is near: stopped early so Lambda retries the event.
+    /// The invocation's deadline is near: the scan was cancelled (it stops within a record) so that the
+    /// invocation fails in time for Lambda to retry the event, rather than being killed.
     #[error(
-        "s3://{bucket}/{key}: stopped before the invocation deadline; the event will be retried"
+        "s3://{bucket}/{key}: stopped before the invocation deadline after evaluating {records} records; the event will be retried"
     )]
-    DeadlineNear { bucket: String, key: String },
+    DeadlineNear {
+        bucket: String,
+        key: String,
+        /// Records the rules evaluated before the scan stopped.
+        records: u64,
+    },
     #[error("s3://{bucket}/{key}: the scanning task failed: {message}")]
     Task {
         bucket: String,
@@ -64,7 +70,13 @@ impl ObjectError {
                 ReadError::TooLarge { .. } => "Read.TooLarge",
                 ReadError::Io(_) => "Read.Io",
             },
-            ObjectError::Publish { .. } | ObjectError::PublishSummaries { .. } => "Publish",
+            ObjectError::Publish { source, .. } | ObjectError::PublishSummaries { source, .. } => {
+                match source {
+                    SinkError::Unpublished { .. } => "Publish",
+                    SinkError::Rejected { .. } => "Publish.Rejected",
+                    SinkError::Deadline { .. } => "Publish.Deadline",
+                }
+            }
             ObjectError::Task { .. } => "Task",
             ObjectError::DeadlineNear { .. } => "DeadlineNear",
         }
@@ -163,6 +175,24 @@ mod tests {
             ObjectError::DeadlineNear {
                 bucket: bucket(),
                 key: key(),
+                records: 7,
+            },
+            ObjectError::Publish {
+                bucket: bucket(),
+                key: key(),
+                source: SinkError::Rejected {
+                    finding_ids: vec!["f1".into()],
+                    unpublished: 1,
+                    total: 10,
+                    last_error: "InvalidParameter: x".into(),
+                },
+            },
+            ObjectError::PublishSummaries {
+                rule_ids: vec![],
+                source: SinkError::Deadline {
+                    unpublished: 1,
+                    total: 1,
+                },
             },
             ObjectError::Task {
                 bucket: bucket(),
@@ -227,9 +257,18 @@ mod tests {
             .map(ObjectError::kind)
             .collect();
         // Publishing a file's findings and the storm summaries fail the same way: one kind, "Publish".
+        // A publishing failure's kind says why: retries exhausted, rejected as invalid, or the deadline.
         assert_eq!(
             others,
-            ["GetObject", "Publish", "Publish", "DeadlineNear", "Task"]
+            [
+                "GetObject",
+                "Publish",
+                "Publish",
+                "DeadlineNear",
+                "Publish.Rejected",
+                "Publish.Deadline",
+                "Task"
+            ]
         );
         assert!(others.iter().all(|k| !reads.contains(k)));
     }
@@ -238,7 +277,11 @@ mod tests {
     fn the_diagnostic_carries_the_first_failure_s_kind() {
         let d = Diagnostic::from(HandlerError {
             objects: 2,
-            errors: every_other_object_error().into_iter().skip(3).collect(),
+            errors: every_other_object_error()
+                .into_iter()
+                .skip(3)
+                .take(2)
+                .collect(),
         });
         assert_eq!(d.error_type, "DeadlineNear");
         assert!(

@@ -18,6 +18,7 @@ fn metrics(summary: &Summary, now: DateTime<Utc>) -> Vec<(&'static str, &'static
         ("SkippedObjects", "Count", json!(skipped)),
         ("Records", "Count", json!(summary.records)),
         ("MalformedRecords", "Count", json!(summary.malformed)),
+        ("UnevaluatedRecords", "Count", json!(summary.unevaluated)),
         ("Findings", "Count", json!(summary.findings)),
         ("Suppressed", "Count", json!(summary.suppressed)),
         ("Published", "Count", json!(summary.published)),
@@ -72,6 +73,7 @@ mod tests {
         let mut s = Summary {
             objects: 2,
             records: 100,
+            unevaluated: 2,
             findings: 7,
             published: 6,
             bytes: 4096,
@@ -98,6 +100,7 @@ mod tests {
         }
         assert_eq!(v["Records"], 100);
         assert_eq!(v["SkippedObjects"], 3);
+        assert_eq!(v["UnevaluatedRecords"], 2);
         assert_eq!(v["LagSeconds"], 330.0);
     }
 

@@ -59,6 +59,31 @@ pub enum SinkError {
         total: usize,
         last_error: String,
     },
+    /// The destination rejected alerts as invalid, in their full and in their minimal rendering.
+    #[error("{unpublished} of {total} alerts could not be published; rejected as invalid even in their minimal rendering: finding ids {}; last error: {last_error}", finding_ids.join(", "))]
+    Rejected {
+        /// The rejected alerts' finding ids.
+        finding_ids: Vec<String>,
+        /// All alerts left undelivered, the rejected ones included.
+        unpublished: usize,
+        total: usize,
+        last_error: String,
+    },
+    /// The time left for publishing (the invocation's deadline minus its safety margin) ran out, during a
+    /// call or before a retry.
+    #[error("publishing stopped at the invocation deadline: {unpublished} of {total} alerts unpublished")]
+    Deadline { unpublished: usize, total: usize },
+}
+
+impl SinkError {
+    /// Alerts left undelivered.
+    pub fn unpublished(&self) -> usize {
+        match self {
+            SinkError::Unpublished { unpublished, .. }
+            | SinkError::Rejected { unpublished, .. }
+            | SinkError::Deadline { unpublished, .. } => *unpublished,
+        }
+    }
 }
 
 /// Where alerts go (SNS in production).
@@ -68,4 +93,25 @@ pub trait AlertSink: Send + Sync {
         &self,
         alerts: &[OutgoingAlert],
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// [`AlertSink::publish`] within a deadline (`None`: no deadline): when it passes, publishing stops with
+    /// [`SinkError::Deadline`]. This default cuts `publish` off at the deadline; a sink with retries
+    /// overrides it to stop retrying when the time is spent.
+    fn publish_until(
+        &self,
+        alerts: &[OutgoingAlert],
+        deadline: Option<tokio::time::Instant>,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send {
+        async move {
+            match deadline {
+                None => self.publish(alerts).await,
+                Some(t) => tokio::time::timeout_at(t, self.publish(alerts))
+                    .await
+                    .unwrap_or(Err(SinkError::Deadline {
+                        unpublished: alerts.len(),
+                        total: alerts.len(),
+                    })),
+            }
+        }
+    }
 }

@@ -14,6 +14,10 @@ pub struct Summary {
     pub records: u64,
     /// Records that were not valid JSON objects (counted and logged, the rest of the file still evaluated).
     pub malformed: u64,
+    /// Records that could not be evaluated (broken structure, nesting over the limit, over the size cap, not
+    /// an object): each is an `unevaluated-record` finding, published like any finding (and counted in
+    /// `findings` too).
+    pub unevaluated: u64,
     pub findings: u64,
     /// Findings suppressed by exclusions (counted and logged with the exclusion id).
     pub suppressed: u64,

@@ -7,7 +7,7 @@ use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkErr
 use aws_lambda_events::s3::S3Event;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use rules::{AlertSettings, Engine};
+use rules::{AlertSettings, Engine, UNEVALUATED_RECORD};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
@@ -185,7 +185,7 @@ fn fired(d: &Deps<MemSource, RecordingSink>) -> Vec<(String, String)> {
         .sink
         .bodies()
         .iter()
-        .filter(|b| b["kind"] == "finding")
+        .filter(|b| b["kind"] == "finding" && b["rule_id"] != UNEVALUATED_RECORD)
         .map(|b| {
             (
                 b["event_id"].as_str().unwrap().to_owned(),
@@ -433,10 +433,24 @@ async fn malformed_records_are_counted_and_the_rest_still_evaluated() {
     );
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
     assert_eq!(
-        (summary.records, summary.malformed, summary.published),
-        (10, 2, 3)
+        (
+            summary.records,
+            summary.malformed,
+            summary.unevaluated,
+            summary.published
+        ),
+        (10, 2, 2, 5),
+        "3 findings and 2 unevaluated-record alerts"
     );
     assert_eq!(fired(&d), expected_sample_alerts());
+    let unevaluated: Vec<Value> = d
+        .sink
+        .bodies()
+        .into_iter()
+        .filter(|b| b["rule_id"] == UNEVALUATED_RECORD)
+        .collect();
+    assert_eq!(unevaluated.len(), 2);
+    assert!(unevaluated.iter().all(|b| b["severity"] == "high"));
 }
 
 #[tokio::test]
@@ -472,38 +486,40 @@ async fn a_storm_pages_on_the_first_hits_then_sends_one_summary() {
         RecordingSink::default(),
     );
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    // alice made 17 of the denials, mallory 8: each principal's first 10 are sent (the budget is per rule
+    // and principal), alice's other 7 are folded.
     assert_eq!(
         (
             summary.findings,
             summary.storm_folded,
             summary.storm_summaries
         ),
-        (25, 15, 1)
+        (25, 7, 1)
     );
-    assert_eq!(summary.published, 11, "10 individual alerts and 1 summary");
+    assert_eq!(summary.published, 19, "18 individual alerts and 1 summary");
     let bodies = d.sink.bodies();
     let individual: Vec<&str> = bodies
         .iter()
         .filter(|b| b["kind"] == "finding")
         .map(|b| b["event_id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        individual,
-        (0..10).map(|i| format!("e{i:03}")).collect::<Vec<_>>(),
-        "the first ten, in order"
-    );
+    let alice_first_ten = [0, 1, 3, 4, 6, 7, 9, 10, 12, 13];
+    let want: Vec<String> = (0..25)
+        .filter(|i| i % 3 == 2 || alice_first_ten.contains(i))
+        .map(|i| format!("e{i:03}"))
+        .collect();
+    assert_eq!(individual, want, "in order");
     let s = bodies.iter().find(|b| b["kind"] == "summary").unwrap();
     assert_eq!(s["rule_id"], "cis-4.1-unauthorized-api-calls");
-    assert_eq!(s["count"], 15);
-    assert_eq!(s["sent_individually"], 10);
-    assert_eq!(s["first_time"], "2024-01-15T12:10:00Z");
+    assert_eq!(s["count"], 7);
+    assert_eq!(s["sent_individually"], 18);
+    assert_eq!(s["first_time"], "2024-01-15T12:15:00Z");
     assert_eq!(s["last_time"], "2024-01-15T12:24:00Z");
     assert_eq!(
         s["top_principals"][0]["principal"],
         "arn:aws:iam::111122223333:user/alice"
     );
-    assert_eq!(s["top_principals"][0]["count"], 10);
-    assert_eq!(s["top_principals"][1]["count"], 5);
+    assert_eq!(s["top_principals"][0]["count"], 7);
     assert_eq!(s["files"][0]["key"], SAMPLE_KEY);
 }
 
@@ -517,13 +533,14 @@ async fn storm_limits_are_per_rule() {
         .storm_limits
         .insert("cis-4.1-unauthorized-api-calls".into(), 2);
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    // alice: 2 sent, 2 folded; bob: 1 sent; 1 summary.
     assert_eq!(
         (
             summary.published,
             summary.storm_folded,
             summary.storm_summaries
         ),
-        (3, 3, 1)
+        (4, 2, 1)
     );
 }
 
@@ -703,4 +720,197 @@ async fn fault_same_object_twice_gives_the_same_finding_ids() {
         &first[..],
         "a redelivered object yields the same ids, so duplicates can be dropped"
     );
+}
+
+/// An endless log file (records that match no rule, as fast as they are read) that counts the records it
+/// served and says when it was dropped (the scanning thread let go of it).
+struct EndlessSource {
+    served: Arc<std::sync::atomic::AtomicU64>,
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+struct EndlessBody {
+    started: bool,
+    served: Arc<std::sync::atomic::AtomicU64>,
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for EndlessBody {
+    fn drop(&mut self) {
+        self.dropped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl tokio::io::AsyncRead for EndlessBody {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if !self.started {
+            self.started = true;
+            buf.put_slice(b"{\"Records\":[");
+            return std::task::Poll::Ready(Ok(()));
+        }
+        const RECORD: &[u8] =
+            br#"{"eventName":"DescribeInstances","eventSource":"ec2.amazonaws.com"},"#;
+        let mut n = 0;
+        while buf.remaining() >= RECORD.len() && n < 100 {
+            buf.put_slice(RECORD);
+            n += 1;
+        }
+        self.served
+            .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl ObjectSource for EndlessSource {
+    async fn open(&self, _bucket: &str, _key: &str) -> Result<ObjectBody, SourceError> {
+        Ok(Box::new(EndlessBody {
+            started: false,
+            served: Arc::clone(&self.served),
+            dropped: Arc::clone(&self.dropped),
+        }))
+    }
+}
+
+/// The sample event with `millis` left before its deadline.
+fn event_with_deadline(millis: u128) -> LambdaEvent<S3Event> {
+    let mut ev = event("s3-put.json");
+    ev.context.deadline = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + millis) as u64;
+    ev
+}
+
+#[tokio::test]
+async fn fault_deadline_during_a_long_scan_cancels_the_scan() {
+    // Before: the handler returned at the deadline and left the scanning thread reading the endless file
+    // (into the next invocation); it only stopped when it next tried to hand over a finding — never, here.
+    let source = EndlessSource {
+        served: Arc::default(),
+        dropped: Arc::default(),
+    };
+    let (served, dropped) = (Arc::clone(&source.served), Arc::clone(&source.dropped));
+    let base = deps(MemSource::default(), RecordingSink::default());
+    let d = Deps {
+        source,
+        sink: base.sink,
+        engine: base.engine,
+        config: base.config,
+        alerts: base.alerts,
+    };
+    let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
+    let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
+        panic!("{err:?}")
+    };
+    assert!(
+        dropped.load(std::sync::atomic::Ordering::SeqCst),
+        "the scan has stopped and let go of the body by the time the invocation fails"
+    );
+    let served = served.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        *records <= served,
+        "evaluated {records} of {served} records served"
+    );
+    assert_eq!(Diagnostic::from(err).error_type, "DeadlineNear");
+}
+
+/// A sink whose calls never return (SNS unreachable, no SDK timeout).
+struct HangingSink;
+
+impl AlertSink for HangingSink {
+    async fn publish(&self, _messages: &[OutgoingAlert]) -> Result<(), SinkError> {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn fault_deadline_during_publishing_stops_with_a_named_error() {
+    let base = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let d = Deps {
+        source: base.source,
+        sink: HangingSink,
+        engine: base.engine,
+        config: base.config,
+        alerts: base.alerts,
+    };
+    let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
+    let [ObjectError::Publish { source, .. }] = err.errors.as_slice() else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(
+            source,
+            SinkError::Deadline {
+                unpublished: 3,
+                total: 3
+            }
+        ),
+        "{source:?}"
+    );
+    assert_eq!(Diagnostic::from(err).error_type, "Publish.Deadline");
+}
+
+/// A sink that fails its first `n` calls.
+struct FailFirstCalls {
+    n: usize,
+    inner: RecordingSink,
+}
+
+impl AlertSink for FailFirstCalls {
+    async fn publish(&self, messages: &[OutgoingAlert]) -> Result<(), SinkError> {
+        let call = *self.inner.calls.lock().unwrap();
+        if call < self.n {
+            *self.inner.calls.lock().unwrap() += 1;
+            return Err(SinkError::Rejected {
+                finding_ids: vec![messages[0].finding_id.clone()],
+                unpublished: 1,
+                total: messages.len(),
+                last_error: "InvalidParameter: bad alert".into(),
+            });
+        }
+        self.inner.publish(messages).await
+    }
+}
+
+#[tokio::test]
+async fn one_failed_batch_does_not_stop_the_alerts_after_it() {
+    let base = deps(
+        MemSource::default().with(SAMPLE_KEY, denials(25, "alice")),
+        RecordingSink::default(),
+    );
+    let d = Deps {
+        source: base.source,
+        sink: FailFirstCalls {
+            n: 1,
+            inner: RecordingSink::default(),
+        },
+        engine: base.engine,
+        config: base.config,
+        alerts: AlertSettings {
+            storm_limit: 100,
+            ..base.alerts
+        },
+    };
+    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    // The first batch of ten had one bad alert; the 15 alerts after it were all published, then the file
+    // failed, naming the bad alert.
+    assert_eq!(d.sink.inner.messages.lock().unwrap().len(), 15);
+    let [ObjectError::Publish { source, .. }] = err.errors.as_slice() else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(source, SinkError::Rejected { finding_ids, unpublished: 1, total: 25, .. } if finding_ids.len() == 1),
+        "{source:?}"
+    );
+    assert_eq!(Diagnostic::from(err).error_type, "Publish.Rejected");
 }
