@@ -142,3 +142,24 @@ async fn a_missing_or_invalid_rules_file_stops_the_cold_start() {
         "{err}"
     );
 }
+
+#[test]
+fn the_sns_and_s3_clients_have_operation_timeouts() {
+    let sns = alerter::publish::sns_client(&sdk());
+    let t = sns.config().timeout_config().unwrap();
+    assert_eq!(
+        t.operation_timeout(),
+        Some(trailwarden_aws::OPERATION_TIMEOUT)
+    );
+    assert_eq!(
+        t.operation_attempt_timeout(),
+        Some(trailwarden_aws::OPERATION_ATTEMPT_TIMEOUT)
+    );
+    let s3 = alerter::s3_client(&sdk());
+    assert_eq!(
+        s3.config()
+            .timeout_config()
+            .and_then(|t| t.operation_timeout()),
+        Some(trailwarden_aws::OPERATION_TIMEOUT)
+    );
+}

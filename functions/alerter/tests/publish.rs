@@ -523,3 +523,63 @@ fn alerts_become_sns_messages_with_a_body_per_protocol() {
     );
     assert_eq!(sns_size(&alert), entry.sns_size());
 }
+
+/// Rejects, as a whole call, every batch that holds `bad` (as SNS does when one entry makes the request
+/// invalid), and delivers the rest.
+#[derive(Default)]
+struct RejectsCallsWith {
+    bad: String,
+    calls: Mutex<Vec<Vec<String>>>,
+    delivered: Mutex<Vec<(String, bool)>>,
+}
+
+impl BatchPublisher for RejectsCallsWith {
+    async fn publish_batch(&self, batch: &[&SnsEntry]) -> Result<BatchOutcome, CallFailure> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(batch.iter().map(|m| m.finding_id.clone()).collect());
+        let minimal = |m: &SnsEntry| m.message.contains(r#"\"rendering\":\"minimal\""#);
+        if batch
+            .iter()
+            .any(|m| m.finding_id == self.bad && !minimal(m))
+        {
+            return Err(CallFailure {
+                message: "InvalidParameter: Invalid parameter: Subject".into(),
+                retryable: false,
+            });
+        }
+        let mut outcome = BatchOutcome::default();
+        for (i, m) in batch.iter().enumerate() {
+            self.delivered
+                .lock()
+                .unwrap()
+                .push((m.finding_id.clone(), minimal(m)));
+            outcome.successful.push(i.to_string());
+        }
+        Ok(outcome)
+    }
+}
+
+#[tokio::test]
+async fn a_call_rejected_whole_is_split_so_only_the_bad_alert_goes_minimal() {
+    let sink = RetryingSink::new(
+        RejectsCallsWith {
+            bad: "f06".into(),
+            ..Default::default()
+        },
+        policy(5),
+    );
+    let alerts: Vec<OutgoingAlert> = (0..10).map(realistic).collect();
+    sink.publish(&alerts).await.unwrap();
+    let mut delivered = sink.publisher().delivered.lock().unwrap().clone();
+    delivered.sort();
+    let want: Vec<(String, bool)> = (0..10).map(|i| (format!("f{i:02}"), i == 6)).collect();
+    assert_eq!(delivered, want, "nine in full, f06 minimal");
+    let calls = sink.publisher().calls.lock().unwrap().clone();
+    assert_eq!(
+        calls.len(),
+        1 + 10 + 1,
+        "the batch, each alone, f06 minimal"
+    );
+}
