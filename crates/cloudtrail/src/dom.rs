@@ -6,15 +6,32 @@
 //! have grown. Strings point into the record's text; only a string with escapes is decoded, into an arena that is
 //! also reused. Numbers keep their JSON text (as CloudWatch sees them).
 //!
-//! The grammar is RFC 8259, checked in full (like `serde_json`): one value, no trailing data, no trailing
-//! commas, valid escapes (a lone surrogate is an error), no raw control characters in strings, valid UTF-8.
-//! Nesting deeper than [`MAX_DEPTH`] is an error, so hostile input cannot exhaust anything. Duplicate keys are
-//! allowed and the last one wins, as in `serde_json::Value` and Python's `json.loads`.
+//! The structure is RFC 8259, checked in full (like `serde_json`): one value, no trailing data, no trailing
+//! commas, valid escapes, no raw control characters in strings. Nesting deeper than [`MAX_DEPTH`] is an error,
+//! so hostile input cannot exhaust anything. Duplicate keys are allowed and the last one wins, as in
+//! `serde_json::Value` and Python's `json.loads`.
+//!
+//! String *contents* are read leniently, because that is where an attacker's text goes (their user agent, a
+//! role session name, request parameters) and a record that fails to parse would otherwise escape evaluation:
+//! a lone surrogate escape (`\ud800` not followed by a trailing one, or a lone `\udc00`), which JavaScript's
+//! `JSON.parse` and Python's `json` accept, decodes to U+FFFD; bytes that are not UTF-8 (CloudTrail passes some
+//! caller-supplied bytes through) also read as U+FFFD. Valid UTF-8, the normal case, pays nothing for this: the
+//! text is checked once with `simdutf8` and only a failing record is copied (lossily) and parsed again.
 
 use std::fmt;
 
 /// Deepest nesting accepted (the same limit as `serde_json`'s recursion limit).
 pub const MAX_DEPTH: usize = 128;
+
+/// [`DomError::reason`] of a value nested deeper than [`MAX_DEPTH`] (see [`DomError::is_too_deep`]).
+pub const TOO_DEEP: &str = "nesting too deep";
+
+/// The largest root object that gets a hash index: CloudTrail's have 15 to 30 members. Larger ones are walked
+/// (linear per lookup). Keys crafted to share a hash make building the index quadratic in the members; this
+/// cap keeps that to at most `ROOT_INDEX_MAX / 2` probes per member, so no input makes it worse than linear.
+/// (A probe limit inside the insertion loop would do the same, but it cost 8 % of the whole parse: the loop
+/// is inlined into the parser and its shape matters.)
+const ROOT_INDEX_MAX: u32 = 256;
 
 /// Why a record's bytes are not one valid JSON value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +40,13 @@ pub struct DomError {
     /// Byte offset in the record's text.
     pub offset: usize,
     pub reason: &'static str,
+}
+
+impl DomError {
+    /// Whether the value is nested deeper than [`MAX_DEPTH`] (the rest of it was not looked at).
+    pub fn is_too_deep(&self) -> bool {
+        self.reason == TOO_DEEP
+    }
 }
 
 /// What kind of JSON value a [`Node`] is.
@@ -94,11 +118,13 @@ pub struct Dom {
     /// Open containers while parsing.
     stack: Vec<Open>,
     /// Hash index of the root object's keys (open addressing; key entry indices, `NONE` = empty slot), built
-    /// after each parse when the root has at least [`ROOT_INDEX_MIN`] members. Rules look up top-level
+    /// after each parse when the root has [`ROOT_INDEX_MIN`] to [`ROOT_INDEX_MAX`] members. Rules look up top-level
     /// members many times per record; without it each lookup walks the member list.
     root_slots: Vec<u32>,
     /// Whether the parser skipped any whitespace: `false` means the text is already compact JSON.
     spaced: bool,
+    /// The lossy UTF-8 copy of the last record when it was not valid UTF-8 (see [`Dom::root`]); reused.
+    lossy: String,
 }
 
 /// A container being parsed: its entry, whether it is an object, its last key so far and its child count
@@ -140,7 +166,8 @@ impl Dom {
         Dom::default()
     }
 
-    /// Parses `text` (exactly one JSON value, surrounding whitespace allowed) and returns its root.
+    /// Parses `text` (exactly one JSON value, surrounding whitespace allowed) and returns its root. Bytes that
+    /// are not UTF-8 read as U+FFFD (the root's text is then a lossy copy, see [`Node::document_text`]).
     pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Node<'a>, DomError> {
         self.parse_bytes(text, false)?;
         self.root(text)
@@ -184,7 +211,7 @@ impl Dom {
         let Some(&root) = self.entries.first() else {
             return;
         };
-        if root.tag != Tag::Object || root.b < ROOT_INDEX_MIN {
+        if root.tag != Tag::Object || root.b < ROOT_INDEX_MIN || root.b > ROOT_INDEX_MAX {
             return;
         }
         let capacity = (root.b as usize * 2).next_power_of_two();
@@ -219,31 +246,36 @@ impl Dom {
         self.entries[k as usize].bytes(self.arena.as_bytes(), text)
     }
 
-    /// The root of the value just parsed from `bytes`, once `bytes` is known to be UTF-8. The parser only looks
-    /// at ASCII bytes, so one check of the whole text here covers every string.
-    pub(crate) fn root<'a>(&'a self, bytes: &'a [u8]) -> Result<Node<'a>, DomError> {
+    /// The root of the value just parsed from `bytes` (the whole value, nothing after it). The parser only looks
+    /// at ASCII bytes, so one check of the whole text here covers every string. Text that is not UTF-8 is copied
+    /// with each invalid sequence replaced by U+FFFD and parsed again from the copy (a byte of 0x80 or more is
+    /// never JSON structure, so the copy has the same structure): the cost falls on that record only.
+    pub(crate) fn root<'a>(&'a mut self, bytes: &'a [u8]) -> Result<Node<'a>, DomError> {
+        match simdutf8::basic::from_utf8(bytes) {
+            Ok(text) => Ok(Node {
+                dom: self,
+                text,
+                index: 0,
+            }),
+            Err(_) => self.reparse_lossy(bytes),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reparse_lossy(&mut self, bytes: &[u8]) -> Result<Node<'_>, DomError> {
+        let mut lossy = std::mem::take(&mut self.lossy);
+        lossy.clear();
+        lossy.push_str(&String::from_utf8_lossy(bytes));
+        let parsed = self.parse_bytes(lossy.as_bytes(), false);
+        self.lossy = lossy;
+        parsed?;
         Ok(Node {
             dom: self,
-            text: utf8(bytes)?,
+            text: &self.lossy,
             index: 0,
         })
     }
-}
-
-/// `bytes` as text. A character cut at the very end is reported at `bytes.len()` (input ended early).
-fn utf8(bytes: &[u8]) -> Result<&str, DomError> {
-    // The SIMD check first (it says only yes or no); std's, for the error's position, only on failure.
-    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
-        return Ok(text);
-    }
-    std::str::from_utf8(bytes).map_err(|e| DomError {
-        offset: if e.error_len().is_none() {
-            bytes.len()
-        } else {
-            e.valid_up_to()
-        },
-        reason: "invalid UTF-8",
-    })
 }
 
 struct Parser<'p> {
@@ -300,7 +332,7 @@ impl Parser<'_> {
                 Some(b'"') => self.string(NONE)?,
                 Some(b'{' | b'[') => {
                     if depth >= MAX_DEPTH {
-                        return Err(self.err("nesting too deep"));
+                        return Err(self.err(TOO_DEEP));
                     }
                     if depth > 0 {
                         self.dom.stack.push(cur);
@@ -506,12 +538,15 @@ impl Parser<'_> {
         let mut run_start = start;
         let mut i = plain_end;
         loop {
-            // The record's text is valid UTF-8 and run boundaries sit on ASCII bytes, so each run is valid text.
-            let run = std::str::from_utf8(&bytes[run_start..i]).map_err(|_| DomError {
-                offset: run_start,
-                reason: "invalid UTF-8",
-            })?;
-            self.dom.arena.push_str(run);
+            // Run boundaries sit on ASCII bytes, so a run of valid UTF-8 text is valid text on its own. Text
+            // that is not UTF-8 is parsed again from a lossy copy (see `Dom::root`); until then, read it lossily.
+            match std::str::from_utf8(&bytes[run_start..i]) {
+                Ok(run) => self.dom.arena.push_str(run),
+                Err(_) => self
+                    .dom
+                    .arena
+                    .push_str(&String::from_utf8_lossy(&bytes[run_start..i])),
+            }
             match bytes.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
@@ -563,18 +598,21 @@ impl Parser<'_> {
                             });
                         }
                         if next != b"\\u" {
-                            return Err(self.err("lone leading surrogate in a \\u escape"));
+                            // A lone leading surrogate (JavaScript and Python accept it).
+                            return Ok((char::REPLACEMENT_CHARACTER, 6));
                         }
                         let lo = self.hex4(at + 8)?;
                         if !(0xDC00..=0xDFFF).contains(&lo) {
-                            return Err(self.err("invalid trailing surrogate in a \\u escape"));
+                            // Not followed by a trailing surrogate: this one alone is replaced and the
+                            // next escape is decoded on its own.
+                            return Ok((char::REPLACEMENT_CHARACTER, 6));
                         }
                         let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
                         char::from_u32(code)
                             .map(|c| (c, 12))
                             .ok_or_else(|| self.err("invalid \\u escape"))
                     }
-                    0xDC00..=0xDFFF => Err(self.err("lone trailing surrogate in a \\u escape")),
+                    0xDC00..=0xDFFF => Ok((char::REPLACEMENT_CHARACTER, 6)),
                     _ => char::from_u32(hi)
                         .map(|c| (c, 6))
                         .ok_or_else(|| self.err("invalid \\u escape")),
@@ -805,35 +843,43 @@ impl<'a> Node<'a> {
     }
 }
 
-/// A cheap hash of a key: its length and its first eight bytes (zero-padded). CloudTrail's top-level keys already
-/// differ in those; a collision only costs a probe.
+/// A cheap hash of a key: its length, its first eight bytes and its last eight (zero-padded below eight bytes).
+/// That is every byte of a key of up to 16 bytes, which covers CloudTrail's top-level keys, in two loads and
+/// one multiply (this runs for every key of every record). Hashing only the head let keys that share their
+/// first bytes pile up in one run of slots. Keys that differ only in the middle of a longer one still collide,
+/// and keys can be crafted to collide whatever the hash: [`ROOT_INDEX_MAX`] bounds what that costs.
 #[inline(always)]
 fn key_hash(key: &[u8]) -> usize {
-    let head = match key.get(..8) {
-        Some(first) => word(first),
-        None => {
+    let n = key.len();
+    match (key.get(..8), key.get(n.saturating_sub(8)..)) {
+        (Some(first), Some(last)) if n > 8 => mix(word(first) ^ word(last).rotate_left(17), n),
+        (Some(first), _) => mix(word(first), n),
+        _ => {
             let mut w = [0u8; 8];
             for (to, from) in w.iter_mut().zip(key) {
                 *to = *from;
             }
-            u64::from_le_bytes(w)
+            mix(u64::from_le_bytes(w), n)
         }
-    };
-    mix(head, key.len())
+    }
 }
 
-/// [`key_hash`] of the key at `source[a..a + n]`, reading its first eight bytes in one load where the source
-/// has them (the bytes after a short key are masked off).
+/// [`key_hash`] of the key at `source[a..a + n]`, reading the words where the source has them (the bytes after
+/// a short key are masked off).
 #[inline(always)]
 fn key_hash_at(source: &[u8], a: usize, n: usize) -> usize {
     match source.get(a..a + 8) {
-        Some(w) if n >= 8 => mix(word(w), n),
-        Some(w) => mix(word(w) & ((1u64 << (8 * n)) - 1), n),
+        Some(w) if n < 8 => mix(word(w) & ((1u64 << (8 * n)) - 1), n),
+        Some(w) if n == 8 => mix(word(w), n),
+        Some(w) => match source.get(a + n - 8..a + n) {
+            Some(last) => mix(word(w) ^ word(last).rotate_left(17), n),
+            None => key_hash(source.get(a..a + n).unwrap_or_default()),
+        },
         None => key_hash(source.get(a..a + n).unwrap_or_default()),
     }
 }
 
-/// Mixes a key's head and length so that the low bits of the result depend on all of them (the caller masks
+/// Mixes a key's hash and length so that the low bits of the result depend on all of them (the caller masks
 /// the result to the table size). The fold brings bytes 4-7 down before the multiply, whose low bits would
 /// otherwise never see them: many keys share their first five bytes (`eventName`, `eventTime`, …).
 #[inline(always)]
@@ -881,11 +927,14 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// Parses `text` (see [`Dom::parse`]).
+    /// Parses `text` (see [`Dom::parse`]; bytes that are not UTF-8 read as U+FFFD here too).
     pub fn new(text: &[u8]) -> Result<Parsed, DomError> {
+        let text: Box<str> = match simdutf8::basic::from_utf8(text) {
+            Ok(t) => t.into(),
+            Err(_) => String::from_utf8_lossy(text).into(),
+        };
         let mut dom = Dom::new();
-        dom.parse_bytes(text, false)?;
-        let text = utf8(text)?.into();
+        dom.parse_bytes(text.as_bytes(), false)?;
         Ok(Parsed { text, dom })
     }
 
@@ -1019,12 +1068,7 @@ mod tests {
             (r#""\x""#, "invalid escape"),
             (r#""\u12zz""#, "invalid hex digit in a \\u escape"),
             (r#""\u12""#, "unexpected end of input in a \\u escape"),
-            (r#""\ud800""#, "lone leading surrogate in a \\u escape"),
-            (r#""\udc00""#, "lone trailing surrogate in a \\u escape"),
-            (
-                r#""\ud800\u0041""#,
-                "invalid trailing surrogate in a \\u escape",
-            ),
+            (r#""\ud800\u00zz""#, "invalid hex digit in a \\u escape"),
             ("{} {}", "trailing characters after the value"),
         ] {
             let err = parse(text).expect_err(text);
@@ -1035,11 +1079,80 @@ mod tests {
             );
         }
         let mut dom = Dom::new();
-        assert_eq!(
-            dom.parse(b"[\"\xff\"]").unwrap_err().reason,
-            "invalid UTF-8"
-        );
         assert_eq!(dom.parse(b"[1,\n x]").unwrap_err().offset, 5);
+        // Structure stays strict where the text is not UTF-8: such a byte is never JSON structure.
+        assert_eq!(
+            dom.parse(b"[1,\xff]").unwrap_err().reason,
+            "expected a value"
+        );
+        assert!(dom.parse(b"{\"a\xff\":1,}").is_err());
+    }
+
+    #[test]
+    fn lone_surrogates_decode_to_the_replacement_character() {
+        // What JavaScript's JSON.parse and Python's json.loads accept (Python keeps the surrogate; a Rust
+        // string cannot hold one, so it is U+FFFD), while serde_json refuses.
+        for (text, want) in [
+            (r#""\ud800""#, "\u{fffd}"),
+            (r#""\udc00""#, "\u{fffd}"),
+            (r#""a\ud800b""#, "a\u{fffd}b"),
+            (r#""\ud800\u0041""#, "\u{fffd}A"),
+            (r#""\udbff\udbff\udfff""#, "\u{fffd}\u{10ffff}"),
+            (r#""\udc00\ud800""#, "\u{fffd}\u{fffd}"),
+            (r#""\ud83d\ude00\ude00""#, "😀\u{fffd}"),
+            (r#""\ud800\n""#, "\u{fffd}\n"),
+        ] {
+            assert_eq!(parse(text).unwrap(), json!(want), "{text}");
+        }
+        // In a key and in a record with other members, which parse as before.
+        let mut dom = Dom::new();
+        let text =
+            br#"{"eventName":"StopLogging","userAgent":"x\ud800y","k\udfff":1,"z":[1,"\udc00"]}"#;
+        let root = dom.parse(text).unwrap();
+        assert_eq!(root.get("eventName").unwrap().as_str(), Some("StopLogging"));
+        assert_eq!(root.get("userAgent").unwrap().as_str(), Some("x\u{fffd}y"));
+        assert_eq!(root.get("k\u{fffd}").unwrap().as_number_text(), Some("1"));
+        assert_eq!(
+            root.get("z").unwrap().at(1).unwrap().as_str(),
+            Some("\u{fffd}")
+        );
+        // Cut inside a pair or just after a leading surrogate: the input ended early, as before.
+        for cut in [r#""\ud800"#, r#""\ud800\"#, r#""\ud800\ud"#] {
+            assert_eq!(
+                dom.parse(cut.as_bytes()).unwrap_err().offset,
+                cut.len(),
+                "{cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_read_as_the_replacement_character() {
+        let mut dom = Dom::new();
+        let text =
+            b"{\"eventName\":\"StopLogging\",\"userAgent\":\"a\xffb\xc3\",\"e\":\"\\n\xe2\x82\"}";
+        let root = dom.parse(text).unwrap();
+        assert_eq!(root.get("eventName").unwrap().as_str(), Some("StopLogging"));
+        assert_eq!(
+            root.get("userAgent").unwrap().as_str(),
+            Some("a\u{fffd}b\u{fffd}")
+        );
+        assert_eq!(root.get("e").unwrap().as_str(), Some("\n\u{fffd}"));
+        assert_eq!(
+            root.document_text(),
+            String::from_utf8_lossy(text),
+            "the text is the lossy copy"
+        );
+        // In a key, and through `Parsed`.
+        let parsed = Parsed::new(b"{\"k\x80\":true}").unwrap();
+        assert_eq!(
+            parsed.root().get("k\u{fffd}").unwrap().as_bool(),
+            Some(true)
+        );
+        // The next record is read from its own text again.
+        let root = dom.parse(br#"{"a":"b"}"#).unwrap();
+        assert_eq!(root.document_text(), r#"{"a":"b"}"#);
+        assert_eq!(root.get("a").unwrap().as_str(), Some("b"));
     }
 
     #[test]
@@ -1067,9 +1180,155 @@ mod tests {
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(&ok).is_ok());
         let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
-        assert_eq!(parse(&deep).unwrap_err().reason, "nesting too deep");
+        assert!(parse(&deep).unwrap_err().is_too_deep());
         let hostile = "[".repeat(1_000_000);
-        assert_eq!(parse(&hostile).unwrap_err().reason, "nesting too deep");
+        assert_eq!(parse(&hostile).unwrap_err().reason, TOO_DEEP);
+        assert!(!parse("[1,]").unwrap_err().is_too_deep());
+    }
+
+    /// The work of building the root's index and of looking every key up in it, counted in probes (slots
+    /// looked at beyond the first), as the code walks them. `None` when the root has no index.
+    fn root_index_probes(dom: &Dom, text: &[u8]) -> Option<(usize, usize)> {
+        let slots = &dom.root_slots;
+        if slots.is_empty() {
+            return None;
+        }
+        let mask = slots.len() - 1;
+        let (mut total, mut longest) = (0, 0);
+        for (at, &k) in slots.iter().enumerate() {
+            if k == NONE {
+                continue;
+            }
+            let key = dom.key_bytes(k, text);
+            // A key found at `at` was probed from its home slot: the build and a lookup both walk that far.
+            let probes = at.wrapping_sub(key_hash(key)) & mask;
+            total += probes;
+            longest = longest.max(probes);
+        }
+        Some((total, longest))
+    }
+
+    /// A root object with `n` members whose keys are `key(i)`.
+    fn object_with_keys(n: usize, key: impl Fn(usize) -> String) -> String {
+        let mut text = String::from("{");
+        for i in 0..n {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!("\"{}\":{i}", key(i)));
+        }
+        text.push('}');
+        text
+    }
+
+    #[test]
+    fn a_hundred_thousand_keys_sharing_a_long_prefix_are_walked_not_indexed() {
+        // 100,000 keys of one length sharing their first 64 bytes. Hashing only the first eight bytes and the
+        // length put them all in one run of slots: key i probed i slots, 5e9 probes in all. Past
+        // `ROOT_INDEX_MAX` members there is no index: each lookup walks the members once.
+        let n = 100_000;
+        let long = "p".repeat(64);
+        let key = |i: usize| format!("{long}{i:06}");
+        let text = object_with_keys(n, key);
+        let mut dom = Dom::new();
+        dom.parse(text.as_bytes()).unwrap();
+        assert_eq!(root_index_probes(&dom, text.as_bytes()), None);
+        let root = dom.parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            root.get(&key(54321)).unwrap().as_number_text(),
+            Some("54321")
+        );
+        assert!(root.get(&key(n)).is_none());
+    }
+
+    #[test]
+    fn keys_sharing_a_prefix_spread_over_the_root_index() {
+        // The most keys that get an index, in families that share most of their bytes: a few probes per key at
+        // most (0.1 to 2.4 with this hash; a hash of the head alone put each family in one run of slots:
+        // n * (n - 1) / 2 = 32,640 probes).
+        let n = ROOT_INDEX_MAX as usize;
+        let long = "p".repeat(64);
+        type Family<'a> = (&'a str, Box<dyn Fn(usize) -> String + 'a>);
+        let families: [Family; 5] = [
+            ("64-byte prefix", Box::new(|i| format!("{long}{i:06}"))),
+            ("8-byte prefix", Box::new(|i| format!("userName{i:06}"))),
+            ("hex suffix", Box::new(|i| format!("sharedprefix-{i:05x}"))),
+            (
+                "shared suffix",
+                Box::new(|i| format!("{i:06}-sharedsuffix")),
+            ),
+            ("short", Box::new(|i| format!("k{i}"))),
+        ];
+        let mut dom = Dom::new();
+        for (family, key) in &families {
+            let text = object_with_keys(n, key);
+            dom.parse(text.as_bytes()).unwrap();
+            let (total, _) = root_index_probes(&dom, text.as_bytes())
+                .unwrap_or_else(|| panic!("{family}: no index"));
+            assert!(total <= 4 * n, "{family}: {total} probes for {n} keys");
+            let root = dom.parse(text.as_bytes()).unwrap();
+            for i in [0, 1, n / 2, n - 1] {
+                let want = i.to_string();
+                assert_eq!(
+                    root.get(&key(i)).unwrap().as_number_text(),
+                    Some(want.as_str()),
+                    "{family}"
+                );
+            }
+            assert!(root.get(&key(n)).is_none(), "{family}");
+        }
+    }
+
+    #[test]
+    fn keys_made_to_collide_cost_at_most_the_members_cap() {
+        // Keys chosen to share one home slot, whatever the hash: every key probes past all the ones before it,
+        // which the members cap bounds; one member more and there is no index at all.
+        let n = ROOT_INDEX_MAX as usize;
+        let mask = (n * 2).next_power_of_two() - 1;
+        let mut keys = Vec::new();
+        let mut i = 0u64;
+        while keys.len() < n + 1 {
+            let key = format!("k{i}");
+            if key_hash(key.as_bytes()) & mask == 0 {
+                keys.push(key);
+            }
+            i += 1;
+        }
+        let mut dom = Dom::new();
+        let text = object_with_keys(n, |i| keys[i].clone());
+        dom.parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            root_index_probes(&dom, text.as_bytes()),
+            Some((n * (n - 1) / 2, n - 1))
+        );
+        let root = dom.parse(text.as_bytes()).unwrap();
+        let last = (n - 1).to_string();
+        assert_eq!(
+            root.get(&keys[n - 1]).unwrap().as_number_text(),
+            Some(last.as_str())
+        );
+        let text = object_with_keys(n + 1, |i| keys[i].clone());
+        let root = dom.parse(text.as_bytes()).unwrap();
+        let last = n.to_string();
+        assert_eq!(
+            root.get(&keys[n]).unwrap().as_number_text(),
+            Some(last.as_str())
+        );
+        assert_eq!(root_index_probes(&dom, text.as_bytes()), None);
+    }
+
+    #[test]
+    fn key_hash_at_is_key_hash() {
+        let source = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        for a in 0..source.len() {
+            for n in 0..=source.len() - a {
+                assert_eq!(
+                    key_hash_at(source, a, n),
+                    key_hash(&source[a..a + n]),
+                    "{a} {n}"
+                );
+            }
+        }
     }
 
     #[test]

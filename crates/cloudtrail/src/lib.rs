@@ -7,6 +7,7 @@ pub mod dom;
 pub mod keys;
 pub mod model;
 pub mod reader;
+pub mod recover;
 mod string_scan;
 
 pub use dom::{Dom, DomError, Elements, Kind, Members, Node, Parsed};
@@ -15,4 +16,8 @@ pub use keys::{
     KeyKind, LogKey, S3Uri, S3UriError, SkipReason,
 };
 pub use model::{Record, SessionContext, UserIdentity};
-pub use reader::{LogReader, ParsedRecord, RawRecord, ReadError, ReaderOptions};
+pub use reader::{
+    LogReader, ParsedRecord, RawRecord, ReadError, ReaderOptions, RecordError,
+    DEFAULT_MAX_RECORD_BYTES,
+};
+pub use recover::{recover_fields, Recovered};

@@ -8,11 +8,16 @@
 //! single record, not by the file.
 //!
 //! What is a file-level error (the whole object is unusable: [`ReadError`]) and what is a record-level one (one
-//! element that is not a valid record, which the caller counts and skips) is decided here: the reader only
-//! tracks strings and nesting to find element boundaries, and each element is then parsed on its own, so one
-//! malformed record cannot hide the rest of the file.
+//! element that cannot be evaluated: [`RecordError`], which the caller reports before going on) is decided
+//! here: the reader only tracks strings and nesting to find element boundaries, and each element is then
+//! parsed on its own, so one malformed record cannot hide the rest of the file.
+//!
+//! Memory is bounded per record too, whatever the input: a record over [`ReaderOptions::max_record_bytes`] is
+//! not buffered but streamed past (its first bytes kept, the fields of [`Recovered`] picked up on the way) and
+//! reported as [`RecordError::Oversized`]; the reader goes on with the next record.
 
-use crate::dom::{Dom, DomError, Node};
+use crate::dom::{Dom, DomError, Node, MAX_DEPTH};
+use crate::recover::{recover_fields, Recovered, Recoverer};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -25,11 +30,28 @@ const BUF_CAPACITY: usize = 64 * 1024;
 /// with ~1.4 KB records, 256 KiB leaves about 0.5 % of them on the slower path (64 KiB left 2 %).
 pub const DECODED_BUFFER_BYTES: usize = 256 * 1024;
 
+/// The default of [`ReaderOptions::max_record_bytes`]: 1 MiB.
+///
+/// Real CloudTrail events are a few KB (the bench's generated mix averages 1.4 KB) and CloudTrail bounds them:
+/// AWS's "Quotas in AWS CloudTrail" page (userguide/WhatIsCloudTrail-Limits.html, row "Event size") gives
+/// "event version 1.05 and newer: total event size limit of 256 KB", and says CloudTrail does not send events
+/// over 256 KB to CloudWatch Logs or EventBridge, whose limit that is. Large request parameters and response
+/// elements are what CloudTrail cuts or omits to stay within it (an AWS re:Post answer cites about 100 KB for
+/// `responseElements`, pointing to the "CloudTrail record contents" page). 1 MiB is four times the documented
+/// limit: no real event comes near it, and a record over it is a hostile or broken one.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// How many of an oversized record's first bytes [`RawRecord::bytes`] keeps (fewer under a smaller cap).
+pub const OVERSIZED_PREFIX_BYTES: usize = 4 * 1024;
+
 /// Options for [`LogReader`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReaderOptions {
     /// Maximum number of decompressed bytes to read from one object (a decompression-bomb cap).
     pub max_uncompressed_bytes: Option<u64>,
+    /// Maximum size of one record's JSON text; `None` is [`DEFAULT_MAX_RECORD_BYTES`]. A record over it is
+    /// skipped without being held in memory and comes out as [`RecordError::Oversized`].
+    pub max_record_bytes: Option<usize>,
 }
 
 /// Why a whole log file could not be read. Each variant is a distinct, named failure.
@@ -74,16 +96,67 @@ pub struct RawRecord<'a> {
     pub index: usize,
     /// Decompressed byte offset where the element starts.
     pub offset: u64,
-    /// The element's JSON text, byte for byte as in the file (not yet validated).
+    /// The element's JSON text, byte for byte as in the file (not yet validated). For an oversized record
+    /// (see [`RawRecord::oversized`]) only its first bytes, at most [`OVERSIZED_PREFIX_BYTES`].
     pub bytes: &'a [u8],
+    /// The element's whole size in bytes when it was over [`ReaderOptions::max_record_bytes`] and skipped.
+    pub oversized: Option<u64>,
 }
 
 /// A record with its parse (see [`LogReader::next_parsed`]). A parse error is the record's own problem: the
 /// reader has still found where it ends and goes on with the next one.
 #[derive(Debug)]
 pub struct ParsedRecord<'a> {
+    /// For an oversized record, `bytes` is its first bytes (at most [`OVERSIZED_PREFIX_BYTES`]).
     pub raw: RawRecord<'a>,
-    pub parsed: Result<Node<'a>, DomError>,
+    pub parsed: Result<Node<'a>, RecordError>,
+    /// Filled only when `parsed` is `Err` (the fast path pays nothing): top-level fields found by a cheap scan
+    /// ([`recover_fields`]; for an oversized record, while streaming past it).
+    pub recovered: Option<Recovered>,
+}
+
+/// Why one record cannot be evaluated. The file goes on: the next record is read as usual.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RecordError {
+    /// The element is not one valid JSON value (structure broken).
+    #[error("not valid JSON: {0}")]
+    Syntax(DomError),
+    /// Nested deeper than [`MAX_DEPTH`](crate::dom::MAX_DEPTH).
+    #[error("nested deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    /// Over [`ReaderOptions::max_record_bytes`]: skipped unread.
+    #[error("{bytes} bytes, over the per-record limit of {limit} bytes")]
+    Oversized { bytes: u64, limit: usize },
+}
+
+impl RecordError {
+    /// A stable, machine-readable name: `syntax`, `too_deep` or `oversized`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RecordError::Syntax(_) => "syntax",
+            RecordError::TooDeep { .. } => "too_deep",
+            RecordError::Oversized { .. } => "oversized",
+        }
+    }
+}
+
+impl From<DomError> for RecordError {
+    fn from(e: DomError) -> Self {
+        if e.is_too_deep() {
+            RecordError::TooDeep { limit: MAX_DEPTH }
+        } else {
+            RecordError::Syntax(e)
+        }
+    }
+}
+
+/// How [`LogReader::scan_value`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scanned {
+    /// The whole value is in `buf` (when kept).
+    Whole,
+    /// Over the cap: `buf` holds its first bytes, [`LogReader::recovered`] what was found on the way.
+    Oversized { bytes: u64 },
 }
 
 impl RawRecord<'_> {
@@ -171,6 +244,12 @@ pub struct LogReader<'a> {
     buf: Vec<u8>,
     /// Bytes of the last record parsed in place, still in the input buffer until the next call.
     pending: usize,
+    /// [`ReaderOptions::max_record_bytes`], resolved.
+    max_record: usize,
+    /// Size of the last record handed out, when it was oversized.
+    last_oversized: Option<u64>,
+    /// What the last oversized record's scan found.
+    recovered: Option<Recovered>,
 }
 
 impl<'a> LogReader<'a> {
@@ -206,7 +285,17 @@ impl<'a> LogReader<'a> {
             seen_records: false,
             buf: Vec::with_capacity(4096),
             pending: 0,
+            max_record: options.max_record_bytes.unwrap_or(DEFAULT_MAX_RECORD_BYTES),
+            last_oversized: None,
+            recovered: None,
         })
+    }
+
+    /// Bytes the reader holds in its buffers now: the decompressed-text buffer and the record buffer, which
+    /// never grows beyond [`ReaderOptions::max_record_bytes`] (gzip's own fixed state aside). For tests that
+    /// check memory stays bounded.
+    pub fn buffered_capacity(&self) -> usize {
+        self.input.capacity() + self.buf.capacity()
     }
 
     /// Whether the input was gzip.
@@ -220,11 +309,13 @@ impl<'a> LogReader<'a> {
     }
 
     /// The next record, `Ok(None)` at the end of a well-formed file. After an error the reader stays finished.
+    /// A record over the cap comes out with [`RawRecord::oversized`] set and only its first bytes.
     pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>, ReadError> {
         Ok(self.advance(false)?.map(|(index, offset)| RawRecord {
             index,
             offset,
             bytes: &self.buf,
+            oversized: self.last_oversized,
         }))
     }
 
@@ -241,35 +332,73 @@ impl<'a> LogReader<'a> {
         };
         let buffer = self.input.buffer();
         // `end < len`: a value that reaches the buffer's end may go on (a number, or the rest of the record).
+        // A record over the cap (only possible with a cap below the buffer's size) takes the copying path,
+        // which streams past it.
         let in_place = match dom.parse_bytes(buffer, true) {
-            Ok(end) if end < buffer.len() => Some(end),
+            Ok(end) if end < buffer.len() && end <= self.max_record => Some(end),
             _ => None,
         };
         if let Some(end) = in_place {
             self.offset += end as u64;
             self.pending = end;
             let bytes = &self.input.buffer()[..end];
-            return Ok(Some(ParsedRecord {
-                raw: RawRecord {
-                    index,
-                    offset,
-                    bytes,
-                },
-                parsed: dom.root(bytes),
-            }));
-        }
-        if let Err(e) = self.scan_value(true) {
-            self.state = State::Done;
-            return Err(e);
-        }
-        let bytes = &self.buf;
-        Ok(Some(ParsedRecord {
-            raw: RawRecord {
+            let raw = RawRecord {
                 index,
                 offset,
                 bytes,
+                oversized: None,
+            };
+            return Ok(Some(match dom.root(bytes) {
+                Ok(root) => ParsedRecord {
+                    raw,
+                    parsed: Ok(root),
+                    recovered: None,
+                },
+                Err(e) => failed(raw, e.into(), None),
+            }));
+        }
+        self.next_copied(dom, index, offset)
+    }
+
+    /// [`next_parsed`](Self::next_parsed) for a record that is not whole in the buffer, does not parse, or is
+    /// over the cap: copied into `buf` (or streamed past), then parsed from there.
+    #[inline(never)]
+    fn next_copied<'r>(
+        &'r mut self,
+        dom: &'r mut Dom,
+        index: usize,
+        offset: u64,
+    ) -> Result<Option<ParsedRecord<'r>>, ReadError> {
+        let scanned = match self.scan_value(true) {
+            Ok(scanned) => scanned,
+            Err(e) => {
+                self.state = State::Done;
+                return Err(e);
+            }
+        };
+        let mut raw = RawRecord {
+            index,
+            offset,
+            bytes: &self.buf,
+            oversized: None,
+        };
+        Ok(Some(match scanned {
+            Scanned::Whole => match dom.parse(raw.bytes) {
+                Ok(root) => ParsedRecord {
+                    raw,
+                    parsed: Ok(root),
+                    recovered: None,
+                },
+                Err(e) => failed(raw, e.into(), None),
             },
-            parsed: dom.parse(bytes),
+            Scanned::Oversized { bytes } => {
+                raw.oversized = Some(bytes);
+                let error = RecordError::Oversized {
+                    bytes,
+                    limit: self.max_record,
+                };
+                failed(raw, error, self.recovered.take())
+            }
         }))
     }
 
@@ -398,8 +527,12 @@ impl<'a> LogReader<'a> {
                         Some(_) => {}
                     }
                     let start = self.offset;
+                    self.last_oversized = None;
                     if !at_record {
-                        self.scan_value(true)?;
+                        if let Scanned::Oversized { bytes } = self.scan_value(true)? {
+                            self.last_oversized = Some(bytes);
+                            self.recovered = None;
+                        }
                     }
                     let index = self.index;
                     self.index += 1;
@@ -542,9 +675,13 @@ impl<'a> LogReader<'a> {
     }
 
     /// Consumes one JSON value, copying its bytes into `self.buf` when `keep`. Only strings and nesting are
-    /// tracked; the value's own validity is checked later, record by record.
-    fn scan_value(&mut self, keep: bool) -> Result<(), ReadError> {
+    /// tracked; the value's own validity is checked later, record by record. A kept value that grows past the
+    /// per-record cap is streamed past instead: `buf` keeps its first [`OVERSIZED_PREFIX_BYTES`], a
+    /// [`Recoverer`] sees every byte, and the result is [`Scanned::Oversized`] (its finds in `self.recovered`).
+    fn scan_value(&mut self, keep: bool) -> Result<Scanned, ReadError> {
         self.buf.clear();
+        let start = self.offset;
+        let mut skipping: Option<Recoverer> = None;
         let first = match self.peek()? {
             Some(b) => b,
             None => {
@@ -579,15 +716,69 @@ impl<'a> LogReader<'a> {
             };
             let take = end.unwrap_or(chunk.len());
             if keep {
-                self.buf.extend_from_slice(&chunk[..take]);
+                let piece = &chunk[..take];
+                if let Some(recoverer) = &mut skipping {
+                    recoverer.feed(piece);
+                } else if self.buf.len() + take <= self.max_record {
+                    push_bounded(&mut self.buf, piece, self.max_record);
+                } else {
+                    // Over the cap: from here on the record is only scanned, never held.
+                    let mut recoverer = Recoverer::new();
+                    recoverer.feed(&self.buf);
+                    recoverer.feed(piece);
+                    let keep_first = OVERSIZED_PREFIX_BYTES.min(self.max_record);
+                    let prefix = self.buf.len().min(keep_first);
+                    if prefix < keep_first {
+                        let more = (keep_first - prefix).min(take);
+                        push_bounded(&mut self.buf, &piece[..more], self.max_record);
+                    } else {
+                        self.buf.truncate(prefix);
+                    }
+                    skipping = Some(recoverer);
+                }
             }
             self.input.consume(take);
             self.offset += take as u64;
             if end.is_some() {
-                return Ok(());
+                return Ok(match skipping {
+                    None => Scanned::Whole,
+                    Some(recoverer) => {
+                        self.recovered = Some(recoverer.finish());
+                        Scanned::Oversized {
+                            bytes: self.offset - start,
+                        }
+                    }
+                });
             }
         }
     }
+}
+
+/// A record that cannot be evaluated, with the fields a cheap scan finds (`recovered` when the scan already ran
+/// while streaming past it).
+#[cold]
+#[inline(never)]
+fn failed<'a>(
+    raw: RawRecord<'a>,
+    error: RecordError,
+    recovered: Option<Recovered>,
+) -> ParsedRecord<'a> {
+    ParsedRecord {
+        recovered: Some(recovered.unwrap_or_else(|| recover_fields(raw.bytes))),
+        raw,
+        parsed: Err(error),
+    }
+}
+
+/// Appends `bytes` to `buf`, growing it to at most `cap` bytes of capacity (the caller keeps `buf.len() +
+/// bytes.len()` within `cap`; a `Vec`'s own doubling could otherwise overshoot to twice the cap).
+fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], cap: usize) {
+    let needed = buf.len() + bytes.len();
+    if needed > buf.capacity() {
+        let target = (buf.capacity() * 2).min(cap).max(needed);
+        buf.reserve_exact(target - buf.len());
+    }
+    buf.extend_from_slice(bytes);
 }
 
 /// Finds the end of a compound value (or a string) in `chunk`, carrying the scan state across chunks: the index

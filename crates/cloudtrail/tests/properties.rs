@@ -1,8 +1,12 @@
 //! Property tests: the reader and key decoding never panic, whatever the input, and the reader hands out
-//! exactly the elements of any well-formed file; the record parser (`Dom`) agrees with `serde_json`.
+//! exactly the elements of any well-formed file; the record parser (`Dom`) agrees with `serde_json`, and where
+//! it is lenient (lone surrogates, bytes that are not UTF-8) with a lossy oracle; the cheap field scan of
+//! unparseable records never panics and finds what a full parse finds.
 
 use cloudtrail::reader::DECODED_BUFFER_BYTES;
-use cloudtrail::{classify_key, decode_s3_key, Dom, LogReader, ReaderOptions};
+use cloudtrail::{
+    classify_key, decode_s3_key, recover_fields, Dom, LogReader, ReaderOptions, RecordError,
+};
 use flate2::write::GzEncoder;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -20,6 +24,7 @@ fn drain(bytes: &[u8], limit: Option<u64>) -> (usize, bool) {
         bytes,
         ReaderOptions {
             max_uncompressed_bytes: limit,
+            ..Default::default()
         },
     ) else {
         return (0, false);
@@ -111,14 +116,15 @@ proptest! {
         let mut r = LogReader::new(&bytes[..], ReaderOptions::default()).unwrap();
         let mut dom = Dom::new();
         while let Some(rec) = r.next_record().unwrap() {
-            let parsed = dom.parse(rec.bytes).map(|n| n.to_value()).map_err(|e| e.reason);
+            let parsed = dom.parse(rec.bytes).map(|n| n.to_value()).map_err(|e| RecordError::from(e).to_string());
             copied.push((rec.index, rec.offset, rec.bytes.to_vec(), parsed));
         }
         let copied_total = r.bytes_read();
         let mut in_place = Vec::new();
         let mut r = LogReader::new(&bytes[..], ReaderOptions::default()).unwrap();
         while let Some(rec) = r.next_parsed(&mut dom).unwrap() {
-            let parsed = rec.parsed.map(|n| n.to_value()).map_err(|e| e.reason);
+            prop_assert_eq!(rec.recovered.is_some(), rec.parsed.is_err());
+            let parsed = rec.parsed.map(|n| n.to_value()).map_err(|e| e.to_string());
             in_place.push((rec.raw.index, rec.raw.offset, rec.raw.bytes.to_vec(), parsed));
         }
         prop_assert_eq!(r.bytes_read(), copied_total);
@@ -225,7 +231,8 @@ proptest! {
         }
         let mut dom = Dom::new();
         let ours = dom.parse(&bytes).map(|n| n.to_value());
-        let theirs = serde_json::from_slice::<Value>(&bytes);
+        // Bytes that are not UTF-8 read as U+FFFD (the DOM is lenient there, serde_json is not).
+        let theirs = serde_json::from_str::<Value>(&String::from_utf8_lossy(&bytes));
         match (&ours, &theirs) {
             (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
             (Err(_), Err(_)) => {}
@@ -239,7 +246,177 @@ proptest! {
     fn dom_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let mut dom = Dom::new();
         let ours = dom.parse(&bytes).is_ok();
-        let theirs = serde_json::from_slice::<Value>(&bytes);
+        let theirs = serde_json::from_str::<Value>(&String::from_utf8_lossy(&bytes));
         prop_assert!(ours == theirs.is_ok() || theirs.is_err_and(|e| e.to_string().contains("number out of range")));
+    }
+}
+
+/// A piece of a hostile string: its JSON text (bytes, not necessarily UTF-8) and what it must decode to.
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    /// A leading surrogate escape with no trailing one after it (an `x` follows).
+    LoneHigh(u32),
+    LoneLow(u32),
+    /// A character outside the BMP, as a valid surrogate-pair escape.
+    Pair(char),
+    /// A byte that is never valid UTF-8 on its own: a continuation byte, or 0xF8..=0xFF.
+    Bad(u8),
+}
+
+impl Piece {
+    fn json(&self, out: &mut Vec<u8>) {
+        match self {
+            Piece::Text(s) => {
+                let quoted = serde_json::to_string(s).unwrap();
+                out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
+            }
+            Piece::LoneHigh(h) => out.extend_from_slice(format!("\\u{h:04x}x").as_bytes()),
+            Piece::LoneLow(l) => out.extend_from_slice(format!("\\u{l:04X}").as_bytes()),
+            Piece::Pair(c) => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units).iter() {
+                    out.extend_from_slice(format!("\\u{u:04x}").as_bytes());
+                }
+            }
+            Piece::Bad(b) => out.push(*b),
+        }
+    }
+
+    /// The lossy oracle: what JavaScript's `JSON.parse` gives, with each lone surrogate and each byte that
+    /// is not UTF-8 as U+FFFD.
+    fn decoded(&self, out: &mut String) {
+        match self {
+            Piece::Text(s) => out.push_str(s),
+            Piece::LoneHigh(_) => out.push_str("\u{fffd}x"),
+            Piece::LoneLow(_) | Piece::Bad(_) => out.push('\u{fffd}'),
+            Piece::Pair(c) => out.push(*c),
+        }
+    }
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        3 => "[\\PC\"\\\\/é日]{0,6}".prop_map(Piece::Text),
+        1 => (0xD800u32..0xDC00).prop_map(Piece::LoneHigh),
+        1 => (0xDC00u32..0xE000).prop_map(Piece::LoneLow),
+        1 => (0x10000u32..0x110000).prop_map(|c| Piece::Pair(char::from_u32(c).unwrap())),
+        1 => prop_oneof![0x80u8..0xC0, 0xF8u8..=0xFF].prop_map(Piece::Bad),
+    ]
+}
+
+/// A hostile string: its JSON text with quotes, and its lossy decoding.
+fn hostile_string() -> impl Strategy<Value = (Vec<u8>, String)> {
+    prop::collection::vec(piece(), 0..8).prop_map(|pieces| {
+        let mut json = vec![b'"'];
+        let mut decoded = String::new();
+        for p in &pieces {
+            p.json(&mut json);
+            p.decoded(&mut decoded);
+        }
+        json.push(b'"');
+        (json, decoded)
+    })
+}
+
+/// A record whose attacker-controlled fields are hostile strings, and the `serde_json::Value` it must read as.
+fn hostile_record() -> impl Strategy<Value = (Vec<u8>, Value)> {
+    (
+        hostile_string(),
+        hostile_string(),
+        hostile_string(),
+        hostile_string(),
+        hostile_string(),
+    )
+        .prop_map(|(name, agent, key, value, element)| {
+            let mut text = br#"{"eventName":"#.to_vec();
+            text.extend_from_slice(&name.0);
+            text.extend_from_slice(br#","userAgent":"#);
+            text.extend_from_slice(&agent.0);
+            text.push(b',');
+            text.extend_from_slice(&key.0);
+            text.push(b':');
+            text.extend_from_slice(&value.0);
+            text.extend_from_slice(br#","requestParameters":{"bucketName":["#);
+            text.extend_from_slice(&element.0);
+            text.extend_from_slice(br#"]},"eventID":"e"}"#);
+            let mut map = serde_json::Map::new();
+            map.insert("eventName".into(), Value::from(name.1));
+            map.insert("userAgent".into(), Value::from(agent.1));
+            map.insert(key.1, Value::from(value.1));
+            map.insert(
+                "requestParameters".into(),
+                json!({"bucketName": [element.1]}),
+            );
+            map.insert("eventID".into(), Value::from("e"));
+            (text, Value::Object(map))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn dom_reads_lone_surrogates_and_bad_bytes_as_the_lossy_oracle((text, want) in hostile_record()) {
+        let mut dom = Dom::new();
+        let root = dom.parse(&text).map_err(|e| TestCaseError::fail(format!("{e}: {}", String::from_utf8_lossy(&text))))?;
+        prop_assert_eq!(root.to_value(), want.clone());
+        // The cheap scan of the same text finds the same top-level strings.
+        let found = recover_fields(&text);
+        prop_assert_eq!(found.event_name.as_deref(), want["eventName"].as_str());
+        prop_assert_eq!(found.event_id.as_deref(), Some("e"));
+    }
+
+    #[test]
+    fn the_reader_hands_out_hostile_records_parsed(
+        records in prop::collection::vec(hostile_record(), 1..6),
+        gzip in any::<bool>(),
+        pad in 0usize..DECODED_BUFFER_BYTES,
+    ) {
+        // Padding moves the records across the end of the decoded-text buffer (in place and copying paths).
+        let mut text = format!(r#"{{"pad":"{}","Records":["#, "x".repeat(pad)).into_bytes();
+        for (i, (record, _)) in records.iter().enumerate() {
+            if i > 0 {
+                text.push(b',');
+            }
+            text.extend_from_slice(record);
+        }
+        text.extend_from_slice(b"]}");
+        let bytes = if gzip { gz(&text) } else { text };
+        let mut r = LogReader::new(&bytes[..], ReaderOptions::default()).unwrap();
+        let mut dom = Dom::new();
+        let mut got = Vec::new();
+        while let Some(rec) = r.next_parsed(&mut dom).unwrap() {
+            prop_assert!(rec.recovered.is_none());
+            got.push(rec.parsed.map(|n| n.to_value()).map_err(|e| e.to_string()));
+        }
+        let want: Vec<Result<Value, String>> = records.into_iter().map(|(_, v)| Ok(v)).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn recover_fields_never_panics_and_finds_what_a_parse_finds(
+        value in json_value(),
+        name in "[\\PC\"\\\\é]{0,20}",
+        arn in "[\\PC\"\\\\é]{0,20}",
+        junk in prop::collection::vec(any::<u8>(), 0..600),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let _ = recover_fields(&junk);
+        let record = json!({
+            "eventName": name, "before": value.clone(), "userIdentity": {"x": value.clone(), "arn": arn},
+            "eventSource": "s", "after": value,
+        });
+        let text = serde_json::to_vec(&record).unwrap();
+        let found = recover_fields(&text);
+        prop_assert_eq!(found.event_name.as_deref(), Some(name.as_str()));
+        prop_assert_eq!(found.user_arn.as_deref(), Some(arn.as_str()));
+        prop_assert_eq!(found.event_source.as_deref(), Some("s"));
+        prop_assert_eq!(found.event_id, None);
+        // Any prefix (a record cut or broken later) gives a subset of these, never something else.
+        let cut = recover_fields(&text[..cut.index(text.len() + 1)]);
+        prop_assert!(cut.event_name.is_none() || cut.event_name.as_deref() == Some(name.as_str()));
+        prop_assert!(cut.user_arn.is_none() || cut.user_arn.as_deref() == Some(arn.as_str()));
+        prop_assert!(cut.event_source.is_none() || cut.event_source.as_deref() == Some("s"));
     }
 }

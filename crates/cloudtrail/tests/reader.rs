@@ -180,6 +180,7 @@ fn decompression_cap_is_a_named_error() {
     let big = format!(r#"{{"Records":[{{"pad":"{}"}}]}}"#, "x".repeat(1 << 20));
     let options = ReaderOptions {
         max_uncompressed_bytes: Some(64 * 1024),
+        ..Default::default()
     };
     let err = read_all(&gz(big.as_bytes()), options).unwrap_err();
     assert!(
@@ -231,6 +232,7 @@ fn in_place_parsing_keeps_the_cap_and_the_truncation_errors() {
     // The decompression cap stops the file with its named error; what came before was complete.
     let capped = ReaderOptions {
         max_uncompressed_bytes: Some(256 * 1024),
+        ..Default::default()
     };
     let (ids, err) = parse_all(&compressed, capped);
     assert!(

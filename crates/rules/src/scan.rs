@@ -234,8 +234,8 @@ fn ends_inside_a_record(e: &ReadError) -> Option<u64> {
 }
 
 /// The reason of a record's parse error (see [`crate::unevaluated`]).
-fn record_error_reason(_e: &cloudtrail::DomError) -> &'static str {
-    "syntax"
+fn record_error_reason(e: &cloudtrail::RecordError) -> &'static str {
+    e.reason()
 }
 
 /// What a cheap top-level scan recovers from a record that did not parse.
