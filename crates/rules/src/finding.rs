@@ -5,6 +5,7 @@ use cloudtrail::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// A match of one rule on one record. Serialized as the body of alerts and of `trailwarden scan` output.
@@ -109,6 +110,12 @@ impl Finding {
         } else {
             compact_json(text)
         };
+        // The reader accepts lone surrogate escapes (as JavaScript and Python do) but strict JSON readers
+        // (serde_json, Go) reject them: the attached record carries U+FFFD instead, as the parsed value does.
+        let compact = match replace_lone_surrogates(&compact) {
+            Cow::Borrowed(_) => compact,
+            Cow::Owned(fixed) => fixed,
+        };
         // `compact_json` keeps the text valid JSON and the text parsed into `record`, so this does not fail;
         // should it, the value is re-serialized.
         let record_raw = RawValue::from_string(compact)
@@ -201,6 +208,50 @@ pub fn short_principal(p: &str) -> &str {
         .rsplit('/')
         .find(|seg| !seg.is_empty())
         .unwrap_or(resource)
+}
+
+/// JSON text with every `\uXXXX` escape of a lone surrogate (a high one not followed by a low one, or a low one
+/// alone) replaced by `\ufffd`, so readers that reject them (serde_json, Go's encoding/json) can read it.
+/// Well-formed pairs and every other byte are kept; text without such escapes is returned as is.
+pub fn replace_lone_surrogates(json: &str) -> Cow<'_, str> {
+    fn unit(b: &[u8], at: usize) -> Option<u16> {
+        let esc = b.get(at..at + 6)?;
+        if esc[0] != b'\\' || esc[1] != b'u' {
+            return None;
+        }
+        let hex = std::str::from_utf8(&esc[2..]).ok()?;
+        u16::from_str_radix(hex, 16).ok()
+    }
+    let b = json.as_bytes();
+    let mut out: Option<String> = None;
+    // Text copied to `out` so far ends at `copied`.
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match unit(b, i) {
+            Some(0xD800..=0xDBFF) if matches!(unit(b, i + 6), Some(0xDC00..=0xDFFF)) => i += 12,
+            Some(0xD800..=0xDFFF) => {
+                let o = out.get_or_insert_with(|| String::with_capacity(json.len()));
+                o.push_str(&json[copied..i]);
+                o.push_str("\\ufffd");
+                i += 6;
+                copied = i;
+            }
+            // Any other escape: the backslash and the character after it (so `\\u…` is not read as `\u…`).
+            _ => i += 2,
+        }
+    }
+    match out {
+        None => Cow::Borrowed(json),
+        Some(mut o) => {
+            o.push_str(&json[copied.min(json.len())..]);
+            Cow::Owned(o)
+        }
+    }
 }
 
 /// Removes whitespace outside strings, so a pretty-printed record fits on one line (JSON Lines, SNS).
@@ -373,6 +424,55 @@ mod tests {
             finding_id(None, rule.id(), r#"{"eventName":"X"}"#),
             "the compacted record text, as the alert carries it"
         );
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        let cases = [
+            (r#"{"a":"x\ud800y"}"#, r#"{"a":"x\ufffdy"}"#),
+            (r#"{"a":"\udfff"}"#, r#"{"a":"\ufffd"}"#),
+            (r#"{"a":"\uDBFF\uD800"}"#, r#"{"a":"\ufffd\ufffd"}"#),
+            (
+                r#"{"a":"\ud83d\ude00\ud800"}"#,
+                r#"{"a":"\ud83d\ude00\ufffd"}"#,
+            ),
+            (r#"{"\ud800k":"\\ud800"}"#, r#"{"\ufffdk":"\\ud800"}"#),
+            (r#"{"a":"\ud800\n"}"#, r#"{"a":"\ufffd\n"}"#),
+            (r#"{"a":"é\u00e9\ud800"}"#, r#"{"a":"é\u00e9\ufffd"}"#),
+        ];
+        for (raw, want) in cases {
+            let got = replace_lone_surrogates(raw);
+            assert_eq!(got, want, "{raw}");
+            let value: serde_json::Value = serde_json::from_str(&got).unwrap();
+            assert!(value.is_object());
+        }
+        for clean in [
+            r#"{"a":"\ud83d\ude00","b":"\\ud800","c":"\u0041"}"#,
+            "{}",
+            r#""\\""#,
+        ] {
+            assert!(
+                matches!(replace_lone_surrogates(clean), Cow::Borrowed(_)),
+                "{clean}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_with_lone_surrogates_is_attached_as_json_strict_readers_accept() {
+        let engine = Engine::with_ids(&["cis-4.1-unauthorized-api-calls"]).unwrap();
+        let rule = &engine.rules()[0];
+        for raw in [
+            r#"{"eventID":"e1","userAgent":"a\ud800b"}"#,
+            r#"{ "eventID": "e1", "userAgent": "a\ud800b" }"#,
+        ] {
+            let parsed = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
+            let f = Finding::new(rule, Hit::PLAIN, parsed.root());
+            assert_eq!(f.user_agent.as_deref(), Some("a\u{FFFD}b"));
+            assert_eq!(f.record.get(), r#"{"eventID":"e1","userAgent":"a\ufffdb"}"#);
+            let back: Finding = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
+            assert_eq!(back.id(), f.id());
+        }
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub use config::{
 };
 pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use external::{external_caller, CallerFields, ExternalCaller};
-pub use finding::{finding_id, short_hash, short_principal, Finding, PrincipalField};
+pub use finding::{
+    finding_id, replace_lone_surrogates, short_hash, short_principal, Finding, PrincipalField,
+};
 pub use pattern::{Document, ParseError, Pattern};
 pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
 pub use scan::{

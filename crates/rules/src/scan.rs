@@ -141,8 +141,8 @@ pub fn scan_log_filtered<E>(
                 continue;
             }
             Err(e) => {
-                let (reason, error) = (record_error_reason(&e), e.to_string());
-                let recovered = recovered_fields(&rec.raw);
+                let (reason, error) = (e.reason(), e.to_string());
+                let recovered = rec.recovered.unwrap_or_default();
                 let unevaluated = Unevaluated {
                     index,
                     offset,
@@ -231,16 +231,6 @@ fn ends_inside_a_record(e: &ReadError) -> Option<u64> {
         ReadError::Truncated { offset, inside } if *inside == "a record" => Some(*offset),
         _ => None,
     }
-}
-
-/// The reason of a record's parse error (see [`crate::unevaluated`]).
-fn record_error_reason(e: &cloudtrail::RecordError) -> &'static str {
-    e.reason()
-}
-
-/// What a cheap top-level scan recovers from a record that did not parse.
-fn recovered_fields(_raw: &cloudtrail::RawRecord<'_>) -> Recovered {
-    Recovered::default()
 }
 
 /// Sets `slot` to `t` when it is empty or `better(t, current)`, reusing the string's buffer: log files are in

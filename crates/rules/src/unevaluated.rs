@@ -37,9 +37,9 @@ Fetch the log file and read the record at that byte offset. If eventName names a
 identity or access (StopLogging, DeleteTrail, PutUserPolicy, ...), treat the finding as that event and check \
 it in the service itself; then find out who wrote a record CloudTrail's own format does not produce.";
 
-/// Strings recovered from the record are cut to this many bytes (at a character boundary): they come from
-/// a record that could not be parsed and may be arbitrarily long.
-pub const MAX_FIELD_BYTES: usize = 1024;
+/// Strings recovered from the record are cut to this many bytes (at a character boundary), whoever filled
+/// the [`Recovered`]: they come from a record that could not be parsed.
+pub use cloudtrail::recover::MAX_FIELD_BYTES;
 
 /// The error text is cut to this many bytes.
 pub const MAX_ERROR_BYTES: usize = 512;
@@ -52,14 +52,7 @@ pub const REASON_NOT_AN_OBJECT: &str = "not_an_object";
 pub const REASON_TRUNCATED: &str = "truncated";
 
 /// The top-level fields of an unevaluated record, as far as they could be recovered.
-// TEMPORARY until cloudtrail::Recovered lands.
-#[derive(Debug, Clone, Default)]
-pub struct Recovered {
-    pub event_name: Option<String>,
-    pub event_source: Option<String>,
-    pub event_id: Option<String>,
-    pub user_arn: Option<String>,
-}
+pub use cloudtrail::Recovered;
 
 /// Where an unevaluated record is and why it could not be evaluated.
 #[derive(Debug, Clone, Copy)]
