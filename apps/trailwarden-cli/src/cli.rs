@@ -107,6 +107,13 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',')]
     pub rules: Vec<String>,
 
+    /// Largest record evaluated, in bytes of its JSON text [default: 1048576 (1 MiB), the Lambda's default].
+    ///
+    /// A larger record is streamed past without being held in memory and reported as an unevaluated-record
+    /// finding (reason oversized). CloudTrail documents 256 KB as its event size limit.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_record_bytes: Option<u64>,
+
     #[command(flatten)]
     pub input: InputArgs,
 }

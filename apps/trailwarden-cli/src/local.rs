@@ -121,9 +121,9 @@ impl Iterator for Inputs {
 }
 
 /// Opens a log file (.json.gz or .json) for reading record by record.
-pub fn open_log(path: &Path) -> Result<LogReader<'static>, OpenError> {
+pub fn open_log(path: &Path, options: ReaderOptions) -> Result<LogReader<'static>, OpenError> {
     let file = File::open(path).map_err(OpenError::Open)?;
-    LogReader::new(file, ReaderOptions::default()).map_err(OpenError::Read)
+    LogReader::new(file, options).map_err(OpenError::Read)
 }
 
 fn has_log_extension(path: &Path) -> bool {

@@ -18,12 +18,22 @@ pub trait Parse: Sized {
     fn event_time(&self) -> Option<&str>;
 }
 
+/// A record's JSON as a value, read as leniently as `scan` reads it: serde_json first (the fast path), and
+/// when it refuses (a lone surrogate escape, invalid UTF-8 inside a string), the reader's own parser, which
+/// reads those as U+FFFD. Only what neither accepts is an error.
+fn lenient_value(bytes: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice::<Value>(bytes).or_else(|strict| {
+        cloudtrail::Parsed::new(bytes)
+            .map(|parsed| parsed.root().to_value())
+            .map_err(|_| strict.to_string())
+    })
+}
+
 impl Parse for Value {
     fn parse(bytes: &[u8]) -> Result<Value, String> {
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) if v.is_object() => Ok(v),
-            Ok(_) => Err("the element is not a JSON object".to_owned()),
-            Err(e) => Err(e.to_string()),
+        match lenient_value(bytes)? {
+            v if v.is_object() => Ok(v),
+            _ => Err("the element is not a JSON object".to_owned()),
         }
     }
     fn event_time(&self) -> Option<&str> {
@@ -33,7 +43,10 @@ impl Parse for Value {
 
 impl Parse for cloudtrail::Record {
     fn parse(bytes: &[u8]) -> Result<cloudtrail::Record, String> {
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+        serde_json::from_slice(bytes).or_else(|strict| match lenient_value(bytes) {
+            Ok(v) => serde_json::from_value(v).map_err(|e| e.to_string()),
+            Err(_) => Err(strict.to_string()),
+        })
     }
     fn event_time(&self) -> Option<&str> {
         self.event_time.as_deref()
@@ -89,7 +102,15 @@ pub fn read<T: Parse, K>(
             }
         };
         out.records += 1;
-        let parsed = match T::parse(rec.bytes) {
+        let parsed = match rec.oversized {
+            // Only the record's first bytes are kept: say why rather than how they fail to parse.
+            Some(size) => Err(format!(
+                "{size} bytes, over the per-record limit of {} bytes",
+                cloudtrail::DEFAULT_MAX_RECORD_BYTES
+            )),
+            None => T::parse(rec.bytes),
+        };
+        let parsed = match parsed {
             Ok(parsed) => parsed,
             Err(why) => {
                 out.malformed += 1;
@@ -210,6 +231,32 @@ mod tests {
         let values = read::<Value, _>(&file, None, Window::default(), |_, v| Some(v));
         assert_eq!(values.kept.len(), 3);
         assert_eq!(values.malformed, 1);
+
+        // Read as scan reads them: lone surrogates and invalid UTF-8 as U+FFFD; an oversized record is warned.
+        let mut text = br#"{"Records":[{"eventName":"A\ud800","eventTime":"2024-01-01T00:00:00Z"},{"eventName":"B"#.to_vec();
+        text.extend_from_slice(b"\xff\"},");
+        text.extend_from_slice(
+            format!(
+                r#"{{"eventName":"{}"}}]}}"#,
+                "c".repeat(cloudtrail::DEFAULT_MAX_RECORD_BYTES)
+            )
+            .as_bytes(),
+        );
+        let lenient = dir.path().join("lenient.json");
+        std::fs::write(&lenient, text).unwrap();
+        let file = LogFile::Local(lenient);
+        let names =
+            read::<cloudtrail::Record, _>(&file, None, Window::default(), |_, r| r.event_name);
+        assert_eq!(names.kept, ["A\u{FFFD}", "B\u{FFFD}"]);
+        assert_eq!(names.malformed, 1);
+        assert!(
+            names.malformed_samples[0].contains("over the per-record limit"),
+            "{:?}",
+            names.malformed_samples
+        );
+        let values = read::<Value, _>(&file, None, Window::default(), |_, v| Some(v));
+        assert_eq!(values.kept.len(), 2);
+        assert_eq!(values.kept[0]["eventName"], "A\u{FFFD}");
 
         let missing = read::<Value, ()>(
             &LogFile::Local(dir.path().join("no")),

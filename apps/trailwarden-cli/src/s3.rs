@@ -139,7 +139,12 @@ impl S3 {
     }
 
     /// Opens an object for reading record by record, streaming its body.
-    pub fn open(&self, bucket: &str, key: &str) -> Result<LogReader<'static>, OpenError> {
+    pub fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: ReaderOptions,
+    ) -> Result<LogReader<'static>, OpenError> {
         let client = self.client(bucket).map_err(OpenError::Fetch)?;
         let out = self
             .rt
@@ -147,7 +152,7 @@ impl S3 {
             .map_err(|e| OpenError::Fetch(describe(&e)))?;
         let body =
             SyncIoBridge::new_with_handle(out.body.into_async_read(), self.rt.handle().clone());
-        LogReader::new(body, ReaderOptions::default()).map_err(OpenError::Read)
+        LogReader::new(body, options).map_err(OpenError::Read)
     }
 }
 

@@ -22,7 +22,12 @@ impl S3 {
         match *self {}
     }
 
-    pub fn open(&self, _bucket: &str, _key: &str) -> Result<LogReader<'static>, OpenError> {
+    pub fn open(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _options: cloudtrail::ReaderOptions,
+    ) -> Result<LogReader<'static>, OpenError> {
         match *self {}
     }
 }

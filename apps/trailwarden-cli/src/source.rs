@@ -6,14 +6,24 @@ use crate::local::{self, Input, Inputs};
 use crate::location::{Found, Location, LogFile, OpenError};
 use crate::s3::S3;
 use crate::window::{DatePosition, Window};
-use cloudtrail::{key_date, LogReader};
+use cloudtrail::{key_date, LogReader, ReaderOptions};
 
-/// Opens a log file for reading record by record (S3 objects through `s3`, required for them).
+/// Opens a log file for reading record by record (S3 objects through `s3`, required for them), with the
+/// reader's default options.
 pub fn open(file: &LogFile, s3: Option<&S3>) -> Result<LogReader<'static>, OpenError> {
+    open_with(file, s3, ReaderOptions::default())
+}
+
+/// [`open`] with reader `options` (e.g. `scan --max-record-bytes`).
+pub fn open_with(
+    file: &LogFile,
+    s3: Option<&S3>,
+    options: ReaderOptions,
+) -> Result<LogReader<'static>, OpenError> {
     match file {
-        LogFile::Local(path) => local::open_log(path),
+        LogFile::Local(path) => local::open_log(path, options),
         LogFile::S3 { bucket, key } => match s3 {
-            Some(s3) => s3.open(bucket, key),
+            Some(s3) => s3.open(bucket, key, options),
             None => Err(OpenError::Fetch("no S3 access configured".to_owned())),
         },
     }

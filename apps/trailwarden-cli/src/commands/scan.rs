@@ -17,6 +17,7 @@ use crate::source::{self, Sources};
 use crate::summary::Summary;
 use crate::window::Window;
 use anyhow::Context;
+use cloudtrail::ReaderOptions;
 use rules::{scan_log_filtered, Engine, Finding, ScanError, ScanStats};
 use std::convert::Infallible;
 use std::io;
@@ -35,7 +36,20 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::new(&engine);
     let progress = Progress::new();
 
-    let scanned = scan_all(&sources, &engine, out.as_mut(), &mut summary, &progress);
+    let options = ReaderOptions {
+        max_record_bytes: args
+            .max_record_bytes
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        ..ReaderOptions::default()
+    };
+    let scanned = scan_all(
+        &sources,
+        options,
+        &engine,
+        out.as_mut(),
+        &mut summary,
+        &progress,
+    );
     progress.finish();
     match scanned {
         Ok(()) => {}
@@ -98,6 +112,7 @@ struct FileScan {
 /// and counted; only a failure to write findings is returned.
 fn scan_all(
     sources: &Sources,
+    options: ReaderOptions,
     engine: &Engine,
     out: &mut dyn FindingWriter,
     summary: &mut Summary,
@@ -117,7 +132,7 @@ fn scan_all(
     pipeline::run_streaming(
         pipeline::counted(sources.discovery(), progress),
         sources.jobs,
-        |file, emit| scan_file(file, s3, engine, window, emit),
+        |file, emit| scan_file(file, s3, options, engine, window, emit),
         |streamed| {
             let item = match streamed {
                 Streamed::Part(file, findings) => {
@@ -171,6 +186,7 @@ fn scan_all(
 fn scan_file(
     file: &LogFile,
     s3: Option<&S3>,
+    options: ReaderOptions,
     engine: &Engine,
     window: Window,
     emit: &mut dyn FnMut(Vec<Finding>),
@@ -181,7 +197,7 @@ fn scan_file(
         outside: 0,
         error: None,
     };
-    let mut reader = match source::open(file, s3) {
+    let mut reader = match source::open_with(file, s3, options) {
         Ok(reader) => reader,
         Err(e) => {
             scan.error = Some(e.to_string());
@@ -257,7 +273,7 @@ fn report_unevaluated(progress: &Progress, name: &str, stats: &ScanStats) {
 mod tests {
     use super::*;
     use crate::window::Bound;
-    use cloudtrail::{LogReader, ReaderOptions};
+    use cloudtrail::LogReader;
     use rules::scan_log;
 
     const LOG: &str = r#"{"Records":[
@@ -285,9 +301,14 @@ mod tests {
         let path = dir.path().join("log.json");
         std::fs::write(&path, LOG).unwrap();
         let mut parts = Vec::new();
-        let mut scan = scan_file(&LogFile::Local(path), None, engine, window, &mut |p| {
-            parts.push(p)
-        });
+        let mut scan = scan_file(
+            &LogFile::Local(path),
+            None,
+            ReaderOptions::default(),
+            engine,
+            window,
+            &mut |p| parts.push(p),
+        );
         assert!(parts.is_empty(), "a handful of findings fits in one part");
         let stats = scan.stats.take().expect("the file reads");
         (scan, stats)
@@ -352,6 +373,7 @@ mod tests {
         let scan = scan_file(
             &LogFile::Local(path),
             None,
+            ReaderOptions::default(),
             &engine(""),
             Window::default(),
             &mut |p| parts.push(p),
