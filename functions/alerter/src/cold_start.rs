@@ -70,6 +70,7 @@ pub async fn build_deps(
         rules = engine.rules().len(),
         exclusions = engine.exclusions().len(),
         max_uncompressed_bytes = config.max_uncompressed_bytes,
+        max_record_bytes = config.max_record_bytes,
         storm_limit = alerts.storm_limit,
         "config loaded"
     );

@@ -51,6 +51,9 @@ pub struct Config {
     pub rules_file: Option<RulesLocation>,
     /// `MAX_UNCOMPRESSED_BYTES`: decompression cap per object.
     pub max_uncompressed_bytes: u64,
+    /// `MAX_RECORD_BYTES`: the per-record cap (default [`cloudtrail::DEFAULT_MAX_RECORD_BYTES`], 1 MiB). A
+    /// record over it is streamed past and alerted as `unevaluated-record`, so a lower cap is never silent.
+    pub max_record_bytes: usize,
     /// `DEADLINE_MARGIN_MS`: how long before the invocation deadline to stop and fail (for a retry) rather
     /// than be killed half-done. Default 5 s.
     pub deadline_margin: std::time::Duration,
@@ -69,6 +72,7 @@ impl Config {
             topic_arn: topic_arn.into(),
             rules_file: None,
             max_uncompressed_bytes: DEFAULT_MAX_UNCOMPRESSED_BYTES,
+            max_record_bytes: cloudtrail::DEFAULT_MAX_RECORD_BYTES,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
             email_include_record: true,
         }
@@ -112,6 +116,24 @@ impl Config {
                 reason: format!("{v:?}: {e}"),
             })?,
         };
+        let max_record_bytes = match lookup("MAX_RECORD_BYTES") {
+            None => cloudtrail::DEFAULT_MAX_RECORD_BYTES,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                Ok(_) => {
+                    return Err(ConfigError::Invalid {
+                        name: "MAX_RECORD_BYTES",
+                        reason: "must be at least 1".to_owned(),
+                    })
+                }
+                Err(e) => {
+                    return Err(ConfigError::Invalid {
+                        name: "MAX_RECORD_BYTES",
+                        reason: format!("{v:?}: {e}"),
+                    })
+                }
+            },
+        };
         let deadline_margin = match lookup("DEADLINE_MARGIN_MS") {
             None => DEFAULT_DEADLINE_MARGIN,
             Some(v) => std::time::Duration::from_millis(v.trim().parse().map_err(|e| {
@@ -132,6 +154,7 @@ impl Config {
             topic_arn,
             rules_file,
             max_uncompressed_bytes,
+            max_record_bytes,
             deadline_margin,
             email_include_record,
         })
@@ -255,6 +278,22 @@ mod tests {
 
     #[test]
     fn limits() {
+        let c = cfg(&[TOPIC]).unwrap();
+        assert_eq!(c.max_record_bytes, cloudtrail::DEFAULT_MAX_RECORD_BYTES);
+        let c = cfg(&[TOPIC, ("MAX_RECORD_BYTES", "4096")]).unwrap();
+        assert_eq!(c.max_record_bytes, 4096);
+        for bad in ["0", "-1", "big"] {
+            assert!(
+                matches!(
+                    cfg(&[TOPIC, ("MAX_RECORD_BYTES", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "MAX_RECORD_BYTES",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
         let c = cfg(&[TOPIC, ("MAX_UNCOMPRESSED_BYTES", "1000")]).unwrap();
         assert_eq!(c.max_uncompressed_bytes, 1000);
         assert!(matches!(

@@ -386,7 +386,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     let engine = Arc::clone(&deps.engine);
     let options = ReaderOptions {
         max_uncompressed_bytes: Some(deps.config.max_uncompressed_bytes),
-        ..ReaderOptions::default()
+        max_record_bytes: Some(deps.config.max_record_bytes),
     };
     let bridge = SyncIoBridge::new_with_handle(
         Box::new(body) as ObjectBody,
