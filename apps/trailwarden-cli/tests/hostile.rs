@@ -12,43 +12,11 @@ use common::{run as trailwarden, Run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use test_support::hostile::{log, many_keys, stop_logging};
 
 const STOPPED: &str = "cloudtrail-stopped-or-deleted";
 const CIS_4_5: &str = "cis-4.5-cloudtrail-config-changes";
 const UNEVALUATED: &str = "unevaluated-record";
-
-/// A successful `StopLogging` record with `eventID` `id`; `extra` is inserted verbatim as further members
-/// (raw JSON text, so it can carry escapes and bytes a serializer would not write).
-fn stop_logging(id: &str, extra: &[u8]) -> Vec<u8> {
-    let mut r = format!(
-        r#"{{"eventVersion":"1.09","eventID":"{id}","eventTime":"2026-11-23T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","eventType":"AwsApiCall","recipientAccountId":"111122223333""#
-    )
-    .into_bytes();
-    if !extra.is_empty() {
-        r.push(b',');
-        r.extend_from_slice(extra);
-    }
-    if !extra.windows(15).any(|w| w == br#""userIdentity":"#) {
-        r.extend_from_slice(
-            br#","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333"}"#,
-        );
-    }
-    r.push(b'}');
-    r
-}
-
-/// `{"Records":[e0,e1,…]}`.
-fn log(elements: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = br#"{"Records":["#.to_vec();
-    for (i, e) in elements.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(e);
-    }
-    out.extend_from_slice(b"]}");
-    out
-}
 
 /// What one scan reported.
 struct Scan {
@@ -322,18 +290,6 @@ fn a_record_cut_mid_string_at_the_end_of_the_file_is_reported_and_the_file_fails
         s.run.stderr
     );
     assert!(s.run.stderr.contains("ends early"), "{}", s.run.stderr);
-}
-
-/// A `StopLogging` whose root object has `n` further keys sharing their first 8 bytes.
-fn many_keys(id: &str, n: usize) -> Vec<u8> {
-    let mut extra = String::with_capacity(n * 20);
-    for i in 0..n {
-        if i > 0 {
-            extra.push(',');
-        }
-        extra.push_str(&format!(r#""prefix00{i:06}":0"#));
-    }
-    stop_logging(id, extra.as_bytes())
 }
 
 #[test]

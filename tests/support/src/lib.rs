@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod hostile;
 #[cfg(feature = "moto")]
 mod moto;
 #[cfg(feature = "moto")]
