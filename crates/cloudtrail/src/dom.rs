@@ -576,18 +576,14 @@ impl Parser<'_> {
 
     /// Decodes the escape at `at` (a backslash): the character and the escape's length in bytes.
     fn escape(&self, at: usize) -> Result<(char, usize), DomError> {
-        let c = match self.bytes.get(at + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
+        let next = self.bytes.get(at + 1).copied();
+        if let Some(c) = next.and_then(crate::string_scan::short_escape) {
+            return Ok((c, 2));
+        }
+        match next {
             Some(b'u') => {
                 let hi = self.hex4(at + 2)?;
-                return match hi {
+                match hi {
                     0xD800..=0xDBFF => {
                         let next = self.bytes.get(at + 6..).unwrap_or_default();
                         let next = &next[..next.len().min(2)];
@@ -616,17 +612,14 @@ impl Parser<'_> {
                     _ => char::from_u32(hi)
                         .map(|c| (c, 6))
                         .ok_or_else(|| self.err("invalid \\u escape")),
-                };
+                }
             }
-            Some(_) => return Err(self.err("invalid escape")),
-            None => {
-                return Err(DomError {
-                    offset: self.bytes.len(),
-                    reason: "unexpected end of input inside a string",
-                })
-            }
-        };
-        Ok((c, 2))
+            Some(_) => Err(self.err("invalid escape")),
+            None => Err(DomError {
+                offset: self.bytes.len(),
+                reason: "unexpected end of input inside a string",
+            }),
+        }
     }
 
     fn hex4(&self, at: usize) -> Result<u32, DomError> {

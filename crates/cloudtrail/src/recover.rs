@@ -272,22 +272,16 @@ fn decode(text: &[u8]) -> String {
             i += 1;
             continue;
         }
-        let c = match text.get(i + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
+        let c = match text.get(i + 1).copied() {
             Some(b'u') => {
                 let (c, len) = unicode_escape(text, i);
                 push_char(&mut out, c);
                 i += len;
                 continue;
             }
-            _ => char::REPLACEMENT_CHARACTER,
+            next => next
+                .and_then(crate::string_scan::short_escape)
+                .unwrap_or(char::REPLACEMENT_CHARACTER),
         };
         push_char(&mut out, c);
         i += 2;

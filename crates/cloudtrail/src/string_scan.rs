@@ -57,6 +57,24 @@ fn stop<const CONTROLS: bool>(bytes: &[u8], from: usize) -> usize {
     i
 }
 
+/// The character of a one-letter JSON escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), given the byte
+/// after the backslash; `None` for `u` and anything else. Shared by the strict parser (`Dom`) and the lenient
+/// field recovery, which differ only in what they do with the rest.
+#[inline]
+pub(crate) fn short_escape(b: u8) -> Option<char> {
+    Some(match b {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::string_stop;
