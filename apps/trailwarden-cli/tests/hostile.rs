@@ -12,7 +12,7 @@ use common::{run as trailwarden, Run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use test_support::hostile::{log, many_keys, stop_logging};
+use test_support::hostile::{log, many_keys, stop_logging, LONE_SURROGATE_CASES};
 
 const STOPPED: &str = "cloudtrail-stopped-or-deleted";
 const CIS_4_5: &str = "cis-4.5-cloudtrail-config-changes";
@@ -112,22 +112,9 @@ fn write(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn lone_surrogates_in_attacker_fields_are_read_as_replacement_characters() {
-    let cases: [(&str, &[u8]); 4] = [
-        ("ua", br#""userAgent":"aws-cli/2 \ud800 evil""#),
-        (
-            "arn",
-            br#""userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/\udfff","accountId":"111122223333"}"#,
-        ),
-        (
-            "params",
-            br#""requestParameters":{"name":"trail-\udbff\ud800x","\ud800key":"v"}"#,
-        ),
-        // A high surrogate at the very end of the string, and a low one before a valid pair.
-        ("edge", br#""userAgent":"\udc00\ud83d\ude00\ud800""#),
-    ];
     let mut elements = Vec::new();
     let mut want = Vec::new();
-    for (id, extra) in cases {
+    for (id, extra) in LONE_SURROGATE_CASES {
         elements.push(stop_logging(id, extra));
         elements.push(stop_logging(&format!("{id}-after"), b""));
         want.extend([id.to_owned(), format!("{id}-after")]);

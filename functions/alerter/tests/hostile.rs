@@ -21,7 +21,7 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use test_support::hostile::{log, many_keys, stop_logging};
+use test_support::hostile::{log, many_keys, stop_logging, LONE_SURROGATE_CASES};
 
 const STOPPED: &str = "cloudtrail-stopped-or-deleted";
 const CIS_4_5: &str = "cis-4.5-cloudtrail-config-changes";
@@ -134,21 +134,9 @@ async fn run(text: &[u8]) -> Run {
 
 #[tokio::test]
 async fn lone_surrogates_in_attacker_fields_are_read_as_replacement_characters() {
-    let cases: [(&str, &[u8]); 4] = [
-        ("ua", br#""userAgent":"aws-cli/2 \ud800 evil""#),
-        (
-            "arn",
-            br#""userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/\udfff","accountId":"111122223333"}"#,
-        ),
-        (
-            "params",
-            br#""requestParameters":{"name":"trail-\udbff\ud800x","\ud800key":"v"}"#,
-        ),
-        ("edge", br#""userAgent":"\udc00\ud83d\ude00\ud800""#),
-    ];
     let mut elements = Vec::new();
     let mut want = Vec::new();
-    for (id, extra) in cases {
+    for (id, extra) in LONE_SURROGATE_CASES {
         elements.push(stop_logging(id, extra));
         elements.push(stop_logging(&format!("{id}-after"), b""));
         want.extend([id.to_owned(), format!("{id}-after")]);

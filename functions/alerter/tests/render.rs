@@ -2,6 +2,8 @@
 //! SNS limits. Snapshots live in `tests/snapshots/`; `cargo insta review` (or `INSTA_UPDATE=always`) updates
 //! them after an intended change.
 
+mod common;
+
 use alerter::alert::Alert;
 use alerter::ports::OutgoingAlert;
 use alerter::publish::{sns_size, SnsEntry, MAX_SNS_BYTES};
@@ -9,8 +11,9 @@ use alerter::render::finding::{render_finding, render_finding_with, RenderOption
 use alerter::render::summary::render_summary;
 use alerter::render::text::{is_hidden, pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
 use alerter::storm::StormSummary;
+use common::finding;
 use flate2::read::GzDecoder;
-use rules::{Engine, Finding, Outcome, RulesConfig, Severity};
+use rules::{Engine, Outcome, RulesConfig, Severity};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::io::Read;
@@ -52,16 +55,6 @@ struct Rendered {
     default_text: String,
     email: String,
     sms: String,
-}
-
-fn finding(rule_id: &str, raw: &str) -> Finding {
-    let engine = Engine::with_ids(&[rule_id]).unwrap();
-    let value = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
-    let rule = &engine.rules()[0];
-    let hit = rule
-        .evaluate(value.root(), engine.context())
-        .unwrap_or_else(|| panic!("{rule_id} does not match {raw}"));
-    Finding::new(rule, hit, value.root())
 }
 
 fn render(rule_id: &str, raw: &str, key: &str) -> Rendered {

@@ -2,26 +2,18 @@
 //! folded, and a flood of invented principals stops at the rule's ceiling. Findings come from the real rules
 //! evaluated on records.
 
+mod common;
+
 use alerter::alert::Alert;
 use alerter::storm::{never_folded, Admission, StormControl, STORM_CEILING_FACTOR};
+use common::finding;
 use rules::unevaluated::Recovered;
-use rules::{AlertSettings, Engine, Finding, Severity, UNEVALUATED_RECORD};
+use rules::{AlertSettings, Finding, Severity, UNEVALUATED_RECORD};
 
 const BUCKET: &str = "trailwarden-logs";
 const KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/f.json.gz";
 const DENIED: &str = "cis-4.1-unauthorized-api-calls";
 const STOPPED: &str = "cloudtrail-stopped-or-deleted";
-
-/// The finding of the built-in rule `rule_id` on `raw` (which it must match).
-fn finding(rule_id: &str, raw: &str) -> Finding {
-    let engine = Engine::with_ids(&[rule_id]).unwrap();
-    let value = cloudtrail::Parsed::new(raw.as_bytes()).unwrap();
-    let rule = &engine.rules()[0];
-    let hit = rule
-        .evaluate(value.root(), engine.context())
-        .unwrap_or_else(|| panic!("{rule_id} does not match {raw}"));
-    Finding::new(rule, hit, value.root())
-}
 
 fn arn(who: &str) -> String {
     format!("arn:aws:iam::111122223333:user/{who}")

@@ -33,6 +33,22 @@ pub fn many_keys(id: &str, n: usize) -> Vec<u8> {
     stop_logging(id, extra.as_bytes())
 }
 
+/// Lone surrogate escapes in fields an attacker controls, as extra members for [`stop_logging`] (id, members):
+/// the user agent, the principal's ARN, request parameters (a value and a key), and the edges (a low surrogate
+/// first, a valid pair, a high surrogate at the very end of the string).
+pub const LONE_SURROGATE_CASES: [(&str, &[u8]); 4] = [
+    ("ua", br#""userAgent":"aws-cli/2 \ud800 evil""#),
+    (
+        "arn",
+        br#""userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/\udfff","accountId":"111122223333"}"#,
+    ),
+    (
+        "params",
+        br#""requestParameters":{"name":"trail-\udbff\ud800x","\ud800key":"v"}"#,
+    ),
+    ("edge", br#""userAgent":"\udc00\ud83d\ude00\ud800""#),
+];
+
 /// `{"Records":[e0,e1,…]}`.
 pub fn log(elements: &[Vec<u8>]) -> Vec<u8> {
     let mut out = br#"{"Records":["#.to_vec();
