@@ -130,3 +130,51 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 }
+
+################################################################################
+# The alarm key: encrypts only the alarm topic, so a disabled alert key is itself alarmed.
+################################################################################
+
+resource "aws_kms_key" "alarms" {
+  description             = "${var.name_prefix}: alarm topic only (independent of the alert key)"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_deletion_window_days
+  policy                  = data.aws_iam_policy_document.kms_alarms.json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "alarms" {
+  name          = "alias/${var.name_prefix}-alarms"
+  target_key_id = aws_kms_key.alarms.key_id
+}
+
+data "aws_iam_policy_document" "kms_alarms" {
+  #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM).
+  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root and to service principals bound to this account's alarms and watchdog rule.
+  #checkov:skip=CKV_AWS_356:KMS key policy, where Resource "*" means this key only: a key policy cannot name its own ARN.
+  statement {
+    sid       = "AccountAdministersKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+}
+
+################################################################################
+# Administrator principals (both key policies here; the log bucket policy reads local.administrator_arns too).
+################################################################################
+
+# The issuer of the caller's session: an assumed role's role ARN (not the session ARN, which changes per run),
+# or the IAM user's ARN.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+locals {
+  administrator_arns = var.key_administrator_arns != null ? var.key_administrator_arns : [data.aws_iam_session_context.current.issuer_arn]
+}

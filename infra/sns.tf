@@ -108,3 +108,14 @@ resource "aws_sns_topic_subscription" "sms" {
   filter_policy_scope = "MessageAttributes"
   filter_policy       = jsonencode({ severity = local.sms_severities })
 }
+
+################################################################################
+# The alarm topic: every CloudWatch alarm and the EventBridge watchdog notify it, encrypted with the alarm key.
+################################################################################
+
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name_prefix}-alarms"
+  kms_master_key_id = aws_kms_key.alarms.arn
+
+  tags = var.tags
+}

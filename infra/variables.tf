@@ -191,6 +191,32 @@ variable "create_alarms" {
 }
 
 ################################################################################
+# Watchers: keys, alarms, the alarm topic, the EventBridge watchdog
+################################################################################
+
+variable "key_administrator_arns" {
+  description = <<-EOT
+    IAM role or user ARNs (wildcards allowed, matched with ArnLike against aws:PrincipalArn) that alone may disable the two KMS keys, schedule their deletion or change their key policies, and change the log bucket's notification, policy and lifecycle. null: the principal applying Terraform (for an assumed role, the role's ARN, so later `terraform apply` runs by the same role keep working).
+    Break-glass: an administrator principal edits the key policy (kms:PutKeyPolicy). A Deny in a key policy binds the account root user too, so if no listed principal can be used any more (role deleted, its trust policy broken), nobody in the account can lift it: only AWS Support can restore access to a key whose policy became unmanageable. Keep at least one durable, tightly held role in this list (not only a person's SSO session role).
+  EOT
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition = var.key_administrator_arns == null ? true : (length(var.key_administrator_arns) > 0 && alltrue([
+      for a in var.key_administrator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/*?-]+$", a))
+    ]))
+    error_message = "key_administrator_arns must be null or a non-empty list of IAM role or user ARNs (arn:aws:iam::<account>:role/<name> or :user/<name>; wildcards * and ? allowed)."
+  }
+}
+
+variable "create_watchdog" {
+  description = "Create the EventBridge rule that sends CloudTrail calls tampering with this stack's resources straight to the alarm topic, independently of the function."
+  type        = bool
+  default     = true
+}
+
+################################################################################
 # Alerter function
 ################################################################################
 
