@@ -9,6 +9,7 @@ use crate::publish::{sns_client, sns_sink, SnsSink};
 use aws_sdk_s3::error::DisplayErrorContext;
 use rules::{today_utc, Exclusion};
 use std::sync::Arc;
+use tracing::warn;
 use tracing_subscriber::EnvFilter;
 use trailwarden_aws::s3_client;
 
@@ -63,10 +64,20 @@ pub async fn build_deps(
         Some(location) => Some(read_rules_file(location, &s3).await?),
         None => None,
     };
+    if let Some(text) = &rules_text {
+        // Before anything in the file takes effect: a swapped file (say `disable = [...]`) must stop the
+        // function, which the errors alarm and the heartbeat alarm report, rather than blind it quietly.
+        config.verify_rules_file(text)?;
+        if config.rules_sha256.is_none() {
+            warn!(rules_file = %config.rules_file.as_ref().map_or_else(String::new, ToString::to_string),
+                "TRAILWARDEN_CONFIG_SHA256 is not set: the rules file's integrity is not checked");
+        }
+    }
     let (engine, alerts) = config.rules(rules_text.as_deref(), today)?;
     tracing::info!(
         topic_arn = %config.topic_arn,
         rules_file = %config.rules_file.as_ref().map_or_else(|| "defaults (recommended profile)".to_owned(), ToString::to_string),
+        rules_sha256 = config.rules_sha256.as_deref().unwrap_or("unchecked"),
         rules = engine.rules().len(),
         exclusions = engine.exclusions().len(),
         max_uncompressed_bytes = config.max_uncompressed_bytes,
@@ -76,7 +87,7 @@ pub async fn build_deps(
     );
     let expired_exclusions: Vec<Exclusion> = engine.expired_exclusions(today).cloned().collect();
     for x in &expired_exclusions {
-        tracing::warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
+        warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
     }
     let deps = Deps {
         source: S3Source::new(s3),

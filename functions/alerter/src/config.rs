@@ -22,6 +22,14 @@ pub enum ConfigError {
     /// The rules file is invalid (with line and column).
     #[error("invalid rules file: {0}")]
     RulesFile(#[from] rules::ConfigError),
+    /// The rules file's content is not what was deployed: its SHA-256 differs from `TRAILWARDEN_CONFIG_SHA256`
+    /// (set by Terraform from the content it stored). Someone replaced or edited the file after deployment.
+    #[error("the rules file {location} was changed after deployment: its SHA-256 is {actual}, TRAILWARDEN_CONFIG_SHA256 expects {expected}; refusing to start (redeploy with terraform apply, and find out who wrote the file)")]
+    RulesFileTampered {
+        location: String,
+        expected: String,
+        actual: String,
+    },
 }
 
 /// Where the rules file lives.
@@ -49,6 +57,10 @@ pub struct Config {
     pub topic_arn: String,
     /// `TRAILWARDEN_CONFIG`: the rules file, a path or `s3://bucket/key`; the `recommended` profile when unset.
     pub rules_file: Option<RulesLocation>,
+    /// `TRAILWARDEN_CONFIG_SHA256`: the SHA-256 (64 hex digits, stored lowercase) the rules file must have.
+    /// Terraform computes it from the content it stores; the cold start refuses a file that differs
+    /// ([`ConfigError::RulesFileTampered`]), so swapping the file in the bucket cannot switch rules off.
+    pub rules_sha256: Option<String>,
     /// `MAX_UNCOMPRESSED_BYTES`: decompression cap per object.
     pub max_uncompressed_bytes: u64,
     /// `MAX_RECORD_BYTES`: the per-record cap (default [`cloudtrail::DEFAULT_MAX_RECORD_BYTES`], 1 MiB). A
@@ -71,6 +83,7 @@ impl Config {
         Config {
             topic_arn: topic_arn.into(),
             rules_file: None,
+            rules_sha256: None,
             max_uncompressed_bytes: DEFAULT_MAX_UNCOMPRESSED_BYTES,
             max_record_bytes: cloudtrail::DEFAULT_MAX_RECORD_BYTES,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
@@ -109,6 +122,28 @@ impl Config {
             },
             Some(v) => Some(RulesLocation::File(v)),
         };
+        let rules_sha256 =
+            match lookup("TRAILWARDEN_CONFIG_SHA256").filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(v) => {
+                    let hex = v.trim().to_ascii_lowercase();
+                    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(ConfigError::Invalid {
+                            name: "TRAILWARDEN_CONFIG_SHA256",
+                            reason: format!("{v:?} is not a SHA-256 in hex (64 digits)"),
+                        });
+                    }
+                    // A hash without a file to check would be silently meaningless.
+                    if rules_file.is_none() {
+                        return Err(ConfigError::Invalid {
+                            name: "TRAILWARDEN_CONFIG_SHA256",
+                            reason: "set, but TRAILWARDEN_CONFIG (the file it checks) is not"
+                                .to_owned(),
+                        });
+                    }
+                    Some(hex)
+                }
+            };
         let max_uncompressed_bytes = match lookup("MAX_UNCOMPRESSED_BYTES") {
             None => DEFAULT_MAX_UNCOMPRESSED_BYTES,
             Some(v) => v.trim().parse().map_err(|e| ConfigError::Invalid {
@@ -153,11 +188,32 @@ impl Config {
         Ok(Config {
             topic_arn,
             rules_file,
+            rules_sha256,
             max_uncompressed_bytes,
             max_record_bytes,
             deadline_margin,
             email_include_record,
         })
+    }
+
+    /// Checks the rules file's content against [`Config::rules_sha256`] (nothing to check when it is unset).
+    pub fn verify_rules_file(&self, rules_text: &str) -> Result<(), ConfigError> {
+        let Some(expected) = &self.rules_sha256 else {
+            return Ok(());
+        };
+        let actual = sha256_hex(rules_text.as_bytes());
+        if actual == *expected {
+            Ok(())
+        } else {
+            Err(ConfigError::RulesFileTampered {
+                location: self
+                    .rules_file
+                    .as_ref()
+                    .map_or_else(String::new, ToString::to_string),
+                expected: expected.clone(),
+                actual,
+            })
+        }
     }
 
     /// Compiles the rules described by `rules_text` (the rules file's content; `None` = defaults).
@@ -179,6 +235,17 @@ impl Config {
         let cfg = RulesConfig::parse(rules_text.unwrap_or_default(), &origin)?;
         Ok((Engine::from_config(&cfg, today)?, cfg.alert_settings()))
     }
+}
+
+/// SHA-256 of `bytes`, lowercase hex (as Terraform's `sha256()` prints it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(bytes).iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// `true`/`false` (any case, surrounding spaces ignored), as Terraform renders a bool; `1`/`0` too.
@@ -224,6 +291,45 @@ mod tests {
                 .rules()
                 .len()
         );
+    }
+
+    #[test]
+    fn the_rules_file_hash_setting() {
+        let file = (
+            "TRAILWARDEN_CONFIG",
+            "s3://cfg-bucket/trailwarden/rules.toml",
+        );
+        let sha = "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD";
+        let c = cfg(&[TOPIC, file, ("TRAILWARDEN_CONFIG_SHA256", sha)]).unwrap();
+        assert_eq!(c.rules_sha256.as_deref(), Some(sha.to_lowercase().as_str()));
+        assert_eq!(cfg(&[TOPIC, file]).unwrap().rules_sha256, None);
+        for bad in ["abc", &sha[1..], &format!("{}g", &sha[1..])] {
+            assert!(
+                matches!(
+                    cfg(&[TOPIC, file, ("TRAILWARDEN_CONFIG_SHA256", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "TRAILWARDEN_CONFIG_SHA256",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        // A hash with no file to check is a misconfiguration, not a silent no-op.
+        assert!(matches!(
+            cfg(&[TOPIC, ("TRAILWARDEN_CONFIG_SHA256", sha)]),
+            Err(ConfigError::Invalid {
+                name: "TRAILWARDEN_CONFIG_SHA256",
+                ..
+            })
+        ));
+        // FIPS 180-2 test vector: SHA-256("abc").
+        assert_eq!(sha256_hex(b"abc"), sha.to_lowercase());
+        assert!(c.verify_rules_file("abc").is_ok());
+        assert!(matches!(
+            c.verify_rules_file("abd"),
+            Err(ConfigError::RulesFileTampered { .. })
+        ));
     }
 
     #[test]

@@ -163,3 +163,65 @@ fn the_sns_and_s3_clients_have_operation_timeouts() {
         Some(trailwarden_aws::OPERATION_TIMEOUT)
     );
 }
+
+/// Finding 2 of issue 15: the rules file Terraform stored is pinned by its SHA-256 (TRAILWARDEN_CONFIG_SHA256);
+/// a file swapped in the bucket afterwards (here: one that disables the root rule) stops the cold start with an
+/// error that says so, before any of its settings apply.
+#[tokio::test]
+async fn a_rules_file_that_differs_from_the_deployed_hash_stops_the_cold_start() {
+    let deployed = "profile = \"cis\"\n";
+    let path = rules_file("pinned", deployed);
+    let pinned = |sha: &str| Config {
+        rules_sha256: Some(sha.to_owned()),
+        ..config(&path)
+    };
+    let sha = alerter::config::sha256_hex(deployed.as_bytes());
+
+    // The deployed content starts.
+    let built = build_deps(pinned(&sha), &sdk(), "2026-11-23")
+        .await
+        .expect("the file Terraform stored starts");
+    assert!(built
+        .deps
+        .engine
+        .rules()
+        .iter()
+        .any(|r| r.id() == "cis-4.3-root-account-usage"));
+
+    // The same key, rewritten to switch the root rule off: refused, naming both hashes and the file.
+    let swapped = "profile = \"cis\"\ndisable = [\"cis-4.3-root-account-usage\"]\n";
+    std::fs::write(&path, swapped).unwrap();
+    let Err(err) = build_deps(pinned(&sha), &sdk(), "2026-11-23").await else {
+        panic!("a swapped rules file must stop the cold start");
+    };
+    let actual = alerter::config::sha256_hex(swapped.as_bytes());
+    assert!(
+        matches!(&err, ConfigError::RulesFileTampered { location, expected, actual: a }
+            if *location == path.display().to_string() && *expected == sha && *a == actual),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("changed after deployment") && message.contains(&sha),
+        "{message}"
+    );
+
+    // One byte is enough (a trailing newline added by an editor): the check is on the exact bytes.
+    std::fs::write(&path, format!("{deployed}\n")).unwrap();
+    assert!(matches!(
+        build_deps(pinned(&sha), &sdk(), "2026-11-23").await,
+        Err(ConfigError::RulesFileTampered { .. })
+    ));
+    // Uppercase hex in the environment is the same hash.
+    std::fs::write(&path, deployed).unwrap();
+    let upper = Config::from_lookup(|name| match name {
+        "TOPIC_ARN" => Some(TOPIC.to_owned()),
+        "TRAILWARDEN_CONFIG" => Some(path.display().to_string()),
+        "TRAILWARDEN_CONFIG_SHA256" => Some(sha.to_uppercase()),
+        _ => None,
+    })
+    .unwrap();
+    build_deps(upper, &sdk(), "2026-11-23")
+        .await
+        .expect("hex case does not matter");
+}
