@@ -307,3 +307,114 @@ async fn non_matching_records_digests_and_missing_objects() {
     );
     assert!(st.drain().await.is_empty());
 }
+
+/// Finding 3 of issue 15: a forged version written to the key right after CloudTrail's delivery must not be what
+/// is scanned. The handler reads the version the S3 event names, on a versioned bucket (as the module's is).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_delivered_version_is_read_not_a_later_overwrite() {
+    let moto = MotoServer::start().expect("moto_server");
+    let st = stack(&moto.endpoint()).await;
+    st.s3
+        .put_bucket_versioning()
+        .bucket(BUCKET)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let put = |body: Vec<u8>| {
+        st.s3
+            .put_object()
+            .bucket(BUCKET)
+            .key(SAMPLE_KEY)
+            .body(body.into())
+            .send()
+    };
+    // CloudTrail delivers the sample (a root login and two denied calls) …
+    let delivered = put(std::fs::read(repo_root().join("events").join(SAMPLE_KEY)).unwrap())
+        .await
+        .unwrap()
+        .version_id
+        .expect("a versioned bucket names the version");
+    // … and the attacker overwrites the key with a harmless-looking file before the function reads it.
+    let forged = r#"{"Records":[{"eventID":"f1","eventName":"GetCallerIdentity","eventType":"AwsApiCall","userIdentity":{"type":"AssumedRole"}}]}"#;
+    let overwrite = put(gz(forged.as_bytes()))
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    assert_ne!(delivered, overwrite);
+
+    // The event S3 sent for CloudTrail's write names the delivered version.
+    let mut e: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
+    )
+    .unwrap();
+    e["Records"][0]["s3"]["object"]["versionId"] = Value::from(delivered.as_str());
+    let event: LambdaEvent<S3Event> = LambdaEvent::new(
+        serde_json::from_value(e.clone()).unwrap(),
+        Context::default(),
+    );
+    let summary = handle(event, &st.deps).await.unwrap();
+    assert_eq!(
+        (summary.records, summary.findings, summary.published),
+        (8, 3, 3),
+        "the delivered file's 8 records and 3 findings, not the forged file's 1 record"
+    );
+    let rules: BTreeSet<String> = st
+        .drain()
+        .await
+        .iter()
+        .map(|env| {
+            let body: Value = serde_json::from_str(env["Message"].as_str().unwrap()).unwrap();
+            body["rule_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        BTreeSet::from([
+            "cis-4.1-unauthorized-api-calls".to_owned(),
+            "cis-4.3-root-account-usage".to_owned()
+        ])
+    );
+
+    // Without a version id (an unversioned bucket's event) the key's current object is read: the forgery. This
+    // is the contrast that shows the version id is what protects the read.
+    e["Records"][0]["s3"]["object"]
+        .as_object_mut()
+        .unwrap()
+        .remove("versionId");
+    let summary = handle(
+        LambdaEvent::new(
+            serde_json::from_value(e.clone()).unwrap(),
+            Context::default(),
+        ),
+        &st.deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.records, summary.findings), (1, 0));
+
+    // A version that was deleted (or never existed) is a named failure, not a silent fallback to the key.
+    e["Records"][0]["s3"]["object"]["versionId"] = Value::from("3HL4kqtJlcpXroDTDmjVBH40Nrjfkd");
+    let err = handle(
+        LambdaEvent::new(serde_json::from_value(e).unwrap(), Context::default()),
+        &st.deps,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err.errors[0],
+            ObjectError::GetObject {
+                source: SourceError::NotFound,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(st.drain().await.is_empty());
+}

@@ -24,7 +24,12 @@ const KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/11112222
 struct FileSource(PathBuf);
 
 impl ObjectSource for FileSource {
-    async fn open(&self, _bucket: &str, _key: &str) -> Result<ObjectBody, SourceError> {
+    async fn open(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<ObjectBody, SourceError> {
         let file = tokio::fs::File::open(&self.0)
             .await
             .map_err(|e| SourceError::Other(e.to_string()))?;

@@ -16,18 +16,28 @@ impl S3Source {
 }
 
 impl ObjectSource for S3Source {
-    async fn open(&self, bucket: &str, key: &str) -> Result<ObjectBody, SourceError> {
+    async fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<ObjectBody, SourceError> {
+        // GetObject with a versionId needs s3:GetObjectVersion (infra/iam.tf grants it on the log prefix).
         let out = self
             .client
             .get_object()
             .bucket(bucket)
             .key(key)
+            .set_version_id(version_id.map(str::to_owned))
             .send()
             .await
             .map_err(|e| {
                 let service = e.as_service_error();
                 if service.is_some_and(|s| s.is_no_such_key())
-                    || service.and_then(|s| s.code()) == Some("NoSuchKey")
+                    || matches!(
+                        service.and_then(|s| s.code()),
+                        Some("NoSuchKey" | "NoSuchVersion")
+                    )
                 {
                     SourceError::NotFound
                 } else if service.and_then(|s| s.code()) == Some("AccessDenied")

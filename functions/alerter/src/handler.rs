@@ -52,7 +52,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
         "invocation started"
     );
     for record in &event.payload.records {
-        let (bucket, key) = match target(record) {
+        let (bucket, key, version_id) = match target(record) {
             Ok(t) => t,
             Err(reason) => {
                 *summary.skipped.entry(reason.to_owned()).or_default() += 1;
@@ -60,7 +60,15 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
             }
         };
         objects += 1;
-        let (done, error) = process_object(&bucket, &key, deps, &mut storm, stop_at).await;
+        let (done, error) = process_object(
+            &bucket,
+            &key,
+            version_id.as_deref(),
+            deps,
+            &mut storm,
+            stop_at,
+        )
+        .await;
         // What a file did counts also when it failed part-way (alerts it published, records it could not
         // evaluate).
         summary.records += done.records;
@@ -78,7 +86,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
         match error {
             None => summary.objects += 1,
             Some(e) => {
-                warn!(bucket = %bucket, key = %key, error_kind = e.kind(), error = %e, "log file failed");
+                warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), error_kind = e.kind(), error = %e, "log file failed");
                 errors.push(e);
             }
         }
@@ -155,8 +163,9 @@ fn stop_at(
     Some(tokio::time::Instant::now() + left.saturating_sub(margin.min(left / 10)))
 }
 
-/// The bucket and decoded key of an event record that names a CloudTrail log file, or why it is skipped.
-fn target(record: &S3EventRecord) -> Result<(String, String), &'static str> {
+/// The bucket, decoded key and version id (versioned buckets) of an event record that names a CloudTrail log
+/// file, or why it is skipped.
+fn target(record: &S3EventRecord) -> Result<(String, String, Option<String>), &'static str> {
     let name = record.event_name.as_deref().unwrap_or_default();
     let bucket = record.s3.bucket.name.as_deref().unwrap_or_default();
     let raw_key = record.s3.object.key.as_deref().unwrap_or_default();
@@ -192,7 +201,15 @@ fn target(record: &S3EventRecord) -> Result<(String, String), &'static str> {
         info!(key = %key, "skipped: event record has no bucket name");
         return Err("no_bucket");
     }
-    Ok((bucket.to_owned(), key))
+    // The version S3 announced is the one CloudTrail wrote; an empty or "null" id (unversioned bucket) names none.
+    let version_id = record
+        .s3
+        .object
+        .version_id
+        .as_deref()
+        .filter(|v| !v.is_empty() && *v != "null")
+        .map(str::to_owned);
+    Ok((bucket.to_owned(), key, version_id))
 }
 
 /// What one log file contributed to the invocation, also when it failed part-way.
@@ -336,6 +353,7 @@ struct Position {
 async fn process_object<S: ObjectSource, K: AlertSink>(
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     deps: &Deps<S, K>,
     storm: &mut StormControl,
     stop_at: Option<tokio::time::Instant>,
@@ -350,7 +368,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     if stop_at.is_some_and(past) {
         return (done, Some(deadline_err(0)));
     }
-    let open = deps.source.open(bucket, key);
+    let open = deps.source.open(bucket, key, version_id);
     let opened = match stop_at {
         Some(t) => match tokio::time::timeout_at(t, open).await {
             Ok(r) => r,
@@ -560,6 +578,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     info!(
         bucket,
         key,
+        version_id = version_id.unwrap_or(""),
         records = stats.records,
         malformed = stats.malformed,
         unevaluated = done.unevaluated,

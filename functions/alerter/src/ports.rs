@@ -11,9 +11,9 @@ pub type ObjectBody = Box<dyn AsyncRead + Send + Unpin>;
 /// Why an object could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("the object does not exist (404)")]
+    #[error("the object (or the version the event named) does not exist (404)")]
     NotFound,
-    #[error("access denied (403): check the function's s3:GetObject and kms:Decrypt permissions")]
+    #[error("access denied (403): check the function's s3:GetObject, s3:GetObjectVersion and kms:Decrypt permissions")]
     AccessDenied,
     #[error("{0}")]
     Other(String),
@@ -21,11 +21,14 @@ pub enum SourceError {
 
 /// Where log files come from (S3 in production).
 pub trait ObjectSource: Send + Sync {
-    /// Opens an object for streaming; the body is read as it arrives, never buffered whole.
+    /// Opens an object for streaming; the body is read as it arrives, never buffered whole. `version_id` is the
+    /// version the S3 event announced (versioned buckets): that version is read, not whatever was written to the
+    /// key since, so a forged overwrite right after delivery cannot replace what CloudTrail delivered.
     fn open(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
     ) -> impl Future<Output = Result<ObjectBody, SourceError>> + Send;
 }
 

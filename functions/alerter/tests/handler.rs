@@ -99,7 +99,12 @@ impl MemSource {
 }
 
 impl ObjectSource for MemSource {
-    async fn open(&self, bucket: &str, key: &str) -> Result<ObjectBody, SourceError> {
+    async fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<ObjectBody, SourceError> {
         self.opened.lock().unwrap().push(key.to_owned());
         if self.denied.iter().any(|k| k == key) {
             return Err(SourceError::AccessDenied);
@@ -652,7 +657,12 @@ async fn fault_body_broken_off_mid_file_fails_the_invocation() {
 struct SlowSource;
 
 impl ObjectSource for SlowSource {
-    async fn open(&self, _bucket: &str, _key: &str) -> Result<ObjectBody, SourceError> {
+    async fn open(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<ObjectBody, SourceError> {
         let (mut writer, reader) = tokio::io::duplex(64);
         tokio::spawn(async move {
             use tokio::io::AsyncWriteExt;
@@ -767,7 +777,12 @@ impl tokio::io::AsyncRead for EndlessBody {
 }
 
 impl ObjectSource for EndlessSource {
-    async fn open(&self, _bucket: &str, _key: &str) -> Result<ObjectBody, SourceError> {
+    async fn open(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<ObjectBody, SourceError> {
         Ok(Box::new(EndlessBody {
             started: false,
             served: Arc::clone(&self.served),

@@ -39,7 +39,12 @@ const KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/11112222
 struct OneFile(Vec<u8>);
 
 impl ObjectSource for OneFile {
-    async fn open(&self, bucket: &str, key: &str) -> Result<ObjectBody, SourceError> {
+    async fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<ObjectBody, SourceError> {
         assert_eq!((bucket, key), (BUCKET, KEY));
         Ok(Box::new(std::io::Cursor::new(self.0.clone())))
     }
