@@ -21,6 +21,9 @@
 //! reason = "Quarterly break-glass drill"
 //! match = { "userIdentity.arn" = "arn:aws:iam::111122223333:root", eventName = ["ConsoleLogin", "GetCallerIdentity"] }
 //!
+//! [pipeline]                                # written by the Terraform module: this deployment's own resources
+//! resources = ["arn:aws:lambda:us-east-1:111122223333:function:tw-alerter"]
+//!
 //! [[custom_rules]]
 //! id = "secrets-read"
 //! title = "Secret value read"
@@ -31,6 +34,7 @@
 //! Every error names the line and column it comes from.
 
 use crate::pattern::{ParseError, Pattern};
+use crate::pipeline::{PipelineArn, PipelineResources};
 use crate::{Severity, BUILTIN};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -176,6 +180,14 @@ impl AlertSettings {
     }
 }
 
+/// The `[pipeline]` table: this deployment's own resources, as ARNs (see [`crate::pipeline`]). The Terraform
+/// module writes it; the rule `trailwarden-pipeline-tampering` watches them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSpec {
+    pub resources: Vec<Spanned<String>>,
+}
+
 /// The configuration file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -199,6 +211,12 @@ pub struct RulesConfig {
     /// Storm control.
     #[serde(default)]
     pub alerts: Option<Spanned<AlertSettings>>,
+    /// This deployment's own resources (`[pipeline] resources = [ARN, …]`).
+    #[serde(default)]
+    pub pipeline: Option<PipelineSpec>,
+    /// `pipeline`, parsed (at [`RulesConfig::parse`], which rejects an ARN of another kind).
+    #[serde(skip)]
+    pipeline_resources: PipelineResources,
     /// The source text, for line/column positions in later errors.
     #[serde(skip)]
     source: String,
@@ -229,6 +247,7 @@ impl RulesConfig {
         cfg.source = text.to_owned();
         cfg.origin = origin.to_owned();
         cfg.validate()?;
+        cfg.pipeline_resources = cfg.parse_pipeline()?;
         Ok(cfg)
     }
 
@@ -252,6 +271,21 @@ impl RulesConfig {
             .as_ref()
             .map(|a| a.get_ref().clone())
             .unwrap_or_default()
+    }
+
+    /// The `[pipeline]` resources, parsed (empty when the table is absent: the tampering rule is off).
+    pub fn pipeline_resources(&self) -> &PipelineResources {
+        &self.pipeline_resources
+    }
+
+    fn parse_pipeline(&self) -> Result<PipelineResources, ConfigError> {
+        let mut out = PipelineResources::default();
+        for arn in self.pipeline.iter().flat_map(|p| &p.resources) {
+            let parsed = PipelineArn::parse(arn.get_ref())
+                .map_err(|e| self.error(arn.span(), e.to_string()))?;
+            out.insert(parsed);
+        }
+        Ok(out)
     }
 
     /// An error pointing at `span` in this file.

@@ -316,6 +316,7 @@ impl Engine {
             trusted_accounts: strings(&cfg.trusted_accounts),
             watched_access_keys: strings(&cfg.watched_access_keys),
             allowed_regions: strings(&cfg.allowed_regions),
+            pipeline: cfg.pipeline_resources().clone(),
         };
         let mut exclusions = Vec::new();
         for x in &cfg.exclusions {

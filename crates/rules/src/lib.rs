@@ -7,6 +7,7 @@ pub mod engine;
 pub mod external;
 pub mod finding;
 pub mod pattern;
+pub mod pipeline;
 pub mod rule;
 pub mod scan;
 pub mod severity;
@@ -18,8 +19,8 @@ pub use catalog::events::{
 };
 pub use catalog::BUILTIN;
 pub use config::{
-    suggest_exclusion, AlertSettings, ConfigError, Profile, RulesConfig, UnknownProfile,
-    SUGGESTED_EXCLUSION_DAYS,
+    suggest_exclusion, AlertSettings, ConfigError, PipelineSpec, Profile, RulesConfig,
+    UnknownProfile, SUGGESTED_EXCLUSION_DAYS,
 };
 pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use external::{external_caller, CallerFields, ExternalCaller};
@@ -27,6 +28,7 @@ pub use finding::{
     finding_id, replace_lone_surrogates, short_hash, short_principal, Finding, PrincipalField,
 };
 pub use pattern::{Document, ParseError, Pattern};
+pub use pipeline::{ArnError, PipelineArn, PipelineResources};
 pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
 pub use scan::{
     scan_log, scan_log_filtered, MalformedRecord, ScanError, ScanStats, SuppressedFinding,

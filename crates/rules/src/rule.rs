@@ -1,7 +1,7 @@
 //! What a rule is: stable metadata plus a detection (a CloudWatch filter pattern, or Rust code where a pattern
 //! cannot say it).
 
-use crate::{Profile, Severity};
+use crate::{PipelineResources, Profile, Severity};
 use cloudtrail::Node;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -31,6 +31,9 @@ pub struct Context {
     pub watched_access_keys: BTreeSet<String>,
     /// Regions where non-read-only activity is expected; empty = no region rule.
     pub allowed_regions: BTreeSet<String>,
+    /// This deployment's own resources (the rules file's `[pipeline]` table), watched by
+    /// `trailwarden-pipeline-tampering`; empty = that rule is off.
+    pub pipeline: PipelineResources,
 }
 
 /// A code rule's positive verdict, optionally with a note for the alert (e.g. "centralized root access

@@ -43,6 +43,7 @@ const EXPECTED_TOTALS: &[(&str, usize)] = &[
     ("watched-access-key-used", 0),
     ("unapproved-region", 0),
     ("s3-bucket-notification-changed", 0),
+    ("trailwarden-pipeline-tampering", 0),
 ];
 
 /// Which rules fire on which file (by file name), empty context. A file not listed fires nothing.
@@ -225,6 +226,7 @@ fn context_rules_over_the_corpus() {
         trusted_accounts: BTreeSet::new(),
         watched_access_keys: ["AKIAGGWFBBHBE7D3M9WI".to_owned()].into(),
         allowed_regions: ["us-east-1".to_owned()].into(),
+        ..Context::default()
     };
     let by_file = scan_corpus(&files, context);
     let got = totals(by_file.values());
@@ -236,4 +238,49 @@ fn context_rules_over_the_corpus() {
         .map(|(name, _)| name.as_str())
         .collect();
     assert_eq!(watched, ["aws.defense-evasion.cloudtrail-stop.json.gz"]);
+}
+
+/// `trailwarden-pipeline-tampering` over real records: with a `[pipeline]` naming the function of the
+/// `lambda-overwrite-code` detonation (its `UpdateFunctionCode20150331v2` names it by full ARN) and the trail
+/// of the `cloudtrail-stop` detonation (its `StopLogging` names it by name, in its account), exactly those two
+/// records fire. The other Lambda calls of the corpus stay silent: `UpdateFunctionConfiguration20150331v2` of
+/// `lambda-layer-extension` names (by full ARN) a function whose name and region are configured, but in another
+/// account; `AddPermission20150331v2` is not a listed call. So do the other trail calls (`DeleteTrail`,
+/// `PutEventSelectors` on other trails).
+#[test]
+fn pipeline_rule_over_the_corpus() {
+    let Some(files) = test_support::corpus_files() else {
+        return;
+    };
+    let pipeline = rules::PipelineResources::from_arns([
+        "arn:aws:lambda:ap-westeast-2r:266106314375:function:stratus-red-team-olc-func-vayhjqkdav",
+        "arn:aws:cloudtrail:apiso-centralnorth-2r:143434273843:trail/stratus-red-team-ct-stop-trail-buykxbqejv",
+        // The `lambda-layer-extension` function's name and region, in an account that is not the detonation's.
+        "arn:aws:lambda:eugov-eastcentral-1r:111122223333:function:stratus-red-team-lambda-layer-simpleLambda",
+    ])
+    .unwrap();
+    let context = Context {
+        pipeline,
+        ..Context::default()
+    };
+    let by_file = scan_corpus(&files, context);
+    let fired: Vec<(&str, Option<&str>)> = by_file
+        .iter()
+        .flat_map(|(name, fs)| fs.iter().map(move |f| (name, f)))
+        .filter(|(_, f)| f.rule_id == "trailwarden-pipeline-tampering")
+        .map(|(name, f)| (name.as_str(), f.note.as_deref()))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            (
+                "aws.defense-evasion.cloudtrail-stop.json.gz",
+                Some("this deployment's trail (requestParameters.name or trailName)")
+            ),
+            (
+                "aws.persistence.lambda-overwrite-code.json.gz",
+                Some("this deployment's function (requestParameters.functionName)")
+            ),
+        ]
+    );
 }

@@ -27,7 +27,28 @@ fn fixture_context() -> Context {
         trusted_accounts: ["444455556666".to_owned()].into(),
         watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
         allowed_regions: ["us-east-1".to_owned(), "eu-west-1".to_owned()].into(),
+        pipeline: pipeline_fixture_resources(),
     }
+}
+
+/// The `[pipeline]` of the fixtures: one trailwarden deployment in 111122223333, us-east-1 (the resources of
+/// `trailwarden-pipeline-tampering`'s fixtures).
+pub fn pipeline_fixture_resources() -> rules::PipelineResources {
+    rules::PipelineResources::from_arns([
+        "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1",
+        "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/trailwarden/rules.toml",
+        "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
+        "arn:aws:iam::111122223333:role/tw-alerter-role",
+        "arn:aws:sns:us-east-1:111122223333:tw-alerts",
+        "arn:aws:sns:us-east-1:111122223333:tw-alarms",
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/tw-trail",
+        "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-alerter-errors",
+        "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-no-log-files",
+        "arn:aws:events:us-east-1:111122223333:rule/tw-pipeline-watchdog",
+    ])
+    .expect("the fixtures' pipeline parses")
 }
 
 #[test]

@@ -41,6 +41,7 @@ register_rules! {
         watched_access_key_used,
         unapproved_region,
         s3_bucket_notification_changed,
+        trailwarden_pipeline_tampering,
     ];
 }
 
@@ -131,6 +132,20 @@ mod tests {
             &["requestParameters", "createVolumePermission"],
             &["requestParameters", "launchPermission"],
             &["requestParameters", "passwordResetRequired"],
+            &["requestParameters", "key"],
+            &["requestParameters", "delete"],
+            &["requestParameters", "delete", "objects"],
+            &["requestParameters", "functionName"],
+            &["requestParameters", "roleName"],
+            &["requestParameters", "topicArn"],
+            &["requestParameters", "subscriptionArn"],
+            &["requestParameters", "keyId"],
+            &["requestParameters", "name"],
+            &["requestParameters", "trailName"],
+            &["requestParameters", "alarmName"],
+            &["requestParameters", "alarmNames"],
+            &["requestParameters", "rule"],
+            &["requestParameters", "eventBusName"],
             &["userIdentity"],
             &["userIdentity", "type"],
             &["userIdentity", "accountId"],
@@ -143,6 +158,14 @@ mod tests {
             trusted_accounts: ["444455556666".to_owned()].into(),
             watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
             allowed_regions: ["us-east-1".to_owned()].into(),
+            pipeline: crate::PipelineResources::from_arns([
+                "arn:aws:s3:::tw-logs",
+                "arn:aws:s3:::tw-logs/trailwarden/rules.toml",
+                "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-errors",
+            ])
+            .unwrap(),
         };
         let engine = Engine::new(BEYOND).unwrap().with_context(context);
         let quiet = json!({
@@ -164,6 +187,33 @@ mod tests {
                 {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::dst", "accountId": "999988887777"}
             ]
         });
+        // Records the pipeline rule fires on: a function by partial ARN, a key through an alias (its ARN only in
+        // `resources`), an object written, alarms by a list.
+        let tampering = [
+            json!({
+                "eventName": "UpdateFunctionConfiguration20150331v2", "eventSource": "lambda.amazonaws.com",
+                "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+                "requestParameters": {"functionName": "111122223333:function:tw-alerter:$LATEST"}
+            }),
+            json!({
+                "eventName": "DisableKey", "eventSource": "kms.amazonaws.com",
+                "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+                "requestParameters": {"keyId": "alias/tw-alerts"},
+                "resources": [{"accountId": "111122223333", "type": "AWS::KMS::Key",
+                    "ARN": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]
+            }),
+            json!({
+                "eventName": "DeleteObjects", "eventSource": "s3.amazonaws.com",
+                "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+                "requestParameters": {"bucketName": "tw-logs", "key": "trailwarden/rules.toml",
+                    "delete": {"objects": [{"key": "trailwarden/rules.toml"}]}}
+            }),
+            json!({
+                "eventName": "DeleteAlarms", "eventSource": "monitoring.amazonaws.com",
+                "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+                "requestParameters": {"alarmNames": ["other", "tw-errors"]}
+            }),
+        ];
         let fires = |record: &Value| -> Vec<String> {
             engine
                 .matching(cloudtrail::Parsed::from_value(record).root())
@@ -179,7 +229,14 @@ mod tests {
                 "unapproved-region"
             ]
         );
-        for base in [&quiet, &loud] {
+        for record in &tampering {
+            assert_eq!(
+                fires(record),
+                ["trailwarden-pipeline-tampering"],
+                "{record}"
+            );
+        }
+        for base in [&quiet, &loud].into_iter().chain(&tampering) {
             for path in fields {
                 let mut without = base.clone();
                 remove(&mut without, path);

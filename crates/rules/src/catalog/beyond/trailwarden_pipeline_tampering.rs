@@ -1,0 +1,702 @@
+//! A change to this deployment's own alerting pipeline (its bucket, rules file, function, role, topics, keys,
+//! trail, alarms or watchdog rule).
+
+use super::common::{event_name, event_source, id_at, str_at, succeeded};
+use crate::pipeline::{Named, PipelineResources};
+use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use cloudtrail::Node;
+
+/// Fires on a record of one of the calls below whose target is one of this deployment's own resources, listed
+/// in the rules file's `[pipeline]` table (written by the Terraform module), whether the call succeeded or
+/// not: a failed attempt is noted `attempt failed: …`, because an attempt on the pipeline matters as much as a
+/// success. Without a `[pipeline]` table the rule never fires.
+///
+/// * S3 (`s3.amazonaws.com`), a configured bucket (`requestParameters.bucketName`): `PutBucketNotification`
+///   (the recorded name) and `PutBucketNotificationConfiguration`, `PutBucketPolicy`, `DeleteBucketPolicy`,
+///   `PutBucketLifecycle` (recorded for `PutBucketLifecycleConfiguration`, also listed), `DeleteBucketLifecycle`,
+///   `PutBucketVersioning`, `PutBucketEncryption`, `DeleteBucketEncryption`, `DeleteBucket`,
+///   `PutObjectLockConfiguration` (and its IAM-action spelling `PutBucketObjectLockConfiguration`).
+///   `PutBucketReplication` is left out: it adds a copy and removes nothing (CIS 4.8 reports it).
+/// * S3 data events on a configured object (`bucketName` and `key`, which records hold unencoded): `PutObject`,
+///   `CopyObject` (the destination), `CompleteMultipartUpload`, `DeleteObject` (a version deleted is recorded as
+///   `DeleteObject` with `versionId`; there is no `DeleteObjectVersion` event). `DeleteObjects` on a bucket that
+///   holds a configured object fires unless the record lists its keys and none is configured: real records
+///   carry `"delete": ""` and no key list. Other keys of the bucket (CloudTrail's own log deliveries) never fire.
+/// * Lambda (`lambda.amazonaws.com`), a configured function (`requestParameters.functionName`: a name, a full
+///   ARN or a partial ARN `ACCOUNT:function:NAME`, with or without a qualifier; matched on name, and on account
+///   and region from the ARN, else from `recipientAccountId` and `awsRegion`): `UpdateFunctionConfiguration`,
+///   `UpdateFunctionCode`, `DeleteFunction`, `PutFunctionConcurrency` (0 = never runs),
+///   `DeleteFunctionConcurrency`, `RemovePermission` (S3's right to invoke), `PutFunctionEventInvokeConfig`,
+///   `UpdateFunctionEventInvokeConfig`, `DeleteFunctionEventInvokeConfig` (retries and on-failure
+///   destination), each under every name CloudTrail records it: unsuffixed and with its API version
+///   (`…20150331`, `…20150331v2`, `…20171031`). `AddPermission` is left out: it adds an invoker and takes
+///   nothing away.
+/// * IAM (`iam.amazonaws.com`), a configured role (`requestParameters.roleName`, ignoring ASCII case as IAM
+///   does, in account `recipientAccountId`): `PutRolePolicy`, `DeleteRolePolicy`, `DetachRolePolicy`,
+///   `UpdateAssumeRolePolicy`, `PutRolePermissionsBoundary`, `DeleteRole`. `AttachRolePolicy` is left out: it
+///   adds rights.
+/// * SNS (`sns.amazonaws.com`), a configured topic (`requestParameters.topicArn`): `DeleteTopic`,
+///   `SetTopicAttributes`, `AddPermission` (an outside publisher can forge or flood alerts), `RemovePermission`,
+///   `Subscribe` (a new recipient of every alert; the module's own subscriptions fire once, at the first apply);
+///   and on its subscriptions (`requestParameters.subscriptionArn` starts with the topic ARN and `:`):
+///   `Unsubscribe`, `SetSubscriptionAttributes`.
+/// * KMS (`kms.amazonaws.com`), a configured key (`requestParameters.keyId` as a key id or key ARN, or the key
+///   ARN in `resources[].ARN`, which is how a call made through an alias names the key): `DisableKey`,
+///   `ScheduleKeyDeletion`, `PutKeyPolicy`, `DeleteImportedKeyMaterial`. Grants (`CreateGrant`, `RetireGrant`,
+///   `RevokeGrant`) and aliases (`UpdateAlias`, `DeleteAlias`) are left out: the pipeline names its keys by
+///   ARN and reaches them through key policies.
+/// * CloudTrail (`cloudtrail.amazonaws.com`), a configured trail (`requestParameters.name`, or `trailName`
+///   for `PutEventSelectors`; a name in the trail's account, or its ARN): `StopLogging`, `DeleteTrail`,
+///   `UpdateTrail`, `PutEventSelectors`. `PutInsightSelectors` is left out: Insights events are an extra;
+///   management events keep flowing without them.
+/// * CloudWatch (`monitoring.amazonaws.com`), a configured alarm (`requestParameters.alarmNames[]`, or
+///   `alarmName` for `PutMetricAlarm`, which can drop the actions or move the threshold): `DeleteAlarms`,
+///   `DisableAlarmActions`, `PutMetricAlarm`. `SetAlarmState` is left out: the alarm re-evaluates at its next
+///   period, and its definition is unchanged.
+/// * EventBridge (`events.amazonaws.com`), a configured rule (`requestParameters.name`, or `rule` for the
+///   target calls, on `eventBusName`, default `default`): `DisableRule`, `DeleteRule`, `PutRule`,
+///   `RemoveTargets`, `PutTargets`.
+///
+/// Account and region are compared where the record gives them, so the same name in another account or region
+/// does not fire; S3 bucket names are global. Read-only calls (`GetBucketPolicy`, `GetFunction`, …) are not
+/// listed, so never fire.
+///
+/// Critical: each call can blind the pipeline (or swap its rules) without any other alert. Known false
+/// positive: the deployment's own `terraform apply` makes the same calls; the alert names the caller.
+/// ATT&CK: T1562.001 (Impair Defenses: Disable or Modify Tools), T1562.008 (Disable or Modify Cloud Logs) for
+/// the trail.
+///
+/// Code, not a pattern: the resources are deployment configuration (the `[pipeline]` table the Terraform module
+/// writes), not part of the rule, and matching them needs ARN parsing (names, full and partial ARNs, qualifiers,
+/// aliases through `resources[]`, subscription ARNs under a topic ARN) that a filter pattern cannot do.
+pub const RULE: Rule = Rule {
+    id: "trailwarden-pipeline-tampering",
+    title: "trailwarden's own pipeline changed",
+    severity: Severity::Critical,
+    profiles: &[Profile::Recommended],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1562.001" },
+        Control { framework: "MITRE ATT&CK", id: "T1562.008" },
+    ],
+    detection: Detection::CodeFor { events: EVENTS, detect },
+    rationale: "Someone changed, or tried to change, one of the resources this alerting pipeline is made of: the \
+                CloudTrail log bucket or the rules file in it, the function, its role, the alert or alarm topics, \
+                their KMS keys, the trail, the pipeline's alarms or its watchdog rule (the rules file's \
+                [pipeline] list, written by Terraform). Each of these calls can stop alerts silently (a removed \
+                bucket notification or invoke permission, concurrency 0, a disabled key, a stopped trail, a \
+                deleted alarm) or change what is detected (a replaced rules file). This record may be among \
+                the last the pipeline sees.",
+    next_steps: "The alert's note names the kind of resource; the record's requestParameters name it \
+                 (bucketName/key, functionName, roleName, topicArn/subscriptionArn, keyId/resources, name/trailName, \
+                 alarmName(s), name/rule). Was it your deployment pipeline applying a reviewed change? If not: run \
+                 `terraform plan` on the trailwarden module (it shows the drift), restore with `terraform apply`, \
+                 treat the caller (userIdentity, sourceIPAddress, access key) as compromised until proven \
+                 otherwise, and list everything else it did. Then replay the log files written since with \
+                 `trailwarden scan --config <the deployed rules file>` to see what the pipeline missed.",
+};
+
+/// Every event name the rule can match: each call under every name CloudTrail records it.
+const EVENTS: &[&str] = &[
+    // S3, bucket configuration.
+    "PutBucketNotification",
+    "PutBucketNotificationConfiguration",
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
+    "PutBucketLifecycle",
+    "PutBucketLifecycleConfiguration",
+    "DeleteBucketLifecycle",
+    "PutBucketVersioning",
+    "PutBucketEncryption",
+    "DeleteBucketEncryption",
+    "DeleteBucket",
+    "PutObjectLockConfiguration",
+    "PutBucketObjectLockConfiguration",
+    // S3, objects (data events).
+    "PutObject",
+    "CopyObject",
+    "CompleteMultipartUpload",
+    "DeleteObject",
+    "DeleteObjects",
+    // Lambda.
+    "UpdateFunctionConfiguration",
+    "UpdateFunctionConfiguration20150331",
+    "UpdateFunctionConfiguration20150331v2",
+    "UpdateFunctionCode",
+    "UpdateFunctionCode20150331",
+    "UpdateFunctionCode20150331v2",
+    "DeleteFunction",
+    "DeleteFunction20150331",
+    "PutFunctionConcurrency",
+    "PutFunctionConcurrency20171031",
+    "DeleteFunctionConcurrency",
+    "DeleteFunctionConcurrency20171031",
+    "RemovePermission",
+    "RemovePermission20150331",
+    "RemovePermission20150331v2",
+    "PutFunctionEventInvokeConfig",
+    "UpdateFunctionEventInvokeConfig",
+    "DeleteFunctionEventInvokeConfig",
+    // IAM.
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "DetachRolePolicy",
+    "UpdateAssumeRolePolicy",
+    "PutRolePermissionsBoundary",
+    "DeleteRole",
+    // SNS (`RemovePermission` is listed above).
+    "DeleteTopic",
+    "SetTopicAttributes",
+    "AddPermission",
+    "Subscribe",
+    "Unsubscribe",
+    "SetSubscriptionAttributes",
+    // KMS.
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "PutKeyPolicy",
+    "DeleteImportedKeyMaterial",
+    // CloudTrail.
+    "StopLogging",
+    "DeleteTrail",
+    "UpdateTrail",
+    "PutEventSelectors",
+    // CloudWatch.
+    "DeleteAlarms",
+    "DisableAlarmActions",
+    "PutMetricAlarm",
+    // EventBridge.
+    "DisableRule",
+    "DeleteRule",
+    "PutRule",
+    "RemoveTargets",
+    "PutTargets",
+];
+
+/// The S3 calls that change a bucket's configuration, or delete it.
+const S3_BUCKET_EVENTS: &[&str] = &[
+    "PutBucketNotification",
+    "PutBucketNotificationConfiguration",
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
+    "PutBucketLifecycle",
+    "PutBucketLifecycleConfiguration",
+    "DeleteBucketLifecycle",
+    "PutBucketVersioning",
+    "PutBucketEncryption",
+    "DeleteBucketEncryption",
+    "DeleteBucket",
+    "PutObjectLockConfiguration",
+    "PutBucketObjectLockConfiguration",
+];
+
+/// The Lambda calls, under every recorded name.
+const LAMBDA_EVENTS: &[&str] = &[
+    "UpdateFunctionConfiguration",
+    "UpdateFunctionConfiguration20150331",
+    "UpdateFunctionConfiguration20150331v2",
+    "UpdateFunctionCode",
+    "UpdateFunctionCode20150331",
+    "UpdateFunctionCode20150331v2",
+    "DeleteFunction",
+    "DeleteFunction20150331",
+    "PutFunctionConcurrency",
+    "PutFunctionConcurrency20171031",
+    "DeleteFunctionConcurrency",
+    "DeleteFunctionConcurrency20171031",
+    "RemovePermission",
+    "RemovePermission20150331",
+    "RemovePermission20150331v2",
+    "PutFunctionEventInvokeConfig",
+    "UpdateFunctionEventInvokeConfig",
+    "DeleteFunctionEventInvokeConfig",
+];
+
+/// Which of the pipeline's resources a call targeted (the alert's note).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Bucket,
+    Object,
+    /// `DeleteObjects` on the bucket holding a configured object, keys not recorded.
+    ObjectsUnlisted,
+    Function,
+    Role,
+    Topic,
+    Key,
+    Trail,
+    Alarm,
+    EventRule,
+}
+
+impl Target {
+    /// The note: which resource, where the record names it; prefixed `attempt failed: ` for a failed call.
+    fn note(self, ok: bool) -> &'static str {
+        match (self, ok) {
+            (Target::Bucket, true) => "this deployment's S3 bucket (requestParameters.bucketName)",
+            (Target::Bucket, false) => {
+                "attempt failed: this deployment's S3 bucket (requestParameters.bucketName)"
+            }
+            (Target::Object, true) => {
+                "this deployment's rules file object (requestParameters.bucketName, key)"
+            }
+            (Target::Object, false) => {
+                "attempt failed: this deployment's rules file object (requestParameters.bucketName, key)"
+            }
+            (Target::ObjectsUnlisted, true) => {
+                "DeleteObjects on the bucket holding this deployment's rules file (the record does not list the keys)"
+            }
+            (Target::ObjectsUnlisted, false) => {
+                "attempt failed: DeleteObjects on the bucket holding this deployment's rules file (the record does \
+                 not list the keys)"
+            }
+            (Target::Function, true) => "this deployment's function (requestParameters.functionName)",
+            (Target::Function, false) => {
+                "attempt failed: this deployment's function (requestParameters.functionName)"
+            }
+            (Target::Role, true) => "this deployment's function role (requestParameters.roleName)",
+            (Target::Role, false) => {
+                "attempt failed: this deployment's function role (requestParameters.roleName)"
+            }
+            (Target::Topic, true) => {
+                "this deployment's SNS topic (requestParameters.topicArn or subscriptionArn)"
+            }
+            (Target::Topic, false) => {
+                "attempt failed: this deployment's SNS topic (requestParameters.topicArn or subscriptionArn)"
+            }
+            (Target::Key, true) => "this deployment's KMS key (requestParameters.keyId, resources)",
+            (Target::Key, false) => {
+                "attempt failed: this deployment's KMS key (requestParameters.keyId, resources)"
+            }
+            (Target::Trail, true) => "this deployment's trail (requestParameters.name or trailName)",
+            (Target::Trail, false) => {
+                "attempt failed: this deployment's trail (requestParameters.name or trailName)"
+            }
+            (Target::Alarm, true) => {
+                "this deployment's CloudWatch alarm (requestParameters.alarmNames or alarmName)"
+            }
+            (Target::Alarm, false) => {
+                "attempt failed: this deployment's CloudWatch alarm (requestParameters.alarmNames or alarmName)"
+            }
+            (Target::EventRule, true) => {
+                "this deployment's EventBridge rule (requestParameters.name or rule)"
+            }
+            (Target::EventRule, false) => {
+                "attempt failed: this deployment's EventBridge rule (requestParameters.name or rule)"
+            }
+        }
+    }
+}
+
+fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
+    let p = &context.pipeline;
+    if p.is_empty() {
+        return None;
+    }
+    let event = event_name(record)?;
+    if !EVENTS.contains(&event) {
+        return None;
+    }
+    let target = match event_source(record)? {
+        "s3.amazonaws.com" => s3(record, event, p),
+        "lambda.amazonaws.com" => lambda(record, event, p),
+        "iam.amazonaws.com" => iam(record, event, p),
+        "sns.amazonaws.com" => sns(record, event, p),
+        "kms.amazonaws.com" => kms(record, event, p),
+        "cloudtrail.amazonaws.com" => cloudtrail(record, event, p),
+        "monitoring.amazonaws.com" => cloudwatch(record, event, p),
+        "events.amazonaws.com" => eventbridge(record, event, p),
+        _ => None,
+    }?;
+    Some(Hit::noted(target.note(succeeded(record))))
+}
+
+/// `requestParameters.<key>` as a non-empty string.
+fn param<'v>(record: Node<'v>, key: &str) -> Option<&'v str> {
+    id_at(record, &["requestParameters", key])
+}
+
+/// Whether the record's account (`recipientAccountId`) and region (`awsRegion`), where present, are the
+/// resource's. A regional resource is compared on both; a global one (empty region) on the account only.
+fn same_place(record: Node<'_>, resource: &Named) -> bool {
+    let account_ok = id_at(record, &["recipientAccountId"]).is_none_or(|a| a == resource.account);
+    let region_ok = resource.region.is_empty()
+        || id_at(record, &["awsRegion"]).is_none_or(|r| r == resource.region);
+    account_ok && region_ok
+}
+
+fn s3(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    let bucket = param(record, "bucketName")?;
+    match event {
+        "PutObject" | "CopyObject" | "CompleteMultipartUpload" | "DeleteObject" => {
+            let key = param(record, "key")?;
+            p.objects
+                .iter()
+                .any(|o| o.bucket == bucket && o.key == key)
+                .then_some(Target::Object)
+        }
+        "DeleteObjects" => {
+            let configured: Vec<&str> = p
+                .objects
+                .iter()
+                .filter(|o| o.bucket == bucket)
+                .map(|o| o.key.as_str())
+                .collect();
+            if configured.is_empty() {
+                return None;
+            }
+            match listed_keys(record) {
+                // The record lists its keys: fire only when one is configured.
+                Some(mut keys) => keys
+                    .any(|k| configured.contains(&k))
+                    .then_some(Target::Object),
+                None => Some(Target::ObjectsUnlisted),
+            }
+        }
+        _ if S3_BUCKET_EVENTS.contains(&event) => {
+            p.buckets.contains(bucket).then_some(Target::Bucket)
+        }
+        _ => None,
+    }
+}
+
+/// The keys a `DeleteObjects` record lists, if it lists any: `requestParameters.delete` (or `Delete`), then
+/// `objects`, `Objects` or `Object`, an array of `{key}` or `{Key}`. `None` when there is no such array
+/// (real records carry `"delete": ""`).
+fn listed_keys<'v>(record: Node<'v>) -> Option<impl Iterator<Item = &'v str>> {
+    let params = record.get("requestParameters")?;
+    let delete = params.get("delete").or_else(|| params.get("Delete"))?;
+    let objects = ["objects", "Objects", "Object"]
+        .into_iter()
+        .find_map(|k| delete.get(k)?.as_array())?;
+    Some(objects.filter_map(|o| o.get("key").or_else(|| o.get("Key"))?.as_str()))
+}
+
+/// A Lambda `functionName` as recorded: a name, `ACCOUNT:function:NAME` or a full ARN, each with an optional
+/// `:QUALIFIER`. Returns the name, and the account and region when it carries them.
+fn function_ref(value: &str) -> (&str, Option<&str>, Option<&str>) {
+    if let Some(rest) = value.strip_prefix("arn:") {
+        // PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        let mut parts = rest.splitn(6, ':');
+        if let (Some(_), Some("lambda"), Some(region), Some(account), Some("function"), Some(tail)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) {
+            return (unqualified(tail), Some(account), Some(region));
+        }
+        return (value, None, None);
+    }
+    if let Some((account, tail)) = value.split_once(":function:") {
+        return (unqualified(tail), Some(account), None);
+    }
+    (unqualified(value), None, None)
+}
+
+fn unqualified(name_and_qualifier: &str) -> &str {
+    name_and_qualifier
+        .split_once(':')
+        .map_or(name_and_qualifier, |(name, _)| name)
+}
+
+fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    if !LAMBDA_EVENTS.contains(&event) {
+        return None;
+    }
+    let (name, account, region) = function_ref(param(record, "functionName")?);
+    let account = account.or_else(|| id_at(record, &["recipientAccountId"]));
+    let region = region.or_else(|| id_at(record, &["awsRegion"]));
+    p.functions
+        .iter()
+        .any(|f| {
+            f.name == name
+                && account.is_none_or(|a| a == f.account)
+                && region.is_none_or(|r| r == f.region)
+        })
+        .then_some(Target::Function)
+}
+
+fn iam(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    if !matches!(
+        event,
+        "PutRolePolicy"
+            | "DeleteRolePolicy"
+            | "DetachRolePolicy"
+            | "UpdateAssumeRolePolicy"
+            | "PutRolePermissionsBoundary"
+            | "DeleteRole"
+    ) {
+        return None;
+    }
+    let role = param(record, "roleName")?;
+    p.roles
+        .iter()
+        .any(|r| r.name.eq_ignore_ascii_case(role) && same_place(record, r))
+        .then_some(Target::Role)
+}
+
+fn sns(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    let hit = match event {
+        "DeleteTopic" | "SetTopicAttributes" | "AddPermission" | "RemovePermission" | "Subscribe" => {
+            let topic = param(record, "topicArn")?;
+            p.topics.iter().any(|t| t.arn == topic)
+        }
+        "Unsubscribe" | "SetSubscriptionAttributes" => {
+            let subscription = param(record, "subscriptionArn")?;
+            p.topics.iter().any(|t| {
+                subscription
+                    .strip_prefix(t.arn.as_str())
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+        }
+        _ => false,
+    };
+    hit.then_some(Target::Topic)
+}
+
+fn kms(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    if !matches!(
+        event,
+        "DisableKey" | "ScheduleKeyDeletion" | "PutKeyPolicy" | "DeleteImportedKeyMaterial"
+    ) {
+        return None;
+    }
+    let key_id = param(record, "keyId");
+    let by_request = key_id.is_some_and(|id| {
+        p.keys
+            .iter()
+            .any(|k| k.arn == id || (k.name == id && same_place(record, k)))
+    });
+    let by_resources = || {
+        record
+            .get("resources")
+            .and_then(|r| r.as_array())
+            .is_some_and(|mut items| {
+                items.any(|item| {
+                    str_at(item, &["ARN"]).is_some_and(|arn| p.keys.iter().any(|k| k.arn == arn))
+                })
+            })
+    };
+    (by_request || by_resources()).then_some(Target::Key)
+}
+
+fn cloudtrail(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    let field = match event {
+        "StopLogging" | "DeleteTrail" | "UpdateTrail" => "name",
+        "PutEventSelectors" => "trailName",
+        _ => return None,
+    };
+    let trail = param(record, field)?;
+    // A trail is named by its ARN, or by its name in its own account (a multi-region trail answers to its
+    // name in every region, so the region is not compared).
+    let account = id_at(record, &["recipientAccountId"]);
+    p.trails
+        .iter()
+        .any(|t| t.arn == trail || (t.name == trail && account.is_none_or(|a| a == t.account)))
+        .then_some(Target::Trail)
+}
+
+fn cloudwatch(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    let configured = |name: &str| p.alarms.iter().any(|a| a.name == name && same_place(record, a));
+    let hit = match event {
+        "DeleteAlarms" | "DisableAlarmActions" => record
+            .get("requestParameters")
+            .and_then(|r| r.get("alarmNames"))
+            .and_then(|n| n.as_array())
+            .is_some_and(|mut names| names.any(|n| n.as_str().is_some_and(configured))),
+        "PutMetricAlarm" => param(record, "alarmName").is_some_and(configured),
+        _ => false,
+    };
+    hit.then_some(Target::Alarm)
+}
+
+fn eventbridge(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    let field = match event {
+        "DisableRule" | "DeleteRule" | "PutRule" => "name",
+        "RemoveTargets" | "PutTargets" => "rule",
+        _ => return None,
+    };
+    let rule = param(record, field)?;
+    // `eventBusName` is a bus name or ARN (`…:event-bus/NAME`); absent = the default bus.
+    let bus = param(record, "eventBusName").map_or("default", |b| {
+        b.split_once(":event-bus/").map_or(b, |(_, name)| name)
+    });
+    p.event_rules
+        .iter()
+        .any(|r| r.rule.name == rule && r.bus == bus && same_place(record, &r.rule))
+        .then_some(Target::EventRule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloudtrail::Parsed;
+    use serde_json::{json, Value};
+
+    fn pipeline() -> PipelineResources {
+        PipelineResources::from_arns([
+            "arn:aws:s3:::tw-logs",
+            "arn:aws:s3:::tw-logs/trailwarden/rules.toml",
+            "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
+            "arn:aws:iam::111122223333:role/tw-alerter-role",
+            "arn:aws:sns:us-east-1:111122223333:tw-alerts",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/tw-trail",
+            "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-errors",
+            "arn:aws:events:us-east-1:111122223333:rule/tw-watchdog",
+        ])
+        .unwrap()
+    }
+
+    fn run(record: &Value) -> Option<Hit> {
+        let context = Context {
+            pipeline: pipeline(),
+            ..Context::default()
+        };
+        detect(Parsed::from_value(record).root(), &context)
+    }
+
+    fn call(source: &str, event: &str, params: Value) -> Value {
+        json!({
+            "eventSource": source, "eventName": event, "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333", "requestParameters": params
+        })
+    }
+
+    /// `EVENTS` (the engine's index) is exactly the names the services' code accepts: every listed name is
+    /// some service's, and a service's name that is not listed could never run.
+    #[test]
+    fn the_event_list_is_the_union_of_the_services_lists() {
+        let services: &[&[&str]] = &[
+            S3_BUCKET_EVENTS,
+            &["PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "DeleteObjects"],
+            LAMBDA_EVENTS,
+        ];
+        let mut listed: Vec<&str> = services.iter().flat_map(|s| s.iter().copied()).collect();
+        let others = [
+            "PutRolePolicy", "DeleteRolePolicy", "DetachRolePolicy", "UpdateAssumeRolePolicy",
+            "PutRolePermissionsBoundary", "DeleteRole", "DeleteTopic", "SetTopicAttributes", "AddPermission",
+            "Subscribe", "Unsubscribe", "SetSubscriptionAttributes", "DisableKey", "ScheduleKeyDeletion",
+            "PutKeyPolicy", "DeleteImportedKeyMaterial", "StopLogging", "DeleteTrail", "UpdateTrail",
+            "PutEventSelectors", "DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm", "DisableRule",
+            "DeleteRule", "PutRule", "RemoveTargets", "PutTargets",
+        ];
+        listed.extend(others);
+        listed.sort_unstable();
+        listed.dedup();
+        let mut events = EVENTS.to_vec();
+        events.sort_unstable();
+        let before = events.len();
+        events.dedup();
+        assert_eq!(before, events.len(), "EVENTS lists a name twice");
+        assert_eq!(events, listed);
+    }
+
+    #[test]
+    fn function_names_in_every_recorded_form() {
+        assert_eq!(function_ref("tw-alerter"), ("tw-alerter", None, None));
+        assert_eq!(function_ref("tw-alerter:$LATEST"), ("tw-alerter", None, None));
+        assert_eq!(
+            function_ref("111122223333:function:tw-alerter:live"),
+            ("tw-alerter", Some("111122223333"), None)
+        );
+        assert_eq!(
+            function_ref("arn:aws:lambda:eu-west-1:111122223333:function:tw-alerter:7"),
+            ("tw-alerter", Some("111122223333"), Some("eu-west-1"))
+        );
+        let lambda = |name: &str| {
+            run(&call(
+                "lambda.amazonaws.com",
+                "UpdateFunctionCode20150331v2",
+                json!({ "functionName": name }),
+            ))
+        };
+        for name in [
+            "tw-alerter",
+            "tw-alerter:$LATEST",
+            "tw-alerter:1",
+            "111122223333:function:tw-alerter",
+            "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
+            "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter:live",
+        ] {
+            assert_eq!(
+                lambda(name),
+                Some(Hit::noted(Target::Function.note(true))),
+                "{name}"
+            );
+        }
+        for name in [
+            "tw-alerter-2",
+            "tw",
+            "999988887777:function:tw-alerter",
+            "arn:aws:lambda:eu-west-1:111122223333:function:tw-alerter",
+            "arn:aws:lambda:us-east-1:999988887777:function:tw-alerter",
+        ] {
+            assert_eq!(lambda(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn failed_attempts_fire_with_a_note() {
+        let mut r = call("kms.amazonaws.com", "DisableKey", json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}));
+        assert_eq!(run(&r), Some(Hit::noted(Target::Key.note(true))));
+        r["errorCode"] = json!("AccessDenied");
+        let hit = run(&r).unwrap();
+        assert!(hit.note.unwrap().starts_with("attempt failed: "), "{hit:?}");
+    }
+
+    #[test]
+    fn an_empty_pipeline_never_fires() {
+        let r = call("cloudtrail.amazonaws.com", "StopLogging", json!({"name": "tw-trail"}));
+        assert!(run(&r).is_some());
+        assert_eq!(detect(Parsed::from_value(&r).root(), &Context::default()), None);
+    }
+
+    #[test]
+    fn delete_objects_with_and_without_a_key_list() {
+        let unlisted = call(
+            "s3.amazonaws.com",
+            "DeleteObjects",
+            json!({"bucketName": "tw-logs", "delete": "", "x-id": "DeleteObjects"}),
+        );
+        assert_eq!(run(&unlisted), Some(Hit::noted(Target::ObjectsUnlisted.note(true))));
+        let listed = |key: &str| {
+            call(
+                "s3.amazonaws.com",
+                "DeleteObjects",
+                json!({"bucketName": "tw-logs", "delete": {"objects": [{"key": "AWSLogs/x.json.gz"}, {"key": key}]}}),
+            )
+        };
+        assert_eq!(
+            run(&listed("trailwarden/rules.toml")),
+            Some(Hit::noted(Target::Object.note(true)))
+        );
+        assert_eq!(run(&listed("AWSLogs/y.json.gz")), None);
+        let other_bucket = call("s3.amazonaws.com", "DeleteObjects", json!({"bucketName": "other", "delete": ""}));
+        assert_eq!(run(&other_bucket), None);
+    }
+
+    #[test]
+    fn the_service_decides_what_a_shared_event_name_means() {
+        // RemovePermission is both SNS's and Lambda's (unsuffixed) name.
+        let sns = call(
+            "sns.amazonaws.com",
+            "RemovePermission",
+            json!({"topicArn": "arn:aws:sns:us-east-1:111122223333:tw-alerts", "label": "x"}),
+        );
+        assert_eq!(run(&sns), Some(Hit::noted(Target::Topic.note(true))));
+        let lambda = call("lambda.amazonaws.com", "RemovePermission", json!({"functionName": "tw-alerter"}));
+        assert_eq!(run(&lambda), Some(Hit::noted(Target::Function.note(true))));
+        // A listed name from a service it does not belong to.
+        let odd = call("ec2.amazonaws.com", "DeleteTopic", json!({"topicArn": "arn:aws:sns:us-east-1:111122223333:tw-alerts"}));
+        assert_eq!(run(&odd), None);
+        // SNS AddPermission fires, Lambda AddPermission (any suffix) is not listed.
+        let add = call(
+            "lambda.amazonaws.com",
+            "AddPermission20150331v2",
+            json!({"functionName": "tw-alerter"}),
+        );
+        assert_eq!(run(&add), None);
+    }
+}

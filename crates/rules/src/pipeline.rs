@@ -1,0 +1,489 @@
+//! This deployment's own resources: the rules file's `[pipeline]` table, written by the Terraform module and
+//! watched by the rule `trailwarden-pipeline-tampering`.
+//!
+//! ```toml
+//! [pipeline]
+//! resources = [
+//!   "arn:aws:s3:::tw-cloudtrail-123456789012-us-east-1",                        # the log bucket
+//!   "arn:aws:s3:::tw-cloudtrail-123456789012-us-east-1/trailwarden/rules.toml", # the rules file object
+//!   "arn:aws:lambda:us-east-1:123456789012:function:tw-alerter",
+//!   "arn:aws:iam::123456789012:role/tw-alerter-role",
+//!   "arn:aws:sns:us-east-1:123456789012:tw-alerts",
+//!   "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+//!   "arn:aws:cloudtrail:us-east-1:123456789012:trail/tw-trail",
+//!   "arn:aws:cloudwatch:us-east-1:123456789012:alarm:tw-alerter-errors",
+//!   "arn:aws:events:us-east-1:123456789012:rule/tw-pipeline-watchdog",
+//! ]
+//! ```
+//!
+//! Each entry's kind is read from its ARN: an S3 bucket or object, a Lambda function, an IAM role, an SNS topic,
+//! a KMS key, a CloudTrail trail, a CloudWatch alarm or an EventBridge rule. Any other ARN is an error
+//! ([`ArnError`]), reported by the rules file with its line and column.
+
+use std::collections::BTreeSet;
+
+/// A named resource of one account (and region, for regional services), with the ARN it was configured as.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Named {
+    /// The ARN as configured.
+    pub arn: String,
+    /// The 12-digit account id.
+    pub account: String,
+    /// The region; empty for global services (IAM).
+    pub region: String,
+    /// The name (a function, role, topic, trail, alarm or rule name; a KMS key id).
+    pub name: String,
+}
+
+/// An S3 object: its bucket and key (as stored, not URL-encoded).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct S3Object {
+    pub bucket: String,
+    pub key: String,
+}
+
+/// An EventBridge rule: the rule, and the name of its event bus (`default` unless the ARN names one).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventRule {
+    pub rule: Named,
+    pub bus: String,
+}
+
+/// This deployment's own resources, by kind. Empty = not configured (the tampering rule never fires).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PipelineResources {
+    /// S3 bucket names (the log bucket).
+    pub buckets: BTreeSet<String>,
+    /// S3 objects (the rules file).
+    pub objects: BTreeSet<S3Object>,
+    /// Lambda functions (unqualified).
+    pub functions: BTreeSet<Named>,
+    /// IAM roles; `name` is the role name without its path.
+    pub roles: BTreeSet<Named>,
+    /// SNS topics.
+    pub topics: BTreeSet<Named>,
+    /// KMS keys; `name` is the key id.
+    pub keys: BTreeSet<Named>,
+    /// CloudTrail trails.
+    pub trails: BTreeSet<Named>,
+    /// CloudWatch alarms.
+    pub alarms: BTreeSet<Named>,
+    /// EventBridge rules.
+    pub event_rules: BTreeSet<EventRule>,
+}
+
+/// A `[pipeline]` entry that is not the ARN of a supported resource.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArnError {
+    /// Not `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+    #[error("{arn:?} is not an ARN (arn:partition:service:region:account:resource)")]
+    NotAnArn { arn: String },
+    /// A service or resource type the pipeline does not have.
+    #[error(
+        "{arn:?} is not a pipeline resource (expected an S3 bucket or object, Lambda function, IAM role, SNS \
+         topic, KMS key, CloudTrail trail, CloudWatch alarm or EventBridge rule ARN)"
+    )]
+    Unsupported { arn: String },
+    /// A supported kind, written wrongly: says what is wrong.
+    #[error("{arn:?}: {reason}")]
+    Malformed { arn: String, reason: &'static str },
+}
+
+/// One parsed `[pipeline]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipelineArn {
+    Bucket(String),
+    Object(S3Object),
+    Function(Named),
+    Role(Named),
+    Topic(Named),
+    Key(Named),
+    Trail(Named),
+    Alarm(Named),
+    EventRule(EventRule),
+}
+
+impl PipelineArn {
+    /// Parses one ARN into its kind.
+    pub fn parse(arn: &str) -> Result<PipelineArn, ArnError> {
+        let not_an_arn = || ArnError::NotAnArn {
+            arn: arn.to_owned(),
+        };
+        let malformed = |reason| ArnError::Malformed {
+            arn: arn.to_owned(),
+            reason,
+        };
+        let mut parts = arn.splitn(6, ':');
+        let (
+            Some("arn"),
+            Some(partition),
+            Some(service),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        )
+        else {
+            return Err(not_an_arn());
+        };
+        if !partition.starts_with("aws") || resource.is_empty() {
+            return Err(not_an_arn());
+        }
+        let regional = |kind: &'static str, name: &str| -> Result<Named, ArnError> {
+            if !is_region(region) {
+                return Err(malformed(kind));
+            }
+            if !is_account(account) {
+                return Err(malformed("the account must be a 12-digit account id"));
+            }
+            if name.is_empty() {
+                return Err(malformed("the resource name is empty"));
+            }
+            Ok(Named {
+                arn: arn.to_owned(),
+                account: account.to_owned(),
+                region: region.to_owned(),
+                name: name.to_owned(),
+            })
+        };
+        match service {
+            "s3" => {
+                if !region.is_empty() || !account.is_empty() {
+                    return Err(malformed(
+                        "an S3 bucket or object ARN has no region and no account (arn:aws:s3:::bucket[/key])",
+                    ));
+                }
+                match resource.split_once('/') {
+                    None if is_bucket(resource) => Ok(PipelineArn::Bucket(resource.to_owned())),
+                    Some((bucket, key)) if is_bucket(bucket) && !key.is_empty() && !key.contains('*') => {
+                        Ok(PipelineArn::Object(S3Object {
+                            bucket: bucket.to_owned(),
+                            key: key.to_owned(),
+                        }))
+                    }
+                    _ => Err(malformed(
+                        "not an S3 bucket name (3-63 of a-z 0-9 . -) or an object key without wildcards",
+                    )),
+                }
+            }
+            "lambda" => {
+                let name =
+                    resource
+                        .strip_prefix("function:")
+                        .ok_or_else(|| ArnError::Unsupported {
+                            arn: arn.to_owned(),
+                        })?;
+                if name.contains(':') {
+                    return Err(malformed(
+                        "a function ARN without a version or alias (the unqualified function)",
+                    ));
+                }
+                Ok(PipelineArn::Function(regional(
+                    "a Lambda function ARN needs a region",
+                    name,
+                )?))
+            }
+            "iam" => {
+                let path = resource
+                    .strip_prefix("role/")
+                    .ok_or_else(|| ArnError::Unsupported {
+                        arn: arn.to_owned(),
+                    })?;
+                if !region.is_empty() {
+                    return Err(malformed(
+                        "an IAM role ARN has no region (arn:aws:iam::ACCOUNT:role/NAME)",
+                    ));
+                }
+                if !is_account(account) {
+                    return Err(malformed("the account must be a 12-digit account id"));
+                }
+                let name = path.rsplit('/').next().unwrap_or_default();
+                if name.is_empty() {
+                    return Err(malformed("the role name is empty"));
+                }
+                Ok(PipelineArn::Role(Named {
+                    arn: arn.to_owned(),
+                    account: account.to_owned(),
+                    region: String::new(),
+                    name: name.to_owned(),
+                }))
+            }
+            "sns" => {
+                if resource.contains(':') {
+                    return Err(malformed("a topic ARN, not a subscription ARN"));
+                }
+                Ok(PipelineArn::Topic(regional(
+                    "an SNS topic ARN needs a region",
+                    resource,
+                )?))
+            }
+            "kms" => {
+                let id = resource.strip_prefix("key/").ok_or_else(|| {
+                    if resource.starts_with("alias/") {
+                        malformed("a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias: an alias can be repointed")
+                    } else {
+                        ArnError::Unsupported {
+                            arn: arn.to_owned(),
+                        }
+                    }
+                })?;
+                Ok(PipelineArn::Key(regional(
+                    "a KMS key ARN needs a region",
+                    id,
+                )?))
+            }
+            "cloudtrail" => {
+                let name =
+                    resource
+                        .strip_prefix("trail/")
+                        .ok_or_else(|| ArnError::Unsupported {
+                            arn: arn.to_owned(),
+                        })?;
+                Ok(PipelineArn::Trail(regional(
+                    "a trail ARN needs a region",
+                    name,
+                )?))
+            }
+            "cloudwatch" => {
+                let name =
+                    resource
+                        .strip_prefix("alarm:")
+                        .ok_or_else(|| ArnError::Unsupported {
+                            arn: arn.to_owned(),
+                        })?;
+                Ok(PipelineArn::Alarm(regional(
+                    "an alarm ARN needs a region",
+                    name,
+                )?))
+            }
+            "events" => {
+                let path = resource
+                    .strip_prefix("rule/")
+                    .ok_or_else(|| ArnError::Unsupported {
+                        arn: arn.to_owned(),
+                    })?;
+                let (bus, name) = match path.split_once('/') {
+                    Some((bus, name)) => (bus, name),
+                    None => ("default", path),
+                };
+                if bus.is_empty() || name.contains('/') {
+                    return Err(malformed(
+                        "an EventBridge rule ARN is rule/NAME or rule/BUS/NAME",
+                    ));
+                }
+                Ok(PipelineArn::EventRule(EventRule {
+                    rule: regional("an EventBridge rule ARN needs a region", name)?,
+                    bus: bus.to_owned(),
+                }))
+            }
+            _ => Err(ArnError::Unsupported {
+                arn: arn.to_owned(),
+            }),
+        }
+    }
+}
+
+impl PipelineResources {
+    /// Parses a list of ARNs (duplicates are kept once); the first one that is not a pipeline resource is the
+    /// error.
+    pub fn from_arns<'a>(
+        arns: impl IntoIterator<Item = &'a str>,
+    ) -> Result<PipelineResources, ArnError> {
+        let mut out = PipelineResources::default();
+        for arn in arns {
+            out.insert(PipelineArn::parse(arn)?);
+        }
+        Ok(out)
+    }
+
+    /// Adds one parsed resource.
+    pub fn insert(&mut self, resource: PipelineArn) {
+        match resource {
+            PipelineArn::Bucket(b) => {
+                self.buckets.insert(b);
+            }
+            PipelineArn::Object(o) => {
+                self.objects.insert(o);
+            }
+            PipelineArn::Function(f) => {
+                self.functions.insert(f);
+            }
+            PipelineArn::Role(r) => {
+                self.roles.insert(r);
+            }
+            PipelineArn::Topic(t) => {
+                self.topics.insert(t);
+            }
+            PipelineArn::Key(k) => {
+                self.keys.insert(k);
+            }
+            PipelineArn::Trail(t) => {
+                self.trails.insert(t);
+            }
+            PipelineArn::Alarm(a) => {
+                self.alarms.insert(a);
+            }
+            PipelineArn::EventRule(r) => {
+                self.event_rules.insert(r);
+            }
+        }
+    }
+
+    /// No resource configured: the tampering rule is off.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many resources are configured.
+    pub fn len(&self) -> usize {
+        self.buckets.len()
+            + self.objects.len()
+            + self.functions.len()
+            + self.roles.len()
+            + self.topics.len()
+            + self.keys.len()
+            + self.trails.len()
+            + self.alarms.len()
+            + self.event_rules.len()
+    }
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_region(s: &str) -> bool {
+    s.split('-').count() >= 3
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An S3 bucket name as S3 allows it today: 3-63 characters of `a-z`, `0-9`, `.` and `-`.
+fn is_bucket(s: &str) -> bool {
+    (3..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(arn: &str, account: &str, region: &str, name: &str) -> Named {
+        Named {
+            arn: arn.to_owned(),
+            account: account.to_owned(),
+            region: region.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_kind_of_the_contract_parses() {
+        let arns = [
+            "arn:aws:s3:::tw-cloudtrail-123456789012-us-east-1",
+            "arn:aws:s3:::tw-cloudtrail-123456789012-us-east-1/trailwarden/rules.toml",
+            "arn:aws:lambda:us-east-1:123456789012:function:tw-alerter",
+            "arn:aws:iam::123456789012:role/service/tw-alerter-role",
+            "arn:aws:sns:us-east-1:123456789012:tw-alerts",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/tw-trail",
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:tw-alerter-errors",
+            "arn:aws:events:us-east-1:123456789012:rule/tw-pipeline-watchdog",
+            "arn:aws:events:us-east-1:123456789012:rule/ops-bus/tw-other",
+            // A duplicate is kept once.
+            "arn:aws:sns:us-east-1:123456789012:tw-alerts",
+        ];
+        let p = PipelineResources::from_arns(arns).unwrap();
+        assert_eq!(p.len(), 10);
+        assert!(!p.is_empty());
+        assert!(p.buckets.contains("tw-cloudtrail-123456789012-us-east-1"));
+        assert!(p.objects.contains(&S3Object {
+            bucket: "tw-cloudtrail-123456789012-us-east-1".into(),
+            key: "trailwarden/rules.toml".into(),
+        }));
+        assert!(p
+            .functions
+            .contains(&named(arns[2], "123456789012", "us-east-1", "tw-alerter")));
+        assert!(p
+            .roles
+            .contains(&named(arns[3], "123456789012", "", "tw-alerter-role")));
+        assert!(p.keys.contains(&named(
+            arns[5],
+            "123456789012",
+            "us-east-1",
+            "1234abcd-12ab-34cd-56ef-1234567890ab"
+        )));
+        assert!(p.alarms.iter().any(|a| a.name == "tw-alerter-errors"));
+        let buses: Vec<(&str, &str)> = p
+            .event_rules
+            .iter()
+            .map(|r| (r.bus.as_str(), r.rule.name.as_str()))
+            .collect();
+        assert_eq!(
+            buses,
+            [("ops-bus", "tw-other"), ("default", "tw-pipeline-watchdog")]
+        );
+        assert!(PipelineResources::default().is_empty());
+    }
+
+    #[test]
+    fn other_kinds_and_broken_arns_are_errors() {
+        for (arn, want) in [
+            ("tw-alerts", "is not an ARN"),
+            ("arn:aws:sns:us-east-1:123456789012", "is not an ARN"),
+            (
+                "arn:aws:sqs:us-east-1:123456789012:tw-dlq",
+                "is not a pipeline resource",
+            ),
+            (
+                "arn:aws:iam::123456789012:user/alice",
+                "is not a pipeline resource",
+            ),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:layer:x",
+                "is not a pipeline resource",
+            ),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:tw-alerter:1",
+                "without a version",
+            ),
+            (
+                "arn:aws:lambda::123456789012:function:tw-alerter",
+                "needs a region",
+            ),
+            (
+                "arn:aws:lambda:us-east-1:1234:function:tw-alerter",
+                "12-digit",
+            ),
+            (
+                "arn:aws:s3:us-east-1:123456789012:bucket",
+                "no region and no account",
+            ),
+            ("arn:aws:s3:::Not_A_Bucket", "not an S3 bucket name"),
+            ("arn:aws:s3:::tw-logs/AWSLogs/*", "without wildcards"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:alias/tw",
+                "not an alias",
+            ),
+            ("arn:aws:iam:us-east-1:123456789012:role/x", "no region"),
+            (
+                "arn:aws:sns:us-east-1:123456789012:tw-alerts:0f1e",
+                "not a subscription",
+            ),
+            (
+                "arn:aws:events:us-east-1:123456789012:rule/a/b/c",
+                "rule/NAME",
+            ),
+        ] {
+            let e = PipelineArn::parse(arn).unwrap_err().to_string();
+            assert!(e.contains(want), "{arn}: {e}");
+        }
+    }
+}
