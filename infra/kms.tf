@@ -1,5 +1,26 @@
-# One customer managed key protects everything this module stores: the CloudTrail log files (when the module
-# creates the trail), the alert topic, the on-failure queue, both log groups and the function's environment.
+# Two customer managed keys. The alert key (aws_kms_key.this) protects everything the alert path stores: the
+# CloudTrail log files (when the module creates the trail), the alert topic, the on-failure queue, both log groups and
+# the function's environment. The alarm key (aws_kms_key.alarms) encrypts only the alarm topic, so disabling or
+# deleting the alert key, which stops log delivery and alert publishing at once, still raises alarms.
+#
+# Both key policies deny kms:DisableKey, kms:ScheduleKeyDeletion and kms:PutKeyPolicy to every principal whose ARN
+# is not one of local.administrator_arns (var.key_administrator_arns, default: whoever applies Terraform).
+# Break-glass, as AWS KMS really behaves:
+# - An explicit Deny in a key policy binds every principal, the account root user included ("no AWS principal,
+#   including the account root user ... has any permissions to a KMS key unless they are explicitly allowed, and
+#   never denied"): the root user cannot lift it by signing in.
+# - The usual way out is an administrator principal: it runs PutKeyPolicy (or `terraform apply` with a changed
+#   key_administrator_arns).
+# - The exception is matched on aws:PrincipalArn, an ARN string, not the role's unique id: if a listed role was
+#   deleted, an IAM administrator (or the root user) can create a role with the same path and name, assume it and
+#   use it. (The same fact is the limit of this control: whoever can change a listed role's trust policy, or
+#   recreate it, can become a key administrator. Watch those roles; the CIS IAM-policy-change alerts do.)
+# - If no listed principal can be used or recreated, nobody in the account can change the policy: AWS documents that
+#   a key whose policy no longer lets anyone manage it is "unmanageable" and you must contact AWS Support to regain
+#   access (KMS developer guide, "Default key policy").
+# - AWS KMS refuses to create a key or put a key policy that would stop the calling principal from calling
+#   PutKeyPolicy later (the policy lockout safety check; this module never sets bypass_policy_lockout_safety_check),
+#   so an apply whose key_administrator_arns leaves out the caller fails instead of locking the caller out.
 
 resource "aws_kms_key" "this" {
   description             = "${var.name_prefix}: CloudTrail logs, alert topic, on-failure queue and log groups"
@@ -114,19 +135,27 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch alarms publish to the encrypted topic; the topic policy limits them to this account's alarms.
-  dynamic "statement" {
-    for_each = var.create_alarms ? [1] : []
+  # CloudWatch alarms no longer use this key: they publish to the alarm topic, encrypted with the alarm key.
 
-    content {
-      sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-      resources = ["*"]
+  statement {
+    sid    = "DenyKeyTamperingExceptAdministrators"
+    effect = "Deny"
+    actions = [
+      "kms:DisableKey",
+      "kms:ScheduleKeyDeletion",
+      "kms:PutKeyPolicy",
+    ]
+    resources = ["*"]
 
-      principals {
-        type        = "Service"
-        identifiers = ["cloudwatch.amazonaws.com"]
-      }
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
     }
   }
 }
@@ -150,8 +179,8 @@ resource "aws_kms_alias" "alarms" {
 }
 
 data "aws_iam_policy_document" "kms_alarms" {
-  #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM).
-  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root and to service principals bound to this account's alarms and watchdog rule.
+  #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM), and key deletion, disabling and policy changes are denied to all but the named administrators.
+  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root and to the CloudWatch and EventBridge service principals, which can only reach this key through the alarm topic, whose policy admits this stack's alarms and watchdog rule alone.
   #checkov:skip=CKV_AWS_356:KMS key policy, where Resource "*" means this key only: a key policy cannot name its own ARN.
   statement {
     sid       = "AccountAdministersKey"
@@ -161,6 +190,55 @@ data "aws_iam_policy_document" "kms_alarms" {
     principals {
       type        = "AWS"
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # CloudWatch alarm actions and the EventBridge watchdog publish to the alarm topic, which needs a data key from
+  # this key. Neither statement carries aws:SourceArn/aws:SourceAccount: they are not documented for the KMS request
+  # that an alarm action or an EventBridge delivery to an encrypted topic makes (an unmet condition would drop every
+  # alarm without a trace), so the binding to this stack's alarms and watchdog rule is in the alarm topic's policy,
+  # the only path by which these service principals reach this key. The key encrypts nothing else.
+  statement {
+    sid       = "CloudWatchAlarmsPublishToAlarmTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "EventBridgeWatchdogPublishesToAlarmTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid    = "DenyKeyTamperingExceptAdministrators"
+    effect = "Deny"
+    actions = [
+      "kms:DisableKey",
+      "kms:ScheduleKeyDeletion",
+      "kms:PutKeyPolicy",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
     }
   }
 }

@@ -34,7 +34,7 @@ output "kms_key_alias" {
 }
 
 output "topic_arn" {
-  description = "ARN of the SNS topic alerts and alarms are published to (the function's TOPIC_ARN)."
+  description = "ARN of the SNS topic the alerts are published to (the function's TOPIC_ARN). Alarms go to alarm_topic_arn."
   value       = aws_sns_topic.alerts.arn
 }
 
@@ -74,6 +74,34 @@ output "dlq_arn" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms (errors, throttles, on-failure queue depth); empty unless create_alarms."
-  value       = concat(aws_cloudwatch_metric_alarm.errors[*].arn, aws_cloudwatch_metric_alarm.throttles[*].arn, aws_cloudwatch_metric_alarm.dlq_depth[*].arn)
+  description = "ARNs of the CloudWatch alarms (errors, throttles, on-failure queue depth, heartbeat, malformed and unevaluated records, failed alert deliveries, and SMS spend with alert_sms_numbers); empty unless create_alarms."
+  value = concat(
+    aws_cloudwatch_metric_alarm.errors[*].arn,
+    aws_cloudwatch_metric_alarm.throttles[*].arn,
+    aws_cloudwatch_metric_alarm.dlq_depth[*].arn,
+    aws_cloudwatch_metric_alarm.heartbeat[*].arn,
+    aws_cloudwatch_metric_alarm.malformed_records[*].arn,
+    aws_cloudwatch_metric_alarm.unevaluated_records[*].arn,
+    aws_cloudwatch_metric_alarm.alert_delivery[*].arn,
+    aws_cloudwatch_metric_alarm.sms_spend[*].arn,
+  )
+}
+
+################################################################################
+# Watchers: the alarm key, the alarm topic, the EventBridge watchdog
+################################################################################
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic every CloudWatch alarm of the stack and the EventBridge watchdog notify (encrypted with the alarm key)."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "alarm_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the alarm topic only."
+  value       = aws_kms_key.alarms.arn
+}
+
+output "watchdog_rule_arn" {
+  description = "ARN of the EventBridge rule sending tampering calls on this deployment to the alarm topic; null unless create_watchdog."
+  value       = try(aws_cloudwatch_event_rule.watchdog[0].arn, null)
 }

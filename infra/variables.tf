@@ -152,7 +152,7 @@ variable "noncurrent_version_expiration_days" {
 ################################################################################
 
 variable "alert_emails" {
-  description = "Email addresses subscribed to every alert and to the stack's alarms. Each recipient must confirm the subscription from the email AWS sends."
+  description = "Email addresses subscribed to every alert (and to the alarm topic unless alarm_emails is set). Each recipient must confirm the subscription; confirm with `aws sns confirm-subscription --topic-arn <topic> --token <Token of the confirmation link> --authenticate-on-unsubscribe true` instead of clicking the link, so that the unsubscribe link in every message cannot cancel it without AWS credentials (infra/sns.tf)."
   type        = list(string)
   default     = []
 
@@ -185,7 +185,7 @@ variable "sms_min_severity" {
 }
 
 variable "create_alarms" {
-  description = "Create CloudWatch alarms on the alerter's errors and throttles and on the depth of its on-failure queue, notifying the alert topic."
+  description = "Create the CloudWatch alarms on the pipeline (errors, throttles, on-failure queue depth, the heartbeat dead-man's switch, malformed and unevaluated records, failed alert deliveries, SMS spend), notifying the alarm topic."
   type        = bool
   default     = true
 }
@@ -197,7 +197,7 @@ variable "create_alarms" {
 variable "key_administrator_arns" {
   description = <<-EOT
     IAM role or user ARNs (wildcards allowed, matched with ArnLike against aws:PrincipalArn) that alone may disable the two KMS keys, schedule their deletion or change their key policies, and change the log bucket's notification, policy and lifecycle. null: the principal applying Terraform (for an assumed role, the role's ARN, so later `terraform apply` runs by the same role keep working).
-    Break-glass: an administrator principal edits the key policy (kms:PutKeyPolicy). A Deny in a key policy binds the account root user too, so if no listed principal can be used any more (role deleted, its trust policy broken), nobody in the account can lift it: only AWS Support can restore access to a key whose policy became unmanageable. Keep at least one durable, tightly held role in this list (not only a person's SSO session role).
+    Break-glass: an administrator principal changes the key policy (kms:PutKeyPolicy, or `terraform apply` with a new list). The Deny binds the account root user too. The exception matches the ARN string, so a deleted listed role can be recreated with the same path and name by an IAM administrator (or the root user) and used again; if no listed principal can be used or recreated, nobody in the account can change the policy and AWS Support must restore access to the key. Keep at least one durable, tightly held role in this list (not only a person's SSO session role), and guard who may change its trust policy: that is who can become a key administrator.
   EOT
   type        = list(string)
   default     = null
@@ -207,6 +207,61 @@ variable "key_administrator_arns" {
       for a in var.key_administrator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/*?-]+$", a))
     ]))
     error_message = "key_administrator_arns must be null or a non-empty list of IAM role or user ARNs (arn:aws:iam::<account>:role/<name> or :user/<name>; wildcards * and ? allowed)."
+  }
+}
+
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the alarm topic (every CloudWatch alarm of the stack and the EventBridge watchdog). null: the alert_emails. Each recipient must confirm (see alert_emails on confirming with authentication on unsubscribe)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.alarm_emails == null ? true : alltrue([for e in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "Every alarm_emails entry must be an email address."
+  }
+}
+
+variable "alarm_sms_numbers" {
+  description = "E.164 phone numbers that get every alarm by SMS. Alarms never go by SMS otherwise (alert_sms_numbers get alerts only)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for n in var.alarm_sms_numbers : can(regex("^\\+[1-9][0-9]{1,14}$", n))])
+    error_message = "Every alarm_sms_numbers entry must be an E.164 phone number such as +14155550100."
+  }
+}
+
+variable "extra_subscription_protocols" {
+  description = "Subscription protocols, besides email and sms for the module's own subscriptions, that principals of this account may use to subscribe to the alert and alarm topics (e.g. [\"https\"] for a chat webhook, [\"sqs\"]). The topic policies deny every other protocol and every other account."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.extra_subscription_protocols : contains(["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"], p)])
+    error_message = "extra_subscription_protocols entries must be SNS protocols: http, https, email, email-json, sms, sqs, application, lambda, firehose."
+  }
+}
+
+variable "heartbeat_minutes" {
+  description = "The dead-man's switch: minutes without a single processed CloudTrail log file (the function's LogFiles metric) after which the heartbeat alarm fires; no data at all counts as breaching. CloudTrail delivers about every 5 minutes per region while the account is active. A whole number from 10 to 1440 (the alarm's period is heartbeat_minutes x 60 seconds, a period CloudWatch accepts, at most one day)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = floor(var.heartbeat_minutes) == var.heartbeat_minutes && var.heartbeat_minutes >= 10 && var.heartbeat_minutes <= 1440
+    error_message = "heartbeat_minutes must be a whole number from 10 to 1440."
+  }
+}
+
+variable "sms_spend_alarm_usd" {
+  description = "Month-to-date SMS spend, in USD, at which the SMS-spend alarm fires (created only with alert_sms_numbers). SNS stops sending SMS silently at the account's monthly SMS spend limit, $1.00 by default: the default 0.80 is 80 % of it. Set it below your own limit if you raised it."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.sms_spend_alarm_usd > 0
+    error_message = "sms_spend_alarm_usd must be greater than 0."
   }
 }
 

@@ -36,3 +36,160 @@ locals {
     var.create_watchdog ? [local.watchdog_rule_arn] : [],
   )
 }
+
+################################################################################
+# The EventBridge watchdog: CloudTrail records of calls that tamper with this deployment go straight from the default
+# event bus to the ALARM topic. It does not depend on the function, so replacing the function's code or
+# configuration (which also blinds the function's own rule trailwarden-pipeline-tampering), removing its invoke
+# permission or stopping the trail still pages, as long as EventBridge and the alarm topic are intact.
+#
+# Scope. EventBridge receives an "AWS API Call via CloudTrail" event only in the region where the call was made.
+# This rule lives in the stack's region, where all its resources are (the trail's home region, the bucket, the
+# function, the topics, the keys, the alarms), so it sees every call on them, including S3's bucket-level calls
+# (management events). Calls on the rules file object are S3 data events: they arrive only because the trail logs
+# writes to that key. IAM calls (the function's role) are delivered in us-east-1 only, so they are left to the
+# function's rule. Known false positive: this stack's own `terraform apply` makes some of these calls (the event
+# names the caller).
+################################################################################
+
+locals {
+  # Lambda records its API version in the event name (UpdateFunctionConfiguration20150331v2, …): prefix matching.
+  watchdog_lambda_calls = [
+    "UpdateFunctionConfiguration", "UpdateFunctionCode", "DeleteFunction", "PutFunctionConcurrency",
+    "RemovePermission", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+  ]
+  watchdog_function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
+
+  watchdog_branches = concat(
+    [
+      # The log bucket's configuration (PutBucketNotification is what CloudTrail records for
+      # PutBucketNotificationConfiguration, PutBucketLifecycle for PutBucketLifecycleConfiguration).
+      {
+        detail = {
+          eventSource = ["s3.amazonaws.com"]
+          eventName = [
+            "PutBucketNotification", "PutBucketNotificationConfiguration", "PutBucketPolicy", "DeleteBucketPolicy",
+            "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle", "PutBucketVersioning",
+            "PutBucketEncryption", "DeleteBucketEncryption", "DeleteBucket", "DeleteObjects",
+          ]
+          requestParameters = { bucketName = [local.bucket_name] }
+        }
+      },
+      # The rules file (data events).
+      {
+        detail = {
+          eventSource       = ["s3.amazonaws.com"]
+          eventName         = ["PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject"]
+          requestParameters = { bucketName = [local.bucket_name], key = [local.rules_config_key] }
+        }
+      },
+      # The function: functionName is a name, an ARN or a partial ARN, optionally with a qualifier (":…"; a
+      # function name cannot contain ":", so these prefixes name this function only).
+      {
+        detail = {
+          eventSource = ["lambda.amazonaws.com"]
+          eventName   = [for c in local.watchdog_lambda_calls : { prefix = c }]
+          requestParameters = {
+            functionName = [
+              local.function_name, { prefix = "${local.function_name}:" },
+              local.watchdog_function_arn, { prefix = "${local.watchdog_function_arn}:" },
+              "${local.account_id}:function:${local.function_name}", { prefix = "${local.account_id}:function:${local.function_name}:" },
+            ]
+          }
+        }
+      },
+      # The topics, and their subscriptions (a subscription ARN is the topic ARN, ":", an id).
+      {
+        detail = {
+          eventSource       = ["sns.amazonaws.com"]
+          eventName         = ["DeleteTopic", "SetTopicAttributes", "AddPermission", "RemovePermission"]
+          requestParameters = { topicArn = [aws_sns_topic.alerts.arn, aws_sns_topic.alarms.arn] }
+        }
+      },
+      {
+        detail = {
+          eventSource = ["sns.amazonaws.com"]
+          eventName   = ["Unsubscribe", "SetSubscriptionAttributes"]
+          requestParameters = {
+            subscriptionArn = [{ prefix = "${aws_sns_topic.alerts.arn}:" }, { prefix = "${aws_sns_topic.alarms.arn}:" }]
+          }
+        }
+      },
+      # The keys: keyId as sent (key id or ARN), or the key ARN CloudTrail adds to resources[].
+      {
+        detail = {
+          eventSource = ["kms.amazonaws.com"]
+          eventName   = ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DeleteImportedKeyMaterial"]
+          "$or" = [
+            { requestParameters = { keyId = [aws_kms_key.this.key_id, aws_kms_key.this.arn, aws_kms_key.alarms.key_id, aws_kms_key.alarms.arn] } },
+            { resources = { ARN = [aws_kms_key.this.arn, aws_kms_key.alarms.arn] } },
+          ]
+        }
+      },
+    ],
+    # The trail (by name or ARN; PutEventSelectors names it trailName).
+    var.create_trail ? [
+      {
+        detail = {
+          eventSource = ["cloudtrail.amazonaws.com"]
+          eventName   = ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"]
+          "$or" = [
+            { requestParameters = { name = [local.trail_name, local.trail_arn] } },
+            { requestParameters = { trailName = [local.trail_name, local.trail_arn] } },
+          ]
+        }
+      },
+    ] : [],
+    # The alarms (PutMetricAlarm can drop an alarm's actions or move its threshold).
+    length(local.created_alarm_keys) > 0 ? [
+      {
+        detail = {
+          eventSource = ["monitoring.amazonaws.com"]
+          eventName   = ["DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm"]
+          "$or" = [
+            { requestParameters = { alarmNames = [for k in local.created_alarm_keys : local.alarm_names[k]] } },
+            { requestParameters = { alarmName = [for k in local.created_alarm_keys : local.alarm_names[k]] } },
+          ]
+        }
+      },
+    ] : [],
+    # This rule itself (RemoveTargets comes before DeleteRule, and is delivered while the rule still matches).
+    [
+      {
+        detail = {
+          eventSource = ["events.amazonaws.com"]
+          eventName   = ["DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"]
+          "$or" = [
+            { requestParameters = { name = [local.watchdog_rule_name] } },
+            { requestParameters = { rule = [local.watchdog_rule_name] } },
+          ]
+        }
+      },
+    ],
+  )
+}
+
+resource "aws_cloudwatch_event_rule" "watchdog" {
+  count = var.create_watchdog ? 1 : 0
+
+  name           = local.watchdog_rule_name
+  description    = "trailwarden: CloudTrail calls that tamper with this deployment's bucket, rules file, function, topics, keys, trail, alarms or this rule, sent to the alarm topic independently of the function."
+  event_bus_name = "default"
+  state          = "ENABLED"
+  event_pattern = jsonencode({
+    detail-type = ["AWS API Call via CloudTrail"]
+    "$or"       = local.watchdog_branches
+  })
+
+  tags = var.tags
+}
+
+# No role_arn: EventBridge publishes to SNS under the topic policy (WatchdogRulePublishes, bound to this rule's
+# ARN); a role on an SNS target can break delivery to a KMS-encrypted topic.
+resource "aws_cloudwatch_event_target" "watchdog" {
+  count = var.create_watchdog ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.watchdog[0].name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.alarms.arn
+}

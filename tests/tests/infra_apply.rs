@@ -37,6 +37,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
+#[path = "infra_apply/watchers.rs"]
+mod watchers;
+
 /// The example's override: provider endpoints → `@ENDPOINT@`, module source → `@MODULE_SOURCE@`.
 const EXAMPLE_OVERRIDE: &str = include_str!("../infra/example_moto_override.tf.tmpl");
 /// The module copy's override: the bucket policy without the TLS-only statement moto cannot evaluate.
@@ -487,6 +490,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
     // policy it puts, because moto would deny every object request with it (module_moto_override.tf.tmpl).
     let state: Value =
         serde_json::from_str(&tf.run(&["show", "-json", "-no-color"]).await).unwrap();
+    watchers::assert_deployed(&sdk, &out, &state).await;
     let rendered = state_resource(
         &state["values"]["root_module"],
         "module.trailwarden.data.aws_iam_policy_document.bucket[0]",
@@ -901,6 +905,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
     // 4. Destroy, then check what it removed and reset moto.
     tf.run(&["destroy", "-input=false", "-no-color", "-auto-approve"])
         .await;
+    watchers::assert_destroyed(&sdk, &out).await;
     let buckets = s3.list_buckets().send().await.unwrap();
     assert!(
         buckets.buckets().iter().all(|b| b.name() != Some(bucket)),

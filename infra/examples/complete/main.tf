@@ -34,4 +34,10 @@ module "trailwarden" {
 
   enable_logging       = var.enable_logging
   bucket_force_destroy = var.bucket_force_destroy
+
+  #### Watchers: key administrators, alarm recipients, the heartbeat ####
+  key_administrator_arns       = var.key_administrator_arns
+  alarm_emails                 = var.alarm_emails
+  heartbeat_minutes            = var.heartbeat_minutes
+  extra_subscription_protocols = var.extra_subscription_protocols
 }

@@ -27,3 +27,18 @@ output "kms_key_arn" {
   description = "ARN of the stack's KMS key."
   value       = module.trailwarden.kms_key_arn
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic the stack's alarms and the EventBridge watchdog notify."
+  value       = module.trailwarden.alarm_topic_arn
+}
+
+output "alarm_kms_key_arn" {
+  description = "ARN of the KMS key of the alarm topic."
+  value       = module.trailwarden.alarm_kms_key_arn
+}
+
+output "watchdog_rule_arn" {
+  description = "ARN of the EventBridge watchdog rule."
+  value       = module.trailwarden.watchdog_rule_arn
+}

@@ -51,3 +51,31 @@ variable "bucket_force_destroy" {
   type        = bool
   default     = false
 }
+
+################################################################################
+# Watchers
+################################################################################
+
+variable "key_administrator_arns" {
+  description = "IAM role/user ARNs that alone may disable or delete the two KMS keys or change their policies. null: whoever applies Terraform (an assumed role's role ARN). Keep a durable break-glass role in it: see the module's variable."
+  type        = list(string)
+  default     = null
+}
+
+variable "alarm_emails" {
+  description = "Email addresses that get every alarm and watchdog notification; null: alert_emails."
+  type        = list(string)
+  default     = null
+}
+
+variable "heartbeat_minutes" {
+  description = "Minutes without a processed log file before the dead-man's switch fires (10-1440)."
+  type        = number
+  default     = 60
+}
+
+variable "extra_subscription_protocols" {
+  description = "SNS protocols, besides email and sms, that this account may subscribe to the topics with (e.g. [\"https\"])."
+  type        = list(string)
+  default     = []
+}

@@ -1,0 +1,854 @@
+//! The watchers of the deployed stack (infra/kms.tf, alarms.tf, sns.tf, watchdog.tf), read back from moto after the
+//! apply of infra/examples/complete: the two KMS keys and their Deny statements, the alarm topic and its key, every
+//! alarm (the heartbeat dead-man's switch first) notifying the alarm topic, the alert topic's Subscribe limits, and
+//! the EventBridge watchdog rule with its target.
+//!
+//! What moto 5.2 does with these (observed, and read in moto's source):
+//! - Key policies: moto stores them as put and checks a key policy only on `DescribeKey`, honouring a Deny
+//!   statement that names `kms:DescribeKey` whatever its principal and conditions. The Deny statements here name
+//!   `kms:DisableKey`, `kms:ScheduleKeyDeletion` and `kms:PutKeyPolicy`, so moto enforces none of them: the destroy
+//!   (`ScheduleKeyDeletion`, made by the caller, who is the default administrator) succeeds on moto, which proves
+//!   the module can still be destroyed by its administrator only as far as the policy document goes. The statements
+//!   are asserted as documents (exact actions, the `ArnNotLike aws:PrincipalArn` exception), nothing more.
+//! - Topic policies: moto stores them and does not evaluate them on `Subscribe` or `Publish` (the e2e test's SQS
+//!   inboxes subscribe to the alert topic although its policy denies the `sqs` protocol). They are asserted as
+//!   documents.
+//! - EventBridge: moto accepts the watchdog's pattern (`$or`, `prefix`) and stores it as put; it does not deliver
+//!   to SNS targets, so the pattern is parsed and checked, not exercised.
+//! - CloudWatch: alarms are stored with their settings; nothing is evaluated.
+
+use aws_sdk_cloudwatch::types::MetricAlarm;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::{output, state_resource, NAME_PREFIX};
+
+/// The caller applying Terraform, as moto reports it, and so the default key administrator (the module takes the
+/// issuer of `aws_iam_session_context` for the caller, which passes an ARN that is not an assumed role's through
+/// unchanged). moto 5.2 answers GetCallerIdentity with `arn:aws:sts::123456789012:user/moto` for its default
+/// user, where AWS would give `arn:aws:iam::<account>:user/<name>`.
+const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+/// A policy field that holds one string or a list of strings, as a set.
+fn strings(v: &Value) -> BTreeSet<String> {
+    match v {
+        Value::String(s) => BTreeSet::from([s.clone()]),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .unwrap_or_else(|| panic!("not a string: {x}"))
+                    .to_owned()
+            })
+            .collect(),
+        other => panic!("neither a string nor a list of strings: {other}"),
+    }
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The statement `sid` of a policy document.
+fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("statement {sid} missing: {policy}"))
+}
+
+fn sids(policy: &Value) -> BTreeSet<String> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The Deny of both key policies: the three calls that disable or take over a key, for every principal but the
+/// administrators.
+fn assert_key_tampering_denied(policy: &Value, key: &str) {
+    let deny = statement(policy, "DenyKeyTamperingExceptAdministrators");
+    assert_eq!(deny["Effect"], "Deny", "{key}: {deny}");
+    assert_eq!(
+        deny["Principal"],
+        serde_json::json!({ "AWS": "*" }),
+        "{key}"
+    );
+    assert_eq!(deny["Resource"], "*", "{key}");
+    assert_eq!(
+        strings(&deny["Action"]),
+        set(&[
+            "kms:DisableKey",
+            "kms:ScheduleKeyDeletion",
+            "kms:PutKeyPolicy"
+        ]),
+        "{key}: exactly these actions"
+    );
+    let condition = deny["Condition"].as_object().unwrap();
+    assert_eq!(
+        condition.keys().collect::<Vec<_>>(),
+        ["ArnNotLike"],
+        "{key}: {deny}"
+    );
+    assert_eq!(
+        condition["ArnNotLike"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["aws:PrincipalArn"],
+        "{key}"
+    );
+    assert_eq!(
+        strings(&condition["ArnNotLike"]["aws:PrincipalArn"]),
+        set(&[CALLER]),
+        "{key}: the administrators default to the caller applying Terraform"
+    );
+    // Nothing else in the policy denies (or allows to "*") what the administrators need.
+    for s in policy["Statement"].as_array().unwrap() {
+        if s["Effect"] == "Deny" {
+            assert_eq!(
+                s["Sid"], "DenyKeyTamperingExceptAdministrators",
+                "{key}: {s}"
+            );
+        }
+    }
+}
+
+fn dimensions(alarm: &MetricAlarm) -> BTreeMap<String, String> {
+    alarm
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_owned(),
+                d.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// (namespace, metric, statistic, period, evaluation periods, comparison, threshold, missing data) of an alarm.
+type AlarmShape = (String, String, String, i32, i32, String, f64, String);
+
+fn shape(alarm: &MetricAlarm) -> AlarmShape {
+    (
+        alarm.namespace().unwrap_or_default().to_owned(),
+        alarm.metric_name().unwrap_or_default().to_owned(),
+        alarm
+            .statistic()
+            .map(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        alarm.period().unwrap_or_default(),
+        alarm.evaluation_periods().unwrap_or_default(),
+        alarm
+            .comparison_operator()
+            .map(|c| c.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        alarm.threshold().unwrap_or(f64::NAN),
+        alarm.treat_missing_data().unwrap_or_default().to_owned(),
+    )
+}
+
+fn s(x: &str) -> String {
+    x.to_owned()
+}
+
+/// A key policy as stored (GetKeyPolicy).
+async fn key_policy(kms: &aws_sdk_kms::Client, key: &str) -> Value {
+    let out = kms
+        .get_key_policy()
+        .key_id(key)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(out.policy().unwrap()).unwrap()
+}
+
+async fn topic_attributes(sns: &aws_sdk_sns::Client, arn: &str) -> HashMap<String, String> {
+    sns.get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap_or_default()
+}
+
+/// The watchers, read back from moto after the apply. `out` is `terraform output -json` by name, `state` is
+/// `terraform show -json`.
+pub async fn assert_deployed(
+    sdk: &aws_config::SdkConfig,
+    out: &HashMap<String, Value>,
+    state: &Value,
+) {
+    let kms = aws_sdk_kms::Client::new(sdk);
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(sdk);
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let sns = alerter::sns_client(sdk);
+
+    let alert_key = output(out, "kms_key_arn");
+    let alarm_key = output(out, "alarm_kms_key_arn");
+    let alert_topic = output(out, "topic_arn");
+    let alarm_topic = output(out, "alarm_topic_arn");
+    let rule_arn = output(out, "watchdog_rule_arn");
+    let function_name = output(out, "function_name");
+    let bucket = output(out, "bucket_name");
+    let trail_arn = output(out, "trail_arn");
+
+    // 1. Two keys: the alarm key is a second, enabled key with its own alias.
+    assert!(
+        alarm_key.starts_with(&format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/")),
+        "{alarm_key}"
+    );
+    assert_ne!(alarm_key, alert_key, "the alarm topic has its own key");
+    let described = kms.describe_key().key_id(alarm_key).send().await.unwrap();
+    let metadata = described.key_metadata().unwrap();
+    assert_eq!(metadata.arn(), Some(alarm_key));
+    assert_eq!(metadata.key_state().map(|s| s.as_str()), Some("Enabled"));
+    let aliases = kms.list_aliases().send().await.unwrap();
+    let alias_of = |name: &str| {
+        aliases
+            .aliases()
+            .iter()
+            .find(|a| a.alias_name() == Some(name))
+            .and_then(|a| a.target_key_id())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        alias_of(&format!("alias/{NAME_PREFIX}-alarms")).as_deref(),
+        Some(metadata.key_id())
+    );
+
+    // Both key policies, as stored (GetKeyPolicy): the Deny statement; the alarm key lets CloudWatch and EventBridge
+    // use it; the alert key no longer names CloudWatch (alarms publish to the alarm topic).
+    let alert_policy = key_policy(&kms, alert_key).await;
+    let alarm_policy = key_policy(&kms, alarm_key).await;
+    assert_key_tampering_denied(&alert_policy, "alert key");
+    assert_key_tampering_denied(&alarm_policy, "alarm key");
+    assert_eq!(
+        sids(&alarm_policy),
+        set(&[
+            "AccountAdministersKey",
+            "CloudWatchAlarmsPublishToAlarmTopic",
+            "EventBridgeWatchdogPublishesToAlarmTopic",
+            "DenyKeyTamperingExceptAdministrators",
+        ])
+    );
+    for (sid, service) in [
+        (
+            "CloudWatchAlarmsPublishToAlarmTopic",
+            "cloudwatch.amazonaws.com",
+        ),
+        (
+            "EventBridgeWatchdogPublishesToAlarmTopic",
+            "events.amazonaws.com",
+        ),
+    ] {
+        let st = statement(&alarm_policy, sid);
+        assert_eq!(st["Effect"], "Allow");
+        assert_eq!(st["Principal"]["Service"], service);
+        assert!(strings(&st["Action"]).contains("kms:Decrypt"), "{st}");
+    }
+    assert!(
+        !alert_policy
+            .to_string()
+            .contains("cloudwatch.amazonaws.com"),
+        "the alert key no longer serves the alarms: {alert_policy}"
+    );
+
+    // 2. The alarm topic: encrypted with the alarm key; its policy admits this stack's alarms and watchdog rule.
+    assert_eq!(
+        alarm_topic,
+        format!("arn:aws:sns:{REGION}:{ACCOUNT}:{NAME_PREFIX}-alarms")
+    );
+    let alarm_attrs = topic_attributes(&sns, alarm_topic).await;
+    assert_eq!(
+        alarm_attrs.get("KmsMasterKeyId").map(String::as_str),
+        Some(alarm_key),
+        "the alarm topic is encrypted with the alarm key"
+    );
+    let alarm_topic_policy: Value =
+        serde_json::from_str(alarm_attrs.get("Policy").expect("alarm topic policy")).unwrap();
+
+    // 3. The alarms: every one notifies the alarm topic, on ALARM and on OK.
+    let alarms: Vec<MetricAlarm> = cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("{NAME_PREFIX}-"))
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms()
+        .to_vec();
+    let by_name: BTreeMap<String, &MetricAlarm> = alarms
+        .iter()
+        .map(|a| (a.alarm_name().unwrap_or_default().to_owned(), a))
+        .collect();
+    let name = |suffix: &str| format!("{NAME_PREFIX}-{suffix}");
+    let expected_names: BTreeSet<String> = [
+        "alerter-errors",
+        "alerter-throttles",
+        "alerter-dlq-depth",
+        "alerter-heartbeat",
+        "alerter-malformed-records",
+        "alerter-unevaluated-records",
+        "alert-delivery-failed",
+        // The example is applied with alert_sms_numbers, so the SMS spend alarm exists.
+        "sms-spend",
+    ]
+    .iter()
+    .map(|s| name(s))
+    .collect();
+    assert_eq!(
+        by_name.keys().cloned().collect::<BTreeSet<_>>(),
+        expected_names
+    );
+    for (n, a) in &by_name {
+        assert_eq!(
+            a.alarm_actions(),
+            [alarm_topic.to_owned()],
+            "{n}: alarm actions"
+        );
+        assert_eq!(a.ok_actions(), [alarm_topic.to_owned()], "{n}: OK actions");
+        assert_eq!(a.actions_enabled(), Some(true), "{n}");
+    }
+    let alarm = |suffix: &str| *by_name.get(&name(suffix)).unwrap();
+
+    // The dead-man's switch: fewer than 1 LogFiles over heartbeat_minutes (60), no data = breaching.
+    let heartbeat = alarm("alerter-heartbeat");
+    assert_eq!(
+        shape(heartbeat),
+        (
+            s("trailwarden"),
+            s("LogFiles"),
+            s("Sum"),
+            3600,
+            1,
+            s("LessThanThreshold"),
+            1.0,
+            s("breaching")
+        )
+    );
+    assert_eq!(
+        dimensions(heartbeat),
+        BTreeMap::from([(s("FunctionName"), function_name.to_owned())])
+    );
+    let description = heartbeat.alarm_description().unwrap_or_default();
+    for check in [
+        "get-trail-status",
+        "get-bucket-notification-configuration",
+        "get-policy",
+    ] {
+        assert!(
+            description.contains(check),
+            "the heartbeat says what to check first: {description}"
+        );
+    }
+
+    for (suffix, metric) in [
+        ("alerter-malformed-records", "MalformedRecords"),
+        ("alerter-unevaluated-records", "UnevaluatedRecords"),
+    ] {
+        let a = alarm(suffix);
+        assert_eq!(
+            shape(a),
+            (
+                s("trailwarden"),
+                s(metric),
+                s("Sum"),
+                300,
+                1,
+                s("GreaterThanOrEqualToThreshold"),
+                1.0,
+                s("notBreaching")
+            ),
+            "{suffix}"
+        );
+        assert_eq!(
+            dimensions(a),
+            BTreeMap::from([(s("FunctionName"), function_name.to_owned())])
+        );
+    }
+    let delivery = alarm("alert-delivery-failed");
+    assert_eq!(
+        shape(delivery),
+        (
+            s("AWS/SNS"),
+            s("NumberOfNotificationsFailed"),
+            s("Sum"),
+            300,
+            1,
+            s("GreaterThanOrEqualToThreshold"),
+            1.0,
+            s("notBreaching")
+        )
+    );
+    assert_eq!(
+        dimensions(delivery),
+        BTreeMap::from([(s("TopicName"), format!("{NAME_PREFIX}-alerts"))]),
+        "failed deliveries of the ALERT topic"
+    );
+    let spend = alarm("sms-spend");
+    assert_eq!(
+        shape(spend),
+        (
+            s("AWS/SNS"),
+            s("SMSMonthToDateSpentUSD"),
+            s("Maximum"),
+            300,
+            1,
+            s("GreaterThanOrEqualToThreshold"),
+            0.8,
+            s("notBreaching")
+        )
+    );
+    assert!(dimensions(spend).is_empty(), "an account-wide metric");
+    // The failure counters keep notBreaching: a silent function is the heartbeat's to report.
+    for suffix in ["alerter-errors", "alerter-throttles", "alerter-dlq-depth"] {
+        assert_eq!(
+            alarm(suffix).treat_missing_data(),
+            Some("notBreaching"),
+            "{suffix}"
+        );
+    }
+
+    // The alarm topic's policy: CloudWatch may publish for exactly these alarms, EventBridge for the watchdog.
+    let alarm_arns: BTreeSet<String> = expected_names
+        .iter()
+        .map(|n| format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{n}"))
+        .collect();
+    let by_alarms = statement(&alarm_topic_policy, "ThisStacksAlarmsPublish");
+    assert_eq!(
+        by_alarms["Principal"]["Service"],
+        "cloudwatch.amazonaws.com"
+    );
+    assert_eq!(strings(&by_alarms["Action"]), set(&["sns:Publish"]));
+    assert_eq!(
+        strings(&by_alarms["Condition"]["ArnLike"]["aws:SourceArn"]),
+        alarm_arns
+    );
+    assert_eq!(
+        by_alarms["Condition"]["StringEquals"]["aws:SourceAccount"],
+        ACCOUNT
+    );
+    let by_rule = statement(&alarm_topic_policy, "WatchdogRulePublishes");
+    assert_eq!(by_rule["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(
+        strings(&by_rule["Condition"]["ArnEquals"]["aws:SourceArn"]),
+        set(&[rule_arn])
+    );
+    let tls = statement(&alarm_topic_policy, "DenyInsecureTransport");
+    assert_eq!(tls["Effect"], "Deny");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    assert_subscribe_limited(&alarm_topic_policy, "alarm topic", &["email"]);
+
+    // Alarm subscriptions: alarm_emails defaults to alert_emails; no SMS (alarm_sms_numbers is empty).
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(alarm_topic)
+        .send()
+        .await
+        .unwrap()
+        .subscriptions
+        .unwrap_or_default();
+    let protocols: BTreeSet<(String, String)> = subs
+        .iter()
+        .map(|x| {
+            (
+                x.protocol.clone().unwrap_or_default(),
+                x.endpoint.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        protocols,
+        BTreeSet::from([(s("email"), s(super::ALERT_EMAIL))]),
+        "alarms go to the alert emails and never by SMS unless alarm_sms_numbers is set"
+    );
+
+    // 4. The alert topic's policy: Subscribe limited to this account and the protocols of its subscriptions
+    // (email and sms in the example); the alarms no longer publish to it.
+    let alert_attrs = topic_attributes(&sns, alert_topic).await;
+    let alert_topic_policy: Value =
+        serde_json::from_str(alert_attrs.get("Policy").expect("alert topic policy")).unwrap();
+    assert_subscribe_limited(&alert_topic_policy, "alert topic", &["email", "sms"]);
+    assert!(
+        !sids(&alert_topic_policy).contains("ThisStacksAlarmsPublish"),
+        "alarms notify the alarm topic: {alert_topic_policy}"
+    );
+
+    // 5. The watchdog: a rule on the default bus, its pattern naming this deployment's resources and calls, its only
+    // target the alarm topic.
+    let rule_name = format!("{NAME_PREFIX}-pipeline-watchdog");
+    assert_eq!(
+        rule_arn,
+        format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}")
+    );
+    let rule = events
+        .describe_rule()
+        .name(&rule_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rule.arn(), Some(rule_arn));
+    assert_eq!(rule.state().map(|s| s.as_str()), Some("ENABLED"));
+    assert_eq!(rule.event_bus_name(), Some("default"));
+    let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+    assert_watchdog_pattern(
+        &pattern,
+        &Watched {
+            bucket,
+            function_name,
+            topics: [alert_topic, alarm_topic],
+            keys: [alert_key, alarm_key],
+            trail_arn,
+            alarm_names: &expected_names,
+            rule_name: &rule_name,
+        },
+    );
+    let targets = events
+        .list_targets_by_rule()
+        .rule(&rule_name)
+        .send()
+        .await
+        .unwrap();
+    let [target] = targets.targets() else {
+        panic!("one watchdog target: {targets:?}")
+    };
+    assert_eq!(
+        target.arn(),
+        alarm_topic,
+        "the watchdog pages through the alarm topic"
+    );
+    assert_eq!(target.role_arn(), None);
+
+    // 6. What the module renders matches what moto holds (the documents above come back as put).
+    let rendered = state_resource(
+        &state["values"]["root_module"],
+        "module.trailwarden.data.aws_iam_policy_document.kms_alarms",
+    );
+    let rendered: Value =
+        serde_json::from_str(rendered["values"]["json"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        rendered, alarm_policy,
+        "the alarm key policy is stored as rendered"
+    );
+}
+
+/// The Subscribe limits of a topic policy: an Allow for this account with exactly `protocols`, and two Deny
+/// statements (another account; another protocol).
+fn assert_subscribe_limited(policy: &Value, topic: &str, protocols: &[&str]) {
+    let allow = statement(policy, "AccountSubscribesWithChosenProtocols");
+    assert_eq!(allow["Effect"], "Allow", "{topic}");
+    assert_eq!(
+        strings(&allow["Action"]),
+        set(&["sns:Subscribe"]),
+        "{topic}"
+    );
+    assert_eq!(
+        allow["Principal"]["AWS"],
+        format!("arn:aws:iam::{ACCOUNT}:root"),
+        "{topic}"
+    );
+    assert_eq!(
+        strings(&allow["Condition"]["StringEquals"]["sns:Protocol"]),
+        set(protocols),
+        "{topic}"
+    );
+
+    let other_account = statement(policy, "DenySubscribeOutsideAccount");
+    assert_eq!(other_account["Effect"], "Deny", "{topic}");
+    assert_eq!(
+        strings(&other_account["Action"]),
+        set(&["sns:Subscribe"]),
+        "{topic}"
+    );
+    assert_eq!(
+        strings(&other_account["Condition"]["StringNotEquals"]["aws:PrincipalAccount"]),
+        set(&[ACCOUNT]),
+        "{topic}"
+    );
+    let other_protocol = statement(policy, "DenySubscribeOtherProtocols");
+    assert_eq!(other_protocol["Effect"], "Deny", "{topic}");
+    assert_eq!(
+        strings(&other_protocol["Action"]),
+        set(&["sns:Subscribe"]),
+        "{topic}"
+    );
+    assert_eq!(
+        strings(&other_protocol["Condition"]["StringNotEquals"]["sns:Protocol"]),
+        set(protocols),
+        "{topic}"
+    );
+    // No other statement grants Subscribe.
+    for st in policy["Statement"].as_array().unwrap() {
+        if st["Effect"] == "Allow" && st["Sid"] != "AccountSubscribesWithChosenProtocols" {
+            assert!(
+                !strings(&st["Action"]).contains("sns:Subscribe"),
+                "{topic}: only the protocol-limited statement allows Subscribe: {st}"
+            );
+        }
+    }
+}
+
+/// This deployment's resources, as the watchdog must name them.
+struct Watched<'a> {
+    bucket: &'a str,
+    function_name: &'a str,
+    topics: [&'a str; 2],
+    keys: [&'a str; 2],
+    trail_arn: &'a str,
+    alarm_names: &'a BTreeSet<String>,
+    rule_name: &'a str,
+}
+
+/// The branch of the watchdog's `$or` for `event_source` whose event names include `event_name` (plain, or as a
+/// `prefix` filter).
+fn branch<'a>(pattern: &'a Value, event_source: &str, event_name: &str) -> &'a Value {
+    pattern["$or"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["detail"])
+        .find(|d| {
+            d["eventSource"] == serde_json::json!([event_source])
+                && d["eventName"].as_array().is_some_and(|names| {
+                    names
+                        .iter()
+                        .any(|n| n == event_name || n["prefix"] == event_name)
+                })
+        })
+        .unwrap_or_else(|| panic!("no watchdog branch for {event_source} {event_name}: {pattern}"))
+}
+
+/// The values of a pattern field: plain strings, and `prefix:…` for prefix filters.
+fn matchers(field: &Value) -> BTreeSet<String> {
+    field
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list of matchers: {field}"))
+        .iter()
+        .map(|m| match m {
+            Value::String(s) => s.clone(),
+            other => format!("prefix:{}", other["prefix"].as_str().unwrap()),
+        })
+        .collect()
+}
+
+fn assert_watchdog_pattern(pattern: &Value, w: &Watched<'_>) {
+    assert_eq!(
+        pattern["detail-type"],
+        serde_json::json!(["AWS API Call via CloudTrail"]),
+        "{pattern}"
+    );
+
+    // The log bucket's configuration.
+    for call in [
+        "PutBucketNotification",
+        "PutBucketPolicy",
+        "DeleteBucketPolicy",
+        "PutBucketLifecycle",
+        "DeleteBucketLifecycle",
+    ] {
+        let d = branch(pattern, "s3.amazonaws.com", call);
+        assert_eq!(
+            matchers(&d["requestParameters"]["bucketName"]),
+            set(&[w.bucket]),
+            "{call}"
+        );
+    }
+    // The rules file object (data events): bucket and key.
+    let d = branch(pattern, "s3.amazonaws.com", "PutObject");
+    assert_eq!(
+        matchers(&d["requestParameters"]["bucketName"]),
+        set(&[w.bucket])
+    );
+    assert_eq!(
+        matchers(&d["requestParameters"]["key"]),
+        set(&["trailwarden/rules.toml"])
+    );
+
+    // The function: prefix matching of the versioned event names; every form of its name.
+    let function_arn = format!(
+        "arn:aws:lambda:{REGION}:{ACCOUNT}:function:{}",
+        w.function_name
+    );
+    for call in [
+        "UpdateFunctionConfiguration",
+        "UpdateFunctionCode",
+        "DeleteFunction",
+        "PutFunctionConcurrency",
+        "RemovePermission",
+    ] {
+        let d = branch(pattern, "lambda.amazonaws.com", call);
+        assert!(
+            d["eventName"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["prefix"].is_string()),
+            "Lambda event names are matched by prefix (they carry API versions): {d}"
+        );
+        let partial = format!("{ACCOUNT}:function:{}", w.function_name);
+        assert_eq!(
+            matchers(&d["requestParameters"]["functionName"]),
+            [
+                w.function_name.to_owned(),
+                format!("prefix:{}:", w.function_name),
+                function_arn.clone(),
+                format!("prefix:{function_arn}:"),
+                partial.clone(),
+                format!("prefix:{partial}:"),
+            ]
+            .into_iter()
+            .collect(),
+            "{call}"
+        );
+    }
+
+    // The topics and their subscriptions.
+    for call in ["DeleteTopic", "SetTopicAttributes"] {
+        let d = branch(pattern, "sns.amazonaws.com", call);
+        assert_eq!(
+            matchers(&d["requestParameters"]["topicArn"]),
+            set(&w.topics),
+            "{call}"
+        );
+    }
+    for call in ["Unsubscribe", "SetSubscriptionAttributes"] {
+        let d = branch(pattern, "sns.amazonaws.com", call);
+        assert_eq!(
+            matchers(&d["requestParameters"]["subscriptionArn"]),
+            w.topics.iter().map(|t| format!("prefix:{t}:")).collect(),
+            "{call}"
+        );
+    }
+
+    // The keys, by keyId or by the key ARN in resources[].
+    for call in ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"] {
+        let d = branch(pattern, "kms.amazonaws.com", call);
+        let alternatives = d["$or"].as_array().unwrap();
+        let key_ids = alternatives
+            .iter()
+            .find_map(|a| a["requestParameters"].get("keyId"))
+            .unwrap();
+        let named = matchers(key_ids);
+        for key in w.keys {
+            assert!(named.contains(key), "{call}: {key} in {named:?}");
+            let id = key.rsplit('/').next().unwrap();
+            assert!(named.contains(id), "{call}: key id {id} in {named:?}");
+        }
+        let resources = alternatives
+            .iter()
+            .find_map(|a| a["resources"].get("ARN"))
+            .unwrap();
+        assert_eq!(matchers(resources), set(&w.keys), "{call}");
+    }
+
+    // The trail, by name or ARN, under either parameter name.
+    let trail_name = w.trail_arn.rsplit('/').next().unwrap();
+    for call in [
+        "StopLogging",
+        "DeleteTrail",
+        "PutEventSelectors",
+        "UpdateTrail",
+    ] {
+        let d = branch(pattern, "cloudtrail.amazonaws.com", call);
+        for a in d["$or"].as_array().unwrap() {
+            let (_, names) = a["requestParameters"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .next()
+                .unwrap();
+            assert_eq!(matchers(names), set(&[trail_name, w.trail_arn]), "{call}");
+        }
+    }
+
+    // The alarms, every one of them.
+    for call in ["DeleteAlarms", "DisableAlarmActions"] {
+        let d = branch(pattern, "monitoring.amazonaws.com", call);
+        let names: Vec<BTreeSet<String>> = d["$or"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                matchers(
+                    a["requestParameters"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .next()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            names.iter().all(|n| n == w.alarm_names),
+            "{call}: {names:?}"
+        );
+    }
+
+    // The rule itself.
+    for call in ["DisableRule", "DeleteRule", "RemoveTargets"] {
+        let d = branch(pattern, "events.amazonaws.com", call);
+        for a in d["$or"].as_array().unwrap() {
+            let (_, names) = a["requestParameters"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .next()
+                .unwrap();
+            assert_eq!(matchers(names), set(&[w.rule_name]), "{call}");
+        }
+    }
+}
+
+/// After `terraform destroy` (which the key policies' Deny must not block for the administrator): both keys
+/// scheduled for deletion, the alarm topic, the alarms and the watchdog rule gone.
+pub async fn assert_destroyed(sdk: &aws_config::SdkConfig, out: &HashMap<String, Value>) {
+    let kms = aws_sdk_kms::Client::new(sdk);
+    for key in [output(out, "kms_key_arn"), output(out, "alarm_kms_key_arn")] {
+        let state = kms
+            .describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata()
+            .and_then(|m| m.key_state().cloned());
+        assert_eq!(
+            state.as_ref().map(|s| s.as_str()),
+            Some("PendingDeletion"),
+            "{key} scheduled for deletion by the destroy"
+        );
+    }
+    let sns = alerter::sns_client(sdk);
+    let topics = sns.list_topics().send().await.unwrap();
+    let alarm_topic = output(out, "alarm_topic_arn");
+    assert!(topics
+        .topics()
+        .iter()
+        .all(|t| t.topic_arn() != Some(alarm_topic)));
+    let alarms = aws_sdk_cloudwatch::Client::new(sdk)
+        .describe_alarms()
+        .alarm_name_prefix(format!("{NAME_PREFIX}-"))
+        .send()
+        .await
+        .unwrap();
+    assert!(alarms.metric_alarms().is_empty(), "{alarms:?}");
+    assert!(aws_sdk_eventbridge::Client::new(sdk)
+        .describe_rule()
+        .name(format!("{NAME_PREFIX}-pipeline-watchdog"))
+        .send()
+        .await
+        .is_err());
+}
