@@ -41,6 +41,25 @@ resource "aws_s3_bucket_versioning" "trail" {
   }
 }
 
+# Optional Object Lock (governance mode): a default retention on every new object version. Enabled here on the
+# versioned bucket (PutObjectLockConfiguration accepts existing buckets), not with aws_s3_bucket's
+# object_lock_enabled, which would replace the bucket (and lose its logs) when switched on later. One-way: S3
+# never disables Object Lock on a bucket again.
+resource "aws_s3_bucket_object_lock_configuration" "trail" {
+  count = var.create_trail && var.object_lock_retention_days > 0 ? 1 : 0
+
+  bucket = aws_s3_bucket.trail[0].id
+
+  rule {
+    default_retention {
+      mode = "GOVERNANCE"
+      days = var.object_lock_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.trail]
+}
+
 resource "aws_s3_bucket_server_side_encryption_configuration" "trail" {
   count = var.create_trail ? 1 : 0
 
@@ -73,8 +92,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "trail" {
     id     = "cloudtrail-logs"
     status = "Enabled"
 
-    # The whole bucket: it holds nothing but the trail's log and digest files.
-    filter {}
+    # Log, digest and Insights files only (<s3_key_prefix>/AWSLogs/…): never the rules file beside them, whose
+    # expiry would stop every cold start.
+    filter {
+      prefix = local.log_prefix
+    }
 
     dynamic "transition" {
       for_each = var.log_archive_days > 0 ? [var.log_archive_days] : []
@@ -96,6 +118,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "trail" {
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
     }
+  }
+
+  # Unfinished multipart uploads anywhere in the bucket (no completed object, the rules file included, is touched).
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+
+    filter {}
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
@@ -165,8 +195,8 @@ data "aws_iam_policy_document" "bucket" {
     actions = ["s3:PutObject"]
     # An organization trail also writes every member account's logs under AWSLogs/<org-id>/.
     resources = concat(
-      ["${aws_s3_bucket.trail[0].arn}/AWSLogs/${local.account_id}/*"],
-      local.org_trail ? ["${aws_s3_bucket.trail[0].arn}/AWSLogs/${data.aws_organizations_organization.this[0].id}/*"] : [],
+      ["${aws_s3_bucket.trail[0].arn}/${local.log_prefix}${local.account_id}/*"],
+      local.org_trail ? ["${aws_s3_bucket.trail[0].arn}/${local.log_prefix}${data.aws_organizations_organization.this[0].id}/*"] : [],
     )
 
     principals {
@@ -186,12 +216,130 @@ data "aws_iam_policy_document" "bucket" {
       values   = [local.trail_arn]
     }
   }
+
+  # Only CloudTrail writes log files: a forged file (or a forged version of a delivered one) written by anyone
+  # else, administrators included, is refused. "Not the CloudTrail service" is aws:PrincipalServiceName, which
+  # AWS puts in the request context only when a service principal makes the call (CloudTrail delivering with
+  # its service principal, as the Allow above grants); for an IAM user, role or root the key is absent. A negated
+  # operator on an absent key is true, and the IfExists form says so explicitly: every caller without the key
+  # (all IAM identities) and every other service is denied. aws:PrincipalIsAWSService would let every AWS
+  # service through, and aws:SourceArn alone is absent for identities in the same way, so neither says "only
+  # CloudTrail" as directly.
+  statement {
+    sid       = "DenyLogWritesExceptCloudTrail"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.trail[0].arn}/${local.log_prefix}*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "aws:PrincipalServiceName"
+      values   = ["cloudtrail.amazonaws.com"]
+    }
+  }
+
+  # Delivered log files stay: only the administrator principals (local.administrator_arns, the key
+  # administrators, who run Terraform: bucket_force_destroy empties the bucket as them) may delete a version.
+  # Lifecycle expiry is S3 itself and not subject to this policy.
+  statement {
+    sid       = "DenyLogDeletesExceptAdministrators"
+    effect    = "Deny"
+    actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = ["${aws_s3_bucket.trail[0].arn}/${local.log_prefix}*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
+    }
+  }
+
+  # The rules file: written by Terraform (as an administrator) and by nobody else. Its writes are also data
+  # events of the trail (trail.tf), and the function refuses a file whose SHA-256 differs.
+  statement {
+    sid       = "DenyRulesFileWritesExceptAdministrators"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = ["${aws_s3_bucket.trail[0].arn}/${local.rules_config_key}"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
+    }
+  }
+
+  # The bucket settings that can blind the pipeline: its notification (PutBucketNotificationConfiguration is
+  # authorised as s3:PutBucketNotification), policy, lifecycle (DeleteBucketLifecycle is
+  # s3:PutLifecycleConfiguration too), versioning, Object Lock, default encryption, and the bucket itself.
+  # Terraform must run as one of the administrator principals to manage them. Break-glass: the root user of the
+  # bucket's account can always Get/Put/DeleteBucketPolicy, even when the policy denies it (an S3 safeguard;
+  # only an SCP or a VPC endpoint policy can stop it), so a policy that locks every administrator out can be
+  # replaced by the root user.
+  statement {
+    sid    = "DenyBucketConfigurationChangesExceptAdministrators"
+    effect = "Deny"
+    actions = [
+      "s3:PutBucketNotification",
+      "s3:PutBucketPolicy",
+      "s3:DeleteBucketPolicy",
+      "s3:PutLifecycleConfiguration",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketObjectLockConfiguration",
+      "s3:PutEncryptionConfiguration",
+      "s3:DeleteBucket",
+    ]
+    resources = [aws_s3_bucket.trail[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
+    }
+  }
 }
 
-# S3 -> Lambda. A bucket has exactly one notification configuration and this resource owns all of it: set
-# create_bucket_notification = false when an existing bucket already sends its events elsewhere.
+# S3 -> Lambda. A bucket has exactly one notification configuration and this resource owns all of it, so by
+# default (create_bucket_notification = null) it is only created on the bucket this module creates.
+#
+# For the README (existing-bucket mode, create_trail = false): attaching the alerter to a bucket that already
+# notifies something else must not replace that configuration. The two safe ways in:
+#  1. EventBridge notifications on the bucket: read the configuration first
+#     (aws s3api get-bucket-notification-configuration), then put it back with "EventBridgeConfiguration": {}
+#     ADDED and every existing Topic/Queue/LambdaFunction entry kept; then an EventBridge rule on the default
+#     bus matching source "aws.s3", detail-type "Object Created", detail.bucket.name = the bucket and
+#     detail.object.key prefix "<s3_key_prefix>/AWSLogs/", targeting the function, with a lambda permission for
+#     events.amazonaws.com bound to that rule's ARN. Other consumers keep working unchanged.
+#  2. An SNS fan-out topic: the bucket's one notification sends ObjectCreated (prefix
+#     "<s3_key_prefix>/AWSLogs/", suffix ".json.gz") to an SNS topic, and every consumer, the alerter included,
+#     subscribes to that topic instead of being the bucket's direct target.
+# Caveat for both: today the function takes only the S3 notification event (functions/alerter/src/handler.rs,
+# LambdaEvent<S3Event>); an EventBridge "Object Created" event and an SNS-wrapped S3 event have other shapes,
+# so either route needs the function to accept them (or an input transformer rebuilding the S3 shape) before
+# the README can call it ready. Either way the module's grants already fit: s3:GetObject/s3:GetObjectVersion on
+# <s3_key_prefix>/AWSLogs/ (iam.tf) and kms:Decrypt on existing_bucket_kms_key_arn.
 resource "aws_s3_bucket_notification" "trail" {
-  count = var.create_bucket_notification ? 1 : 0
+  count = local.create_bucket_notification ? 1 : 0
 
   bucket = local.bucket_name
 
@@ -199,7 +347,7 @@ resource "aws_s3_bucket_notification" "trail" {
     id                  = "${var.name_prefix}-cloudtrail-log-files"
     lambda_function_arn = aws_lambda_function.alerter.arn
     events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = "AWSLogs/"
+    filter_prefix       = local.log_prefix
     filter_suffix       = ".json.gz"
   }
 

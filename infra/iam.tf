@@ -21,21 +21,20 @@ resource "aws_iam_role" "lambda" {
   tags = var.tags
 }
 
-data "aws_iam_policy_document" "lambda" {
+# What the function reads: the log files under <s3_key_prefix>/AWSLogs/ and the rules file. Its own document,
+# built only from names and variables, so it is known at plan time (the existing-bucket plan test reads it there).
+data "aws_iam_policy_document" "lambda_read" {
+  # The version the S3 event names (s3:GetObjectVersion), not whatever is current when the function gets to it.
   statement {
     sid       = "ReadCloudTrailLogFiles"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arn}/AWSLogs/*"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${local.bucket_arn}/${local.log_prefix}*"]
   }
 
-  dynamic "statement" {
-    for_each = var.rules_config == null ? [] : [local.rules_config_key]
-
-    content {
-      sid       = "ReadRulesFile"
-      actions   = ["s3:GetObject"]
-      resources = ["${local.bucket_arn}/${statement.value}"]
-    }
+  statement {
+    sid       = "ReadRulesFile"
+    actions   = ["s3:GetObject"]
+    resources = [local.rules_config_object_arn]
   }
 
   # An existing trail's SSE-KMS log files: without kms:Decrypt on their key GetObject fails with AccessDenied.
@@ -49,6 +48,10 @@ data "aws_iam_policy_document" "lambda" {
       resources = [statement.value]
     }
   }
+}
+
+data "aws_iam_policy_document" "lambda" {
+  source_policy_documents = [data.aws_iam_policy_document.lambda_read.json]
 
   # This module's key: log files of the trail it creates, the encrypted topic and queue, the environment.
   statement {

@@ -62,9 +62,12 @@ resource "aws_lambda_function" "alerter" {
     }
   }
 
+  # The rules file is in place before the function that checks its hash (a deploy that changes it still has a
+  # window of seconds between the two updates, in which a cold start refuses to run and counts an error).
   depends_on = [
     aws_iam_role_policy.lambda,
     aws_cloudwatch_log_group.lambda,
+    aws_s3_object.rules_config,
   ]
 }
 
@@ -96,14 +99,20 @@ resource "aws_lambda_permission" "s3" {
   }
 }
 
+# Always stored: the user's rules (or none) and the generated [pipeline] table; the function checks the SHA-256
+# of exactly these bytes (TRAILWARDEN_CONFIG_SHA256).
 resource "aws_s3_object" "rules_config" {
-  count = var.rules_config == null ? 0 : 1
-
   bucket                 = local.bucket_name
   key                    = local.rules_config_key
-  content                = var.rules_config
+  content                = local.rules_config_content
   content_type           = "application/toml"
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.this.arn
   tags                   = var.tags
+}
+
+# The object was count-based (only with rules_config) before it was always stored.
+moved {
+  from = aws_s3_object.rules_config[0]
+  to   = aws_s3_object.rules_config
 }

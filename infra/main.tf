@@ -33,12 +33,62 @@ locals {
   bucket_name = var.create_trail ? aws_s3_bucket.trail[0].id : (var.existing_bucket_name != null ? var.existing_bucket_name : "")
   bucket_arn  = "arn:${local.partition}:s3:::${local.bucket_name}"
 
-  # The rules file, beside the logs but outside AWSLogs/ (so it never triggers the notification).
-  rules_config_key = "trailwarden/rules.toml"
-  rules_config_env = var.rules_config == null ? {} : {
+  # Where CloudTrail writes: <s3_key_prefix>/AWSLogs/… (CloudTrail puts the "/" after a non-empty prefix itself).
+  # The one definition the notification filter, the function's read grant, the bucket policy, the lifecycle rule
+  # and the trail's own s3_key_prefix all use.
+  log_prefix = var.s3_key_prefix == "" ? "AWSLogs/" : "${var.s3_key_prefix}/AWSLogs/"
+
+  # With create_trail = false the bucket's single notification configuration belongs to whoever set it up: the
+  # module only takes it over when asked to (create_bucket_notification = true).
+  create_bucket_notification = var.create_bucket_notification != null ? var.create_bucket_notification : var.create_trail
+
+  # The rules file, beside the logs but outside AWSLogs/ (so it never triggers the notification, and the
+  # lifecycle rule never expires it). Always stored: the user's rules_config ("" when null) with the [pipeline]
+  # table appended.
+  rules_config_key        = "trailwarden/rules.toml"
+  rules_config_object_arn = "${local.bucket_arn}/${local.rules_config_key}"
+  function_arn            = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
+
+  # This deployment's own resources, watched by the rule trailwarden-pipeline-tampering (the [pipeline] contract:
+  # the kind of each is read from its ARN). Every ARN here comes from names or from resources that do not depend
+  # on the function: the function's environment carries the SHA-256 of the file that lists them.
+  pipeline_resources = concat(
+    [
+      local.bucket_arn,
+      local.rules_config_object_arn,
+      local.function_arn,
+      aws_iam_role.lambda.arn,
+      aws_sns_topic.alerts.arn,
+      aws_kms_key.this.arn,
+    ],
+    var.create_trail ? [local.trail_arn] : [],
+    local.pipeline_watch_arns,
+  )
+  pipeline_table = join("", concat(
+    [
+      "# Added by the trailwarden Terraform module: this deployment's own resources, watched by the rule\n",
+      "# trailwarden-pipeline-tampering. Do not edit: the function checks this file's SHA-256 at cold start.\n",
+      "[pipeline]\n",
+      "resources = [\n",
+    ],
+    [for arn in local.pipeline_resources : "  ${jsonencode(arn)},\n"],
+    ["]\n"],
+  ))
+
+  rules_config_user = var.rules_config == null ? "" : var.rules_config
+  # A blank line between the user's part and the generated table (and a newline first if the user's file has no
+  # final one), so the table never continues a line of the user's.
+  rules_config_content = local.rules_config_user == "" ? local.pipeline_table : join("", [
+    local.rules_config_user,
+    endswith(local.rules_config_user, "\n") ? "" : "\n",
+    "\n",
+    local.pipeline_table,
+  ])
+  rules_config_env = {
     TRAILWARDEN_CONFIG = "s3://${local.bucket_name}/${local.rules_config_key}"
-    # A changed file changes the function's configuration, so new instances (which read it at cold start) replace old ones.
-    TRAILWARDEN_CONFIG_SHA256 = sha256(var.rules_config)
+    # SHA-256 (lowercase hex) of exactly the stored bytes: the function refuses to start on any other content.
+    # A changed file also changes the function's configuration, so new instances replace old ones.
+    TRAILWARDEN_CONFIG_SHA256 = sha256(local.rules_config_content)
   }
 
   # SNS filter policy for SMS subscribers: every severity at or above sms_min_severity.

@@ -92,9 +92,9 @@ variable "existing_bucket_kms_key_arn" {
 }
 
 variable "create_bucket_notification" {
-  description = "Manage the log bucket's S3 event notification that invokes the alerter. A bucket has a single notification configuration and this module then owns all of it: set false if an existing bucket already notifies something else, and add the alerter there yourself."
+  description = "Manage the log bucket's S3 event notification that invokes the alerter (ObjectCreated under <s3_key_prefix>/AWSLogs/, suffix .json.gz). A bucket has a single notification configuration and this module then owns all of it, replacing whatever else it sent. null (the default) means true when the module creates the bucket (create_trail = true) and false on an existing bucket, where the safe ways in are EventBridge notifications on the bucket or an SNS fan-out topic (see README)."
   type        = bool
-  default     = true
+  default     = null
 }
 
 variable "bucket_force_destroy" {
@@ -104,7 +104,7 @@ variable "bucket_force_destroy" {
 }
 
 variable "access_log_bucket_name" {
-  description = "Bucket receiving S3 server access logs of the created log bucket (CIS: access logging on the CloudTrail bucket), under prefix s3-access/<bucket>/. It must accept S3 log delivery (SSE-S3). null disables access logging."
+  description = "Bucket receiving S3 server access logs of the created log bucket (CIS: access logging on the CloudTrail bucket), under prefix s3-access/<bucket>/. It must accept S3 log delivery: SSE-S3 (not SSE-KMS), Object Lock not enabled, and a bucket policy allowing the service principal logging.s3.amazonaws.com s3:PutObject on s3-access/<bucket>/* with aws:SourceArn = the log bucket's ARN and aws:SourceAccount = this account. null disables access logging."
   type        = string
   default     = null
 
@@ -133,6 +133,49 @@ variable "log_expiration_days" {
   validation {
     condition     = var.log_expiration_days >= 0 && floor(var.log_expiration_days) == var.log_expiration_days
     error_message = "log_expiration_days must be a whole number >= 0."
+  }
+}
+
+################################################################################
+# Log path: key prefix, trail event selectors, Insights, Object Lock
+################################################################################
+
+variable "s3_key_prefix" {
+  description = "S3 key prefix of the trail's log files, without slashes at either end: CloudTrail writes <s3_key_prefix>/AWSLogs/<account>/… (AWSLogs/… when \"\"). With create_trail = true it is the created trail's S3KeyPrefix; with create_trail = false, the existing trail's (e.g. a Control Tower or organization trail that writes under a prefix). The notification filter, the function's read grant, the bucket policy and the lifecycle rule all use <s3_key_prefix>/AWSLogs/."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.s3_key_prefix == "" || (length(var.s3_key_prefix) <= 200 && !startswith(var.s3_key_prefix, "/") && !endswith(var.s3_key_prefix, "/") && !strcontains(var.s3_key_prefix, "//") && can(regex("^[A-Za-z0-9!_.*'()/-]+$", var.s3_key_prefix)))
+    error_message = "s3_key_prefix must be \"\" or at most 200 characters of letters, digits and ! _ . * ' ( ) - /, without a leading or trailing slash or an empty segment (CloudTrail adds the / before AWSLogs/ itself)."
+  }
+}
+
+variable "data_event_s3_arn_prefixes" {
+  description = "Opt-in S3 write data events on the created trail (PutObject, CopyObject, DeleteObject …; readOnly = false), one entry per bucket (arn:aws:s3:::bucket) or bucket prefix (arn:aws:s3:::bucket/prefix/). Data events cost per event, and they let rules on object calls (e.g. s3-copy-object-to-external-account) fire. Writes to the rules file object are always logged (they are few). The log bucket itself is refused: CloudTrail logging its own deliveries loops."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.data_event_s3_arn_prefixes : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", a))])
+    error_message = "Every data_event_s3_arn_prefixes entry must be an S3 bucket ARN (arn:aws:s3:::bucket) or a bucket/prefix ARN (arn:aws:s3:::bucket/prefix/)."
+  }
+}
+
+variable "enable_insights" {
+  description = "CloudTrail Insights on the created trail (ApiCallRateInsight and ApiErrorRateInsight): unusual write-call volumes and error rates, delivered under <s3_key_prefix>/AWSLogs/<account>/CloudTrail-Insight/. Costs per 100,000 write management events analysed."
+  type        = bool
+  default     = false
+}
+
+variable "object_lock_retention_days" {
+  description = "S3 Object Lock in governance mode on the created log bucket: every new log file version (and the rules file) is protected from deletion and overwrite for this many days, except by principals with s3:BypassGovernanceRetention who send the bypass header. 0 (the default) leaves Object Lock off. Enabling it is one-way: AWS never turns Object Lock off on a bucket again (set 0 later and only the default retention goes). It is enabled on the already versioned bucket with PutObjectLockConfiguration (AWS accepts that on existing buckets since late 2023), so turning it on later does not replace the bucket. A locked version can only be deleted early by a principal allowed s3:BypassGovernanceRetention that sends the bypass header."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.object_lock_retention_days >= 0 && floor(var.object_lock_retention_days) == var.object_lock_retention_days
+    error_message = "object_lock_retention_days must be a whole number >= 0."
   }
 }
 
@@ -391,9 +434,15 @@ variable "rust_log" {
 }
 
 variable "rules_config" {
-  description = "Content of the trailwarden rules file (TOML: profile, enable/disable, trusted_accounts, watched_access_keys, allowed_regions, exclusions, custom_rules; see README \"Configuration\"). Stored as an SSE-KMS object in the log bucket under trailwarden/rules.toml and read by the function at cold start. null runs the recommended profile with no exclusions."
+  description = "Content of the trailwarden rules file (TOML: profile, enable/disable, trusted_accounts, watched_access_keys, allowed_regions, exclusions, custom_rules; see README \"Configuration\"). Stored as an SSE-KMS object in the log bucket under trailwarden/rules.toml, with the module's generated [pipeline] table (this deployment's own resource ARNs) appended, and read by the function at cold start, which checks the stored file's SHA-256 (TRAILWARDEN_CONFIG_SHA256). null stores only the [pipeline] table: the recommended profile with no exclusions. Must not contain a [pipeline] table of its own."
   type        = string
   default     = null
+
+  # The module writes [pipeline]; a second one would be a TOML duplicate-table error at the function's cold start.
+  validation {
+    condition     = var.rules_config == null ? true : !can(regex("(?m)^[ \\t]*(\\[+[ \\t]*\"?pipeline\"?[ \\t]*[\\].]|\"?pipeline\"?[ \\t]*[=.])", var.rules_config))
+    error_message = "rules_config must not contain a [pipeline] table (or pipeline keys): the module appends it with this deployment's resource ARNs."
+  }
 }
 
 variable "code_signing_config_arn" {

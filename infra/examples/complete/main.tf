@@ -40,4 +40,8 @@ module "trailwarden" {
   alarm_emails                 = var.alarm_emails
   heartbeat_minutes            = var.heartbeat_minutes
   extra_subscription_protocols = var.extra_subscription_protocols
+
+  #### Log path: where the trail writes, what else it records ####
+  s3_key_prefix   = var.s3_key_prefix
+  enable_insights = var.enable_insights
 }

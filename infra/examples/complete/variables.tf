@@ -53,6 +53,22 @@ variable "bucket_force_destroy" {
 }
 
 ################################################################################
+# Log path
+################################################################################
+
+variable "s3_key_prefix" {
+  description = "Key prefix of the trail's log files, without slashes at either end (\"\": AWSLogs/ at the bucket's root)."
+  type        = string
+  default     = ""
+}
+
+variable "enable_insights" {
+  description = "CloudTrail Insights (API call rate and error rate) on the trail; costs per write event analysed."
+  type        = bool
+  default     = false
+}
+
+################################################################################
 # Watchers
 ################################################################################
 
