@@ -1,0 +1,630 @@
+//! The log path of the deployed stack (infra/bucket.tf, trail.tf, iam.tf, lambda.tf, main.tf): the stored rules
+//! file and its `[pipeline]` table, the lifecycle rule's scope, the bucket policy's deny statements, the
+//! function's version-aware read grant and the trail's event selectors; and, in its own test, a `terraform plan`
+//! of the module in existing-bucket mode.
+//!
+//! What moto checks and what it does not (each assertion says which it is):
+//! - the bucket policy: moto holds what Terraform put and returns it; it evaluates none of the conditions of the
+//!   deny statements (tests/infra/module_moto_override.tf.tmpl), so the four object-level denies are asserted in
+//!   the document the module rendered (Terraform state) and the bucket-level one in the stored policy. Neither
+//!   proves enforcement: that is AWS's policy evaluation, not exercised here.
+//! - the execution role's inline policy is read from the Terraform state of `aws_iam_role_policy.lambda`, which
+//!   the provider refreshes from moto's GetRolePolicy after the apply (this crate has no IAM SDK client).
+//! - the rules file, the lifecycle rule and the trail's advanced event and Insights selectors are read back
+//!   from moto with the SDK.
+
+use alerter::config::sha256_hex;
+use alerter::Config;
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap};
+
+/// The object-level deny statements the module renders and the test's module copy leaves out of what it puts.
+pub(crate) const RENDERED_ONLY: [&str; 4] = [
+    "DenyInsecureTransport",
+    "DenyLogWritesExceptCloudTrail",
+    "DenyLogDeletesExceptAdministrators",
+    "DenyRulesFileWritesExceptAdministrators",
+];
+
+/// The first line of the table the module appends to the rules file (infra/main.tf, `pipeline_table`).
+const PIPELINE_HEADER: &str = "# Added by the trailwarden Terraform module: this deployment's own resources, watched by the rule\n# trailwarden-pipeline-tampering. Do not edit: the function checks this file's SHA-256 at cold start.\n[pipeline]\nresources = [\n";
+
+/// Every managed resource of `terraform show -json`'s `values` (root and child modules).
+fn managed_resources(module: &Value) -> Vec<&Value> {
+    let mut all: Vec<&Value> = module["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["mode"] == "managed")
+        .collect();
+    for child in module["child_modules"].as_array().into_iter().flatten() {
+        all.extend(managed_resources(child));
+    }
+    all
+}
+
+/// The ARNs of the state's resources of one type.
+fn arns_of(resources: &[&Value], kind: &str) -> BTreeSet<String> {
+    resources
+        .iter()
+        .filter(|r| r["type"] == kind)
+        .map(|r| {
+            r["values"]["arn"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{} has no arn", r["address"]))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A trail's advanced event selectors as (name, sorted (field, equals)).
+type Selectors = BTreeSet<(String, Vec<(String, Vec<String>)>)>;
+
+/// The statement `sid` of a policy document.
+fn statement(policy: &Value, sid: &str) -> Value {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("policy statement {sid}: {policy}"))
+        .clone()
+}
+
+/// A policy element that may be a string or a list, as a sorted list.
+fn strings(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().map(|s| s.as_str().unwrap().to_owned()).collect(),
+        other => panic!("not a string or a list: {other}"),
+    };
+    out.sort();
+    out
+}
+
+/// The `resources` of the generated `[pipeline]` table at the end of the stored rules file, in file order.
+fn pipeline_resources(rules_text: &str) -> Vec<String> {
+    let at = rules_text.find(PIPELINE_HEADER).unwrap_or_else(|| {
+        panic!("no generated [pipeline] table in the stored rules file:\n{rules_text}")
+    });
+    let body = &rules_text[at + PIPELINE_HEADER.len()..];
+    let end = body.find("]\n").expect("the resources list is closed");
+    assert_eq!(
+        &body[end..],
+        "]\n",
+        "the generated table ends the stored rules file"
+    );
+    body[..end]
+        .lines()
+        .map(|line| {
+            let arn = line
+                .trim()
+                .strip_prefix('"')
+                .and_then(|l| l.strip_suffix("\","))
+                .unwrap_or_else(|| panic!("a quoted ARN and a comma per line: {line:?}"));
+            arn.to_owned()
+        })
+        .collect()
+}
+
+/// The deployed log path, read back after the apply. `env` is the deployed function's environment, `state` is
+/// `terraform show -json`.
+pub(crate) async fn assert_log_path(
+    sdk: &aws_config::SdkConfig,
+    state: &Value,
+    out: &HashMap<String, Value>,
+    env: &HashMap<String, String>,
+) {
+    // The user's part of the stored rules file: the example's rules_config.
+    let example_rules = std::fs::read_to_string(
+        test_support::repo_root().join("infra/examples/complete/trailwarden.toml"),
+    )
+    .unwrap();
+    let example_rules = example_rules.as_str();
+    let account = "123456789012";
+    let bucket = super::output(out, "bucket_name");
+    let trail_arn = super::output(out, "trail_arn");
+    let topic_arn = super::output(out, "topic_arn");
+    let kms_key_arn = super::output(out, "kms_key_arn");
+    let function_name = super::output(out, "function_name");
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    let rules_key = "trailwarden/rules.toml";
+    let rules_object_arn = format!("{bucket_arn}/{rules_key}");
+    let s3 = alerter::s3_client(sdk);
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(sdk);
+    let resources = managed_resources(&state["values"]["root_module"]);
+
+    // 1. The rules file (moto GetObject): the example's rules, then the generated [pipeline] table, and the
+    //    function's TRAILWARDEN_CONFIG_SHA256 is the SHA-256 of exactly these bytes.
+    assert_eq!(
+        env.get("TRAILWARDEN_CONFIG").map(String::as_str),
+        Some(format!("s3://{bucket}/{rules_key}").as_str())
+    );
+    let stored = s3
+        .get_object()
+        .bucket(bucket)
+        .key(rules_key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let rules_text = std::str::from_utf8(&stored).expect("UTF-8 rules file");
+    let expected_sha = env
+        .get("TRAILWARDEN_CONFIG_SHA256")
+        .expect("TRAILWARDEN_CONFIG_SHA256 is always set");
+    assert_eq!(expected_sha.len(), 64, "{expected_sha}");
+    assert!(
+        expected_sha
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+        "lowercase hex: {expected_sha}"
+    );
+    assert_eq!(
+        &sha256_hex(&stored),
+        expected_sha,
+        "the function's hash is the stored object's"
+    );
+    // The function's own cold-start check accepts the stored file, and refuses it with one byte changed.
+    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("deployed environment");
+    config
+        .verify_rules_file(rules_text)
+        .expect("the deployed function accepts its stored rules file");
+    assert!(config
+        .verify_rules_file(&format!("{rules_text}\n"))
+        .is_err());
+    // The user's part first, unchanged, then a blank line and the table.
+    let user_part = rules_text
+        .strip_prefix(example_rules)
+        .expect("the stored file starts with the example's trailwarden.toml");
+    assert!(
+        user_part.starts_with(if example_rules.ends_with('\n') {
+            "\n# Added by"
+        } else {
+            "\n\n# Added by"
+        }),
+        "{user_part}"
+    );
+    // The table lists this stack's log-path resources and exactly the keys, topics, alarms and EventBridge rules
+    // in the Terraform state (the watchers' part appends those through local.pipeline_watch_arns).
+    let listed = pipeline_resources(rules_text);
+    let listed_set: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(listed.len(), listed_set.len(), "no duplicates: {listed:#?}");
+    let mut want: BTreeSet<String> = [
+        bucket_arn.clone(),
+        rules_object_arn.clone(),
+        format!("arn:aws:lambda:us-east-1:{account}:function:{function_name}"),
+        format!("arn:aws:iam::{account}:role/{function_name}-role"),
+        topic_arn.to_owned(),
+        kms_key_arn.to_owned(),
+        trail_arn.to_owned(),
+    ]
+    .into_iter()
+    .collect();
+    // The names the module builds these ARNs from are those of the resources it created.
+    assert!(
+        arns_of(&resources, "aws_lambda_function").contains(&format!(
+            "arn:aws:lambda:us-east-1:{account}:function:{function_name}"
+        ))
+    );
+    assert!(arns_of(&resources, "aws_cloudtrail").contains(trail_arn));
+    for kind in [
+        "aws_kms_key",
+        "aws_sns_topic",
+        "aws_cloudwatch_metric_alarm",
+        "aws_cloudwatch_event_rule",
+    ] {
+        want.extend(arns_of(&resources, kind));
+    }
+    assert!(
+        arns_of(&resources, "aws_kms_key").len() >= 2,
+        "the alert key and the alarm key"
+    );
+    assert_eq!(listed_set, want, "[pipeline] resources");
+
+    // 2. Lifecycle (moto GetBucketLifecycleConfiguration): scoped to the log prefix, so the rules file beside the
+    //    logs never expires.
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let rules: BTreeSet<&str> = lifecycle.rules().iter().filter_map(|r| r.id()).collect();
+    assert_eq!(
+        rules,
+        BTreeSet::from(["abort-incomplete-uploads", "cloudtrail-logs"])
+    );
+    for rule in lifecycle.rules() {
+        let prefix = rule.filter().and_then(|f| f.prefix()).unwrap_or_default();
+        let acts_on_objects = rule.expiration().is_some()
+            || !rule.transitions().is_empty()
+            || rule.noncurrent_version_expiration().is_some()
+            || !rule.noncurrent_version_transitions().is_empty();
+        if rule.id() == Some("cloudtrail-logs") {
+            assert!(acts_on_objects, "{rule:?}");
+            assert_eq!(prefix, "AWSLogs/", "{rule:?}");
+        } else {
+            // The whole-bucket rule only aborts unfinished uploads: no completed object is touched.
+            assert!(!acts_on_objects, "{rule:?}");
+            assert!(rule.abort_incomplete_multipart_upload().is_some());
+        }
+        assert!(
+            !acts_on_objects || !rules_key.starts_with(prefix),
+            "{rule:?} reaches the rules file"
+        );
+    }
+
+    // 3. Bucket policy. Rendered (Terraform state): the object-level denies moto cannot evaluate.
+    let rendered = super::state_resource(
+        &state["values"]["root_module"],
+        "module.trailwarden.data.aws_iam_policy_document.bucket[0]",
+    );
+    let rendered: Value =
+        serde_json::from_str(rendered["values"]["json"].as_str().unwrap()).unwrap();
+    let stored_policy: Value = serde_json::from_str(
+        &s3.get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap(),
+    )
+    .unwrap();
+    for sid in RENDERED_ONLY {
+        assert!(
+            stored_policy["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["Sid"] != sid),
+            "{sid} is left out of what the test's module copy puts"
+        );
+    }
+    // The administrators (local.administrator_arns) default to the caller applying Terraform, moto's user: AWS
+    // names an IAM user arn:aws:iam::…:user/…, while moto's GetCallerIdentity answers with an arn:aws:sts::…
+    // form that the module's default passes through, so either is the caller here.
+    let admin = statement(&rendered, "DenyLogDeletesExceptAdministrators")["Condition"]
+        ["ArnNotLike"]["aws:PrincipalArn"]
+        .clone();
+    assert!(
+        [
+            format!("arn:aws:iam::{account}:user/moto"),
+            format!("arn:aws:sts::{account}:user/moto")
+        ]
+        .iter()
+        .any(|caller| admin == *caller),
+        "the administrators default to the caller applying Terraform: {admin}"
+    );
+    let administrators = json!({ "ArnNotLike": { "aws:PrincipalArn": admin } });
+    let log_objects = format!("{bucket_arn}/AWSLogs/*");
+    let writes = statement(&rendered, "DenyLogWritesExceptCloudTrail");
+    assert_eq!(writes["Effect"], "Deny");
+    assert_eq!(writes["Principal"], "*");
+    assert_eq!(strings(&writes["Action"]), ["s3:PutObject"]);
+    assert_eq!(strings(&writes["Resource"]), [log_objects.as_str()]);
+    assert_eq!(
+        writes["Condition"],
+        json!({ "StringNotEqualsIfExists": { "aws:PrincipalServiceName": "cloudtrail.amazonaws.com" } })
+    );
+    let deletes = statement(&rendered, "DenyLogDeletesExceptAdministrators");
+    assert_eq!(deletes["Effect"], "Deny");
+    assert_eq!(deletes["Principal"], "*");
+    assert_eq!(
+        strings(&deletes["Action"]),
+        ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    );
+    assert_eq!(strings(&deletes["Resource"]), [log_objects.as_str()]);
+    assert_eq!(deletes["Condition"], administrators);
+    let rules_writes = statement(&rendered, "DenyRulesFileWritesExceptAdministrators");
+    assert_eq!(rules_writes["Effect"], "Deny");
+    assert_eq!(rules_writes["Principal"], "*");
+    assert_eq!(
+        strings(&rules_writes["Action"]),
+        ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"]
+    );
+    assert_eq!(
+        strings(&rules_writes["Resource"]),
+        [rules_object_arn.as_str()]
+    );
+    assert_eq!(rules_writes["Condition"], administrators);
+    // Stored (moto GetBucketPolicy): the bucket-level deny, as rendered.
+    let config_changes = statement(
+        &stored_policy,
+        "DenyBucketConfigurationChangesExceptAdministrators",
+    );
+    assert_eq!(
+        config_changes,
+        statement(
+            &rendered,
+            "DenyBucketConfigurationChangesExceptAdministrators"
+        )
+    );
+    assert_eq!(config_changes["Effect"], "Deny");
+    assert_eq!(config_changes["Principal"], "*");
+    assert_eq!(
+        strings(&config_changes["Action"]),
+        [
+            "s3:DeleteBucket",
+            "s3:DeleteBucketPolicy",
+            "s3:PutBucketNotification",
+            "s3:PutBucketObjectLockConfiguration",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketVersioning",
+            "s3:PutEncryptionConfiguration",
+            "s3:PutLifecycleConfiguration",
+        ]
+    );
+    assert_eq!(strings(&config_changes["Resource"]), [bucket_arn.as_str()]);
+    assert_eq!(config_changes["Condition"], administrators);
+
+    // 4. The execution role's inline policy (state of aws_iam_role_policy.lambda, refreshed from moto): the
+    //    version the event names can be read, under the log prefix only; the rules file by its key.
+    let role_policy = super::state_resource(
+        &state["values"]["root_module"],
+        "module.trailwarden.aws_iam_role_policy.lambda",
+    );
+    let role_policy: Value =
+        serde_json::from_str(role_policy["values"]["policy"].as_str().unwrap()).unwrap();
+    let read = statement(&role_policy, "ReadCloudTrailLogFiles");
+    assert_eq!(read["Effect"], "Allow");
+    assert_eq!(
+        strings(&read["Action"]),
+        ["s3:GetObject", "s3:GetObjectVersion"]
+    );
+    assert_eq!(strings(&read["Resource"]), [log_objects]);
+    let read_rules = statement(&role_policy, "ReadRulesFile");
+    assert_eq!(strings(&read_rules["Action"]), ["s3:GetObject"]);
+    assert_eq!(
+        strings(&read_rules["Resource"]),
+        [rules_object_arn.as_str()]
+    );
+
+    // 5. The trail (moto GetEventSelectors, GetInsightSelectors, GetTrail): management events, writes to the
+    //    rules file as data events, Insights (enable_insights = true in this test), no key prefix.
+    let selectors = cloudtrail
+        .get_event_selectors()
+        .trail_name(trail_arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        selectors.event_selectors().is_empty(),
+        "advanced selectors only"
+    );
+    let advanced: Selectors = selectors
+        .advanced_event_selectors()
+        .iter()
+        .map(|s| {
+            let mut fields: Vec<(String, Vec<String>)> = s
+                .field_selectors()
+                .iter()
+                .map(|f| {
+                    assert!(
+                        f.starts_with().is_empty() && f.not_equals().is_empty(),
+                        "{f:?}"
+                    );
+                    (f.field().to_owned(), f.equals().to_vec())
+                })
+                .collect();
+            fields.sort();
+            (s.name().unwrap_or_default().to_owned(), fields)
+        })
+        .collect();
+    let field = |name: &str, value: &str| (name.to_owned(), vec![value.to_owned()]);
+    assert_eq!(
+        advanced,
+        BTreeSet::from([
+            (
+                "Management events".to_owned(),
+                vec![field("eventCategory", "Management")]
+            ),
+            (
+                "Writes to the trailwarden rules file".to_owned(),
+                vec![
+                    field("eventCategory", "Data"),
+                    field("readOnly", "false"),
+                    field("resources.ARN", &rules_object_arn),
+                    field("resources.type", "AWS::S3::Object"),
+                ]
+            ),
+        ])
+    );
+    let insights = cloudtrail
+        .get_insight_selectors()
+        .trail_name(trail_arn)
+        .send()
+        .await
+        .unwrap();
+    let insight_types: BTreeSet<&str> = insights
+        .insight_selectors()
+        .iter()
+        .filter_map(|s| s.insight_type().map(|t| t.as_str()))
+        .collect();
+    assert_eq!(
+        insight_types,
+        BTreeSet::from(["ApiCallRateInsight", "ApiErrorRateInsight"])
+    );
+    let trail = cloudtrail
+        .get_trail()
+        .name(trail_arn)
+        .send()
+        .await
+        .unwrap()
+        .trail
+        .unwrap();
+    assert_eq!(trail.s3_key_prefix(), None, "s3_key_prefix = \"\"");
+}
+
+/// The planned changes of `terraform show -json <plan>` at `address`, if any.
+fn planned<'a>(plan: &'a Value, address: &str) -> Option<&'a Value> {
+    plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == address)
+}
+
+/// The rendered JSON of a data source read during the plan (`prior_state` of the plan), parsed.
+fn data_json(plan: &Value, address: &str) -> Value {
+    let data = super::state_resource(&plan["prior_state"]["values"]["root_module"], address);
+    serde_json::from_str(
+        data["values"]["json"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{address} not read at plan time: {data}")),
+    )
+    .unwrap()
+}
+
+/// Existing-bucket mode (create_trail = false) with a key prefix, planned (not applied) against moto: by default
+/// no bucket notification is planned (the bucket's one notification configuration is not taken over), and the
+/// read grant and, when asked for, the notification filter use `<s3_key_prefix>/AWSLogs/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_bucket_mode_plans_no_notification_and_uses_the_key_prefix() {
+    let Some(terraform_exe) = super::find_on_path("terraform") else {
+        test_support::skip("terraform not found on PATH (infra e2e test: terraform plan of infra/ in existing-bucket mode against moto_server)");
+        return;
+    };
+    const BUCKET: &str = "org-cloudtrail-archive-111122223333";
+    const PREFIX: &str = "o-a1b2c3d4e5/ct";
+
+    let moto = test_support::MotoServer::start().expect("moto_server");
+    let work = tempfile::tempdir().unwrap();
+    let module = work.path().join("module");
+    super::copy_configuration(&test_support::repo_root().join("infra"), &module);
+    let dir = work.path().join("existing");
+    std::fs::create_dir(&dir).unwrap();
+    let zip_path = work.path().join("bootstrap.zip");
+    super::write_placeholder_zip(&zip_path);
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            r#"provider "aws" {{
+  region = "us-east-1"
+}}
+
+variable "create_bucket_notification" {{
+  type    = bool
+  default = null
+}}
+
+module "trailwarden" {{
+  source = "../module"
+
+  name_prefix                = "tw-plan"
+  lambda_zip_path            = {zip:?}
+  create_trail               = false
+  existing_bucket_name       = "{BUCKET}"
+  s3_key_prefix              = "{PREFIX}"
+  create_bucket_notification = var.create_bucket_notification
+}}
+"#,
+            zip = zip_path.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let example_override = super::EXAMPLE_OVERRIDE
+        .replace("@ENDPOINT@", &moto.endpoint())
+        .replace("@MODULE_SOURCE@", module.to_str().unwrap());
+    std::fs::write(dir.join("moto_override.tf"), example_override).unwrap();
+    let cli_config = super::provider_mirror().map(|mirror| {
+        let path = work.path().join("terraformrc");
+        std::fs::write(
+            &path,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
+                mirror.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        path
+    });
+    let tf = super::Terraform {
+        exe: terraform_exe,
+        dir,
+        cli_config,
+    };
+    tf.run(&["init", "-input=false", "-no-color"]).await;
+    let plan = |vars: &'static [&'static str]| {
+        let tf = &tf;
+        async move {
+            let mut args = vec!["plan", "-input=false", "-no-color", "-out=tfplan"];
+            args.extend_from_slice(vars);
+            tf.run(&args).await;
+            let shown = tf.run(&["show", "-json", "-no-color", "tfplan"]).await;
+            serde_json::from_str::<Value>(&shown).unwrap()
+        }
+    };
+    let log_objects = format!("arn:aws:s3:::{BUCKET}/{PREFIX}/AWSLogs/*");
+
+    // Default (create_bucket_notification = null): nothing on the bucket itself.
+    let default = plan(&[]).await;
+    assert!(
+        planned(
+            &default,
+            "module.trailwarden.aws_s3_bucket_notification.trail[0]"
+        )
+        .is_none(),
+        "no notification planned on an existing bucket by default"
+    );
+    for created_only in [
+        "module.trailwarden.aws_s3_bucket.trail[0]",
+        "module.trailwarden.aws_s3_bucket_policy.trail[0]",
+        "module.trailwarden.aws_s3_bucket_lifecycle_configuration.trail[0]",
+        "module.trailwarden.aws_cloudtrail.this[0]",
+    ] {
+        assert!(planned(&default, created_only).is_none(), "{created_only}");
+    }
+    let rules = planned(&default, "module.trailwarden.aws_s3_object.rules_config")
+        .expect("the rules file is always stored");
+    assert_eq!(rules["change"]["after"]["bucket"], BUCKET);
+    assert_eq!(rules["change"]["after"]["key"], "trailwarden/rules.toml");
+    // The read grant (its own document, known at plan time): log files under the prefix, any version.
+    let read = data_json(
+        &default,
+        "module.trailwarden.data.aws_iam_policy_document.lambda_read",
+    );
+    let logs = statement(&read, "ReadCloudTrailLogFiles");
+    assert_eq!(
+        strings(&logs["Action"]),
+        ["s3:GetObject", "s3:GetObjectVersion"]
+    );
+    assert_eq!(strings(&logs["Resource"]), [log_objects.as_str()]);
+    assert_eq!(
+        strings(&statement(&read, "ReadRulesFile")["Resource"]),
+        [format!("arn:aws:s3:::{BUCKET}/trailwarden/rules.toml")]
+    );
+
+    // Asked for explicitly: the notification filters on the prefix.
+    let notified = plan(&["-var", "create_bucket_notification=true"]).await;
+    let notification = planned(
+        &notified,
+        "module.trailwarden.aws_s3_bucket_notification.trail[0]",
+    )
+    .expect("create_bucket_notification = true plans the notification");
+    assert_eq!(notification["change"]["actions"], json!(["create"]));
+    let after = &notification["change"]["after"];
+    assert_eq!(after["bucket"], BUCKET);
+    let [target] = after["lambda_function"].as_array().unwrap().as_slice() else {
+        panic!("one Lambda target: {after}")
+    };
+    assert_eq!(target["filter_prefix"], format!("{PREFIX}/AWSLogs/"));
+    assert_eq!(target["filter_suffix"], ".json.gz");
+    assert_eq!(target["events"], json!(["s3:ObjectCreated:*"]));
+    assert_eq!(
+        strings(
+            &statement(
+                &data_json(
+                    &notified,
+                    "module.trailwarden.data.aws_iam_policy_document.lambda_read"
+                ),
+                "ReadCloudTrailLogFiles"
+            )["Resource"]
+        ),
+        [log_objects]
+    );
+}
