@@ -12,9 +12,10 @@
 //! - a trail deleted by ARN stays: moto is reset after the destroy (and by a guard when the test fails).
 //! - moto does not run a Lambda on S3 notifications (that needs docker): the handler is called in-process with
 //!   the event S3 would send, configured from the deployed function's environment.
-//! - moto applies a bucket policy's Deny statements to object requests but skips the `Bool` operator, so the
-//!   TLS-only statement (Deny s3:* where aws:SecureTransport is false) would deny every PutObject/GetObject: the
-//!   module copy puts the policy without it, and the test checks it in the document the module renders.
+//! - moto applies a bucket policy's Deny statements to object requests but evaluates none of their conditions,
+//!   so the TLS-only statement (Deny s3:* where aws:SecureTransport is false) and the log path's object-level
+//!   denies would deny every PutObject/GetObject/DeleteObject: the module copy puts the policy without them, and
+//!   the tests check them in the document the module renders (module_moto_override.tf.tmpl, log_path.rs).
 //! - moto drops the function's `kms_key_arn` and `logging_config` on read, so a plan after the apply is not
 //!   clean: no plan is asserted, and those two settings are not checked here (`terraform validate` and checkov
 //!   in infra/scripts/check.sh cover the configuration).
