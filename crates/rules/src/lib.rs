@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod coverage;
 pub mod engine;
 pub mod external;
 pub mod finding;
@@ -11,6 +12,7 @@ pub mod pipeline;
 pub mod rule;
 pub mod scan;
 pub mod severity;
+pub mod stratus;
 pub mod unevaluated;
 
 pub use catalog::events::{

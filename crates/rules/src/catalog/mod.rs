@@ -1,6 +1,7 @@
-//! The built-in rules: one file per rule, in [`cis`] (the CIS monitoring controls) and [`beyond`] (detections
-//! beyond CIS), each registered by one line in its folder's `mod.rs`. [`BUILTIN`] is the CIS rules, then the
-//! beyond-CIS rules, each in registration order.
+//! The built-in rules: one file per rule, in [`cis`] (the CIS monitoring controls), [`beyond`] (detections
+//! beyond CIS) and [`attack`] (attack techniques: Stratus Red Team's AWS catalog, root access keys), each
+//! registered by one line in its folder's `mod.rs`. [`BUILTIN`] is the CIS rules, then the beyond-CIS rules,
+//! then the attack rules, each in registration order.
 
 use crate::Rule;
 
@@ -23,14 +24,18 @@ macro_rules! register_rules {
     };
 }
 
+pub mod attack;
 pub mod beyond;
 pub mod cis;
 pub mod events;
 
-const BUILTIN_LEN: usize = cis::CIS.len() + beyond::BEYOND.len();
-const BUILTIN_ARRAY: [&Rule; BUILTIN_LEN] = concat(cis::CIS, beyond::BEYOND);
+const CIS_BEYOND_LEN: usize = cis::CIS.len() + beyond::BEYOND.len();
+const CIS_BEYOND: [&Rule; CIS_BEYOND_LEN] = concat(cis::CIS, beyond::BEYOND);
+/// Then the attack-technique rules.
+const BUILTIN_LEN: usize = CIS_BEYOND_LEN + attack::ATTACK.len();
+const BUILTIN_ARRAY: [&Rule; BUILTIN_LEN] = concat(&CIS_BEYOND, attack::ATTACK);
 
-/// Every built-in rule, in catalog order: [`cis::CIS`], then [`beyond::BEYOND`].
+/// Every built-in rule, in catalog order: [`cis::CIS`], then [`beyond::BEYOND`], then [`attack::ATTACK`].
 pub static BUILTIN: &[&Rule] = &BUILTIN_ARRAY;
 
 /// `a` then `b`, as an array of their combined length (checked at compile time).
@@ -57,7 +62,7 @@ mod tests {
     use std::path::Path;
 
     #[test]
-    fn builtin_is_the_cis_rules_then_exactly_beyond() {
+    fn builtin_is_the_cis_rules_then_beyond_then_attack() {
         let cis: Vec<&str> = BUILTIN
             .iter()
             .map(|r| r.id)
@@ -72,7 +77,13 @@ mod tests {
         assert_eq!(cis, want);
         let rest: Vec<&str> = BUILTIN[cis.len()..].iter().map(|r| r.id).collect();
         let beyond: Vec<&str> = beyond::BEYOND.iter().map(|r| r.id).collect();
-        assert_eq!(rest, beyond);
+        assert_eq!(rest[..beyond.len()], beyond);
+        let attack: Vec<&str> = attack::ATTACK.iter().map(|r| r.id).collect();
+        assert_eq!(
+            rest[beyond.len()..beyond.len() + attack.len()],
+            attack,
+            "attack rules after beyond"
+        );
     }
 
     /// Every rule file is registered, under the module name its id gives, so a file cannot be forgotten and
@@ -86,12 +97,18 @@ mod tests {
             &'static [(&'static str, &'static str)],
             &'static [&'static str],
         );
-        let groups: [Group; 2] = [
+        let groups: [Group; 3] = [
             ("cis", cis::CIS, cis::SOURCES, &["mod"]),
             (
                 "beyond",
                 beyond::BEYOND,
                 beyond::SOURCES,
+                &["mod", "common"],
+            ),
+            (
+                "attack",
+                attack::ATTACK,
+                attack::SOURCES,
                 &["mod", "common"],
             ),
         ];
@@ -129,8 +146,12 @@ mod tests {
         }
     }
 
+    /// The attack rules too noisy for the default profile (their doc comments say why).
+    const ATTACK_ALL_ONLY: &[&str] = &["ec2-instance-credentials-used-outside", "ami-deregistered"];
+
     /// The profiles as documented: `cis` runs exactly the CIS controls, `recommended` every rule but the base
-    /// CIS 4.2 pattern (noisy with SSO), `all` everything.
+    /// CIS 4.2 pattern (noisy with SSO) and the attack rules too noisy on benign traffic (instance credentials
+    /// from a public address, AMI deregistration: see their doc comments), `all` everything.
     #[test]
     fn profile_membership() {
         for rule in BUILTIN {
@@ -142,7 +163,8 @@ mod tests {
             );
             assert_eq!(
                 rule.in_profile(crate::Profile::Recommended),
-                rule.id != "cis-4.2-console-signin-without-mfa",
+                rule.id != "cis-4.2-console-signin-without-mfa"
+                    && !ATTACK_ALL_ONLY.contains(&rule.id),
                 "{}",
                 rule.id
             );

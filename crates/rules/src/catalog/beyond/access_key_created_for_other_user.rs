@@ -24,7 +24,11 @@ pub const RULE: Rule = Rule {
     title: "Access key created for another IAM user",
     severity: Severity::High,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1098.001" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1098.001" },
+        Control { framework: "Stratus Red Team", id: "aws.persistence.iam-backdoor-user" },
+        Control { framework: "Stratus Red Team", id: "aws.persistence.iam-create-admin-user" },
+    ],
     detection: Detection::CodeFor {
         events: &["CreateAccessKey"],
         detect,

@@ -21,7 +21,10 @@ pub const RULE: Rule = Rule {
     title: "AMI shared with another account",
     severity: Severity::High,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1537" },
+        Control { framework: "Stratus Red Team", id: "aws.exfiltration.ec2-share-ami" },
+    ],
     detection: Detection::CodeFor {
         events: &["ModifyImageAttribute"],
         detect,

@@ -32,7 +32,10 @@ pub const RULE: Rule = Rule {
     title: "CloudTrail trail stopped recording management events",
     severity: Severity::Critical,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.008" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1562.008" },
+        Control { framework: "Stratus Red Team", id: "aws.defense-evasion.cloudtrail-event-selectors" },
+    ],
     detection: Detection::CodeFor {
         events: &["PutEventSelectors"],
         detect,

@@ -15,7 +15,11 @@ pub const RULE: Rule = Rule {
     title: "CloudTrail logging stopped or trail deleted",
     severity: Severity::Critical,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.008" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1562.008" },
+        Control { framework: "Stratus Red Team", id: "aws.defense-evasion.cloudtrail-stop" },
+        Control { framework: "Stratus Red Team", id: "aws.defense-evasion.cloudtrail-delete" },
+    ],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "cloudtrail.amazonaws.com") && (($.eventName = "StopLogging") || ($.eventName = "DeleteTrail")) && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,
     ),

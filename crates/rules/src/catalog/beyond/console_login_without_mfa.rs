@@ -22,7 +22,10 @@ pub const RULE: Rule = Rule {
     title: "Console sign-in without MFA",
     severity: Severity::Medium,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1078.004" },
+        Control { framework: "Stratus Red Team", id: "aws.initial-access.console-login-without-mfa" },
+    ],
     detection: Detection::Pattern(
         r#"{ ($.eventName = "ConsoleLogin") && ($.responseElements.ConsoleLogin = "Success") && ($.additionalEventData.MFAUsed NOT EXISTS || $.additionalEventData.MFAUsed != "Yes") && ($.additionalEventData.SamlProviderArn NOT EXISTS) && ($.userIdentity.arn NOT EXISTS || $.userIdentity.arn != "*AWSReservedSSO*") && ($.userIdentity.sessionContext.attributes.mfaAuthenticated NOT EXISTS || $.userIdentity.sessionContext.attributes.mfaAuthenticated != "true") }"#,
     ),

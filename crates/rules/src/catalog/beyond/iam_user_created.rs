@@ -15,7 +15,10 @@ pub const RULE: Rule = Rule {
     title: "IAM user created",
     severity: Severity::Medium,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1136.003" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1136.003" },
+        Control { framework: "Stratus Red Team", id: "aws.persistence.iam-create-admin-user" },
+    ],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "iam.amazonaws.com") && ($.eventName = "CreateUser") && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,
     ),

@@ -15,7 +15,10 @@ pub const RULE: Rule = Rule {
     title: "Account tried to leave the organization",
     severity: Severity::Critical,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1666" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1666" },
+        Control { framework: "Stratus Red Team", id: "aws.defense-evasion.organizations-leave" },
+    ],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "organizations.amazonaws.com") && ($.eventName = "LeaveOrganization") }"#,
     ),

@@ -21,7 +21,11 @@ pub const RULE: Rule = Rule {
     title: "Console password changed for another IAM user",
     severity: Severity::High,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1098" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1098" },
+        Control { framework: "Stratus Red Team", id: "aws.persistence.iam-create-user-login-profile" },
+        Control { framework: "Stratus Red Team", id: "aws.privilege-escalation.iam-update-user-login-profile" },
+    ],
     detection: Detection::CodeFor {
         events: &["CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile"],
         detect,

@@ -8,7 +8,8 @@
 //! treats a missing or oddly typed field as "no match".
 //!
 //! "Successful" always means what the pattern term `$.errorCode NOT EXISTS && $.errorMessage NOT EXISTS`
-//! means. ATT&CK technique ids are cited as controls (`MITRE ATT&CK`).
+//! means. ATT&CK technique ids are cited as controls (`MITRE ATT&CK`), and the Stratus Red Team techniques a rule
+//! detects (`Stratus Red Team`, the technique id; see [`crate::stratus`]).
 
 mod common;
 
@@ -60,10 +61,14 @@ mod tests {
     fn every_rule_cites_attack_and_documents_its_detection() {
         for rule in BEYOND {
             assert!(
-                rule.controls.iter().all(|c| c.framework == "MITRE ATT&CK"
-                    && c.id.starts_with('T')
-                    && c.id[1..].chars().all(|ch| ch.is_ascii_digit() || ch == '.')),
-                "{}: controls must be ATT&CK technique ids",
+                rule.controls.iter().all(|c| match c.framework {
+                    "MITRE ATT&CK" =>
+                        c.id.starts_with('T')
+                            && c.id[1..].chars().all(|ch| ch.is_ascii_digit() || ch == '.'),
+                    "Stratus Red Team" => crate::stratus::technique(c.id).is_some(),
+                    _ => false,
+                }),
+                "{}: controls must be ATT&CK technique ids or Stratus Red Team technique ids",
                 rule.id
             );
             let module = rule.id.replace(['-', '.'], "_");

@@ -14,7 +14,10 @@ pub const RULE: Rule = Rule {
     title: "VPC flow logs deleted",
     severity: Severity::High,
     profiles: &[Profile::Recommended],
-    controls: &[Control { framework: "MITRE ATT&CK", id: "T1562.008" }],
+    controls: &[
+        Control { framework: "MITRE ATT&CK", id: "T1562.008" },
+        Control { framework: "Stratus Red Team", id: "aws.defense-evasion.vpc-remove-flow-logs" },
+    ],
     detection: Detection::Pattern(
         r#"{ ($.eventSource = "ec2.amazonaws.com") && ($.eventName = "DeleteFlowLogs") && ($.errorCode NOT EXISTS) && ($.errorMessage NOT EXISTS) }"#,
     ),

@@ -33,6 +33,7 @@ pub const RULE: Rule = Rule {
         Control { framework: "CIS v1.4-v5.0", id: "4.10" },
         Control { framework: "CIS v6.0-v7.0", id: "5.10" },
         Control { framework: "Security Hub", id: "CloudWatch.10" },
+        Control { framework: "Stratus Red Team", id: "aws.exfiltration.ec2-security-group-open-port-22-ingress" },
     ],
     detection: Detection::Pattern(
         "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) || ($.eventName = ModifySecurityGroupRules) }",

@@ -27,6 +27,9 @@ pub const RULE: Rule = Rule {
         Control { framework: "CIS v1.4-v5.0", id: "4.1" },
         Control { framework: "CIS v6.0-v7.0", id: "5.1" },
         Control { framework: "Security Hub", id: "CloudWatch.2" },
+        Control { framework: "Stratus Red Team", id: "aws.credential-access.ec2-get-password-data" },
+        Control { framework: "Stratus Red Team", id: "aws.discovery.ec2-download-user-data" },
+        Control { framework: "Stratus Red Team", id: "aws.execution.ec2-launch-unusual-instances" },
     ],
     detection: Detection::Pattern(
         "{ ($.errorCode =*UnauthorizedOperation) || ($.errorCode =AccessDenied*) && ($.sourceIPAddress!=delivery.logs.amazonaws.com) && ($.eventName!=HeadBucket) }",
