@@ -4,7 +4,7 @@
 use crate::hunt::Entry;
 use crate::hunts;
 use crate::location::Location;
-use crate::output::{ExplainFormat, Format, HuntFormat, ListFormat};
+use crate::output::{CoverageFormat, ExplainFormat, Format, HuntFormat, ListFormat};
 use crate::window::Bound;
 use clap::builder::{OsStringValueParser, PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
@@ -152,6 +152,19 @@ pub enum RulesCommand {
     /// Explain one record: which rules matched it, which pattern terms decided it, which exclusion
     /// suppressed it.
     Explain(ExplainArgs),
+    /// The attack coverage map: the ATT&CK tactic/technique x rule matrix and the Stratus Red Team technique x
+    /// rule table, from the built-in rules' controls.
+    Coverage(CoverageArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Built-in rules only, every profile: a rule outside the default profile is marked (all). A Stratus technique \
+without a rule of the default profile says why (the coverage data in the rules crate, rules::stratus).")]
+pub struct CoverageArgs {
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = CoverageFormat::Markdown)]
+    pub format: CoverageFormat,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,25 @@ impl std::fmt::Display for ListFormat {
     }
 }
 
+/// How `rules coverage` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CoverageFormat {
+    /// Markdown: a summary line, the ATT&CK matrix, the Stratus Red Team table (what README embeds).
+    Markdown,
+    /// One JSON object: `attack` (rows of tactic, technique, name, rules) and `stratus` (rows of technique,
+    /// rules, status, reason).
+    Json,
+}
+
+impl std::fmt::Display for CoverageFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CoverageFormat::Markdown => "markdown",
+            CoverageFormat::Json => "json",
+        })
+    }
+}
+
 /// How hunt rows are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HuntFormat {

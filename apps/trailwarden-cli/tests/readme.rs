@@ -88,9 +88,100 @@ fn profile_all_over_the_corpus_reports_what_the_patterns_say() {
         ("leave-organization", 1),
         ("ebs-snapshot-shared", 1),
         ("ami-shared", 1),
+        // The attack-technique rules (crates/rules/src/catalog/attack), counted by reading each file's records
+        // (crates/rules/tests/corpus_stratus.rs names the technique files): instance credentials used from a
+        // public address fires on the two calls made with the stolen credentials and on the cloud-snitch SSM
+        // agent's UpdateInstanceInformation from its instance's public address (the false positive that keeps it
+        // out of the default profile); the serial-console rule on EnableSerialConsoleAccess and three keys.
+        ("ec2-instance-credentials-used-outside", 3),
+        ("route53-resolver-query-logging-deleted", 1),
+        ("ec2-user-data-modified", 1),
+        ("ssm-command-sent", 2),
+        ("ssm-session-started", 3),
+        ("rds-snapshot-shared", 1),
+        ("ec2-instance-connect-ssh-key-sent", 3),
+        ("ec2-serial-console-access", 4),
+        ("role-trust-policy-external-principal", 2),
+        ("lambda-function-policy-opened", 1),
+        ("lambda-layer-added", 1),
+        ("lambda-code-updated-by-iam-user", 1),
+        ("rolesanywhere-trust-anchor-changed", 1),
+        ("sts-federation-token-issued", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     assert_eq!(counts, want);
+}
+
+/// README's "Attack coverage" section embeds `trailwarden rules coverage --format markdown` between the
+/// `coverage-table` markers; it must not drift from the rules' controls and the coverage data.
+#[test]
+fn readme_coverage_table_matches_the_rules() {
+    let out = Command::new(env!("CARGO_BIN_EXE_trailwarden"))
+        .args(["rules", "coverage", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let begin = readme
+        .find("<!-- coverage-table:begin")
+        .expect("README has a coverage-table:begin marker");
+    let start = begin + readme[begin..].find("-->\n").expect("marker closes") + 4;
+    let end = readme
+        .find("<!-- coverage-table:end -->")
+        .expect("README has a coverage-table:end marker");
+    assert_eq!(
+        readme[start..end].trim_end(),
+        generated.trim_end(),
+        "README.md's coverage table is stale; regenerate it with `trailwarden rules coverage --format markdown`"
+    );
+    for id in rules::stratus::TECHNIQUES.iter().map(|t| t.id) {
+        assert!(
+            generated.contains(&format!("| `{id}` ")),
+            "{id} is in the table"
+        );
+    }
+}
+
+/// `rules coverage --format json`: every Stratus technique once, with its rules, status and reason.
+#[test]
+fn coverage_json_lists_every_technique() {
+    let out = Command::new(env!("CARGO_BIN_EXE_trailwarden"))
+        .args(["rules", "coverage", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let map: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stratus = map["stratus"].as_array().unwrap();
+    assert_eq!(stratus.len(), 44);
+    let row = stratus
+        .iter()
+        .find(|r| r["id"] == "aws.persistence.lambda-backdoor-function")
+        .unwrap();
+    assert_eq!(row["status"], "covered");
+    assert_eq!(row["rules"][0]["id"], "lambda-function-policy-opened");
+    assert_eq!(row["rules"][0]["default_profile"], true);
+    let steal = stratus
+        .iter()
+        .find(|r| r["id"] == "aws.credential-access.ec2-steal-instance-credentials")
+        .unwrap();
+    assert_eq!(steal["status"], "all_profile_only");
+    assert!(steal["reason"].as_str().unwrap().contains("GuardDuty"));
+    assert!(map["attack"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["technique"] == "T1552.005" && r["tactic"] == "Credential Access"));
 }

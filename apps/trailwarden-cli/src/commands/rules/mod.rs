@@ -1,5 +1,7 @@
-//! `trailwarden rules …`: list the rules, show one, try a filter pattern on log files, explain a record.
+//! `trailwarden rules …`: list the rules, show one, try a filter pattern on log files, explain a record, print
+//! the attack coverage map.
 
+mod coverage;
 mod explain;
 mod list;
 mod show;
@@ -14,5 +16,6 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Show(args) => show::run(args),
         RulesCommand::Test(args) => test::run(args),
         RulesCommand::Explain(args) => explain::run(args),
+        RulesCommand::Coverage(args) => coverage::run(args),
     }
 }
