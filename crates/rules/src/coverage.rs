@@ -357,9 +357,8 @@ mod tests {
         }
     }
 
-    /// No technique is silently omitted: one without a rule of the default profile has a reason, and a
-    /// reason is never left on a technique that is fully covered... unless a rule covers it in part, which is
-    /// what `partly` says.
+    /// No technique is silently omitted: one without a rule of the default profile has a reason; the Markdown
+    /// names techniques and rules.
     #[test]
     fn every_gap_is_explained() {
         let map = Coverage::of(BUILTIN);
