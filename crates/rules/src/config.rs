@@ -35,6 +35,7 @@
 
 use crate::pattern::{ParseError, Pattern};
 use crate::pipeline::{PipelineArn, PipelineResources};
+use crate::threshold::ThresholdSpec;
 use crate::{Severity, BUILTIN};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -143,6 +144,42 @@ pub struct CustomRuleSpec {
     pub rationale: Option<String>,
     #[serde(default)]
     pub next_steps: Option<String>,
+    /// Makes it a threshold rule: `pattern` is the filter, the rule fires when `count` matching events (or
+    /// distinct values) with the same key fall within `window_minutes` (see [`crate::threshold`]).
+    #[serde(default)]
+    pub threshold: Option<Spanned<ThresholdToml>>,
+}
+
+/// A custom rule's `threshold = { count = 10, window_minutes = 10, group_by = ["userIdentity.arn"], distinct =
+/// "requestParameters.secretId" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdToml {
+    pub count: Spanned<i64>,
+    pub window_minutes: Spanned<i64>,
+    /// The key's fields; absent: every matching event shares one key.
+    #[serde(default)]
+    pub group_by: Vec<Spanned<String>>,
+    /// One field or a list of fields whose distinct values are counted instead of events.
+    #[serde(default)]
+    pub distinct: Option<Spanned<FieldList>>,
+}
+
+/// One field name, or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FieldList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl FieldList {
+    pub fn fields(&self) -> Vec<String> {
+        match self {
+            FieldList::One(f) => vec![f.clone()],
+            FieldList::Many(fs) => fs.clone(),
+        }
+    }
 }
 
 /// The `[alerts]` table: storm control.
@@ -369,6 +406,7 @@ impl RulesConfig {
                 ));
             }
             self.compile_pattern(&c.pattern)?;
+            self.custom_threshold(c)?;
         }
         let alerts = self.alert_settings();
         let alerts_span = self.alerts.as_ref().map_or(0..0, Spanned::span);
@@ -413,6 +451,58 @@ impl RulesConfig {
             self.exclusion_pattern(x)?;
         }
         Ok(())
+    }
+
+    /// A custom rule's threshold, checked and compiled (`None`: not a threshold rule). Every error points at the
+    /// value at fault: `count`, `window_minutes`, the `group_by` entry or the `distinct` value.
+    pub fn custom_threshold(
+        &self,
+        c: &CustomRuleSpec,
+    ) -> Result<Option<ThresholdSpec>, ConfigError> {
+        use crate::threshold::ThresholdError as E;
+        let Some(t) = &c.threshold else {
+            return Ok(None);
+        };
+        let t_span = t.span();
+        let t = t.get_ref();
+        let group: Vec<&str> = t.group_by.iter().map(|g| g.get_ref().as_str()).collect();
+        let distinct = t.distinct.as_ref().map(|d| d.get_ref().fields());
+        let distinct_span = t.distinct.as_ref().map_or(t_span.clone(), Spanned::span);
+        ThresholdSpec::new(
+            *t.count.get_ref(),
+            *t.window_minutes.get_ref(),
+            &group,
+            distinct
+                .as_ref()
+                .map(|d| d.iter().map(String::as_str).collect::<Vec<_>>())
+                .as_deref(),
+        )
+        .map(Some)
+        .map_err(|e| {
+            let span = match &e {
+                E::Count(_) => t.count.span(),
+                E::Window(_) => t.window_minutes.span(),
+                E::NoDistinct | E::DistinctIsKey(_) => distinct_span.clone(),
+                E::Field(name) | E::Repeated(name) => t
+                    .group_by
+                    .iter()
+                    .find(|g| {
+                        g.get_ref() == name || g.get_ref().strip_prefix("$.") == Some(name.as_str())
+                    })
+                    .map_or(distinct_span.clone(), Spanned::span),
+            };
+            // A repeated group_by field points at its second mention.
+            let span = match &e {
+                E::Repeated(name) => t
+                    .group_by
+                    .iter()
+                    .filter(|g| g.get_ref().strip_prefix("$.").unwrap_or(g.get_ref()) == name)
+                    .nth(1)
+                    .map_or(span, Spanned::span),
+                _ => span,
+            };
+            self.error(span, format!("invalid threshold: {e}"))
+        })
     }
 
     /// Compiles a pattern written in this file; a parse error points into the pattern text.
@@ -644,6 +734,102 @@ mod tests {
         assert!(err("[alerts]\nstorm_limits = { nope = 3 }\n")
             .message
             .contains("unknown rule"));
+    }
+
+    #[test]
+    fn custom_threshold_rules_and_their_errors_with_line_and_column() {
+        let base = "[[custom_rules]]\nid = \"bulk-secret-reads\"\ntitle = \"Bulk secret reads\"\nseverity = \"high\"\npattern = '{ ($.eventSource = secretsmanager.amazonaws.com) && ($.eventName = GetSecretValue) }'\n";
+        let ok = format!("{base}threshold = {{ count = 10, window_minutes = 10, group_by = [\"userIdentity.arn\"], distinct = \"requestParameters.secretId\" }}\n");
+        let c = RulesConfig::parse(&ok, "t.toml").unwrap();
+        let t = c.custom_threshold(&c.custom_rules[0]).unwrap().unwrap();
+        assert_eq!((t.count(), t.window_minutes()), (10, 10));
+        assert_eq!(t.group_by(), ["userIdentity.arn"]);
+        assert_eq!(t.distinct(), ["requestParameters.secretId"]);
+        let many = format!("{base}threshold = {{ count = 3, window_minutes = 5, distinct = [\"a.b\", \"$.c\"] }}\n");
+        let c = RulesConfig::parse(&many, "t.toml").unwrap();
+        assert_eq!(
+            c.custom_threshold(&c.custom_rules[0])
+                .unwrap()
+                .unwrap()
+                .distinct(),
+            ["a.b", "c"]
+        );
+        let plain = RulesConfig::parse(base, "t.toml").unwrap();
+        assert!(plain
+            .custom_threshold(&plain.custom_rules[0])
+            .unwrap()
+            .is_none());
+
+        // (threshold table, line, column of the value at fault, part of the message)
+        let cases = [
+            (
+                "{ count = 0, window_minutes = 10 }",
+                6,
+                23,
+                "count must be between 1",
+            ),
+            (
+                "{ count = 10001, window_minutes = 10 }",
+                6,
+                23,
+                "count must be between 1",
+            ),
+            (
+                "{ count = 3, window_minutes = 0 }",
+                6,
+                43,
+                "window_minutes must be between 1 and 1440",
+            ),
+            (
+                "{ count = 3, window_minutes = 1441 }",
+                6,
+                43,
+                "window_minutes",
+            ),
+            (
+                "{ count = 3, window_minutes = 5, group_by = [\"a\", \"b c\"] }",
+                6,
+                63,
+                "is not a field path",
+            ),
+            (
+                "{ count = 3, window_minutes = 5, group_by = [\"a\", \"$.a\"] }",
+                6,
+                63,
+                "listed twice",
+            ),
+            (
+                "{ count = 3, window_minutes = 5, group_by = [\"a\"], distinct = \"a\" }",
+                6,
+                75,
+                "both a group_by and a distinct",
+            ),
+            (
+                "{ count = 3, window_minutes = 5, distinct = [] }",
+                6,
+                57,
+                "at least one field",
+            ),
+            (
+                "{ count = 3, window_minutes = 5, distinct = \"a..b\" }",
+                6,
+                57,
+                "is not a field path",
+            ),
+        ];
+        for (table, line, column, message) in cases {
+            let text = format!("{base}threshold = {table}\n");
+            let e = err(&text);
+            assert_eq!((e.line, e.column), (line, column), "{table}: {e}");
+            assert!(e.message.contains(message), "{table}: {e}");
+            assert!(e.message.starts_with("invalid threshold: "), "{e}");
+        }
+        // Unknown and missing keys are the TOML reader's errors, also with their place.
+        let e = err(&format!("{base}threshold = {{ count = 3, window = 5 }}\n"));
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.message.contains("window"), "{e}");
+        let e = err(&format!("{base}threshold = {{ count = 3 }}\n"));
+        assert!(e.message.contains("window_minutes"), "{e}");
     }
 
     #[test]

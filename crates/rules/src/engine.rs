@@ -10,6 +10,7 @@
 
 use crate::config::{Profile, RulesConfig};
 use crate::pattern::{Document as _, Lookup, ParseError, PathStep, Pattern};
+use crate::threshold::ThresholdSpec;
 use crate::{catalog, CodeRule, ConfigError, Context, Control, Detection, Hit, Rule, Severity};
 use cloudtrail::Node;
 use foldhash::{HashMap, HashMapExt};
@@ -27,6 +28,9 @@ pub enum EngineError {
         #[source]
         source: ParseError,
     },
+    /// A built-in threshold rule's definition is invalid.
+    #[error("rule {id}: invalid threshold: {message}")]
+    Threshold { id: String, message: String },
     /// A requested rule id does not exist.
     #[error("unknown rule id {id:?} (see `trailwarden rules list`)")]
     UnknownRule { id: String },
@@ -55,11 +59,14 @@ pub struct CompiledRule {
     matcher: Matcher,
     /// Indices into the engine's exclusions that apply to this rule.
     exclusions: Vec<usize>,
+    /// For a threshold rule (its matcher is the filter): N, W, the key and distinct fields.
+    threshold: Option<Box<ThresholdSpec>>,
 }
 
 impl CompiledRule {
     /// Compiles a built-in rule's detection.
     pub fn compile(rule: &'static Rule) -> Result<Self, EngineError> {
+        let mut threshold = None;
         let matcher = match rule.detection {
             Detection::Pattern(src) => {
                 Matcher::Pattern(Pattern::parse(src).map_err(|source| EngineError::Pattern {
@@ -69,6 +76,15 @@ impl CompiledRule {
             }
             Detection::Code(f) => Matcher::Code(f, None),
             Detection::CodeFor { events, detect } => Matcher::Code(detect, Some(events)),
+            Detection::Threshold(t) => {
+                let (filter, spec) =
+                    ThresholdSpec::compile(&t).map_err(|message| EngineError::Threshold {
+                        id: rule.id.to_owned(),
+                        message,
+                    })?;
+                threshold = Some(Box::new(spec));
+                Matcher::Pattern(filter)
+            }
         };
         Ok(CompiledRule {
             id: Cow::Borrowed(rule.id),
@@ -80,6 +96,7 @@ impl CompiledRule {
             builtin: true,
             matcher,
             exclusions: Vec::new(),
+            threshold,
         })
     }
 
@@ -108,7 +125,12 @@ impl CompiledRule {
     pub fn is_builtin(&self) -> bool {
         self.builtin
     }
-    /// The filter pattern, for pattern rules.
+    /// For a threshold rule, its threshold (its [`CompiledRule::pattern`] is the filter); `None` otherwise.
+    /// A threshold rule's [`CompiledRule::matches`] says whether a record counts toward it, not that it fires.
+    pub fn threshold(&self) -> Option<&ThresholdSpec> {
+        self.threshold.as_deref()
+    }
+    /// The filter pattern, for pattern rules (and threshold rules: their filter).
     pub fn pattern(&self) -> Option<&Pattern> {
         match &self.matcher {
             Matcher::Pattern(p) => Some(p),
@@ -307,6 +329,7 @@ impl Engine {
                 builtin: false,
                 matcher: Matcher::Pattern(cfg.compile_pattern(&c.pattern)?),
                 exclusions: Vec::new(),
+                threshold: cfg.custom_threshold(c)?.map(Box::new),
             });
         }
         let strings = |v: &[toml::Spanned<String>]| -> BTreeSet<String> {

@@ -1,6 +1,6 @@
 //! Findings: a rule that matched a record, with the fields a responder needs first.
 
-use crate::{CompiledRule, Hit, Severity};
+use crate::{CompiledRule, Hit, Severity, ThresholdDetails};
 use cloudtrail::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -37,8 +37,13 @@ pub struct Finding {
     pub error_code: Option<String>,
     /// Extra context from the rule (e.g. "centralized root access session (sts:AssumeRoot)").
     pub note: Option<String>,
-    /// The record exactly as in the log file, with insignificant whitespace removed.
+    /// The record exactly as in the log file, with insignificant whitespace removed. For a threshold alert: the
+    /// event that brought the count to the threshold.
     pub record: Box<RawValue>,
+    /// For a threshold rule's alert: the count, window, key and distinct values. Absent otherwise (and in
+    /// findings serialized before threshold rules existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdDetails>,
 }
 
 /// A `userIdentity` field a finding's principal can come from, in the order [`Finding::new`] tries them.
@@ -142,6 +147,7 @@ impl Finding {
             error_code: owned(str_at(record, &["errorCode"])),
             note: hit.note.map(str::to_owned),
             record: record_raw,
+            threshold: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod rule;
 pub mod scan;
 pub mod severity;
 pub mod stratus;
+pub mod threshold;
 pub mod unevaluated;
 
 pub use catalog::events::{
@@ -33,9 +34,11 @@ pub use pattern::{Document, ParseError, Pattern};
 pub use pipeline::{ArnError, PipelineArn, PipelineResources};
 pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
 pub use scan::{
-    scan_log, scan_log_filtered, MalformedRecord, ScanError, ScanStats, SuppressedFinding,
+    scan_log, scan_log_filtered, scan_log_windowed, MalformedRecord, ScanError, ScanStats,
+    SuppressedFinding,
 };
 pub use severity::Severity;
+pub use threshold::{Threshold, ThresholdDetails, ThresholdSpec, Uncounted, Windows};
 pub use unevaluated::UNEVALUATED_RECORD;
 
 /// Today's date in UTC as `YYYY-MM-DD`: the `today` of [`Engine::from_config`] (when exclusions expire, and

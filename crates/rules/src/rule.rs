@@ -1,6 +1,7 @@
 //! What a rule is: stable metadata plus a detection (a CloudWatch filter pattern, or Rust code where a pattern
 //! cannot say it).
 
+use crate::threshold::Threshold;
 use crate::{PipelineResources, Profile, Severity};
 use cloudtrail::Node;
 use serde::Serialize;
@@ -70,6 +71,10 @@ pub enum Detection {
         events: &'static [&'static str],
         detect: CodeRule,
     },
+    /// A threshold rule: at least N events matching a filter pattern with the same key within W minutes,
+    /// optionally counting distinct values of fields (see [`crate::threshold`]). The filter is indexed like a
+    /// pattern; only records it matches touch the threshold state.
+    Threshold(Threshold),
 }
 
 impl std::fmt::Debug for Detection {
@@ -81,6 +86,7 @@ impl std::fmt::Debug for Detection {
                 .debug_struct("CodeFor")
                 .field("events", events)
                 .finish_non_exhaustive(),
+            Detection::Threshold(t) => f.debug_tuple("Threshold").field(t).finish(),
         }
     }
 }

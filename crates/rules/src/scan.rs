@@ -2,7 +2,7 @@
 
 use crate::engine::Outcome;
 use crate::unevaluated::{self, Recovered, Unevaluated};
-use crate::{Engine, Finding};
+use crate::{Engine, Finding, Windows};
 use cloudtrail::{Dom, LogReader, Node, ReadError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -57,6 +57,13 @@ pub struct ScanStats {
     /// The earliest and latest `eventTime` seen (ISO 8601 UTC, which orders as text).
     pub earliest_event_time: Option<String>,
     pub latest_event_time: Option<String>,
+    /// Events that matched a threshold rule's filter (and no exclusion) and were counted toward it.
+    #[serde(default)]
+    pub threshold_events: u64,
+    /// Threshold-rule events that were not counted (a state cap was full, or no valid `eventTime`): never
+    /// forgotten silently (see [`crate::threshold`]).
+    #[serde(default)]
+    pub threshold_uncounted: u64,
 }
 
 /// Why a scan stopped early.
@@ -89,6 +96,20 @@ pub fn scan_log<E>(
 pub fn scan_log_filtered<E>(
     reader: &mut LogReader<'_>,
     engine: &Engine,
+    keep: impl FnMut(Node<'_>) -> bool,
+    on_finding: impl FnMut(Finding) -> Result<(), E>,
+) -> Result<ScanStats, ScanError<E>> {
+    scan_log_windowed(reader, engine, &Windows::new(), keep, on_finding)
+}
+
+/// [`scan_log_filtered`] with the threshold rules' windows kept in `windows`, so they span every file scanned
+/// with the same [`Windows`] (the function: one invocation; `trailwarden scan`: the whole command).
+/// [`scan_log_filtered`] keeps them for one file. A threshold rule's matching events are counted there, and
+/// its finding (with [`Finding::threshold`]) is passed on when a window reaches the count.
+pub fn scan_log_windowed<E>(
+    reader: &mut LogReader<'_>,
+    engine: &Engine,
+    windows: &Windows,
     mut keep: impl FnMut(Node<'_>) -> bool,
     mut on_finding: impl FnMut(Finding) -> Result<(), E>,
 ) -> Result<ScanStats, ScanError<E>> {
@@ -164,8 +185,29 @@ pub fn scan_log_filtered<E>(
         for outcome in engine.evaluate(value) {
             match outcome {
                 Outcome::Finding { rule, hit, expired } => {
+                    let mut threshold = None;
+                    if rule.threshold().is_some() {
+                        // Counted toward the rule's window; a finding only when the window is full.
+                        let before = windows.uncounted_for(rule.id()).total();
+                        let alert = windows.observe(rule, value);
+                        let after = windows.uncounted_for(rule.id()).total();
+                        stats.threshold_uncounted += after - before;
+                        stats.threshold_events += u64::from(after == before);
+                        let Some(alert) = alert else { continue };
+                        threshold = Some((alert, after));
+                    }
                     stats.findings += 1;
                     let mut finding = Finding::new(rule, hit, value);
+                    if let Some((alert, uncounted)) = threshold {
+                        let mut note = format!("threshold: {}", alert.summary());
+                        if uncounted > 0 {
+                            note.push_str(&format!(
+                                "; {uncounted} matching events of this rule were not counted in this scan (state cap or no eventTime)"
+                            ));
+                        }
+                        finding.note = Some(note);
+                        finding.threshold = Some(alert);
+                    }
                     if let Some(x) = expired {
                         let note = format!(
                             "exclusion {} matched but expired on {}",

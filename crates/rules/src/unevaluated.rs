@@ -144,6 +144,7 @@ impl Finding {
                 "record {index} at decompressed byte {offset} could not be evaluated ({reason}): {error}"
             )),
             record,
+            threshold: None,
         }
     }
 

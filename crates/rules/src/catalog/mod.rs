@@ -28,15 +28,21 @@ pub mod attack;
 pub mod beyond;
 pub mod cis;
 pub mod events;
+pub mod threshold;
 
 const CIS_BEYOND_LEN: usize = cis::CIS.len() + beyond::BEYOND.len();
 const CIS_BEYOND: [&Rule; CIS_BEYOND_LEN] = concat(cis::CIS, beyond::BEYOND);
 /// Then the attack-technique rules.
 const BUILTIN_LEN: usize = CIS_BEYOND_LEN + attack::ATTACK.len();
 const BUILTIN_ARRAY: [&Rule; BUILTIN_LEN] = concat(&CIS_BEYOND, attack::ATTACK);
+/// Then the threshold rules, at the end.
+const WITH_THRESHOLD_LEN: usize = BUILTIN_LEN + threshold::THRESHOLD.len();
+const WITH_THRESHOLD_ARRAY: [&Rule; WITH_THRESHOLD_LEN] =
+    concat(&BUILTIN_ARRAY, threshold::THRESHOLD);
 
-/// Every built-in rule, in catalog order: [`cis::CIS`], then [`beyond::BEYOND`], then [`attack::ATTACK`].
-pub static BUILTIN: &[&Rule] = &BUILTIN_ARRAY;
+/// Every built-in rule, in catalog order: [`cis::CIS`], then [`beyond::BEYOND`], then [`attack::ATTACK`], then
+/// [`threshold::THRESHOLD`].
+pub static BUILTIN: &[&Rule] = &WITH_THRESHOLD_ARRAY;
 
 /// `a` then `b`, as an array of their combined length (checked at compile time).
 const fn concat<const N: usize>(a: &[&'static Rule], b: &[&'static Rule]) -> [&'static Rule; N] {
@@ -84,6 +90,12 @@ mod tests {
             attack,
             "attack rules after beyond"
         );
+        let threshold: Vec<&str> = threshold::THRESHOLD.iter().map(|r| r.id).collect();
+        assert_eq!(
+            rest[rest.len() - threshold.len()..],
+            threshold,
+            "threshold rules last"
+        );
     }
 
     /// Every rule file is registered, under the module name its id gives, so a file cannot be forgotten and
@@ -97,7 +109,13 @@ mod tests {
             &'static [(&'static str, &'static str)],
             &'static [&'static str],
         );
-        let groups: [Group; 3] = [
+        let groups: [Group; 4] = [
+            (
+                "threshold",
+                threshold::THRESHOLD,
+                threshold::SOURCES,
+                &["mod"],
+            ),
             ("cis", cis::CIS, cis::SOURCES, &["mod"]),
             (
                 "beyond",
@@ -161,9 +179,13 @@ mod tests {
                 "{}",
                 rule.id
             );
+            // Threshold rules too noisy for the default profile say why in their doc comment (`all` only).
+            let all_only = matches!(rule.detection, crate::Detection::Threshold(_))
+                && rule.profiles.is_empty();
             assert_eq!(
                 rule.in_profile(crate::Profile::Recommended),
                 rule.id != "cis-4.2-console-signin-without-mfa"
+                    && !all_only
                     && !ATTACK_ALL_ONLY.contains(&rule.id),
                 "{}",
                 rule.id

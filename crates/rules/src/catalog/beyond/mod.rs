@@ -99,6 +99,9 @@ mod tests {
                     "{}: a code rule says why it is code",
                     rule.id
                 ),
+                Detection::Threshold(_) => {
+                    panic!("{}: threshold rules live in catalog/threshold", rule.id)
+                }
             }
         }
     }
