@@ -26,6 +26,8 @@ pub struct Summary {
     /// Records of the files read to the end that could not be evaluated (each is also an
     /// `unevaluated-record` finding).
     pub unevaluated: u64,
+    /// Threshold-rule events not counted (a state cap was full, or no valid `eventTime`).
+    pub threshold_uncounted: u64,
     pub skipped: BTreeMap<Skip, u64>,
     /// Files that could not be read, and paths that could not be examined.
     pub failed: u64,
@@ -64,6 +66,7 @@ impl Summary {
         self.files_scanned += 1;
         self.records += stats.records;
         self.unevaluated += stats.unevaluated;
+        self.threshold_uncounted += stats.threshold_uncounted;
         for (exclusion, n) in &stats.suppressed_by {
             add(&mut self.suppressed, exclusion, *n);
         }
@@ -136,6 +139,13 @@ impl fmt::Display for Summary {
             self.unevaluated,
             rules::UNEVALUATED_RECORD
         )?;
+        if self.threshold_uncounted > 0 {
+            writeln!(
+                f,
+                "  threshold events not counted: {} (a threshold state cap was full, or no eventTime)",
+                self.threshold_uncounted
+            )?;
+        }
         let skipped: u64 = self.skipped.values().sum();
         write!(f, "  skipped files:     {skipped}")?;
         if skipped > 0 {

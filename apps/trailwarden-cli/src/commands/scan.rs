@@ -2,7 +2,8 @@
 //!
 //! Files are read by several threads (see [`crate::pipeline`]); findings are printed in input order, those of the
 //! file whose turn it is as they are found (in parts of [`FINDINGS_PER_PART`]), so memory does not grow with a
-//! file's findings. Each file goes through [`rules::scan_log_filtered`], the Lambda's own pipeline; a
+//! file's findings. Each file goes through [`rules::scan_log_windowed`], the Lambda's own pipeline (one
+//! [`rules::Windows`] for the whole command, so threshold rules count across files); a
 //! `--since`/`--until` window only decides which records are evaluated.
 
 use super::inputs;
@@ -18,7 +19,7 @@ use crate::summary::Summary;
 use crate::window::Window;
 use anyhow::Context;
 use cloudtrail::ReaderOptions;
-use rules::{scan_log_filtered, Engine, Finding, ScanError, ScanStats};
+use rules::{scan_log_windowed, Engine, Finding, ScanError, ScanStats, Windows};
 use std::convert::Infallible;
 use std::io;
 use std::process::ExitCode;
@@ -120,6 +121,9 @@ fn scan_all(
 ) -> io::Result<()> {
     let window = sources.window;
     let s3 = sources.s3();
+    // The threshold rules' windows span every file of the command (files are time-ordered; the windows slide
+    // over event times, so files read in parallel still count together).
+    let windows = Windows::new();
     // Findings of the current file printed in parts so far (for the "printed before the error" note).
     let mut printed_in_parts = 0usize;
     let mut print = |file: &LogFile, findings: Vec<Finding>, summary: &mut Summary| {
@@ -132,7 +136,7 @@ fn scan_all(
     pipeline::run_streaming(
         pipeline::counted(sources.discovery(), progress),
         sources.jobs,
-        |file, emit| scan_file(file, s3, options, engine, window, emit),
+        |file, emit| scan_file(file, s3, options, engine, &windows, window, emit),
         |streamed| {
             let item = match streamed {
                 Streamed::Part(file, findings) => {
@@ -188,6 +192,7 @@ fn scan_file(
     s3: Option<&S3>,
     options: ReaderOptions,
     engine: &Engine,
+    windows: &Windows,
     window: Window,
     emit: &mut dyn FnMut(Vec<Finding>),
 ) -> FileScan {
@@ -205,9 +210,10 @@ fn scan_file(
         }
     };
     // One pipeline with the Lambda: a time window only decides which records are evaluated.
-    let result = scan_log_filtered(
+    let result = scan_log_windowed(
         &mut reader,
         engine,
+        windows,
         |record| {
             !window.is_set()
                 || window.contains_event_time(record.get("eventTime").and_then(|t| t.as_str()))
@@ -306,6 +312,7 @@ mod tests {
             None,
             ReaderOptions::default(),
             engine,
+            &Windows::new(),
             window,
             &mut |p| parts.push(p),
         );
@@ -375,6 +382,7 @@ mod tests {
             None,
             ReaderOptions::default(),
             &engine(""),
+            &Windows::new(),
             Window::default(),
             &mut |p| parts.push(p),
         );

@@ -147,6 +147,21 @@ pub struct Verdict {
     pub suppressed_by: Option<ExclusionVerdict>,
     /// An exclusion that matched but had expired (the alert is sent, with a note).
     pub expired_exclusion: Option<ExclusionVerdict>,
+    /// For a threshold rule: its count N, window W, key and distinct fields. A matching record counts toward
+    /// the rule; the alert needs N of them (see `trailwarden scan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdVerdict>,
+}
+
+/// A threshold rule's threshold, as `rules explain` shows it.
+#[derive(Debug, Serialize)]
+pub struct ThresholdVerdict {
+    pub count: u32,
+    pub window_minutes: u32,
+    pub group_by: Vec<String>,
+    pub distinct: Vec<String>,
+    /// e.g. `at least 10 distinct requestParameters.secretId within 10 minutes per userIdentity.arn`.
+    pub description: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -217,7 +232,9 @@ pub fn explain(
             rule_id: rule.id().to_owned(),
             title: rule.title().to_owned(),
             severity: rule.severity().to_string(),
-            kind: if rule.pattern().is_some() {
+            kind: if rule.threshold().is_some() {
+                "threshold"
+            } else if rule.pattern().is_some() {
                 "pattern"
             } else {
                 "code"
@@ -234,6 +251,13 @@ pub fn explain(
             terms: rule.pattern().map(|p| terms(p, record)),
             suppressed_by,
             expired_exclusion: expired,
+            threshold: rule.threshold().map(|t| ThresholdVerdict {
+                count: t.count(),
+                window_minutes: t.window_minutes(),
+                group_by: t.group_by().to_vec(),
+                distinct: t.distinct().to_vec(),
+                description: t.describe(),
+            }),
         }
     };
     let mut rules: Vec<Verdict> = engine
@@ -315,11 +339,21 @@ pub fn render(e: &Explained, context: &str) -> String {
         let _ = writeln!(s);
         let verdict = match (v.outcome, &v.suppressed_by) {
             ("suppressed", Some(x)) => format!("SUPPRESSED by exclusion {}", x.id),
+            ("finding", _) if v.threshold.is_some() => {
+                "MATCHED: counts toward the threshold".to_owned()
+            }
             ("finding", _) => "MATCHED: alert".to_owned(),
             _ => "no match".to_owned(),
         };
         let _ = writeln!(s, "{} [{}]: {verdict}", v.rule_id, v.severity);
         let _ = writeln!(s, "  {}", v.title);
+        if let Some(t) = &v.threshold {
+            let _ = writeln!(
+                s,
+                "  threshold: {} (count {}, window {} minutes); one record alone does not alert",
+                t.description, t.count, t.window_minutes
+            );
+        }
         match &v.terms {
             Some(terms) => {
                 let _ = writeln!(s, "  pattern terms (✓ held, ✗ did not):");
@@ -436,19 +470,25 @@ mod tests {
             got,
             [
                 ("cis-4.1-unauthorized-api-calls", "pattern", "finding"),
+                // A denied List call counts toward the enumeration threshold (profile all).
+                ("enumeration-burst", "threshold", "finding"),
                 ("cis-4.3-root-account-usage", "pattern", "no match"),
                 ("root-activity", "code", "no match"),
             ]
         );
-        let root = &e.rules[1];
+        let root = &e.rules[2];
         assert!(root
             .terms
             .as_ref()
             .unwrap()
             .iter()
             .any(|t| !t.matched && t.term.contains("Root")));
-        assert!(e.rules[2].terms.is_none());
+        assert!(e.rules[3].terms.is_none());
         let text = render(&e, "ctx");
+        assert!(
+            text.contains("MATCHED: counts toward the threshold"),
+            "{text}"
+        );
         assert!(text.contains("code rule: did not match"), "{text}");
         assert!(text.contains("MATCHED: alert"), "{text}");
     }
