@@ -12,7 +12,7 @@ use crate::summary::Summary;
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
 use cloudtrail::{classify_key, decode_s3_key, KeyKind, LogReader, ReaderOptions, SkipReason};
 use lambda_runtime::LambdaEvent;
-use rules::{scan_log_filtered, AlertSettings, Engine, Finding, ScanError, ScanStats};
+use rules::{scan_log_windowed, AlertSettings, Engine, Finding, ScanError, ScanStats, Windows};
 use std::future::Future;
 use std::sync::Arc;
 use tokio_util::io::SyncIoBridge;
@@ -45,6 +45,8 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     let mut objects = 0;
     let mut storm = StormControl::new(deps.alerts.clone(), event.context.request_id.clone());
     let stop_at = stop_at(&event.context, deps.config.deadline_margin);
+    // Threshold rules count within one invocation, across its log files (not across invocations yet).
+    let windows = Arc::new(Windows::new());
     info!(
         request_id = %event.context.request_id,
         deadline_ms = event.context.deadline,
@@ -66,6 +68,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
             version_id.as_deref(),
             deps,
             &mut storm,
+            &windows,
             stop_at,
         )
         .await;
@@ -247,6 +250,7 @@ const CANCELLED_READ: &str = "reading stopped: the scan was cancelled";
 fn scan_until<F>(
     reader: &mut LogReader<'_>,
     engine: &Engine,
+    windows: &Windows,
     cancel: &CancellationToken,
     mut on_finding: F,
 ) -> (Result<ScanStats, ScanError<Stop>>, u64)
@@ -254,9 +258,10 @@ where
     F: FnMut(Finding) -> Result<(), Stop>,
 {
     let mut evaluated = 0u64;
-    let result = scan_log_filtered(
+    let result = scan_log_windowed(
         reader,
         engine,
+        windows,
         |_| {
             // After a cancellation the reader may still hold records in its buffer: none is evaluated.
             let go = !cancel.is_cancelled();
@@ -356,6 +361,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     version_id: Option<&str>,
     deps: &Deps<S, K>,
     storm: &mut StormControl,
+    windows: &Arc<Windows>,
     stop_at: Option<tokio::time::Instant>,
 ) -> (ObjectDone, Option<ObjectError>) {
     let mut done = ObjectDone::default();
@@ -411,12 +417,13 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         tokio::runtime::Handle::current(),
     );
     let scan_cancel = cancel.clone();
+    let windows = Arc::clone(windows);
     let mut scan = tokio::task::spawn_blocking(move || {
         let mut reader = match LogReader::new(bridge, options) {
             Ok(r) => r,
             Err(e) => return (Err(ScanError::Read(e)), 0),
         };
-        scan_until(&mut reader, &engine, &scan_cancel, |f| {
+        scan_until(&mut reader, &engine, &windows, &scan_cancel, |f| {
             tx.blocking_send(f).map_err(|_| Stop::PublisherGone)
         })
     });
@@ -575,6 +582,14 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     for (exclusion_id, count) in &stats.suppressed_by {
         info!(bucket, key, exclusion_id = %exclusion_id, suppressed = count, "exclusion applied");
     }
+    if stats.threshold_uncounted > 0 {
+        warn!(
+            bucket,
+            key,
+            uncounted = stats.threshold_uncounted,
+            "threshold rule events not counted (state cap full, or no eventTime)"
+        );
+    }
     info!(
         bucket,
         key,
@@ -618,7 +633,7 @@ mod tests {
         let mut reader = LogReader::new(&text[..], ReaderOptions::default()).unwrap();
         let cancel = CancellationToken::new();
         let mut seen = Vec::new();
-        let (result, evaluated) = scan_until(&mut reader, &engine, &cancel, |f| {
+        let (result, evaluated) = scan_until(&mut reader, &engine, &Windows::new(), &cancel, |f| {
             seen.push(f.event_id.unwrap_or_default());
             if seen.len() == 5 {
                 cancel.cancel();
@@ -637,11 +652,16 @@ mod tests {
         let text = denials(50);
         let mut reader = LogReader::new(&text[..], ReaderOptions::default()).unwrap();
         let mut findings = 0;
-        let (result, evaluated) =
-            scan_until(&mut reader, &engine, &CancellationToken::new(), |_| {
+        let (result, evaluated) = scan_until(
+            &mut reader,
+            &engine,
+            &Windows::new(),
+            &CancellationToken::new(),
+            |_| {
                 findings += 1;
                 Ok(())
-            });
+            },
+        );
         assert_eq!((evaluated, findings), (50, 50));
         assert_eq!(result.unwrap().records, 50);
     }

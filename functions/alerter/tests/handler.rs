@@ -929,3 +929,59 @@ async fn one_failed_batch_does_not_stop_the_alerts_after_it() {
     );
     assert_eq!(Diagnostic::from(err).error_type, "Publish.Rejected");
 }
+
+/// A log file of `GetSecretValue` calls by mallory, one distinct secret each, a minute apart from `from`.
+fn secret_reads(from: usize, n: usize) -> Vec<u8> {
+    let records: Vec<String> = (from..from + n)
+        .map(|i| {
+            format!(
+                r#"{{"eventID":"s{i:03}","eventName":"GetSecretValue","eventSource":"secretsmanager.amazonaws.com","eventTime":"2024-01-15T12:{i:02}:00Z","sourceIPAddress":"198.51.100.1","recipientAccountId":"111122223333","awsRegion":"us-east-1","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory"}},"requestParameters":{{"secretId":"prod/s{i}"}}}}"#
+            )
+        })
+        .collect();
+    gz(format!(r#"{{"Records":[{}]}}"#, records.join(",")).as_bytes())
+}
+
+#[tokio::test]
+async fn a_threshold_alert_counts_across_the_files_of_an_invocation_and_publishes_once() {
+    let second = SAMPLE_KEY.replace("SamPLe0123456789", "SamPLe9876543210");
+    let mut d = deps(
+        MemSource::default()
+            .with(SAMPLE_KEY, secret_reads(0, 6))
+            .with(&second, secret_reads(6, 6)),
+        RecordingSink::default(),
+    );
+    d.engine = Arc::new(Engine::with_ids(&["secrets-bulk-retrieval"]).unwrap());
+    let summary = handle(event_for(&[(SAMPLE_KEY, 100), (&second, 100)]), &d)
+        .await
+        .unwrap();
+    // 12 distinct secrets in 12 minutes: one window of 10 minutes reaches 10 at the tenth read; the 11th is
+    // inside that window (absorbed), the 12th (12:11) starts a new window that stays below the count.
+    assert_eq!((summary.findings, summary.published), (1, 1));
+    let messages = d.sink.messages.lock().unwrap();
+    let alert = &messages[0];
+    let body: Value = serde_json::from_str(&alert.json).unwrap();
+    assert_eq!(
+        body["schema_version"], 1,
+        "the threshold fields are additive"
+    );
+    assert_eq!(body["rule_id"], "secrets-bulk-retrieval");
+    assert_eq!(body["event_id"], "s009");
+    assert_eq!(body["threshold"]["count"], 10);
+    assert_eq!(body["threshold"]["window_minutes"], 10);
+    assert_eq!(
+        body["threshold"]["key"][0],
+        "arn:aws:iam::111122223333:user/mallory"
+    );
+    assert_eq!(body["threshold"]["distinct_values"][9], "prod/s9");
+    assert!(
+        alert
+            .email
+            .contains("\nTHRESHOLD (the record below is the event that reached it)\n"),
+        "{}",
+        alert.email
+    );
+    assert!(alert.email.contains("  Count:          10 distinct requestParameters.secretId + requestParameters.secretIdList (threshold 10) within 10 minutes\n"), "{}", alert.email);
+    assert!(alert.email.contains("  - prod/s0\n"), "{}", alert.email);
+    assert!(alert.sms.contains("(10 in 10 min)"), "{}", alert.sms);
+}

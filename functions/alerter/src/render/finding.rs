@@ -283,6 +283,7 @@ impl<'a> FindingView<'a> {
             key: &self.key,
             record_truncated: !whole,
             record,
+            threshold: f.threshold.as_ref(),
         };
         to_json(&body)
     }
@@ -322,6 +323,44 @@ impl<'a> FindingView<'a> {
         out.push('\n');
         if let Some(note) = f.note.as_deref().filter(|n| !n.is_empty()) {
             let _ = writeln!(out, "Note: {}", visible(note));
+        }
+        if let Some(t) = &f.threshold {
+            out.push_str("\nTHRESHOLD (the record below is the event that reached it)\n");
+            let what = if t.distinct.is_empty() {
+                "events".to_owned()
+            } else {
+                format!("distinct {}", t.distinct.join(" + "))
+            };
+            field(
+                &mut out,
+                "Count",
+                &format!(
+                    "{} {what} (threshold {}) within {} minutes",
+                    t.count, t.threshold, t.window_minutes
+                ),
+            );
+            for (name, value) in t.group_by.iter().zip(&t.key) {
+                field(&mut out, "Key", &format!("{name} = {value}"));
+            }
+            field(
+                &mut out,
+                "Window",
+                &format!("{} to {}", t.first_event_time, t.last_event_time),
+            );
+            for v in &t.distinct_values {
+                let _ = writeln!(out, "  - {}", visible(v));
+            }
+            let more = t.count.saturating_sub(t.unnamed) as usize;
+            if more > t.distinct_values.len() {
+                let _ = writeln!(out, "  (and {} more)", more - t.distinct_values.len());
+            }
+            if t.unnamed > 0 {
+                let _ = writeln!(
+                    out,
+                    "  ({} events named no value; each counted once)",
+                    t.unnamed
+                );
+            }
         }
 
         out.push_str("\nWHO\n");
@@ -455,11 +494,14 @@ impl<'a> FindingView<'a> {
             known(f.account_id.as_deref()),
             known(f.region.as_deref())
         );
-        let extra = f
-            .event_name
-            .as_deref()
-            .filter(|e| !e.is_empty())
-            .map(|e| format!(" ({e})"));
+        let extra = match &f.threshold {
+            Some(t) => Some(format!(" ({} in {} min)", t.count, t.window_minutes)),
+            None => f
+                .event_name
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .map(|e| format!(" ({e})")),
+        };
         sms_line(
             f.severity,
             &f.title,
@@ -497,6 +539,9 @@ struct FindingJson<'a> {
     key: &'a str,
     record_truncated: bool,
     record: RecordJson<'a>,
+    /// A threshold rule's alert: count, window, key, distinct values (an additive field, absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold: Option<&'a rules::ThresholdDetails>,
 }
 
 #[derive(Serialize)]
