@@ -107,6 +107,13 @@ fn profile_all_over_the_corpus_reports_what_the_patterns_say() {
         ("lambda-code-updated-by-iam-user", 1),
         ("rolesanywhere-trust-anchor-changed", 1),
         ("sts-federation-token-issued", 1),
+        // The threshold rules (crates/rules/src/catalog/threshold): one alert per detonation whose technique they
+        // name (crates/rules/tests/threshold.rs), each window alerting once.
+        ("secrets-bulk-retrieval", 1),
+        ("secrets-batch-retrieval-by-filter", 1),
+        ("ssm-securestring-bulk-retrieval", 1),
+        ("ssm-send-command-many-instances", 1),
+        ("bedrock-model-access-probing", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
