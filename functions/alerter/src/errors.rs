@@ -5,9 +5,14 @@ use crate::ports::{SinkError, SourceError};
 use cloudtrail::ReadError;
 use lambda_runtime::Diagnostic;
 
-/// One object failed. Each variant names the bucket and key.
+/// One object failed. Each variant names the bucket and key, but [`ObjectError::Envelope`]: an announcement
+/// from which no object could be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
+    /// The invocation's event, or one item of its batch, is none of the envelopes the function knows
+    /// (`crate::envelope`): no log file could be named from it. `reason` names the shape, never its values.
+    #[error("announcement not recognized: {reason}")]
+    Envelope { reason: String },
     #[error("s3://{bucket}/{key}: GetObject failed: {source}")]
     GetObject {
         bucket: String,
@@ -59,6 +64,7 @@ impl ObjectError {
     /// A stable name for logs and the Lambda error type.
     pub fn kind(&self) -> &'static str {
         match self {
+            ObjectError::Envelope { .. } => "Envelope",
             ObjectError::GetObject { .. } => "GetObject",
             ObjectError::Read { source, .. } => match source {
                 ReadError::Empty => "Read.Empty",
@@ -199,6 +205,7 @@ mod tests {
                 key: key(),
                 message: "x".into(),
             },
+            ObjectError::Envelope { reason: "x".into() },
         ];
         for e in &all {
             match e {
@@ -207,7 +214,8 @@ mod tests {
                 | ObjectError::Publish { .. }
                 | ObjectError::PublishSummaries { .. }
                 | ObjectError::DeadlineNear { .. }
-                | ObjectError::Task { .. } => {}
+                | ObjectError::Task { .. }
+                | ObjectError::Envelope { .. } => {}
             }
         }
         all
@@ -267,7 +275,8 @@ mod tests {
                 "DeadlineNear",
                 "Publish.Rejected",
                 "Publish.Deadline",
-                "Task"
+                "Task",
+                "Envelope"
             ]
         );
         assert!(others.iter().all(|k| !reads.contains(k)));

@@ -1,7 +1,9 @@
-//! The handler: one S3 event in, every log file in it scanned, every finding published.
+//! The handler: one invocation in (an S3 event, or another envelope announcing log files), every log file in it
+//! scanned, every finding published.
 
 use crate::alert::Alert;
 use crate::config::Config;
+use crate::envelope::{self, Item, Target};
 use crate::errors::{HandlerError, ObjectError};
 use crate::metrics::emf_line;
 use crate::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError};
@@ -9,8 +11,8 @@ use crate::render::finding::{render_finding_with, RenderOptions, RuleText};
 use crate::render::summary::render_summary;
 use crate::storm::{Admission, StormControl};
 use crate::summary::Summary;
-use aws_lambda_events::s3::{S3Event, S3EventRecord};
-use cloudtrail::{classify_key, decode_s3_key, KeyKind, LogReader, ReaderOptions, SkipReason};
+use aws_lambda_events::s3::S3Event;
+use cloudtrail::{LogReader, ReaderOptions};
 use lambda_runtime::LambdaEvent;
 use rules::{scan_log_windowed, AlertSettings, Engine, Finding, ScanError, ScanStats, Windows};
 use std::future::Future;
@@ -35,32 +37,68 @@ pub struct Deps<S, K> {
     pub alerts: AlertSettings,
 }
 
-/// Handles one S3 event: every record in it, even when an earlier one failed.
+/// Handles one S3 event notification (delivered to the function directly): every record in it, even when an
+/// earlier one failed.
 pub async fn handle<S: ObjectSource, K: AlertSink>(
     event: LambdaEvent<S3Event>,
+    deps: &Deps<S, K>,
+) -> Result<Summary, HandlerError> {
+    let items = envelope::from_s3_records(&event.payload.records);
+    handle_items(items, &event.context, deps).await
+}
+
+/// Handles an invocation whatever envelope announced the log files (S3 directly, through SNS or SQS, S3's
+/// EventBridge event, CloudTrail's SNS notification: [`envelope`]). What `main` runs.
+pub async fn handle_event<S: ObjectSource, K: AlertSink>(
+    event: LambdaEvent<serde_json::Value>,
+    deps: &Deps<S, K>,
+) -> Result<Summary, HandlerError> {
+    let items = envelope::items(&event.payload);
+    handle_items(items, &event.context, deps).await
+}
+
+/// Reads every announced log file, even when an earlier one failed; an announcement that could not be read
+/// at all fails the invocation after the others.
+async fn handle_items<S: ObjectSource, K: AlertSink>(
+    items: Vec<Item>,
+    context: &lambda_runtime::Context,
     deps: &Deps<S, K>,
 ) -> Result<Summary, HandlerError> {
     let mut summary = Summary::default();
     let mut errors = Vec::new();
     let mut objects = 0;
-    let mut storm = StormControl::new(deps.alerts.clone(), event.context.request_id.clone());
-    let stop_at = stop_at(&event.context, deps.config.deadline_margin);
-    // Threshold rules count within one invocation, across its log files (not across invocations yet).
+    let mut storm = StormControl::new(deps.alerts.clone(), context.request_id.clone());
+    // Threshold rules count within one invocation, across its log files.
     let windows = Arc::new(Windows::new());
+    let stop_at = stop_at(context, deps.config.deadline_margin);
     info!(
-        request_id = %event.context.request_id,
-        deadline_ms = event.context.deadline,
-        records = event.payload.records.len(),
+        request_id = %context.request_id,
+        deadline_ms = context.deadline,
+        items = items.len(),
         "invocation started"
     );
-    for record in &event.payload.records {
-        let (bucket, key, version_id) = match target(record) {
-            Ok(t) => t,
-            Err(reason) => {
+    for item in items {
+        let target = match item {
+            Item::Target(t) => t,
+            Item::Skip(reason) => {
+                info!(reason, "skipped: not a CloudTrail log file being created");
                 *summary.skipped.entry(reason.to_owned()).or_default() += 1;
                 continue;
             }
+            Item::Unrecognized(reason) => {
+                // Counted as a log file that failed: it stood for one the function could not even name.
+                objects += 1;
+                warn!(reason = %reason, "announcement not recognized");
+                errors.push(ObjectError::Envelope { reason });
+                continue;
+            }
         };
+        let Target {
+            bucket,
+            key,
+            version_id,
+            via,
+        } = target;
         objects += 1;
         let (done, error) = process_object(
             &bucket,
@@ -89,7 +127,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
         match error {
             None => summary.objects += 1,
             Some(e) => {
-                warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), error_kind = e.kind(), error = %e, "log file failed");
+                warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), via = via.as_str(), error_kind = e.kind(), error = %e, "log file failed");
                 errors.push(e);
             }
         }
@@ -116,7 +154,7 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     }
     summary.failed_objects = errors.len() as u64;
     // CloudWatch Embedded Metric Format: one line on stdout per invocation becomes metrics in CloudWatch.
-    emit_metrics(&summary, &event.context.env_config.function_name);
+    emit_metrics(&summary, &context.env_config.function_name);
     info!(
         objects = summary.objects,
         records = summary.records,
@@ -164,55 +202,6 @@ fn stop_at(
         return None;
     }
     Some(tokio::time::Instant::now() + left.saturating_sub(margin.min(left / 10)))
-}
-
-/// The bucket, decoded key and version id (versioned buckets) of an event record that names a CloudTrail log
-/// file, or why it is skipped.
-fn target(record: &S3EventRecord) -> Result<(String, String, Option<String>), &'static str> {
-    let name = record.event_name.as_deref().unwrap_or_default();
-    let bucket = record.s3.bucket.name.as_deref().unwrap_or_default();
-    let raw_key = record.s3.object.key.as_deref().unwrap_or_default();
-    if !name.starts_with("ObjectCreated") {
-        info!(
-            event_name = name,
-            bucket,
-            key = raw_key,
-            "skipped: not an ObjectCreated event"
-        );
-        return Err("not_object_created");
-    }
-    let key = match decode_s3_key(raw_key) {
-        Ok(k) => k,
-        Err(e) => {
-            info!(bucket, key = raw_key, error = %e, "skipped: key cannot be decoded");
-            return Err(SkipReason::NotCloudTrail.as_str());
-        }
-    };
-    let reason = if record.s3.object.size == Some(0) {
-        Some(SkipReason::EmptyObject)
-    } else {
-        match classify_key(&key) {
-            KeyKind::Log(_) => None,
-            KeyKind::Skip(r) => Some(r),
-        }
-    };
-    if let Some(reason) = reason {
-        info!(bucket, key = %key, reason = reason.as_str(), "skipped: not a CloudTrail log file");
-        return Err(reason.as_str());
-    }
-    if bucket.is_empty() {
-        info!(key = %key, "skipped: event record has no bucket name");
-        return Err("no_bucket");
-    }
-    // The version S3 announced is the one CloudTrail wrote; an empty or "null" id (unversioned bucket) names none.
-    let version_id = record
-        .s3
-        .object
-        .version_id
-        .as_deref()
-        .filter(|v| !v.is_empty() && *v != "null")
-        .map(str::to_owned);
-    Ok((bucket.to_owned(), key, version_id))
 }
 
 /// What one log file contributed to the invocation, also when it failed part-way.

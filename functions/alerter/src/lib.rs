@@ -20,8 +20,9 @@
 //! - `aws` → `ports`
 //! - `cold_start` → `aws`, `config`, `handler`, `publish`
 //! - `config`
+//! - `envelope`
 //! - `errors` → `ports`
-//! - `handler` → `alert`, `config`, `errors`, `metrics`, `ports`, `render::finding`, `render::summary`, `storm`, `summary`
+//! - `handler` → `alert`, `config`, `envelope`, `errors`, `metrics`, `ports`, `render::finding`, `render::summary`, `storm`, `summary`
 //! - `metrics` → `summary`
 //! - `ports`
 //! - `publish` → `ports`
@@ -37,6 +38,7 @@ pub mod alert;
 pub mod aws;
 pub mod cold_start;
 pub mod config;
+pub mod envelope;
 pub mod errors;
 pub mod handler;
 pub mod metrics;
@@ -51,7 +53,7 @@ pub use aws::S3Source;
 pub use cold_start::{build_deps, cold_start, init_logging, read_rules_file, ColdStart};
 pub use config::{Config, ConfigError, RulesLocation};
 pub use errors::{HandlerError, ObjectError};
-pub use handler::{handle, Deps};
+pub use handler::{handle, handle_event, Deps};
 pub use ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 pub use publish::{sns_client, sns_sink, RetryPolicy, RetryingSink, SnsBatchPublisher, SnsSink};
 pub use summary::Summary;

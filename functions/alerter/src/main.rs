@@ -2,7 +2,7 @@
 //! loop. Everything else is in the library.
 
 use alerter::cold_start::{cold_start, init_logging};
-use alerter::handler::handle;
+use alerter::handler::handle_event;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     let deps = cold_start().await?;
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
-        handle(event, deps).await
+        handle_event(event, deps).await
     }))
     .await
 }

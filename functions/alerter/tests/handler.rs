@@ -2,7 +2,7 @@
 
 use alerter::config::Config;
 use alerter::errors::{HandlerError, ObjectError};
-use alerter::handler::{handle, Deps};
+use alerter::handler::{handle, handle_event, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 use aws_lambda_events::s3::S3Event;
 use flate2::write::GzEncoder;
@@ -984,4 +984,64 @@ async fn a_threshold_alert_counts_across_the_files_of_an_invocation_and_publishe
     assert!(alert.email.contains("  Count:          10 distinct requestParameters.secretId + requestParameters.secretIdList (threshold 10) within 10 minutes\n"), "{}", alert.email);
     assert!(alert.email.contains("  - prod/s0\n"), "{}", alert.email);
     assert!(alert.sms.contains("(10 in 10 min)"), "{}", alert.sms);
+}
+
+/// Every envelope a log file's arrival can come in (events/): the same file, the same alerts.
+#[tokio::test]
+async fn every_envelope_of_the_sample_gives_the_same_alerts() {
+    for file in [
+        "s3-put.json",
+        "s3-sns.json",
+        "s3-sqs.json",
+        "s3-sns-sqs.json",
+        "s3-eventbridge.json",
+        "cloudtrail-sns.json",
+    ] {
+        let d = deps(
+            MemSource::default().with(SAMPLE_KEY, sample_log()),
+            RecordingSink::default(),
+        );
+        let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
+        let event = LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default());
+        let summary = handle_event(event, &d)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(fired(&d), expected_sample_alerts(), "{file}");
+        assert_eq!((summary.objects, summary.findings), (1, 3), "{file}");
+        assert_eq!(*d.source.opened.lock().unwrap(), [SAMPLE_KEY], "{file}");
+    }
+}
+
+/// An event of no known shape is a named failure (retried, then kept in the on-failure queue), and one such
+/// item in a batch does not stop the log files announced beside it.
+#[tokio::test]
+async fn an_unknown_envelope_fails_with_a_named_error_after_the_rest() {
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let event = LambdaEvent::new(serde_json::json!({"hello": "world"}), Context::default());
+    let err = handle_event(event, &d).await.unwrap_err();
+    assert_eq!(Diagnostic::from(err).error_type, "Envelope");
+    assert!(d.source.opened.lock().unwrap().is_empty());
+
+    let good: Value =
+        serde_json::from_str(&std::fs::read_to_string(events_dir().join("s3-sqs.json")).unwrap())
+            .unwrap();
+    let mut bad = good["Records"][0].clone();
+    bad["body"] = Value::from("{\"not\": \"an s3 event\"}");
+    let batch = serde_json::json!({"Records": [bad, good["Records"][0].clone()]});
+    let err = handle_event(LambdaEvent::new(batch, Context::default()), &d)
+        .await
+        .unwrap_err();
+    assert_eq!(err.errors.len(), 1, "{err}");
+    assert!(
+        matches!(err.errors[0], ObjectError::Envelope { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        fired(&d),
+        expected_sample_alerts(),
+        "the good item was read"
+    );
 }
