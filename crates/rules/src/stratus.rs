@@ -279,7 +279,7 @@ pub static TECHNIQUES: &[Technique] = &[
         detonation_logs: false,
         threshold: true,
         reason: Some(
-            "A threshold rule (a DeleteObjects burst by one principal); needs S3 data events in the trail.",
+            "A threshold rule (`s3-batch-deletion-burst`: DeleteObjects calls by one principal on one bucket); needs S3 data events in the trail.",
         ),
     },
     Technique {

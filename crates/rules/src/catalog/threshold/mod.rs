@@ -17,6 +17,7 @@ register_rules! {
         bedrock_invoke_model_surge,
         s3_object_deletion_burst,
         enumeration_burst,
+        s3_batch_deletion_burst,
     ];
 }
 
