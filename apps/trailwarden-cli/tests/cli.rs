@@ -414,8 +414,8 @@ const CORPUS_4_3: u64 = 0;
 
 #[test]
 fn corpus_is_read_cleanly_with_the_expected_findings() {
-    if !Path::new(CORPUS).is_dir() {
-        println!("SKIP: {CORPUS} not found (the shared CloudTrail corpus is not in this checkout)");
+    // A SKIP on a laptop without ../shared; a failure under CI=true, where the corpus is always beside the clone.
+    if test_support::require(Path::new(CORPUS).to_path_buf()).is_none() {
         return;
     }
     // Pinned to the two rules the counts were derived for (the catalog grows).
