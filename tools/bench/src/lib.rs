@@ -10,6 +10,7 @@ pub mod gen;
 pub mod init;
 pub mod json;
 pub mod measure;
+pub mod noise;
 pub mod rng;
 pub mod rulegen;
 pub mod run;

@@ -3,9 +3,11 @@
 
 use crate::gen::{self, GenStats};
 use crate::measure::{PipelineResult, RulesOnly, Stage};
+use crate::noise::{self, Noise};
 use crate::rulegen;
 use crate::usage::Usage;
 use anyhow::{bail, Context as _};
+use rules::Profile;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -154,6 +156,8 @@ struct SizeRow {
     pipeline: PipelineResult,
     pipeline_exec: ExecReport,
     cis: PipelineResult,
+    /// The default profile on the largest file (the noise budget's counts).
+    recommended: Option<PipelineResult>,
     cli: ExecReport,
     python: Option<PythonResult>,
     python_exec: Option<ExecReport>,
@@ -351,6 +355,13 @@ pub fn run(opts: &Opts) -> anyhow::Result<()> {
         progress!("{n} records: pipeline (CIS rules)");
         let (cis, _) = runner.pipeline(&path, &["--profile", "cis"])?;
 
+        let recommended = if n == largest {
+            progress!("{n} records: pipeline (recommended profile, per-rule findings)");
+            Some(runner.pipeline(&path, &["--profile", "recommended"])?.0)
+        } else {
+            None
+        };
+
         progress!("{n} records: trailwarden scan x{repeats}");
         let mut cli_runs = Vec::new();
         for _ in 0..repeats {
@@ -409,6 +420,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<()> {
             pipeline,
             pipeline_exec,
             cis,
+            recommended,
             cli,
             python: Some(py),
             python_exec: Some(m.report),
@@ -509,6 +521,11 @@ pub fn run(opts: &Opts) -> anyhow::Result<()> {
     let process_min = process_start.iter().copied().fold(f64::INFINITY, f64::min);
     let process_median = median(&mut process_start);
 
+    let noise = match rows.last().and_then(|r| r.recommended.as_ref()) {
+        Some(r) => Some(noise::noise(Profile::Recommended, r)?),
+        None => None,
+    };
+
     let load_end = loadavg();
     let report = Report {
         opts,
@@ -523,6 +540,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<()> {
         process_median,
         elapsed_s: started.elapsed().as_secs_f64(),
         mismatches: &mismatches,
+        noise: noise.as_ref(),
     };
     let text = report.render();
     #[allow(
@@ -543,6 +561,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<()> {
             "stages": stages,
             "scaling": scaling,
             "cold_start": cold,
+            "noise": noise,
             "process_start_min_s": process_min,
             "process_start_median_s": process_median,
         }))?,
@@ -569,6 +588,7 @@ struct Report<'a> {
     process_median: f64,
     elapsed_s: f64,
     mismatches: &'a [String],
+    noise: Option<&'a Noise>,
 }
 
 impl Report<'_> {
@@ -732,6 +752,24 @@ impl Report<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+
+        // Noise budget.
+        if let (Some(noise), Some(rec)) = (self.noise, big.recommended.as_ref()) {
+            let _ = writeln!(
+                s,
+                "\n## Noise budget: findings per 100,000 records per rule, profile {} ({} rules, {} records)\n",
+                noise.profile,
+                noise.rules,
+                thousands(noise.records as f64)
+            );
+            let _ = writeln!(
+                s,
+                "The pipeline measurement's own counts (LogReader → scan_log; threshold rules count their windows within the file). The same run: {} records/s per CPU-s, {} findings.\n",
+                thousands(rec.records as f64 / rec.cpu_s),
+                rec.findings
+            );
+            s.push_str(&noise::render(noise));
+        }
 
         // Stages.
         let _ = writeln!(
