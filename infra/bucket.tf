@@ -322,22 +322,24 @@ data "aws_iam_policy_document" "bucket" {
 # S3 -> Lambda. A bucket has exactly one notification configuration and this resource owns all of it, so by
 # default (create_bucket_notification = null) it is only created on the bucket this module creates.
 #
-# For the README (existing-bucket mode, create_trail = false): attaching the alerter to a bucket that already
-# notifies something else must not replace that configuration. The two safe ways in:
-#  1. EventBridge notifications on the bucket: read the configuration first
-#     (aws s3api get-bucket-notification-configuration), then put it back with "EventBridgeConfiguration": {}
-#     ADDED and every existing Topic/Queue/LambdaFunction entry kept; then an EventBridge rule on the default
-#     bus matching source "aws.s3", detail-type "Object Created", detail.bucket.name = the bucket and
-#     detail.object.key prefix "<s3_key_prefix>/AWSLogs/", targeting the function, with a lambda permission for
-#     events.amazonaws.com bound to that rule's ARN. Other consumers keep working unchanged.
-#  2. An SNS fan-out topic: the bucket's one notification sends ObjectCreated (prefix
-#     "<s3_key_prefix>/AWSLogs/", suffix ".json.gz") to an SNS topic, and every consumer, the alerter included,
-#     subscribes to that topic instead of being the bucket's direct target.
-# Caveat for both: today the function takes only the S3 notification event (functions/alerter/src/handler.rs,
-# LambdaEvent<S3Event>); an EventBridge "Object Created" event and an SNS-wrapped S3 event have other shapes,
-# so either route needs the function to accept them (or an input transformer rebuilding the S3 shape) before
-# the README can call it ready. Either way the module's grants already fit: s3:GetObject/s3:GetObjectVersion on
-# <s3_key_prefix>/AWSLogs/ (iam.tf) and kms:Decrypt on existing_bucket_kms_key_arn.
+# Existing-bucket mode (create_trail = false): attaching the alerter to a bucket that already notifies something
+# else must not replace that configuration. The two safe ways in, both built by existing_bucket.tf
+# (existing_bucket_delivery; its null default resolves to "eventbridge" there):
+#  1. "eventbridge": EventBridge notifications on the bucket. The bucket owner reads the configuration
+#     (aws s3api get-bucket-notification-configuration) and puts it back with "EventBridgeConfiguration": {}
+#     ADDED and every existing Topic/Queue/LambdaFunction entry kept (the existing_bucket_setup output prints
+#     the commands); the module's rule on the default bus matches source "aws.s3", detail-type "Object Created",
+#     detail.bucket.name = the bucket and detail.object.key prefix "<s3_key_prefix>/AWSLogs/", targeting the
+#     function, with a lambda permission for events.amazonaws.com bound to that rule's ARN. Other consumers keep
+#     working unchanged.
+#  2. "sns": an SNS topic announcing the log files (existing_bucket_sns_topic_arn): an S3 fan-out topic (the
+#     bucket's one notification sends ObjectCreated under "<s3_key_prefix>/AWSLogs/" to it, and every consumer
+#     subscribes to the topic instead of being the bucket's direct target), or the existing trail's own SNS
+#     topic. The module subscribes the function and lets that topic invoke it.
+# The function reads all of these envelopes (functions/alerter/src/envelope.rs: S3's EventBridge event, an S3
+# notification in SNS or SQS, CloudTrail's SNS notification), and the module's grants already fit every route:
+# s3:GetObject/s3:GetObjectVersion on <s3_key_prefix>/AWSLogs/ (iam.tf; EventBridge and S3 events name the
+# version) and kms:Decrypt on existing_bucket_kms_key_arn.
 resource "aws_s3_bucket_notification" "trail" {
   count = local.create_bucket_notification ? 1 : 0
 

@@ -63,6 +63,7 @@ locals {
     ],
     var.create_trail ? [local.trail_arn] : [],
     local.pipeline_watch_arns,
+    local.existing_bucket_delivery_watch_arns,
   )
   pipeline_table = join("", concat(
     [

@@ -105,3 +105,50 @@ output "watchdog_rule_arn" {
   description = "ARN of the EventBridge rule sending tampering calls on this deployment to the alarm topic; null unless create_watchdog."
   value       = try(aws_cloudwatch_event_rule.watchdog[0].arn, null)
 }
+
+################################################################################
+# Existing-bucket mode: the ways in (existing_bucket.tf)
+################################################################################
+
+output "existing_bucket_delivery" {
+  description = "How log files reach the function on an existing bucket: \"eventbridge\", \"sns\" or \"none\" (existing_bucket_delivery, its null default resolved)."
+  value       = local.existing_bucket_delivery
+}
+
+output "existing_bucket_delivery_rule_arn" {
+  description = "ARN of the EventBridge rule invoking the function for the existing bucket's new log files; null unless existing_bucket_delivery is \"eventbridge\"."
+  value       = try(aws_cloudwatch_event_rule.log_files[0].arn, null)
+}
+
+output "existing_bucket_sns_subscription_arn" {
+  description = "ARN of the function's subscription to existing_bucket_sns_topic_arn; null unless existing_bucket_delivery is \"sns\"."
+  value       = try(aws_sns_topic_subscription.log_files[0].arn, null)
+}
+
+output "existing_bucket_setup" {
+  description = "What the existing bucket's owner still has to do for the chosen existing_bucket_delivery, with the exact commands; null with create_trail = true."
+  value = var.create_trail ? null : (
+    local.existing_bucket_delivery == "eventbridge" ? join("\n", [
+      "The EventBridge rule ${local.delivery_rule_arn} invokes ${local.function_name} for \"Object Created\" events of s3://${local.bucket_name}/${local.log_prefix}.",
+      "It receives nothing until the bucket sends its events to EventBridge. As the bucket owner (bucket in account ${local.account_id}, region ${local.region}), add",
+      "EventBridgeConfiguration to the bucket's notification configuration, keeping every existing topic, queue and function entry:",
+      "",
+      local.enable_eventbridge_commands,
+      "",
+      "Check that the configuration now lists EventBridgeConfiguration and everything it listed before:",
+      "",
+      "aws s3api get-bucket-notification-configuration --bucket ${local.bucket_name}",
+      ]) : local.existing_bucket_delivery == "sns" ? join("\n", [
+      "${local.function_name} is subscribed (protocol lambda) to ${coalesce(var.existing_bucket_sns_topic_arn, "-")}. That topic must announce each new log file, one of:",
+      "- CloudTrail's own notification: the existing trail names the topic (aws cloudtrail update-trail --name <trail> --sns-topic-name ${coalesce(var.existing_bucket_sns_topic_arn, "-")}), and the topic policy lets cloudtrail.amazonaws.com publish.",
+      "- An S3 fan-out topic: the bucket's notification configuration sends s3:ObjectCreated:* with prefix ${local.log_prefix} to the topic (instead of",
+      "  notifying each consumer directly), and the topic policy lets s3.amazonaws.com publish for arn:${local.partition}:s3:::${local.bucket_name}.",
+      "A topic in another account lets this account (${local.account_id}) subscribe before `terraform apply`; its owner runs:",
+      "",
+      "aws sns add-permission --topic-arn ${coalesce(var.existing_bucket_sns_topic_arn, "-")} --label trailwarden-${local.account_id} --aws-account-id ${local.account_id} --action-name Subscribe",
+      ]) : local.create_bucket_notification ? "The module owns the bucket's notification configuration (create_bucket_notification = true): it notifies ${local.function_name} directly and replaces any other destination." : join("\n", [
+      "Nothing invokes ${local.function_name}: existing_bucket_delivery = \"none\" and create_bucket_notification = false.",
+      "Connect it to s3://${local.bucket_name}/${local.log_prefix} yourself, or the heartbeat alarm fires.",
+    ])
+  )
+}

@@ -191,6 +191,39 @@ variable "noncurrent_version_expiration_days" {
 }
 
 ################################################################################
+# Existing-bucket mode: the ways in (existing_bucket.tf)
+################################################################################
+
+variable "existing_bucket_delivery" {
+  description = <<-EOT
+    With create_trail = false: how new log files of the existing bucket reach the function without the module taking over the bucket's single notification configuration.
+    "eventbridge": an EventBridge rule on this account's default bus matches the bucket's "Object Created" events under <s3_key_prefix>/AWSLogs/ and invokes the function (a Lambda permission bound to that rule). The bucket owner must turn on EventBridge notifications on the bucket, which the module cannot do without owning the configuration: add "EventBridgeConfiguration": {} to the current configuration, keeping every existing entry (the existing_bucket_setup output prints the commands). EventBridge receives a bucket's events in the bucket's own account and region, so the bucket must be in this stack's account and region (otherwise forward the events to this account's default bus, or use "sns").
+    "sns": the function subscribes to existing_bucket_sns_topic_arn: an S3 fan-out topic that the bucket's notification targets (every consumer subscribes to it), or the existing trail's own SNS topic (its sns_topic_name); the function reads both message shapes.
+    "none": nothing; wire the function yourself (or keep create_bucket_notification = true).
+    null (the default) means "eventbridge" when create_trail = false and create_bucket_notification is not true, and "none" otherwise. Why not "none": an existing-bucket deployment with no way in has a function that nothing invokes, and "eventbridge" is the one way in that changes nothing the bucket's other consumers use and needs no topic: until the owner turns the bucket's EventBridge notifications on, the rule sees nothing and costs nothing, and the heartbeat alarm (create_alarms) fires after heartbeat_minutes without a processed log file.
+    Only with create_trail = false; "eventbridge" or "sns" together with create_bucket_notification = true is rejected (every log file would be read, and alerted on, twice).
+  EOT
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.existing_bucket_delivery == null ? true : contains(["eventbridge", "sns", "none"], var.existing_bucket_delivery)
+    error_message = "existing_bucket_delivery must be null, \"eventbridge\", \"sns\" or \"none\"."
+  }
+}
+
+variable "existing_bucket_sns_topic_arn" {
+  description = "With existing_bucket_delivery = \"sns\" (required there, refused otherwise): ARN of the standard SNS topic announcing the existing bucket's new log files, in this stack's region: an S3 fan-out topic the bucket's notification sends ObjectCreated under <s3_key_prefix>/AWSLogs/ to, or the existing trail's own SNS topic. The module subscribes the function (protocol lambda) and lets that topic invoke it. A topic in another account must first allow this account sns:Subscribe (see the existing_bucket_setup output)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.existing_bucket_sns_topic_arn == null ? true : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.existing_bucket_sns_topic_arn))
+    error_message = "existing_bucket_sns_topic_arn must be a standard SNS topic ARN (arn:aws:sns:<region>:<account>:<name>; FIFO topics deliver to SQS only, not to Lambda)."
+  }
+}
+
+################################################################################
 # Alerts
 ################################################################################
 

@@ -480,31 +480,40 @@ fn data_json(plan: &Value, address: &str) -> Value {
     .unwrap()
 }
 
-/// Existing-bucket mode (create_trail = false) with a key prefix, planned (not applied) against moto: by default
-/// no bucket notification is planned (the bucket's one notification configuration is not taken over), and the
-/// read grant and, when asked for, the notification filter use `<s3_key_prefix>/AWSLogs/`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn existing_bucket_mode_plans_no_notification_and_uses_the_key_prefix() {
-    let Some(terraform_exe) = super::find_on_path("terraform") else {
-        test_support::skip("terraform not found on PATH (infra e2e test: terraform plan of infra/ in existing-bucket mode against moto_server)");
-        return;
-    };
-    const BUCKET: &str = "org-cloudtrail-archive-111122223333";
-    const PREFIX: &str = "o-a1b2c3d4e5/ct";
+/// The bucket and key prefix of the existing-bucket stacks.
+const EXISTING_BUCKET: &str = "org-cloudtrail-archive-111122223333";
+const EXISTING_PREFIX: &str = "o-a1b2c3d4e5/ct";
+/// `name_prefix` of the existing-bucket stacks (function `tw-plan-alerter`).
+const EXISTING_NAME_PREFIX: &str = "tw-plan";
 
-    let moto = test_support::MotoServer::start().expect("moto_server");
-    let work = tempfile::tempdir().unwrap();
-    let module = work.path().join("module");
-    super::copy_configuration(&test_support::repo_root().join("infra"), &module);
-    let dir = work.path().join("existing");
-    std::fs::create_dir(&dir).unwrap();
-    let zip_path = work.path().join("bootstrap.zip");
-    super::write_placeholder_zip(&zip_path);
-    std::fs::write(
-        dir.join("main.tf"),
-        format!(
-            r#"provider "aws" {{
+/// A root configuration calling a copy of infra/ in existing-bucket mode (bucket `EXISTING_BUCKET`, key prefix
+/// `EXISTING_PREFIX`) against `moto`, initialised. Its variables (`create_trail`, `create_bucket_notification`,
+/// `existing_bucket_delivery`, `existing_bucket_sns_topic_arn`) are the module's, default as there; its outputs
+/// are the module's existing-bucket ones plus `function_arn` and `function_name`.
+struct ExistingBucketStack {
+    tf: super::Terraform,
+    _work: tempfile::TempDir,
+}
+
+impl ExistingBucketStack {
+    async fn init(terraform_exe: std::path::PathBuf, moto: &test_support::MotoServer) -> Self {
+        let work = tempfile::tempdir().unwrap();
+        let module = work.path().join("module");
+        super::copy_configuration(&test_support::repo_root().join("infra"), &module);
+        let dir = work.path().join("existing");
+        std::fs::create_dir(&dir).unwrap();
+        let zip_path = work.path().join("bootstrap.zip");
+        super::write_placeholder_zip(&zip_path);
+        std::fs::write(
+            dir.join("main.tf"),
+            format!(
+                r#"provider "aws" {{
   region = "us-east-1"
+}}
+
+variable "create_trail" {{
+  type    = bool
+  default = false
 }}
 
 variable "create_bucket_notification" {{
@@ -512,63 +521,174 @@ variable "create_bucket_notification" {{
   default = null
 }}
 
+variable "existing_bucket_delivery" {{
+  type    = string
+  default = null
+}}
+
+variable "existing_bucket_sns_topic_arn" {{
+  type    = string
+  default = null
+}}
+
 module "trailwarden" {{
   source = "../module"
 
-  name_prefix                = "tw-plan"
-  lambda_zip_path            = {zip:?}
-  create_trail               = false
-  existing_bucket_name       = "{BUCKET}"
-  s3_key_prefix              = "{PREFIX}"
-  create_bucket_notification = var.create_bucket_notification
+  name_prefix                   = "{EXISTING_NAME_PREFIX}"
+  lambda_zip_path               = {zip:?}
+  create_trail                  = var.create_trail
+  existing_bucket_name          = "{EXISTING_BUCKET}"
+  s3_key_prefix                 = "{EXISTING_PREFIX}"
+  create_bucket_notification    = var.create_bucket_notification
+  existing_bucket_delivery      = var.existing_bucket_delivery
+  existing_bucket_sns_topic_arn = var.existing_bucket_sns_topic_arn
+}}
+
+output "existing_bucket_delivery" {{
+  value = module.trailwarden.existing_bucket_delivery
+}}
+
+output "existing_bucket_delivery_rule_arn" {{
+  value = module.trailwarden.existing_bucket_delivery_rule_arn
+}}
+
+output "existing_bucket_sns_subscription_arn" {{
+  value = module.trailwarden.existing_bucket_sns_subscription_arn
+}}
+
+output "existing_bucket_setup" {{
+  value = module.trailwarden.existing_bucket_setup
+}}
+
+output "function_arn" {{
+  value = module.trailwarden.function_arn
+}}
+
+output "function_name" {{
+  value = module.trailwarden.function_name
 }}
 "#,
-            zip = zip_path.to_str().unwrap()
-        ),
-    )
-    .unwrap();
-    let example_override = super::EXAMPLE_OVERRIDE
-        .replace("@ENDPOINT@", &moto.endpoint())
-        .replace("@MODULE_SOURCE@", module.to_str().unwrap());
-    std::fs::write(dir.join("moto_override.tf"), example_override).unwrap();
-    let cli_config = super::provider_mirror().map(|mirror| {
-        let path = work.path().join("terraformrc");
-        std::fs::write(
-            &path,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
-                mirror.to_str().unwrap()
+                zip = zip_path.to_str().unwrap()
             ),
         )
         .unwrap();
-        path
-    });
-    let tf = super::Terraform {
-        exe: terraform_exe,
-        dir,
-        cli_config,
-    };
-    tf.run(&["init", "-input=false", "-no-color"]).await;
-    let plan = |vars: &'static [&'static str]| {
-        let tf = &tf;
-        async move {
-            let mut args = vec!["plan", "-input=false", "-no-color", "-out=tfplan"];
-            args.extend_from_slice(vars);
-            tf.run(&args).await;
-            let shown = tf.run(&["show", "-json", "-no-color", "tfplan"]).await;
-            serde_json::from_str::<Value>(&shown).unwrap()
-        }
-    };
-    let log_objects = format!("arn:aws:s3:::{BUCKET}/{PREFIX}/AWSLogs/*");
+        let example_override = super::EXAMPLE_OVERRIDE
+            .replace("@ENDPOINT@", &moto.endpoint())
+            .replace("@MODULE_SOURCE@", module.to_str().unwrap());
+        std::fs::write(dir.join("moto_override.tf"), example_override).unwrap();
+        let cli_config = super::provider_mirror().map(|mirror| {
+            let path = work.path().join("terraformrc");
+            std::fs::write(
+                &path,
+                format!(
+                    "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
+                    mirror.to_str().unwrap()
+                ),
+            )
+            .unwrap();
+            path
+        });
+        let tf = super::Terraform {
+            exe: terraform_exe,
+            dir,
+            cli_config,
+        };
+        tf.run(&["init", "-input=false", "-no-color"]).await;
+        ExistingBucketStack { tf, _work: work }
+    }
 
-    // Default (create_bucket_notification = null): nothing on the bucket itself.
-    let default = plan(&[]).await;
+    /// `terraform plan` with `-var` assignments, as `terraform show -json` of the plan, or the failure's output.
+    async fn try_plan(&self, vars: &[&str]) -> Result<Value, String> {
+        let mut args = vec!["plan", "-input=false", "-no-color", "-out=tfplan"];
+        for var in vars {
+            args.extend(["-var", var]);
+        }
+        self.tf.try_run(&args).await?;
+        let shown = self.tf.run(&["show", "-json", "-no-color", "tfplan"]).await;
+        Ok(serde_json::from_str::<Value>(&shown).unwrap())
+    }
+
+    async fn plan(&self, vars: &[&str]) -> Value {
+        self.try_plan(vars).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// The planned value of the root output `name`.
+fn planned_output<'a>(plan: &'a Value, name: &str) -> &'a Value {
+    &plan["planned_values"]["outputs"][name]["value"]
+}
+
+/// The references of the module resource `address`'s (without `module.trailwarden.`) argument `argument` in the
+/// plan's configuration: what a value unknown at plan time (an ARN of a resource yet to be created) comes from.
+fn references(plan: &Value, address: &str, argument: &str) -> Vec<String> {
+    plan["configuration"]["root_module"]["module_calls"]["trailwarden"]["module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == address)
+        .unwrap_or_else(|| panic!("{address} not in the configuration"))["expressions"][argument]
+        ["references"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{address}.{argument} references nothing"))
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The EventBridge pattern the delivery rule must have: the bucket's "Object Created" events under the prefix.
+fn delivery_pattern() -> Value {
+    json!({
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": { "name": [EXISTING_BUCKET] },
+            "object": { "key": [{ "prefix": format!("{EXISTING_PREFIX}/AWSLogs/") }] }
+        }
+    })
+}
+
+/// The bucket owner's commands the `existing_bucket_setup` output gives for "eventbridge" (infra/existing_bucket.tf,
+/// `enable_eventbridge_commands`): the current configuration with EventBridgeConfiguration added, put back.
+fn enable_eventbridge_commands(bucket: &str) -> String {
+    format!(
+        "aws s3api get-bucket-notification-configuration --bucket {bucket} --output json > notification-current.json &&\n  jq -s '(add // {{}}) + {{\"EventBridgeConfiguration\": {{}}}}' notification-current.json > notification-eventbridge.json &&\n  aws s3api put-bucket-notification-configuration --bucket {bucket} --notification-configuration file://notification-eventbridge.json"
+    )
+}
+
+const RULE: &str = "module.trailwarden.aws_cloudwatch_event_rule.log_files[0]";
+const TARGET: &str = "module.trailwarden.aws_cloudwatch_event_target.log_files[0]";
+const EVENTS_PERMISSION: &str = "module.trailwarden.aws_lambda_permission.eventbridge[0]";
+const SUBSCRIPTION: &str = "module.trailwarden.aws_sns_topic_subscription.log_files[0]";
+const SNS_PERMISSION: &str = "module.trailwarden.aws_lambda_permission.sns[0]";
+const NOTIFICATION: &str = "module.trailwarden.aws_s3_bucket_notification.trail[0]";
+
+/// Existing-bucket mode (create_trail = false) with a key prefix, planned (not applied) against moto: by default
+/// no bucket notification is planned (the bucket's one notification configuration is not taken over) and the
+/// function is reached through EventBridge; "sns" subscribes it to the given topic instead; the read grant and,
+/// when asked for, the notification filter use `<s3_key_prefix>/AWSLogs/`; and the combinations that would
+/// invoke the function twice, or not as asked, are refused with a message saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_bucket_mode_plans_no_notification_and_uses_the_key_prefix() {
+    let Some(terraform_exe) = super::find_on_path("terraform") else {
+        test_support::skip("terraform not found on PATH (infra e2e test: terraform plan of infra/ in existing-bucket mode against moto_server)");
+        return;
+    };
+    const BUCKET: &str = EXISTING_BUCKET;
+    const PREFIX: &str = EXISTING_PREFIX;
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:org-cloudtrail-log-files";
+
+    let moto = test_support::MotoServer::start().expect("moto_server");
+    let stack = ExistingBucketStack::init(terraform_exe, &moto).await;
+    let log_objects = format!("arn:aws:s3:::{BUCKET}/{PREFIX}/AWSLogs/*");
+    let rule_arn = format!(
+        "arn:aws:events:us-east-1:123456789012:rule/{EXISTING_NAME_PREFIX}-alerter-log-files"
+    );
+
+    // Default (create_bucket_notification = null, existing_bucket_delivery = null): nothing on the bucket itself;
+    // the EventBridge way in.
+    let default = stack.plan(&[]).await;
     assert!(
-        planned(
-            &default,
-            "module.trailwarden.aws_s3_bucket_notification.trail[0]"
-        )
-        .is_none(),
+        planned(&default, NOTIFICATION).is_none(),
         "no notification planned on an existing bucket by default"
     );
     for created_only in [
@@ -583,7 +703,8 @@ module "trailwarden" {{
         .expect("the rules file is always stored");
     assert_eq!(rules["change"]["after"]["bucket"], BUCKET);
     assert_eq!(rules["change"]["after"]["key"], "trailwarden/rules.toml");
-    // The read grant (its own document, known at plan time): log files under the prefix, any version.
+    // The read grant (its own document, known at plan time): log files under the prefix, any version (EventBridge
+    // and S3 events name the version).
     let read = data_json(
         &default,
         "module.trailwarden.data.aws_iam_policy_document.lambda_read",
@@ -599,13 +720,97 @@ module "trailwarden" {{
         [format!("arn:aws:s3:::{BUCKET}/trailwarden/rules.toml")]
     );
 
-    // Asked for explicitly: the notification filters on the prefix.
-    let notified = plan(&["-var", "create_bucket_notification=true"]).await;
-    let notification = planned(
-        &notified,
-        "module.trailwarden.aws_s3_bucket_notification.trail[0]",
-    )
-    .expect("create_bucket_notification = true plans the notification");
+    // The EventBridge rule: default bus, the bucket's "Object Created" events under the prefix; the function its
+    // target, invoked under a permission bound to the rule.
+    assert_eq!(
+        planned_output(&default, "existing_bucket_delivery"),
+        "eventbridge"
+    );
+    let rule = &planned(&default, RULE).expect("the delivery rule")["change"];
+    assert_eq!(rule["actions"], json!(["create"]));
+    assert_eq!(
+        rule["after"]["name"],
+        format!("{EXISTING_NAME_PREFIX}-alerter-log-files")
+    );
+    assert_eq!(rule["after"]["event_bus_name"], "default");
+    assert_eq!(rule["after"]["state"], "ENABLED");
+    let pattern: Value =
+        serde_json::from_str(rule["after"]["event_pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(pattern, delivery_pattern());
+    assert!(planned(&default, TARGET).is_some());
+    assert!(
+        references(&default, "aws_cloudwatch_event_target.log_files", "arn")
+            .contains(&"aws_lambda_function.alerter.arn".to_owned()),
+        "the rule's target is the function"
+    );
+    let permission =
+        &planned(&default, EVENTS_PERMISSION).expect("invoke permission")["change"]["after"];
+    assert_eq!(permission["principal"], "events.amazonaws.com");
+    assert_eq!(permission["action"], "lambda:InvokeFunction");
+    assert_eq!(
+        permission["function_name"],
+        format!("{EXISTING_NAME_PREFIX}-alerter")
+    );
+    assert!(
+        references(&default, "aws_lambda_permission.eventbridge", "source_arn")
+            .contains(&"aws_cloudwatch_event_rule.log_files[0].arn".to_owned()),
+        "the permission is bound to the rule"
+    );
+    for other in [SUBSCRIPTION, SNS_PERMISSION] {
+        assert!(planned(&default, other).is_none(), "{other}");
+    }
+    // The rule's ARN, from names, is what the [pipeline] table lists; the owner's commands add EventBridge to the
+    // bucket's configuration.
+    let setup = planned_output(&default, "existing_bucket_setup")
+        .as_str()
+        .expect("setup instructions known at plan time");
+    assert!(setup.contains(&rule_arn), "{setup}");
+    assert!(
+        setup.contains(&enable_eventbridge_commands(BUCKET)),
+        "{setup}"
+    );
+
+    // "sns": the function subscribed to the topic, invoked under a permission bound to that topic; no rule.
+    let sns_plan = stack
+        .plan(&[
+            "existing_bucket_delivery=sns",
+            &format!("existing_bucket_sns_topic_arn={TOPIC}"),
+        ])
+        .await;
+    assert_eq!(planned_output(&sns_plan, "existing_bucket_delivery"), "sns");
+    let subscription =
+        &planned(&sns_plan, SUBSCRIPTION).expect("the subscription")["change"]["after"];
+    assert_eq!(subscription["protocol"], "lambda");
+    assert_eq!(subscription["topic_arn"], TOPIC);
+    assert!(
+        references(
+            &sns_plan,
+            "aws_sns_topic_subscription.log_files",
+            "endpoint"
+        )
+        .contains(&"aws_lambda_function.alerter.arn".to_owned()),
+        "the subscription's endpoint is the function"
+    );
+    let permission =
+        &planned(&sns_plan, SNS_PERMISSION).expect("invoke permission")["change"]["after"];
+    assert_eq!(permission["principal"], "sns.amazonaws.com");
+    assert_eq!(permission["source_arn"], TOPIC);
+    assert_eq!(permission["action"], "lambda:InvokeFunction");
+    for other in [RULE, TARGET, EVENTS_PERMISSION, NOTIFICATION] {
+        assert!(planned(&sns_plan, other).is_none(), "{other}");
+    }
+    let setup = planned_output(&sns_plan, "existing_bucket_setup")
+        .as_str()
+        .unwrap();
+    assert!(
+        setup.contains(&format!("aws sns add-permission --topic-arn {TOPIC} --label trailwarden-123456789012 --aws-account-id 123456789012 --action-name Subscribe")),
+        "{setup}"
+    );
+
+    // Asked for explicitly: the notification filters on the prefix, and no other way in is added.
+    let notified = stack.plan(&["create_bucket_notification=true"]).await;
+    let notification = planned(&notified, NOTIFICATION)
+        .expect("create_bucket_notification = true plans the notification");
     assert_eq!(notification["change"]["actions"], json!(["create"]));
     let after = &notification["change"]["after"];
     assert_eq!(after["bucket"], BUCKET);
@@ -627,4 +832,454 @@ module "trailwarden" {{
         ),
         [log_objects]
     );
+    assert_eq!(
+        planned_output(&notified, "existing_bucket_delivery"),
+        "none"
+    );
+    for other in [
+        RULE,
+        TARGET,
+        EVENTS_PERMISSION,
+        SUBSCRIPTION,
+        SNS_PERMISSION,
+    ] {
+        assert!(planned(&notified, other).is_none(), "{other}");
+    }
+
+    // Refused, each with its reason.
+    let topic_var = format!("existing_bucket_sns_topic_arn={TOPIC}");
+    let refused: [(&[&str], &str); 5] = [
+        (
+            &[
+                "create_bucket_notification=true",
+                "existing_bucket_delivery=eventbridge",
+            ],
+            "would invoke the function twice",
+        ),
+        (
+            &[
+                "create_bucket_notification=true",
+                "existing_bucket_delivery=sns",
+                &topic_var,
+            ],
+            "would invoke the function twice",
+        ),
+        (
+            &["existing_bucket_delivery=sns"],
+            "existing_bucket_delivery = \"sns\" needs existing_bucket_sns_topic_arn",
+        ),
+        (
+            &[&topic_var],
+            "existing_bucket_sns_topic_arn is set but existing_bucket_delivery is not \"sns\"",
+        ),
+        (
+            &["create_trail=true", "existing_bucket_delivery=eventbridge"],
+            "is only for create_trail = false",
+        ),
+    ];
+    for (vars, reason) in refused {
+        let err = stack
+            .try_plan(vars)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{vars:?} is refused"));
+        // Terraform wraps long messages: compare with runs of whitespace collapsed.
+        let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(reason),
+            "{vars:?}: expected {reason:?} in\n{err}"
+        );
+    }
+}
+
+/// Existing-bucket mode applied on moto with the default way in (EventBridge) on a versioned bucket that already
+/// notifies a queue: the bucket's notification configuration is left as it was; the rule on the default bus has
+/// the bucket/prefix pattern and the function as its only target, allowed by a permission bound to the rule; the
+/// rules file's [pipeline] table lists the rule. With EventBridge turned on as the setup output says, moto's S3
+/// sends a log file under the prefix (with its version id) to that pattern, and not a key outside it, the rules
+/// file or another bucket's log file, while the queue keeps getting its notifications. Then switched to "sns" on
+/// a topic: the rule goes, the function is subscribed (protocol lambda) and allowed by a permission bound to the
+/// topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_bucket_mode_applies_eventbridge_then_sns_on_moto() {
+    let Some(terraform_exe) = super::find_on_path("terraform") else {
+        test_support::skip("terraform not found on PATH (infra e2e test: terraform apply of infra/ in existing-bucket mode against moto_server)");
+        return;
+    };
+    let moto = test_support::MotoServer::start().expect("moto_server");
+    let sdk = test_support::sdk_config(&moto.endpoint()).await;
+    let s3 = alerter::s3_client(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let sns = alerter::sns_client(&sdk);
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+
+    // The existing bucket, versioned, already notifying another consumer (a queue).
+    s3.create_bucket()
+        .bucket(EXISTING_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_versioning()
+        .bucket(EXISTING_BUCKET)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let other_url = sqs
+        .create_queue()
+        .queue_name("other-consumer")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = "arn:aws:sqs:us-east-1:123456789012:other-consumer";
+    s3.put_bucket_notification_configuration()
+        .bucket(EXISTING_BUCKET)
+        .notification_configuration(
+            aws_sdk_s3::types::NotificationConfiguration::builder()
+                .queue_configurations(
+                    aws_sdk_s3::types::QueueConfiguration::builder()
+                        .id("other-consumer")
+                        .queue_arn(queue_arn)
+                        .events(aws_sdk_s3::types::Event::from("s3:ObjectCreated:*"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let notification_before = s3
+        .get_bucket_notification_configuration()
+        .bucket(EXISTING_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notification_before.queue_configurations().len(), 1);
+
+    // The probe: a rule with the pattern the module's rule must have, created first (moto matches an event against
+    // the rules in creation order and stops at the module's rule, whose Lambda target it cannot invoke), sending
+    // what it matches to a queue.
+    let probe_url = sqs
+        .create_queue()
+        .queue_name("delivery-probe")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    events
+        .put_rule()
+        .name("delivery-probe")
+        .event_pattern(delivery_pattern().to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("delivery-probe")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("probe")
+                .arn("arn:aws:sqs:us-east-1:123456789012:delivery-probe")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let stack = ExistingBucketStack::init(terraform_exe, &moto).await;
+    stack
+        .tf
+        .run(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .await;
+    let out = super::outputs(&stack.tf.run(&["output", "-json", "-no-color"]).await);
+    let function_arn = super::output(&out, "function_arn").to_owned();
+    let function_name = super::output(&out, "function_name").to_owned();
+    let rule_name = format!("{EXISTING_NAME_PREFIX}-alerter-log-files");
+    let rule_arn = format!("arn:aws:events:us-east-1:123456789012:rule/{rule_name}");
+    assert_eq!(
+        super::output(&out, "existing_bucket_delivery"),
+        "eventbridge"
+    );
+    assert_eq!(
+        super::output(&out, "existing_bucket_delivery_rule_arn"),
+        rule_arn
+    );
+    assert!(super::output(&out, "existing_bucket_setup")
+        .contains(&enable_eventbridge_commands(EXISTING_BUCKET)));
+
+    // The bucket's notification configuration (moto GetBucketNotificationConfiguration): untouched.
+    let notification_after = s3
+        .get_bucket_notification_configuration()
+        .bucket(EXISTING_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{:?}", notification_after.queue_configurations()),
+        format!("{:?}", notification_before.queue_configurations())
+    );
+    assert!(notification_after
+        .lambda_function_configurations()
+        .is_empty());
+    assert!(notification_after.topic_configurations().is_empty());
+
+    // The rule and its target (moto DescribeRule, ListTargetsByRule).
+    let rule = events
+        .describe_rule()
+        .name(&rule_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rule.arn(), Some(rule_arn.as_str()));
+    assert_eq!(rule.event_bus_name(), Some("default"));
+    assert_eq!(rule.state().map(|s| s.as_str()), Some("ENABLED"));
+    let pattern_text = rule.event_pattern().unwrap().to_owned();
+    assert_eq!(
+        serde_json::from_str::<Value>(&pattern_text).unwrap(),
+        delivery_pattern()
+    );
+    let targets = events
+        .list_targets_by_rule()
+        .rule(&rule_name)
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = targets.targets().iter().map(|t| t.arn()).collect();
+    assert_eq!(
+        arns,
+        [function_arn.as_str()],
+        "the function is the only target"
+    );
+
+    // The way in, end to end as far as moto goes. The owner turns EventBridge notifications on as the
+    // existing_bucket_setup commands do (the current configuration with EventBridgeConfiguration added); then a log
+    // file under the prefix reaches the rule's pattern, and a key outside it, the rules file and another bucket's
+    // log file do not (moto's own S3 -> EventBridge delivery and pattern matching). moto cannot invoke a Lambda
+    // target (its EventBridge raises NotImplementedError for one, and stops there), so the probe rule created
+    // before the apply, with the same pattern and a queue as target, is what records the matches.
+    let current = s3
+        .get_bucket_notification_configuration()
+        .bucket(EXISTING_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket(EXISTING_BUCKET)
+        .notification_configuration(
+            aws_sdk_s3::types::NotificationConfiguration::builder()
+                .set_queue_configurations(Some(current.queue_configurations().to_vec()))
+                .set_topic_configurations(Some(current.topic_configurations().to_vec()))
+                .set_lambda_function_configurations(Some(
+                    current.lambda_function_configurations().to_vec(),
+                ))
+                .event_bridge_configuration(
+                    aws_sdk_s3::types::EventBridgeConfiguration::builder().build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.create_bucket()
+        .bucket("another-bucket")
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket("another-bucket")
+        .notification_configuration(
+            aws_sdk_s3::types::NotificationConfiguration::builder()
+                .event_bridge_configuration(
+                    aws_sdk_s3::types::EventBridgeConfiguration::builder().build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let log_tail = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
+    let log_key = format!("{EXISTING_PREFIX}/{log_tail}");
+    let mut delivered_version = None;
+    for (bucket, key) in [
+        (EXISTING_BUCKET, log_key.as_str()),
+        (EXISTING_BUCKET, log_tail),
+        (EXISTING_BUCKET, "trailwarden/notes.txt"),
+        ("another-bucket", log_key.as_str()),
+    ] {
+        let put = s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(b"not read here".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        if bucket == EXISTING_BUCKET && key == log_key {
+            delivered_version = put.version_id;
+        }
+    }
+    let matched = test_support::drain_queue(&sqs, &probe_url).await;
+    let [event] = matched.as_slice() else {
+        panic!("exactly the log file under the prefix matches: {matched:#?}")
+    };
+    assert_eq!(event["source"], "aws.s3");
+    assert_eq!(event["detail-type"], "Object Created");
+    assert_eq!(event["detail"]["bucket"]["name"], EXISTING_BUCKET);
+    assert_eq!(event["detail"]["object"]["key"], log_key);
+    // The version the function reads (functions/alerter/src/envelope.rs: detail.object["version-id"]).
+    assert_eq!(
+        event["detail"]["object"]["version-id"].as_str(),
+        delivered_version.as_deref()
+    );
+    // The bucket's other consumer still gets its S3 notification for the same log file (moto URL-encodes the "/"
+    // of keys in notifications).
+    let other = test_support::drain_queue(&sqs, &other_url).await;
+    assert!(
+        other.iter().any(|m| m["Records"][0]["s3"]["object"]["key"]
+            .as_str()
+            .is_some_and(|k| k.replace("%2F", "/") == log_key)),
+        "the queue notification still delivers: {other:#?}"
+    );
+
+    // The function's resource policy (moto GetPolicy): EventBridge may invoke it for this rule only.
+    let policy: Value = serde_json::from_str(
+        &lambda
+            .get_policy()
+            .function_name(&function_name)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap(),
+    )
+    .unwrap();
+    let by_rule = statement(&policy, "AllowInvokeFromLogFilesRule");
+    assert_eq!(by_rule["Effect"], "Allow");
+    assert_eq!(
+        by_rule["Principal"],
+        json!({ "Service": "events.amazonaws.com" })
+    );
+    assert_eq!(by_rule["Condition"]["ArnLike"]["AWS:SourceArn"], rule_arn);
+
+    // The stored rules file's [pipeline] table lists the rule (tampering with it is watched).
+    let stored = s3
+        .get_object()
+        .bucket(EXISTING_BUCKET)
+        .key("trailwarden/rules.toml")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let listed = pipeline_resources(std::str::from_utf8(&stored).unwrap());
+    assert!(listed.contains(&rule_arn), "{listed:#?}");
+
+    // Switched to "sns" on a fan-out topic.
+    let topic_arn = sns
+        .create_topic()
+        .name("org-cloudtrail-log-files")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let topic_var = format!("existing_bucket_sns_topic_arn={topic_arn}");
+    stack
+        .tf
+        .run(&[
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-var",
+            "existing_bucket_delivery=sns",
+            "-var",
+            &topic_var,
+        ])
+        .await;
+    let out = super::outputs(&stack.tf.run(&["output", "-json", "-no-color"]).await);
+    assert_eq!(super::output(&out, "existing_bucket_delivery"), "sns");
+    assert!(
+        events
+            .describe_rule()
+            .name(&rule_name)
+            .send()
+            .await
+            .is_err(),
+        "the rule is gone"
+    );
+    let subscriptions = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic_arn)
+        .send()
+        .await
+        .unwrap();
+    let subs: Vec<(Option<&str>, Option<&str>, Option<&str>)> = subscriptions
+        .subscriptions()
+        .iter()
+        .map(|s| (s.protocol(), s.endpoint(), s.subscription_arn()))
+        .collect();
+    assert_eq!(
+        subs,
+        [(
+            Some("lambda"),
+            Some(function_arn.as_str()),
+            Some(super::output(&out, "existing_bucket_sns_subscription_arn"))
+        )]
+    );
+    let policy: Value = serde_json::from_str(
+        &lambda
+            .get_policy()
+            .function_name(&function_name)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap(),
+    )
+    .unwrap();
+    let by_topic = statement(&policy, "AllowInvokeFromLogFilesTopic");
+    assert_eq!(
+        by_topic["Principal"],
+        json!({ "Service": "sns.amazonaws.com" })
+    );
+    assert_eq!(by_topic["Condition"]["ArnLike"]["AWS:SourceArn"], topic_arn);
+    assert!(
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["Sid"] != "AllowInvokeFromLogFilesRule"),
+        "the rule's permission is gone: {policy}"
+    );
+    let stored = s3
+        .get_object()
+        .bucket(EXISTING_BUCKET)
+        .key("trailwarden/rules.toml")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let listed = pipeline_resources(std::str::from_utf8(&stored).unwrap());
+    assert!(!listed.contains(&rule_arn), "{listed:#?}");
+    // That apply rewrote the rules file (its [pipeline] table changed): outside the prefix, it matched nothing.
+    let matched = test_support::drain_queue(&sqs, &probe_url).await;
+    assert!(matched.is_empty(), "{matched:#?}");
 }
