@@ -8,19 +8,31 @@ VENV := .venv
 MOTO_VERSION := 5.2.1
 CARGO_LAMBDA_VERSION := 1.9.2
 STAMP := $(VENV)/.installed-moto$(MOTO_VERSION)-cargo-lambda$(CARGO_LAMBDA_VERSION)
+# DuckDB and sqlglot for the SQL conformance test (rules and hunts as Athena SQL, run on DuckDB): their own venv.
+SQL_VENV := .tools/sql-venv
+DUCKDB_VERSION := 2.0.0
+SQLGLOT_VERSION := 30.0.0
+SQL_STAMP := $(SQL_VENV)/.installed-duckdb$(DUCKDB_VERSION)-sqlglot$(SQLGLOT_VERSION)
 ARCH ?= arm64
 FUNCTION := trailwarden-alerter
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
-.PHONY: tools demo test lint unit arm64-check infra-check build bench bench-lambda fmt clean
+.PHONY: tools sql-tools demo test lint unit arm64-check infra-check build bench bench-lambda fmt clean
 
 ## tools: moto[server] and cargo-lambda in .venv (idempotent).
 tools: $(STAMP)
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' 'cargo-lambda==$(CARGO_LAMBDA_VERSION)'
+	touch $@
+
+## sql-tools: DuckDB and sqlglot (pinned) in .tools/sql-venv, for the SQL conformance tests (idempotent).
+sql-tools: $(SQL_STAMP)
+$(SQL_STAMP):
+	$(PYTHON) -m venv $(SQL_VENV)
+	$(SQL_VENV)/bin/pip install --quiet --disable-pip-version-check 'duckdb==$(DUCKDB_VERSION)' 'sqlglot==$(SQLGLOT_VERSION)'
 	touch $@
 
 ## demo: S3 -> Lambda (cargo lambda watch/invoke) -> SNS -> SQS on a local moto_server; prints the alerts.
@@ -36,7 +48,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p trailwarden-cli --no-default-features -- -D warnings
 
-unit: tools
+unit: tools sql-tools
 	cargo test --workspace
 
 ## arm64-check: the cloudtrail and rules tests for aarch64 under qemu-user (installs the target and the

@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod rule;
 pub mod scan;
 pub mod severity;
+pub mod sql;
 pub mod stratus;
 pub mod threshold;
 pub mod unevaluated;

@@ -35,12 +35,12 @@
 //!
 //! Evaluation ([`Pattern::matches`]) does not allocate and never panics.
 
-mod ast;
+pub(crate) mod ast;
 mod document;
 mod error;
 mod eval;
 mod glob;
-mod number;
+pub(crate) mod number;
 mod parser;
 
 #[cfg(test)]
@@ -81,6 +81,11 @@ impl Pattern {
             source: src.into(),
             root,
         })
+    }
+
+    /// The compiled expression (for `crate::eventbridge`, which translates it).
+    pub(crate) fn ast(&self) -> &Node {
+        &self.root
     }
 
     /// The pattern text exactly as given to [`Pattern::parse`].

@@ -16,7 +16,7 @@ pub(crate) enum Num {
 }
 
 impl Num {
-    fn to_f64(self) -> f64 {
+    pub(crate) fn to_f64(self) -> f64 {
         match self {
             // `as` is the intended conversion here: nearest f64, saturating to infinity.
             Num::Int {
