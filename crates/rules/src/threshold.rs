@@ -230,12 +230,27 @@ impl ThresholdSpec {
     }
 
     /// The key of a record: each group field's value (array elements joined by `,`; `(missing)` when absent).
+    ///
+    /// `userIdentity.arn`, the principal, falls back to the other fields that name a principal, in the order
+    /// findings name one ([`crate::PrincipalField::ALL`]: `principalId`, `userName`, `invokedBy`, `type`),
+    /// marked with the field (`principalId=…`): callers without an ARN (`AWSAccount` callers from other
+    /// accounts, some service events) are then counted each on their own instead of all under `(missing)`.
     fn key(&self, record: Node<'_>) -> Box<[String]> {
         self.group_paths
             .iter()
             .map(|path| {
                 let mut parts = Vec::new();
                 walk(record, path, &mut |v| parts.push(cut(v).to_owned()));
+                if parts.is_empty() && is_principal_arn(path) {
+                    if let Some(identity) = record.get("userIdentity") {
+                        for field in &crate::PrincipalField::ALL[1..] {
+                            if let Some(v) = identity.get(field.key()).and_then(|v| v.as_str()) {
+                                parts.push(format!("{}={}", field.key(), cut(v)));
+                                break;
+                            }
+                        }
+                    }
+                }
                 if parts.is_empty() {
                     "(missing)".to_owned()
                 } else {
@@ -262,6 +277,11 @@ impl ThresholdSpec {
 
 /// Calls `emit` with the text of every scalar at `path` (strings as decoded, numbers as written, `true`,
 /// `false`), walking arrays element by element, at any step and at the end.
+/// `userIdentity.arn`: the group field that names the principal.
+fn is_principal_arn(path: &[Box<str>]) -> bool {
+    matches!(path, [a, b] if &**a == "userIdentity" && &**b == "arn")
+}
+
 fn walk(node: Node<'_>, path: &[Box<str>], emit: &mut dyn FnMut(&str)) {
     match node.kind() {
         Kind::Array => {
@@ -774,6 +794,32 @@ mod tests {
         let a = run(&all, &[(0, "a", "x"), (1, "b", "x"), (2, "c", "x")]);
         assert_eq!(a.len(), 1);
         assert!(a[0].key.is_empty());
+    }
+
+    /// Callers without `userIdentity.arn` (AWSAccount callers, some service events) are keyed by the next
+    /// principal field, so many of them are not counted as one caller.
+    #[test]
+    fn a_principal_without_an_arn_is_keyed_by_its_principal_id() {
+        let e = engine(COUNT3);
+        let rule = &e.rules()[0];
+        let observe = |ids: &[&str]| {
+            let windows = Windows::new();
+            let mut out = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                let r = json!({"eventName": "Get", "eventTime": format!("2026-01-01T10:00:0{i}Z"),
+                               "userIdentity": {"type": "AWSAccount", "principalId": id, "accountId": "444455556666"}});
+                let parsed = cloudtrail::Parsed::from_value(&r);
+                out.extend(windows.observe(rule, parsed.root()));
+            }
+            out
+        };
+        assert!(
+            observe(&["AIDA1", "AIDA2", "AIDA3"]).is_empty(),
+            "three callers, one call each"
+        );
+        let same = observe(&["AIDA1", "AIDA1", "AIDA1"]);
+        assert_eq!(same.len(), 1);
+        assert_eq!(same[0].key, ["principalId=AIDA1"]);
     }
 
     #[test]
