@@ -79,6 +79,7 @@ async fn stack(endpoint: &str) -> Stack {
         ..Config::new(topic_arn.clone())
     };
     let deps = Deps {
+        dedup: None,
         source: S3Source::new(s3.clone()),
         sink: sns_sink(sns, topic_arn.clone()),
         // The handler is under test here, not the catalog: pin the two rules the sample file exercises.

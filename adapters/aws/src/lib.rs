@@ -1,5 +1,5 @@
 //! AWS SDK set-up that the function (`functions/alerter`) and the CLI (`apps/trailwarden-cli`) share, so both
-//! reach S3, on AWS or on a local emulator, the same way. Only client construction lives here: what each
+//! reach S3 (and the function its DynamoDB dedup table), on AWS or on a local emulator, the same way. Only client construction lives here: what each
 //! program does with S3 (ports and adapters) stays in the program.
 
 use aws_config::timeout::TimeoutConfig;
@@ -59,6 +59,17 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3_config(sdk).build())
 }
 
+/// The DynamoDB client configuration for `sdk` (the fast path's dedup table), with the operation
+/// [`timeouts`] of every other client. A builder, so a caller can still set a region.
+pub fn dynamodb_config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(timeouts(sdk))
+}
+
+/// A DynamoDB client built from [`dynamodb_config`].
+pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(dynamodb_config(sdk).build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +118,26 @@ mod tests {
         assert_eq!(
             conf.timeout_config().and_then(|t| t.operation_timeout()),
             Some(Duration::from_secs(2))
+        );
+        // The dedup table's client gets the same timeouts.
+        let conf = dynamodb_config(&set).build();
+        assert_eq!(
+            conf.timeout_config().and_then(|t| t.operation_timeout()),
+            Some(Duration::from_secs(2))
+        );
+        let conf = dynamodb_config(&sdk(None)).build();
+        let t = conf.timeout_config().unwrap();
+        assert_eq!(
+            (
+                t.connect_timeout(),
+                t.read_timeout(),
+                t.operation_attempt_timeout()
+            ),
+            (
+                Some(CONNECT_TIMEOUT),
+                Some(READ_TIMEOUT),
+                Some(OPERATION_ATTEMPT_TIMEOUT)
+            )
         );
     }
 }

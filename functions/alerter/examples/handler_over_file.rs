@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let (engine, alerts) = config.rules(rules_text.as_deref(), &rules::today_utc())?;
     let deps = Deps {
+        dedup: None,
         source: FileSource(path.clone()),
         sink: CountingSink::default(),
         engine: Arc::new(engine),

@@ -93,6 +93,7 @@ pub async fn build_deps(
         source: S3Source::new(s3),
         sink: sns_sink(sns_client(sdk), config.topic_arn.clone()),
         engine: Arc::new(engine),
+        dedup: crate::dedup::from_config(&config, sdk),
         config,
         alerts,
     };

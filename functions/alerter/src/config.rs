@@ -72,7 +72,14 @@ pub struct Config {
     /// `EMAIL_INCLUDE_RECORD` (`true`/`false`): whether email bodies carry the record. Records can carry
     /// secrets (request parameters); the JSON body always carries it. Default `true`.
     pub email_include_record: bool,
+    /// `DEDUP_TABLE`: the DynamoDB table of published finding ids (`crate::dedup`); unset = no deduplication.
+    pub dedup_table: Option<String>,
+    /// `DEDUP_TTL_HOURS` (default 72, at least 1): how long a published finding id is kept.
+    pub dedup_ttl: std::time::Duration,
 }
+
+/// Default [`Config::dedup_ttl`]: 72 hours.
+pub const DEFAULT_DEDUP_TTL: std::time::Duration = std::time::Duration::from_secs(72 * 3600);
 
 /// Default [`Config::deadline_margin`].
 pub const DEFAULT_DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
@@ -88,6 +95,8 @@ impl Config {
             max_record_bytes: cloudtrail::DEFAULT_MAX_RECORD_BYTES,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
             email_include_record: true,
+            dedup_table: None,
+            dedup_ttl: DEFAULT_DEDUP_TTL,
         }
     }
 
@@ -185,6 +194,27 @@ impl Config {
                 reason: format!("{v:?} is not true or false"),
             })?,
         };
+        let dedup_table = lookup("DEDUP_TABLE")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let dedup_ttl = match lookup("DEDUP_TTL_HOURS") {
+            None => DEFAULT_DEDUP_TTL,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(h) if (1..=24 * 366).contains(&h) => std::time::Duration::from_secs(h * 3600),
+                Ok(_) => {
+                    return Err(ConfigError::Invalid {
+                        name: "DEDUP_TTL_HOURS",
+                        reason: format!("{v:?}: must be between 1 and 8784 (a year)"),
+                    })
+                }
+                Err(e) => {
+                    return Err(ConfigError::Invalid {
+                        name: "DEDUP_TTL_HOURS",
+                        reason: format!("{v:?}: {e}"),
+                    })
+                }
+            },
+        };
         Ok(Config {
             topic_arn,
             rules_file,
@@ -193,6 +223,8 @@ impl Config {
             max_record_bytes,
             deadline_margin,
             email_include_record,
+            dedup_table,
+            dedup_ttl,
         })
     }
 
@@ -380,6 +412,36 @@ mod tests {
         assert_eq!(err.to_string(), "invalid rules file: /var/task/trailwarden.toml:2:12: unknown built-in rule id \"no-such-rule\"");
         let engine = c.engine(Some("profile = \"cis\"\n"), "2026-11-23").unwrap();
         assert!(engine.rules().iter().all(|r| r.id().starts_with("cis-")));
+    }
+
+    #[test]
+    fn dedup_settings() {
+        let c = cfg(&[TOPIC]).unwrap();
+        assert_eq!((c.dedup_table, c.dedup_ttl), (None, DEFAULT_DEDUP_TTL));
+        let c = cfg(&[
+            TOPIC,
+            ("DEDUP_TABLE", " trailwarden-dedup "),
+            ("DEDUP_TTL_HOURS", "24"),
+        ])
+        .unwrap();
+        assert_eq!(c.dedup_table.as_deref(), Some("trailwarden-dedup"));
+        assert_eq!(c.dedup_ttl, std::time::Duration::from_secs(24 * 3600));
+        assert_eq!(
+            cfg(&[TOPIC, ("DEDUP_TABLE", "  ")]).unwrap().dedup_table,
+            None
+        );
+        for bad in ["0", "-3", "a day", "9000"] {
+            assert!(
+                matches!(
+                    cfg(&[TOPIC, ("DEDUP_TTL_HOURS", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "DEDUP_TTL_HOURS",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Every way the arrival of a CloudTrail log file is announced to the function, reduced to the one thing the
-//! handler needs: which object (bucket, key, version) to read, or why an announcement is skipped.
+//! handler needs: which object (bucket, key, version) to read, or why an announcement is skipped; and the
+//! fast path: a CloudTrail record EventBridge delivered on its own ([`Item::Record`]).
 //!
 //! Existing trail buckets (organization log archives, Control Tower) rarely let a new consumer own the bucket's
 //! one notification configuration, so besides S3's own notification the function accepts:
@@ -12,13 +13,27 @@
 //! | S3 EventBridge `Object Created` | bucket with EventBridge notifications on → rule → function | as written |
 //! | CloudTrail's SNS notification | the trail's `sns_topic_name` option: `{"s3Bucket": …, "s3ObjectKey": [...]}` | as written |
 //!
+//! The fast path: an EventBridge event whose `detail-type` is one of [`CLOUDTRAIL_DETAIL_TYPES`] carries one
+//! CloudTrail record as its `detail`. It arrives directly (the function as the rule's target), in an SQS
+//! message's body (rule → queue → event source mapping; the usual way), or in an SNS message.
+//!
 //! Each item of a batch is classified on its own, so one unreadable item never hides the others: it becomes
-//! [`Item::Unrecognized`], which the handler reports as a failure of the invocation (so it is retried and,
-//! in the end, kept in the on-failure queue) after reading every other log file of the batch.
+//! [`Item::Unrecognized`], which the handler reports as a failure after reading every other log file of the
+//! batch: of the invocation (so it is retried and, in the end, kept in the on-failure queue), or, in an SQS
+//! batch ([`invocation`]), of its message only (`batchItemFailures`).
 
 use aws_lambda_events::s3::S3EventRecord;
 use cloudtrail::{classify_key, decode_s3_key, KeyKind, SkipReason};
+use serde_json::value::RawValue;
 use serde_json::Value;
+
+/// The `detail-type`s of the EventBridge events CloudTrail sends; their `detail` is the CloudTrail record.
+pub const CLOUDTRAIL_DETAIL_TYPES: [&str; 4] = [
+    "AWS API Call via CloudTrail",
+    "AWS Console Sign In via CloudTrail",
+    "AWS Service Event via CloudTrail",
+    "AWS Console Action via CloudTrail",
+];
 
 /// How an announcement reached the function (for logs and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,21 +68,92 @@ pub struct Target {
     pub via: Via,
 }
 
+/// A CloudTrail record EventBridge delivered (the fast path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// The record (the event's `detail`) as JSON text: exactly as delivered when the event came as text (an
+    /// SQS or SNS message), re-serialized from the parsed event otherwise (a direct invocation).
+    pub json: String,
+    /// The EventBridge event's `id` (for logs).
+    pub event_id: String,
+    /// Its `detail-type`, one of [`CLOUDTRAIL_DETAIL_TYPES`].
+    pub detail_type: String,
+}
+
 /// One announced object, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     /// A CloudTrail log file: read it.
     Target(Target),
+    /// A CloudTrail record from EventBridge: evaluate it as a record of a log file would be.
+    Record(EventRecord),
     /// Not a log file, or not an object creation: counted under this reason and skipped.
     Skip(&'static str),
     /// Not a shape the function knows: nothing could be read from it. Fails the invocation (after the rest).
     Unrecognized(String),
 }
 
+/// One item with the SQS message it came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub item: Item,
+    /// The SQS `messageId` (what `batchItemFailures` names); `None` outside an SQS batch, or for a message
+    /// without one.
+    pub message_id: Option<String>,
+}
+
+/// An invocation's event, classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// An SQS batch (its records are `aws:sqs` messages): a failure is reported per message
+    /// (`batchItemFailures`) instead of failing the invocation.
+    pub sqs_batch: bool,
+    pub entries: Vec<Entry>,
+}
+
+/// The entries of an invocation's event, whatever its envelope, each with its SQS message id in an SQS batch.
+pub fn invocation(event: &Value) -> Invocation {
+    let records = event.get("Records").and_then(Value::as_array);
+    let sqs_batch = records
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("eventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:sqs");
+    let entries = match records {
+        Some(records) if sqs_batch => records
+            .iter()
+            .flat_map(|r| {
+                let message_id = r
+                    .get("messageId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                record(r).into_iter().map(move |item| Entry {
+                    item,
+                    message_id: message_id.clone(),
+                })
+            })
+            .collect(),
+        _ => items(event)
+            .into_iter()
+            .map(|item| Entry {
+                item,
+                message_id: None,
+            })
+            .collect(),
+    };
+    Invocation { sqs_batch, entries }
+}
+
 /// The items of an invocation's event, whatever its envelope.
 pub fn items(event: &Value) -> Vec<Item> {
+    items_in(event, None)
+}
+
+/// [`items`] of an event that arrived as `text` (an SQS or SNS message), so a CloudTrail record is kept as
+/// written.
+fn items_in(event: &Value, text: Option<&str>) -> Vec<Item> {
     if event.get("detail-type").is_some() && event.get("source").is_some() {
-        return vec![eventbridge(event)];
+        return vec![eventbridge(event, text)];
     }
     if let Some(records) = event.get("Records").and_then(Value::as_array) {
         return records.iter().flat_map(record).collect();
@@ -150,7 +236,7 @@ fn inner(text: &str, via: Via) -> Vec<Item> {
             )],
         };
     }
-    let mut items = self::items(&value);
+    let mut items = items_in(&value, Some(text));
     for item in &mut items {
         if let Item::Target(t) = item {
             // CloudTrail's notification and EventBridge keep their own name; an S3 event says how it came.
@@ -193,17 +279,22 @@ fn s3_notification(
     classify(bucket.unwrap_or_default(), key, version_id, size, via)
 }
 
-/// S3's EventBridge event: `detail.bucket.name`, `detail.object.key` (not URL-encoded: EventBridge carries the
-/// key as written, e.g. `a:b`, where a notification would say `a%3Ab`), `detail.object["version-id"]`.
-fn eventbridge(e: &Value) -> Item {
+/// An EventBridge event: a CloudTrail record (the fast path), or S3's `Object Created`: `detail.bucket.name`,
+/// `detail.object.key` (not URL-encoded: EventBridge carries the key as written, e.g. `a:b`, where a
+/// notification would say `a%3Ab`), `detail.object["version-id"]`. `text` is the event as it arrived, when
+/// it arrived as text.
+fn eventbridge(e: &Value, text: Option<&str>) -> Item {
     let source = e.get("source").and_then(Value::as_str).unwrap_or_default();
     let detail_type = e
         .get("detail-type")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    if CLOUDTRAIL_DETAIL_TYPES.contains(&detail_type) {
+        return cloudtrail_record(e, detail_type, text);
+    }
     if source != "aws.s3" {
         return Item::Unrecognized(format!(
-            "an EventBridge event from {source:?} ({detail_type:?}), not aws.s3"
+            "an EventBridge event from {source:?} ({detail_type:?}), neither a CloudTrail record nor aws.s3"
         ));
     }
     if detail_type != "Object Created" {
@@ -223,6 +314,34 @@ fn eventbridge(e: &Value) -> Item {
         e.pointer("/detail/object/size").and_then(Value::as_i64),
         Via::EventBridge,
     )
+}
+
+/// An EventBridge event carrying a CloudTrail record as its `detail`.
+fn cloudtrail_record(e: &Value, detail_type: &str, text: Option<&str>) -> Item {
+    let Some(detail) = e.get("detail") else {
+        return Item::Unrecognized(format!(
+            "an EventBridge {detail_type:?} event without a detail"
+        ));
+    };
+    #[derive(serde::Deserialize)]
+    struct Raw<'a> {
+        #[serde(borrow)]
+        detail: &'a RawValue,
+    }
+    // The record as written; re-serialized from the parsed value when there is no text (a direct invocation).
+    let json = text
+        .and_then(|t| serde_json::from_str::<Raw<'_>>(t).ok())
+        .map(|r| r.detail.get().to_owned())
+        .unwrap_or_else(|| detail.to_string());
+    Item::Record(EventRecord {
+        json,
+        event_id: e
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        detail_type: detail_type.to_owned(),
+    })
 }
 
 /// CloudTrail's notification of delivered files: `{"s3Bucket": "…", "s3ObjectKey": ["…", …]}`, keys as written.
@@ -409,6 +528,90 @@ mod tests {
             panic!()
         };
         assert!(why.contains("secret") && !why.contains("hunter2"), "{why}");
+    }
+
+    fn cloudtrail_event() -> Value {
+        json!({"version": "0", "id": "ev-1", "detail-type": "AWS Console Sign In via CloudTrail",
+               "source": "aws.signin", "account": "111122223333", "time": "2024-01-15T12:01:00Z",
+               "region": "us-east-1", "resources": [],
+               "detail": {"eventVersion": "1.08", "eventID": "e-root", "eventName": "ConsoleLogin",
+                          "userIdentity": {"type": "Root"}}})
+    }
+
+    #[test]
+    fn a_cloudtrail_record_from_eventbridge_directly_in_sqs_and_in_sns() {
+        let event = cloudtrail_event();
+        let direct = items(&event);
+        let [Item::Record(r)] = &direct[..] else {
+            panic!("{direct:?}")
+        };
+        assert_eq!(
+            (r.event_id.as_str(), r.detail_type.as_str()),
+            ("ev-1", "AWS Console Sign In via CloudTrail")
+        );
+        let parsed: Value = serde_json::from_str(&r.json).unwrap();
+        assert_eq!(parsed, event["detail"]);
+        assert!(!invocation(&event).sqs_batch);
+        assert_eq!(invocation(&event).entries[0].message_id, None);
+
+        // In SQS: the record is kept exactly as written (key order, spacing), with its message id.
+        let body = r#"{"version":"0","id":"ev-2","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","detail":{"eventName": "StopLogging","eventID":"e2"}}"#;
+        let batch = json!({"Records": [
+            {"messageId": "m-1", "eventSource": "aws:sqs", "body": body},
+            {"messageId": "m-2", "eventSource": "aws:sqs", "body": "{"},
+        ]});
+        let inv = invocation(&batch);
+        assert!(inv.sqs_batch);
+        assert_eq!(inv.entries.len(), 2);
+        assert_eq!(
+            inv.entries[0],
+            Entry {
+                item: Item::Record(EventRecord {
+                    json: r#"{"eventName": "StopLogging","eventID":"e2"}"#.into(),
+                    event_id: "ev-2".into(),
+                    detail_type: "AWS API Call via CloudTrail".into(),
+                }),
+                message_id: Some("m-1".into()),
+            }
+        );
+        assert!(matches!(inv.entries[1].item, Item::Unrecognized(_)));
+        assert_eq!(inv.entries[1].message_id.as_deref(), Some("m-2"));
+
+        // EventBridge -> SNS (-> SQS without raw delivery).
+        let sns = json!({"Type": "Notification", "Message": body}).to_string();
+        let wrapped =
+            json!({"Records": [{"messageId": "m-3", "eventSource": "aws:sqs", "body": sns}]});
+        assert!(
+            matches!(&invocation(&wrapped).entries[0].item, Item::Record(r) if r.event_id == "ev-2")
+        );
+        let in_sns = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": body}}]});
+        assert!(!invocation(&in_sns).sqs_batch);
+        assert!(matches!(&items(&in_sns)[..], [Item::Record(_)]));
+
+        // Without a detail, or of another detail-type from a CloudTrail source: named, not evaluated.
+        let mut no_detail = cloudtrail_event();
+        no_detail.as_object_mut().unwrap().remove("detail");
+        assert!(matches!(&items(&no_detail)[..], [Item::Unrecognized(_)]));
+        let mut other = cloudtrail_event();
+        other["detail-type"] = json!("AWS Health Event");
+        assert!(matches!(&items(&other)[..], [Item::Unrecognized(_)]));
+    }
+
+    #[test]
+    fn log_files_through_sqs_carry_their_message_id() {
+        let s3 = s3_event(KEY).to_string();
+        let batch =
+            json!({"Records": [{"messageId": "m-9", "eventSource": "aws:sqs", "body": s3}]});
+        let inv = invocation(&batch);
+        assert!(inv.sqs_batch);
+        assert_eq!(
+            inv.entries,
+            [Entry {
+                item: target("logs", KEY, Some("v1"), Via::Sqs),
+                message_id: Some("m-9".into())
+            }]
+        );
+        assert!(!invocation(&s3_event(KEY)).sqs_batch);
     }
 
     #[test]

@@ -58,6 +58,14 @@ pub enum ObjectError {
         key: String,
         message: String,
     },
+    /// A CloudTrail record EventBridge delivered (the fast path) could not be fully processed. `kind` is the
+    /// failure's kind as a log file's would be (`Publish`, `Publish.Deadline`, `DeadlineNear`, …).
+    #[error("EventBridge event {event_id}: {message}")]
+    Record {
+        event_id: String,
+        kind: &'static str,
+        message: String,
+    },
 }
 
 impl ObjectError {
@@ -85,6 +93,7 @@ impl ObjectError {
             }
             ObjectError::Task { .. } => "Task",
             ObjectError::DeadlineNear { .. } => "DeadlineNear",
+            ObjectError::Record { kind, .. } => kind,
         }
     }
 }
@@ -206,6 +215,11 @@ mod tests {
                 message: "x".into(),
             },
             ObjectError::Envelope { reason: "x".into() },
+            ObjectError::Record {
+                event_id: "e".into(),
+                kind: "Publish",
+                message: "x".into(),
+            },
         ];
         for e in &all {
             match e {
@@ -215,7 +229,8 @@ mod tests {
                 | ObjectError::PublishSummaries { .. }
                 | ObjectError::DeadlineNear { .. }
                 | ObjectError::Task { .. }
-                | ObjectError::Envelope { .. } => {}
+                | ObjectError::Envelope { .. }
+                | ObjectError::Record { .. } => {}
             }
         }
         all
@@ -276,7 +291,8 @@ mod tests {
                 "Publish.Rejected",
                 "Publish.Deadline",
                 "Task",
-                "Envelope"
+                "Envelope",
+                "Publish"
             ]
         );
         assert!(others.iter().all(|k| !reads.contains(k)));

@@ -1,16 +1,19 @@
-//! The handler: one invocation in (an S3 event, or another envelope announcing log files), every log file in it
-//! scanned, every finding published.
+//! The handler: one invocation in (an S3 event, another envelope announcing log files, or CloudTrail records
+//! EventBridge delivered, directly or in an SQS batch), every log file and record in it evaluated, every new
+//! finding published (the dedup table, when configured, holds back the ones already published).
 
-use crate::alert::Alert;
+use crate::alert::{Alert, Path};
 use crate::config::Config;
-use crate::envelope::{self, Item, Target};
+use crate::envelope::{self, Entry, EventRecord, Invocation, Item, Target};
 use crate::errors::{HandlerError, ObjectError};
-use crate::metrics::emf_line;
-use crate::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError};
+use crate::metrics::emf_lines;
+use crate::ports::{
+    AlertSink, Dedup, DedupError, DedupFuture, ObjectBody, ObjectSource, OutgoingAlert, SinkError,
+};
 use crate::render::finding::{render_finding_with, RenderOptions, RuleText};
 use crate::render::summary::render_summary;
 use crate::storm::{Admission, StormControl};
-use crate::summary::Summary;
+use crate::summary::{Response, Summary};
 use aws_lambda_events::s3::S3Event;
 use cloudtrail::{LogReader, ReaderOptions};
 use lambda_runtime::LambdaEvent;
@@ -27,6 +30,10 @@ const CHANNEL_CAPACITY: usize = 64;
 /// Alerts handed to the sink at a time (one SNS PublishBatch call holds 10; the sink packs as it needs).
 const FLUSH_SIZE: usize = 10;
 
+/// How long one dedup table call may take before the findings are published without its answer (and
+/// `DedupUnavailable` counted): the fast path must not wait for the SDK's own timeouts.
+pub const DEDUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Everything the handler needs, built once at cold start.
 pub struct Deps<S, K> {
     pub source: S,
@@ -35,6 +42,9 @@ pub struct Deps<S, K> {
     pub config: Config,
     /// Storm control settings from the rules file.
     pub alerts: AlertSettings,
+    /// The table of published finding ids (`DEDUP_TABLE`, [`crate::dedup`]); `None`: every finding is
+    /// published, also when an earlier attempt or the fast path already did.
+    pub dedup: Option<Arc<dyn Dedup>>,
 }
 
 /// Handles one S3 event notification (delivered to the function directly): every record in it, even when an
@@ -43,74 +53,147 @@ pub async fn handle<S: ObjectSource, K: AlertSink>(
     event: LambdaEvent<S3Event>,
     deps: &Deps<S, K>,
 ) -> Result<Summary, HandlerError> {
-    let items = envelope::from_s3_records(&event.payload.records);
-    handle_items(items, &event.context, deps).await
+    let entries = envelope::from_s3_records(&event.payload.records)
+        .into_iter()
+        .map(|item| Entry {
+            item,
+            message_id: None,
+        })
+        .collect();
+    let invocation = Invocation {
+        sqs_batch: false,
+        entries,
+    };
+    Ok(handle_items(invocation, &event.context, deps)
+        .await?
+        .into_summary())
 }
 
-/// Handles an invocation whatever envelope announced the log files (S3 directly, through SNS or SQS, S3's
-/// EventBridge event, CloudTrail's SNS notification: [`envelope`]). What `main` runs.
+/// Handles an invocation whatever its envelope: log files announced by S3 directly, through SNS or SQS, S3's
+/// EventBridge event or CloudTrail's SNS notification, and CloudTrail records from EventBridge, directly or
+/// in SQS ([`envelope`]). What `main` runs.
+///
+/// An SQS batch answers [`Response::Batch`] (`{"batchItemFailures": [...]}`): a message whose log file or
+/// record failed, or whose body is not a known shape, is named there and the others are done. Any other
+/// invocation fails as a whole when an item failed (Lambda retries it).
 pub async fn handle_event<S: ObjectSource, K: AlertSink>(
     event: LambdaEvent<serde_json::Value>,
     deps: &Deps<S, K>,
-) -> Result<Summary, HandlerError> {
-    let items = envelope::items(&event.payload);
-    handle_items(items, &event.context, deps).await
+) -> Result<Response, HandlerError> {
+    handle_items(envelope::invocation(&event.payload), &event.context, deps).await
 }
 
-/// Reads every announced log file, even when an earlier one failed; an announcement that could not be read
-/// at all fails the invocation after the others.
+/// The dedup table's use within one invocation.
+#[derive(Debug, Default)]
+struct DedupState {
+    /// A call failed or timed out: the table is not asked again in this invocation (each call would wait).
+    down: bool,
+    deduplicated: u64,
+    unavailable: u64,
+}
+
+/// Reads every announced log file and evaluates every delivered record, even when an earlier one failed; an
+/// announcement that could not be read at all fails after the others (its invocation, or in an SQS batch its
+/// message).
 async fn handle_items<S: ObjectSource, K: AlertSink>(
-    items: Vec<Item>,
+    invocation: Invocation,
     context: &lambda_runtime::Context,
     deps: &Deps<S, K>,
-) -> Result<Summary, HandlerError> {
+) -> Result<Response, HandlerError> {
+    let Invocation { sqs_batch, entries } = invocation;
     let mut summary = Summary::default();
     let mut errors = Vec::new();
     let mut objects = 0;
+    // SQS batches: the messages that failed, in order; `unreportable` when a failed item has no message id.
+    let mut failed_messages: Vec<String> = Vec::new();
+    let mut unreportable = false;
+    let mut fail = |message_id: &Option<String>| match message_id {
+        Some(m) if !failed_messages.contains(m) => failed_messages.push(m.clone()),
+        Some(_) => {}
+        None => unreportable = true,
+    };
+    // Messages that had findings folded into a storm summary: they fail too when the summaries do.
+    let mut folded_from: Vec<Option<String>> = Vec::new();
+    // Storm control spans the batch; threshold rules count within one invocation, across its files and records.
     let mut storm = StormControl::new(deps.alerts.clone(), context.request_id.clone());
-    // Threshold rules count within one invocation, across its log files.
     let windows = Arc::new(Windows::new());
+    let mut dedup = DedupState::default();
     let stop_at = stop_at(context, deps.config.deadline_margin);
     info!(
         request_id = %context.request_id,
         deadline_ms = context.deadline,
-        items = items.len(),
+        items = entries.len(),
+        sqs_batch,
+        dedup = deps.dedup.is_some(),
         "invocation started"
     );
-    for item in items {
-        let target = match item {
-            Item::Target(t) => t,
+    for Entry { item, message_id } in entries {
+        let message = message_id.as_deref().unwrap_or("");
+        let (done, error) = match item {
             Item::Skip(reason) => {
-                info!(reason, "skipped: not a CloudTrail log file being created");
+                info!(
+                    reason,
+                    message_id = message,
+                    "skipped: not a CloudTrail log file being created"
+                );
                 *summary.skipped.entry(reason.to_owned()).or_default() += 1;
                 continue;
             }
             Item::Unrecognized(reason) => {
                 // Counted as a log file that failed: it stood for one the function could not even name.
                 objects += 1;
-                warn!(reason = %reason, "announcement not recognized");
+                warn!(reason = %reason, message_id = message, "announcement not recognized");
                 errors.push(ObjectError::Envelope { reason });
+                fail(&message_id);
                 continue;
             }
+            Item::Target(Target {
+                bucket,
+                key,
+                version_id,
+                via,
+            }) => {
+                objects += 1;
+                let at = Location {
+                    bucket: &bucket,
+                    key: &key,
+                    path: Path::S3,
+                };
+                let (done, error) = process_object(
+                    at,
+                    version_id.as_deref(),
+                    deps,
+                    &mut storm,
+                    &windows,
+                    &mut dedup,
+                    stop_at,
+                )
+                .await;
+                earliest(&mut summary.earliest_event_time, &done.earliest_event_time);
+                match &error {
+                    None => summary.objects += 1,
+                    Some(e) => {
+                        warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), via = via.as_str(), message_id = message, error_kind = e.kind(), error = %e, "log file failed");
+                    }
+                }
+                (done, error)
+            }
+            Item::Record(record) => {
+                objects += 1;
+                let (done, error) =
+                    process_record(&record, deps, &mut storm, &windows, &mut dedup, stop_at).await;
+                summary.eventbridge_records += done.records;
+                earliest(
+                    &mut summary.eventbridge_earliest_event_time,
+                    &done.earliest_event_time,
+                );
+                if let Some(e) = &error {
+                    warn!(eventbridge_id = %record.event_id, detail_type = %record.detail_type, message_id = message, error_kind = e.kind(), error = %e, "EventBridge record failed");
+                }
+                (done, error)
+            }
         };
-        let Target {
-            bucket,
-            key,
-            version_id,
-            via,
-        } = target;
-        objects += 1;
-        let (done, error) = process_object(
-            &bucket,
-            &key,
-            version_id.as_deref(),
-            deps,
-            &mut storm,
-            &windows,
-            stop_at,
-        )
-        .await;
-        // What a file did counts also when it failed part-way (alerts it published, records it could not
+        // What an item did counts also when it failed part-way (alerts it published, records it could not
         // evaluate).
         summary.records += done.records;
         summary.malformed += done.malformed;
@@ -118,22 +201,17 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
         summary.findings += done.findings;
         summary.suppressed += done.suppressed;
         summary.bytes += done.bytes;
-        if let Some(t) = done.earliest_event_time {
-            if summary.earliest_event_time.as_ref().is_none_or(|e| t < *e) {
-                summary.earliest_event_time = Some(t);
-            }
-        }
         summary.published += done.published;
-        match error {
-            None => summary.objects += 1,
-            Some(e) => {
-                warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), via = via.as_str(), error_kind = e.kind(), error = %e, "log file failed");
-                errors.push(e);
-            }
+        if done.folded > 0 && !folded_from.contains(&message_id) {
+            folded_from.push(message_id.clone());
+        }
+        if let Some(e) = error {
+            errors.push(e);
+            fail(&message_id);
         }
     }
-    // The rest of each storm, one summary per rule, after every object (an object that failed still
-    // contributes what it found before failing).
+    // The rest of each storm, one summary per rule, after every item (an item that failed still contributes
+    // what it found before failing). Summaries are not deduplicated: their id names this invocation.
     let storm_summaries = storm.summaries();
     summary.storm_folded = storm.folded();
     if !storm_summaries.is_empty() {
@@ -146,43 +224,74 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
                 summary.storm_summaries = messages.len() as u64;
                 summary.published += messages.len() as u64;
             }
-            Err(source) => errors.push(ObjectError::PublishSummaries {
-                rule_ids: storm_summaries.iter().map(|s| s.rule_id.clone()).collect(),
-                source,
-            }),
+            Err(source) => {
+                errors.push(ObjectError::PublishSummaries {
+                    rule_ids: storm_summaries.iter().map(|s| s.rule_id.clone()).collect(),
+                    source,
+                });
+                for m in &folded_from {
+                    fail(m);
+                }
+            }
         }
     }
     summary.failed_objects = errors.len() as u64;
-    // CloudWatch Embedded Metric Format: one line on stdout per invocation becomes metrics in CloudWatch.
+    summary.deduplicated = dedup.deduplicated;
+    summary.dedup_unavailable = dedup.unavailable;
+    // CloudWatch Embedded Metric Format: lines on stdout become metrics in CloudWatch.
     emit_metrics(&summary, &context.env_config.function_name);
     info!(
         objects = summary.objects,
+        eventbridge_records = summary.eventbridge_records,
         records = summary.records,
         malformed = summary.malformed,
         unevaluated = summary.unevaluated,
         findings = summary.findings,
         suppressed = summary.suppressed,
         published = summary.published,
+        deduplicated = summary.deduplicated,
+        dedup_unavailable = summary.dedup_unavailable,
         storm_folded = summary.storm_folded,
         storm_summaries = summary.storm_summaries,
         skipped = summary.skipped.values().sum::<u64>(),
         failed = errors.len(),
+        failed_messages = failed_messages.len(),
         "invocation done"
     );
+    if sqs_batch && !unreportable {
+        if !failed_messages.is_empty() {
+            warn!(
+                failed_messages = ?failed_messages,
+                "SQS batch: the failed messages are reported in batchItemFailures (retried), the others are done"
+            );
+        }
+        return Ok(Response::batch(failed_messages, summary));
+    }
     if errors.is_empty() {
-        Ok(summary)
+        Ok(Response::Summary(summary))
     } else {
         Err(HandlerError { objects, errors })
     }
 }
 
-/// Prints the invocation's EMF line on stdout, where CloudWatch Logs picks it up.
+/// Keeps the earlier of two `eventTime`s (ISO 8601 UTC orders as text).
+fn earliest(slot: &mut Option<String>, t: &Option<String>) {
+    if let Some(t) = t {
+        if slot.as_ref().is_none_or(|e| t < e) {
+            *slot = Some(t.clone());
+        }
+    }
+}
+
+/// Prints the invocation's EMF lines on stdout, where CloudWatch Logs picks them up.
 #[allow(
     clippy::print_stdout,
     reason = "CloudWatch Embedded Metric Format is read from the function's stdout"
 )]
 fn emit_metrics(summary: &Summary, function_name: &str) {
-    println!("{}", emf_line(summary, function_name, chrono::Utc::now()));
+    for line in emf_lines(summary, function_name, chrono::Utc::now()) {
+        println!("{line}");
+    }
 }
 
 /// When to give up on the invocation: its deadline minus the safety margin; `None` without a usable
@@ -204,9 +313,11 @@ fn stop_at(
     Some(tokio::time::Instant::now() + left.saturating_sub(margin.min(left / 10)))
 }
 
-/// What one log file contributed to the invocation, also when it failed part-way.
+/// What one log file (or EventBridge record) contributed to the invocation, also when it failed part-way.
 #[derive(Debug, Default)]
 struct ObjectDone {
+    /// Findings folded into a storm summary.
+    folded: u64,
     bytes: u64,
     earliest_event_time: Option<String>,
     records: u64,
@@ -341,19 +452,27 @@ struct Position {
     reason: String,
 }
 
-/// Scans one log file and publishes its findings. Returns what it did, and the error that fails it, if any:
-/// a publishing failure does not stop the file (the alerts after it are still published), the deadline
-/// does (the scan is cancelled and stops within a record).
+/// Where the records being scanned came from: a log file (bucket, key), or an EventBridge event (the fast
+/// path: bucket and key empty).
+#[derive(Debug, Clone, Copy)]
+struct Location<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    path: Path,
+}
+
+/// Scans one log file and publishes its findings ([`scan_and_publish`]).
 async fn process_object<S: ObjectSource, K: AlertSink>(
-    bucket: &str,
-    key: &str,
+    at: Location<'_>,
     version_id: Option<&str>,
     deps: &Deps<S, K>,
     storm: &mut StormControl,
     windows: &Arc<Windows>,
+    dedup: &mut DedupState,
     stop_at: Option<tokio::time::Instant>,
 ) -> (ObjectDone, Option<ObjectError>) {
-    let mut done = ObjectDone::default();
+    let Location { bucket, key, .. } = at;
+    let done = ObjectDone::default();
     let deadline_err = |records: u64| ObjectError::DeadlineNear {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
@@ -383,6 +502,75 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
                 }),
             )
         }
+    };
+    scan_and_publish(at, version_id, body, deps, storm, windows, dedup, stop_at).await
+}
+
+/// Evaluates one CloudTrail record EventBridge delivered and publishes its findings. The record is read as
+/// the only element of a log file, so the reader's lenient parsing, the per-record cap (`MAX_RECORD_BYTES`)
+/// and the `unevaluated-record` finding for a record that cannot be evaluated are exactly a log file's; so
+/// are exclusions, threshold windows (per invocation), storm control (per batch) and rendering.
+async fn process_record<S: ObjectSource, K: AlertSink>(
+    record: &EventRecord,
+    deps: &Deps<S, K>,
+    storm: &mut StormControl,
+    windows: &Arc<Windows>,
+    dedup: &mut DedupState,
+    stop_at: Option<tokio::time::Instant>,
+) -> (ObjectDone, Option<ObjectError>) {
+    let mut log = Vec::with_capacity(record.json.len() + 16);
+    log.extend_from_slice(b"{\"Records\":[");
+    log.extend_from_slice(record.json.as_bytes());
+    log.extend_from_slice(b"]}");
+    let body: ObjectBody = Box::new(std::io::Cursor::new(log));
+    let at = Location {
+        bucket: "",
+        key: "",
+        path: Path::EventBridge,
+    };
+    let (done, error) =
+        scan_and_publish(at, None, body, deps, storm, windows, dedup, stop_at).await;
+    let error = error.map(|e| ObjectError::Record {
+        event_id: record.event_id.clone(),
+        kind: e.kind(),
+        message: match e {
+            ObjectError::Publish { source, .. } => source.to_string(),
+            ObjectError::Read { source, .. } => source.to_string(),
+            ObjectError::GetObject { source, .. } => source.to_string(),
+            ObjectError::DeadlineNear { records, .. } => format!(
+                "stopped before the invocation deadline after evaluating {records} records; it will be retried"
+            ),
+            ObjectError::Task { message, .. } => message,
+            other => other.to_string(),
+        },
+    });
+    (done, error)
+}
+
+/// Scans a body of records (a log file's, or an EventBridge record wrapped as one) and publishes its
+/// findings. Returns what it did, and the error that fails it, if any: a publishing failure does not stop
+/// the scan (the alerts after it are still published), the deadline does (the scan is cancelled and stops
+/// within a record).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the invocation's shared state (storm, windows, dedup, deadline) is passed as it is"
+)]
+async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
+    at: Location<'_>,
+    version_id: Option<&str>,
+    body: ObjectBody,
+    deps: &Deps<S, K>,
+    storm: &mut StormControl,
+    windows: &Arc<Windows>,
+    dedup: &mut DedupState,
+    stop_at: Option<tokio::time::Instant>,
+) -> (ObjectDone, Option<ObjectError>) {
+    let Location { bucket, key, path } = at;
+    let mut done = ObjectDone::default();
+    let deadline_err = |records: u64| ObjectError::DeadlineNear {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        records,
     };
 
     // The reader is synchronous (pure crate); run it on a blocking thread fed by the streaming body, and
@@ -421,10 +609,6 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     let mut handed = 0usize;
     let mut failures: Vec<SinkError> = Vec::new();
     let mut deadline = false;
-    let publish = |batch: Vec<OutgoingAlert>| async move {
-        let result = deps.sink.publish_until(&batch, stop_at).await;
-        (batch.len(), result)
-    };
     loop {
         // Stop before Lambda kills the invocation half-done: fail it instead, so it is retried (alerts already
         // published are published again: at-least-once).
@@ -436,7 +620,10 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
             None => rx.recv().await,
         };
         let Some(finding) = next else { break };
-        let alert = Alert::new(finding, bucket, key);
+        let alert = match path {
+            Path::S3 => Alert::new(finding, bucket, key),
+            Path::EventBridge => Alert::eventbridge(finding),
+        };
         if alert.finding.is_unevaluated() {
             done.unevaluated += 1;
             let at: Option<UnevaluatedAt> = serde_json::from_str(alert.finding.record.get()).ok();
@@ -455,6 +642,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
         info!(
             bucket,
             key,
+            path = path.as_str(),
             rule_id = %alert.finding.rule_id,
             event_id = alert.finding.event_id.as_deref().unwrap_or(""),
             event_name = alert.finding.event_name.as_deref().unwrap_or(""),
@@ -462,6 +650,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
             "finding"
         );
         if admission == Admission::Fold {
+            done.folded += 1;
             continue;
         }
         let rule = deps.engine.rule(&alert.finding.rule_id);
@@ -477,33 +666,27 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
             },
         ));
         if batch.len() == FLUSH_SIZE {
-            let (n, result) = publish(std::mem::take(&mut batch)).await;
-            handed += n;
-            match result {
-                Ok(()) => done.published += n as u64,
-                Err(e) => {
-                    // One failed batch does not stop the file: the alerts after it are still published,
-                    // then the file fails. Only the deadline stops it.
-                    done.published += (n - e.unpublished().min(n)) as u64;
-                    warn!(bucket, key, error = %e, "alerts not published; publishing the rest of the file");
-                    deadline = matches!(e, SinkError::Deadline { .. });
-                    failures.push(e);
-                    if deadline {
-                        break;
-                    }
+            let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
+            handed += flushed.handed;
+            done.published += flushed.published;
+            if let Some(e) = flushed.error {
+                // One failed batch does not stop the file: the alerts after it are still published,
+                // then the file fails. Only the deadline stops it.
+                warn!(bucket, key, error = %e, "alerts not published; publishing the rest of the file");
+                deadline = matches!(e, SinkError::Deadline { .. });
+                failures.push(e);
+                if deadline {
+                    break;
                 }
             }
         }
     }
     if !deadline && !batch.is_empty() {
-        let (n, result) = publish(std::mem::take(&mut batch)).await;
-        handed += n;
-        match result {
-            Ok(()) => done.published += n as u64,
-            Err(e) => {
-                done.published += (n - e.unpublished().min(n)) as u64;
-                failures.push(e);
-            }
+        let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
+        handed += flushed.handed;
+        done.published += flushed.published;
+        if let Some(e) = flushed.error {
+            failures.push(e);
         }
     }
 
@@ -582,6 +765,7 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     info!(
         bucket,
         key,
+        path = path.as_str(),
         version_id = version_id.unwrap_or(""),
         records = stats.records,
         malformed = stats.malformed,
@@ -600,6 +784,113 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     done.findings = stats.findings;
     done.suppressed = stats.suppressed;
     (done, publish_error)
+}
+
+/// What one flush of rendered findings did.
+struct Flushed {
+    /// Alerts handed to the sink (the ones the dedup table held back are not).
+    handed: usize,
+    /// Alerts the sink accepted.
+    published: u64,
+    error: Option<SinkError>,
+}
+
+/// Publishes rendered findings. With a dedup table: the ones it has seen are held back (`Deduplicated`), the
+/// others are handed to the sink one per call, all at once, so that exactly the ones it accepted are then
+/// marked; a table that fails or does not answer within [`DEDUP_TIMEOUT`] is not waited for (the findings are
+/// published, `DedupUnavailable` counted, and it is not asked again in this invocation).
+async fn publish_findings<S, K: AlertSink>(
+    batch: Vec<OutgoingAlert>,
+    deps: &Deps<S, K>,
+    dedup: &mut DedupState,
+    stop_at: Option<tokio::time::Instant>,
+) -> Flushed {
+    let Some(table) = deps.dedup.as_deref() else {
+        let n = batch.len();
+        let result = deps.sink.publish_until(&batch, stop_at).await;
+        let unpublished = result.as_ref().err().map_or(0, |e| e.unpublished().min(n));
+        return Flushed {
+            handed: n,
+            published: (n - unpublished) as u64,
+            error: result.err(),
+        };
+    };
+    let ids: Vec<String> = batch.iter().map(|a| a.finding_id.clone()).collect();
+    let seen = if dedup.down {
+        None
+    } else {
+        match bounded(table.seen(&ids), stop_at).await {
+            Ok(seen) => Some(seen),
+            Err(e) => {
+                warn!(error = %e, findings = ids.len(), "dedup table unavailable: publishing without it");
+                dedup.down = true;
+                None
+            }
+        }
+    };
+    let fresh: Vec<OutgoingAlert> = match &seen {
+        Some(seen) => batch
+            .into_iter()
+            .filter(|a| {
+                let published = seen.contains(&a.finding_id);
+                if published {
+                    dedup.deduplicated += 1;
+                    info!(finding_id = %a.finding_id, "finding already published (dedup table): not published again");
+                }
+                !published
+            })
+            .collect(),
+        None => {
+            dedup.unavailable += batch.len() as u64;
+            batch
+        }
+    };
+    let results = futures_util::future::join_all(
+        fresh
+            .iter()
+            .map(|a| deps.sink.publish_until(std::slice::from_ref(a), stop_at)),
+    )
+    .await;
+    let mut accepted = Vec::with_capacity(fresh.len());
+    let mut failures = Vec::new();
+    for (alert, result) in fresh.iter().zip(results) {
+        match result {
+            Ok(()) => accepted.push(alert.finding_id.clone()),
+            Err(e) => failures.push(e),
+        }
+    }
+    // Marked only after the sink accepted them: a crash before this line can cause a duplicate, never a loss.
+    // Not bounded by the invocation's stop time: its margin is there to finish what was published.
+    if !accepted.is_empty() && !dedup.down {
+        if let Err(e) = bounded(table.mark(&accepted), None).await {
+            warn!(error = %e, findings = accepted.len(), "published findings could not be marked: a later copy may be published again");
+            dedup.down = true;
+            dedup.unavailable += accepted.len() as u64;
+        }
+    }
+    let handed = fresh.len();
+    Flushed {
+        handed,
+        published: accepted.len() as u64,
+        error: combine(failures, handed),
+    }
+}
+
+/// A dedup table call, cut off after [`DEDUP_TIMEOUT`] or at `stop_at`, whichever comes first.
+async fn bounded<T>(
+    call: DedupFuture<'_, T>,
+    stop_at: Option<tokio::time::Instant>,
+) -> Result<T, DedupError> {
+    let limit = tokio::time::Instant::now() + DEDUP_TIMEOUT;
+    let limit = stop_at.map_or(limit, |t| t.min(limit));
+    tokio::time::timeout_at(limit, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(DedupError::Unavailable(format!(
+                "no answer within {} ms",
+                DEDUP_TIMEOUT.as_millis()
+            )))
+        })
 }
 
 #[cfg(test)]

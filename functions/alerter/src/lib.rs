@@ -18,8 +18,9 @@
 //!
 //! - `alert`
 //! - `aws` → `ports`
-//! - `cold_start` → `aws`, `config`, `handler`, `publish`
+//! - `cold_start` → `aws`, `config`, `dedup`, `handler`, `publish`
 //! - `config`
+//! - `dedup` → `config`, `ports`
 //! - `envelope`
 //! - `errors` → `ports`
 //! - `handler` → `alert`, `config`, `envelope`, `errors`, `metrics`, `ports`, `render::finding`, `render::summary`, `storm`, `summary`
@@ -38,6 +39,7 @@ pub mod alert;
 pub mod aws;
 pub mod cold_start;
 pub mod config;
+pub mod dedup;
 pub mod envelope;
 pub mod errors;
 pub mod handler;
@@ -52,11 +54,14 @@ pub use alert::Alert;
 pub use aws::S3Source;
 pub use cold_start::{build_deps, cold_start, init_logging, read_rules_file, ColdStart};
 pub use config::{Config, ConfigError, RulesLocation};
+pub use dedup::{DynamoDbDedup, MemDedup};
 pub use errors::{HandlerError, ObjectError};
 pub use handler::{handle, handle_event, Deps};
-pub use ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
+pub use ports::{
+    AlertSink, Dedup, DedupError, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError,
+};
 pub use publish::{sns_client, sns_sink, RetryPolicy, RetryingSink, SnsBatchPublisher, SnsSink};
-pub use summary::Summary;
+pub use summary::{Response, Summary};
 /// The shared S3 client set-up (path-style under an endpoint override), for callers that build [`Deps`]
 /// themselves.
 pub use trailwarden_aws::s3_client;

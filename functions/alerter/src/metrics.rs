@@ -24,17 +24,68 @@ fn metrics(summary: &Summary, now: DateTime<Utc>) -> Vec<(&'static str, &'static
         ("Published", "Count", json!(summary.published)),
         ("StormFolded", "Count", json!(summary.storm_folded)),
         ("BytesRead", "Bytes", json!(summary.bytes)),
+        ("Deduplicated", "Count", json!(summary.deduplicated)),
+        (
+            "DedupUnavailable",
+            "Count",
+            json!(summary.dedup_unavailable),
+        ),
     ];
-    // Detection lag: from the oldest event read to now (CloudTrail's delivery delay plus ours).
-    if let Some(lag) = summary
-        .earliest_event_time
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| (now - t.with_timezone(&Utc)).num_milliseconds() as f64 / 1000.0)
-    {
-        m.push(("LagSeconds", "Seconds", json!(lag.max(0.0))));
+    // Detection lag: from the oldest event read from a log file to now (CloudTrail's delivery delay plus ours).
+    if let Some(lag) = lag_seconds(summary.earliest_event_time.as_deref(), now) {
+        m.push(("LagSeconds", "Seconds", json!(lag)));
     }
     m
+}
+
+/// Seconds from `event_time` (RFC 3339) to `now`, never negative.
+fn lag_seconds(event_time: Option<&str>, now: DateTime<Utc>) -> Option<f64> {
+    event_time
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| ((now - t.with_timezone(&Utc)).num_milliseconds() as f64 / 1000.0).max(0.0))
+}
+
+/// The EMF lines of an invocation: [`emf_line`] (every metric by `FunctionName`), then one line per path a
+/// record came by with `LagSeconds` by `FunctionName` and `Path` (`s3`: from the oldest record of the log
+/// files read; `eventbridge`: from the oldest record EventBridge delivered).
+pub fn emf_lines(summary: &Summary, function_name: &str, now: DateTime<Utc>) -> Vec<String> {
+    let mut lines = vec![emf_line(summary, function_name, now)];
+    for (path, time) in [
+        ("s3", summary.earliest_event_time.as_deref()),
+        (
+            "eventbridge",
+            summary.eventbridge_earliest_event_time.as_deref(),
+        ),
+    ] {
+        let Some(lag) = lag_seconds(time, now) else {
+            continue;
+        };
+        lines.push(
+            json!({
+                "_aws": {
+                    "Timestamp": now.timestamp_millis(),
+                    "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [["FunctionName", "Path"]],
+                        "Metrics": [{"Name": "LagSeconds", "Unit": "Seconds"}],
+                    }],
+                },
+                "FunctionName": function_label(function_name),
+                "Path": path,
+                "LagSeconds": lag,
+            })
+            .to_string(),
+        );
+    }
+    lines
+}
+
+fn function_label(function_name: &str) -> &str {
+    if function_name.is_empty() {
+        "local"
+    } else {
+        function_name
+    }
 }
 
 /// The EMF line for one invocation.
@@ -52,12 +103,7 @@ pub fn emf_line(summary: &Summary, function_name: &str, now: DateTime<Utc>) -> S
             }],
         }),
     );
-    let name = if function_name.is_empty() {
-        "local"
-    } else {
-        function_name
-    };
-    doc.insert("FunctionName".into(), json!(name));
+    doc.insert("FunctionName".into(), json!(function_label(function_name)));
     for (metric, _, value) in values {
         doc.insert(metric.into(), value);
     }
@@ -102,6 +148,68 @@ mod tests {
         assert_eq!(v["SkippedObjects"], 3);
         assert_eq!(v["UnevaluatedRecords"], 2);
         assert_eq!(v["LagSeconds"], 330.0);
+    }
+
+    #[test]
+    fn lag_per_path_on_lines_of_their_own_and_the_dedup_counters() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T10:05:30Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let s = Summary {
+            eventbridge_records: 1,
+            eventbridge_earliest_event_time: Some("2026-11-23T10:05:27.5Z".into()),
+            deduplicated: 2,
+            dedup_unavailable: 1,
+            ..Summary::default()
+        };
+        let lines = emf_lines(&s, "fn", now);
+        assert_eq!(lines.len(), 2, "no log file read: no s3 lag line");
+        let main: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(
+            (
+                main["Deduplicated"].as_u64(),
+                main["DedupUnavailable"].as_u64()
+            ),
+            (Some(2), Some(1))
+        );
+        assert_eq!(
+            main["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["FunctionName"]])
+        );
+        assert!(
+            main.get("LagSeconds").is_none(),
+            "the FunctionName-only lag stays the log files'"
+        );
+        let eb: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(eb["Path"], "eventbridge");
+        assert_eq!(eb["LagSeconds"], 2.5);
+        assert_eq!(eb["FunctionName"], "fn");
+        let directive = &eb["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([["FunctionName", "Path"]]));
+        assert_eq!(
+            directive["Metrics"],
+            json!([{"Name": "LagSeconds", "Unit": "Seconds"}])
+        );
+
+        let both = Summary {
+            earliest_event_time: Some("2026-11-23T10:00:30Z".into()),
+            ..s
+        };
+        let lines = emf_lines(&both, "fn", now);
+        let paths: Vec<(String, f64)> = lines[1..]
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| {
+                (
+                    v["Path"].as_str().unwrap().to_owned(),
+                    v["LagSeconds"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            paths,
+            [("s3".to_owned(), 300.0), ("eventbridge".to_owned(), 2.5)]
+        );
     }
 
     #[test]

@@ -118,3 +118,30 @@ pub trait AlertSink: Send + Sync {
         }
     }
 }
+
+/// Why the dedup table could not answer (any error: the handler then publishes anyway and counts
+/// `DedupUnavailable`).
+#[derive(Debug, thiserror::Error)]
+pub enum DedupError {
+    #[error("dedup table unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A boxed future, so that [`Dedup`] can be used as `dyn Dedup` (the handler holds it optionally).
+pub type DedupFuture<'a, T> =
+    std::pin::Pin<Box<dyn Future<Output = Result<T, DedupError>> + Send + 'a>>;
+
+/// Which findings were already published (DynamoDB in production, keyed by finding id): a finding the fast
+/// path published is not published again when its record arrives in a log file, nor when an event is retried
+/// after it was half published. A finding is marked only after the sink accepted it, so a crash between
+/// publishing and marking can cause a duplicate, never a loss.
+pub trait Dedup: Send + Sync {
+    /// The ids among `finding_ids` that are marked as published.
+    fn seen<'a>(
+        &'a self,
+        finding_ids: &'a [String],
+    ) -> DedupFuture<'a, std::collections::HashSet<String>>;
+
+    /// Marks `finding_ids` as published (for the table's time to live).
+    fn mark<'a>(&'a self, finding_ids: &'a [String]) -> DedupFuture<'a, ()>;
+}

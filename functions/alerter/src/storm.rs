@@ -206,9 +206,12 @@ impl StormControl {
         if let Some(r) = &f.region {
             folded.regions.insert(r.clone());
         }
-        folded
-            .files
-            .insert((alert.bucket.clone(), alert.key.clone()));
+        if !alert.bucket.is_empty() {
+            // A record from EventBridge (the fast path) has no log file yet.
+            folded
+                .files
+                .insert((alert.bucket.clone(), alert.key.clone()));
+        }
         Admission::Fold
     }
 

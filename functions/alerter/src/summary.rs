@@ -29,8 +29,120 @@ pub struct Summary {
     pub storm_summaries: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
-    /// The earliest `eventTime` among the records read (for the detection-lag metric).
+    /// The earliest `eventTime` among the records read from log files (for the detection-lag metric).
     pub earliest_event_time: Option<String>,
+    /// CloudTrail records EventBridge delivered (the fast path), evaluated like records of a file (and counted
+    /// in `records` too).
+    pub eventbridge_records: u64,
+    /// The earliest `eventTime` among the records EventBridge delivered (the fast path's lag).
+    pub eventbridge_earliest_event_time: Option<String>,
+    /// Findings not published because the dedup table says they already were (by the fast path, or by an
+    /// earlier attempt of this event).
+    pub deduplicated: u64,
+    /// Findings published without the dedup table's answer (it failed or timed out) or left unmarked after
+    /// publishing (a later duplicate is possible).
+    pub dedup_unavailable: u64,
     /// Log files that failed (the invocation then fails).
     pub failed_objects: u64,
+}
+
+/// What an invocation returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// Not an SQS batch: the summary (what `cargo lambda invoke` prints).
+    Summary(Summary),
+    /// An SQS batch (event source mapping with `ReportBatchItemFailures`): serialized as
+    /// `{"batchItemFailures": [{"itemIdentifier": "<messageId>"}, …]}`, an empty list when every message is
+    /// done. Lambda deletes the other messages and makes the named ones visible again (retried, then moved to
+    /// the queue's dead-letter queue).
+    Batch {
+        /// The `messageId`s of the messages that failed, in the batch's order.
+        failed: Vec<String>,
+        /// What the invocation did (logged and in the metrics; not part of the response).
+        summary: Summary,
+    },
+}
+
+impl Response {
+    pub fn batch(failed: Vec<String>, summary: Summary) -> Response {
+        Response::Batch { failed, summary }
+    }
+
+    /// What the invocation did.
+    pub fn summary(&self) -> &Summary {
+        match self {
+            Response::Summary(s) | Response::Batch { summary: s, .. } => s,
+        }
+    }
+
+    pub fn into_summary(self) -> Summary {
+        match self {
+            Response::Summary(s) | Response::Batch { summary: s, .. } => s,
+        }
+    }
+
+    /// The failed messages' ids of an SQS batch; `None` for any other invocation.
+    pub fn batch_item_failures(&self) -> Option<&[String]> {
+        match self {
+            Response::Summary(_) => None,
+            Response::Batch { failed, .. } => Some(failed),
+        }
+    }
+}
+
+/// Lambda's partial batch response for SQS.
+#[derive(Serialize)]
+struct BatchResponse<'a> {
+    #[serde(rename = "batchItemFailures")]
+    batch_item_failures: Vec<BatchItemFailure<'a>>,
+}
+
+#[derive(Serialize)]
+struct BatchItemFailure<'a> {
+    #[serde(rename = "itemIdentifier")]
+    item_identifier: &'a str,
+}
+
+impl Serialize for Response {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Response::Summary(s) => s.serialize(serializer),
+            Response::Batch { failed, .. } => BatchResponse {
+                batch_item_failures: failed
+                    .iter()
+                    .map(|id| BatchItemFailure {
+                        item_identifier: id,
+                    })
+                    .collect(),
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_sqs_batch_answers_exactly_lambdas_partial_batch_response() {
+        let done = Response::batch(vec![], Summary::default());
+        assert_eq!(
+            serde_json::to_string(&done).unwrap(),
+            r#"{"batchItemFailures":[]}"#
+        );
+        let failed = Response::batch(vec!["m-1".into(), "m-3".into()], Summary::default());
+        assert_eq!(
+            serde_json::to_string(&failed).unwrap(),
+            r#"{"batchItemFailures":[{"itemIdentifier":"m-1"},{"itemIdentifier":"m-3"}]}"#
+        );
+        assert_eq!(failed.batch_item_failures().unwrap().len(), 2);
+        let summary = Response::Summary(Summary {
+            objects: 1,
+            ..Summary::default()
+        });
+        let v = serde_json::to_value(&summary).unwrap();
+        assert_eq!(v["objects"], 1);
+        assert!(summary.batch_item_failures().is_none());
+    }
 }

@@ -3,7 +3,10 @@
 use alerter::config::Config;
 use alerter::errors::{HandlerError, ObjectError};
 use alerter::handler::{handle, handle_event, Deps};
-use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
+use alerter::ports::{
+    AlertSink, Dedup, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError,
+};
+use alerter::MemDedup;
 use aws_lambda_events::s3::S3Event;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
@@ -176,6 +179,7 @@ fn deps(source: MemSource, sink: RecordingSink) -> Deps<MemSource, RecordingSink
         ),
         config,
         alerts: AlertSettings::default(),
+        dedup: None,
     }
 }
 
@@ -558,6 +562,7 @@ async fn default_rules_file_runs_the_recommended_profile_on_the_sample() {
         engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
         config,
         alerts: AlertSettings::default(),
+        dedup: None,
     };
     handle(event("s3-put.json"), &d).await.unwrap();
     let root = "00000000-0000-4000-8000-000000000001";
@@ -597,6 +602,7 @@ match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*"
         engine: Arc::new(config.engine(Some(rules), "2026-11-23").unwrap()),
         config,
         alerts: AlertSettings::default(),
+        dedup: None,
     };
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
     assert_eq!(summary.suppressed, 1);
@@ -685,6 +691,7 @@ async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
         engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
         config,
         alerts: AlertSettings::default(),
+        dedup: None,
     };
     let mut ev = event("s3-put.json");
     // One second left: the handler stops at 0.9 s (margin: a tenth of the time left, at most 5 s).
@@ -818,6 +825,7 @@ async fn fault_deadline_during_a_long_scan_cancels_the_scan() {
         engine: base.engine,
         config: base.config,
         alerts: base.alerts,
+        dedup: None,
     };
     let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
     let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
@@ -857,6 +865,7 @@ async fn fault_deadline_during_publishing_stops_with_a_named_error() {
         engine: base.engine,
         config: base.config,
         alerts: base.alerts,
+        dedup: None,
     };
     let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
     let [ObjectError::Publish { source, .. }] = err.errors.as_slice() else {
@@ -915,6 +924,7 @@ async fn one_failed_batch_does_not_stop_the_alerts_after_it() {
             storm_limit: 100,
             ..base.alerts
         },
+        dedup: None,
     };
     let err = handle(event("s3-put.json"), &d).await.unwrap_err();
     // The first batch of ten had one bad alert; the 15 alerts after it were all published, then the file
@@ -1007,7 +1017,11 @@ async fn every_envelope_of_the_sample_gives_the_same_alerts() {
             .await
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(fired(&d), expected_sample_alerts(), "{file}");
-        assert_eq!((summary.objects, summary.findings), (1, 3), "{file}");
+        assert_eq!(
+            (summary.summary().objects, summary.summary().findings),
+            (1, 3),
+            "{file}"
+        );
         assert_eq!(*d.source.opened.lock().unwrap(), [SAMPLE_KEY], "{file}");
     }
 }
@@ -1028,20 +1042,444 @@ async fn an_unknown_envelope_fails_with_a_named_error_after_the_rest() {
     let good: Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("s3-sqs.json")).unwrap())
             .unwrap();
+    // In an SQS batch the unknown message alone fails (batchItemFailures), the good one is done.
     let mut bad = good["Records"][0].clone();
     bad["body"] = Value::from("{\"not\": \"an s3 event\"}");
+    bad["messageId"] = Value::from("bad-message");
     let batch = serde_json::json!({"Records": [bad, good["Records"][0].clone()]});
-    let err = handle_event(LambdaEvent::new(batch, Context::default()), &d)
+    let response = handle_event(LambdaEvent::new(batch, Context::default()), &d)
         .await
-        .unwrap_err();
-    assert_eq!(err.errors.len(), 1, "{err}");
-    assert!(
-        matches!(err.errors[0], ObjectError::Envelope { .. }),
-        "{err}"
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "bad-message"}]})
     );
+    assert_eq!(response.summary().failed_objects, 1);
     assert_eq!(
         fired(&d),
         expected_sample_alerts(),
         "the good item was read"
     );
+}
+
+// ---- The fast path: CloudTrail records from EventBridge, SQS partial batch failures, deduplication ----
+
+const ROOT_EVENT: &str = "00000000-0000-4000-8000-000000000001";
+
+fn json_event(file: &str) -> LambdaEvent<Value> {
+    let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
+    LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
+}
+
+fn with_dedup(
+    mut d: Deps<MemSource, RecordingSink>,
+    dedup: &Arc<MemDedup>,
+) -> Deps<MemSource, RecordingSink> {
+    d.dedup = Some(Arc::clone(dedup) as Arc<dyn Dedup>);
+    d
+}
+
+/// The sample log file's findings: (event id, rule id) -> finding id, read through the S3 path.
+async fn sample_finding_ids() -> Vec<(String, String, String)> {
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    handle(event("s3-put.json"), &d).await.unwrap();
+    let mut ids: Vec<_> = d
+        .sink
+        .bodies()
+        .iter()
+        .map(|b| {
+            (
+                b["event_id"].as_str().unwrap().to_owned(),
+                b["rule_id"].as_str().unwrap().to_owned(),
+                b["finding_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn an_eventbridge_record_invoked_directly_is_alerted_as_its_log_file_record_is() {
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let response = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures().is_none(), "not an SQS batch");
+    let summary = response.summary();
+    assert_eq!(
+        (
+            summary.objects,
+            summary.records,
+            summary.eventbridge_records,
+            summary.findings,
+            summary.published
+        ),
+        (0, 1, 1, 1, 1)
+    );
+    assert_eq!(
+        summary.eventbridge_earliest_event_time.as_deref(),
+        Some("2024-01-15T12:01:00Z")
+    );
+    assert_eq!(summary.earliest_event_time, None, "no log file was read");
+    assert!(d.source.opened.lock().unwrap().is_empty());
+    let body = &d.sink.bodies()[0];
+    assert_eq!(body["rule_id"], "cis-4.3-root-account-usage");
+    assert_eq!(body["event_id"], ROOT_EVENT);
+    assert_eq!(
+        (&body["path"], &body["bucket"], &body["key"]),
+        (
+            &Value::from("eventbridge"),
+            &Value::from(""),
+            &Value::from("")
+        )
+    );
+    assert_eq!(body["schema_version"], 1, "path is an additive field");
+    // The same record on the S3 path: the same finding id (what the dedup table is keyed by), the same record.
+    let s3 = sample_finding_ids().await;
+    let root = s3
+        .iter()
+        .find(|(e, r, _)| e == ROOT_EVENT && r == "cis-4.3-root-account-usage")
+        .unwrap();
+    assert_eq!(body["finding_id"], root.2.as_str());
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(events_dir().join("eventbridge-cloudtrail.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["record"], sample["detail"]);
+    let email = &d.sink.messages.lock().unwrap()[0].email;
+    assert!(
+        email.contains("Log file:       none yet (this record came through EventBridge"),
+        "{email}"
+    );
+}
+
+#[tokio::test]
+async fn an_sqs_batch_reports_only_the_bad_message_in_batch_item_failures() {
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let response = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "9a3b7c51-0d42-4e8f-a6b1-5c7d2e9f8a03"}]}),
+        "the AWS Health event is not a CloudTrail record: its message fails, the sign-in's is done"
+    );
+    assert_eq!(
+        fired(&d),
+        [(
+            ROOT_EVENT.to_owned(),
+            "cis-4.3-root-account-usage".to_owned()
+        )]
+    );
+    assert_eq!(response.summary().failed_objects, 1);
+}
+
+#[tokio::test]
+async fn an_sqs_message_whose_alert_cannot_be_published_fails_alone() {
+    let d = deps(
+        MemSource::default(),
+        RecordingSink {
+            reject: true,
+            ..RecordingSink::default()
+        },
+    );
+    let mut batch: Value = serde_json::from_str(
+        &std::fs::read_to_string(events_dir().join("sqs-eventbridge-cloudtrail.json")).unwrap(),
+    )
+    .unwrap();
+    // Two CloudTrail messages: one with a finding (its alert is refused), one without any.
+    let quiet = batch["Records"][0]["body"]
+        .as_str()
+        .unwrap()
+        .replace("\"eventName\":\"ConsoleLogin\"", "\"eventName\":\"Quiet\"")
+        .replace("\"type\":\"Root\"", "\"type\":\"IAMUser\"");
+    batch["Records"][1]["body"] = Value::from(quiet);
+    let response = handle_event(LambdaEvent::new(batch, Context::default()), &d)
+        .await
+        .unwrap();
+    assert_eq!(
+        response.batch_item_failures().unwrap(),
+        ["2e1424d4-f796-459a-8184-9c92662be6da"]
+    );
+    assert_eq!(response.summary().published, 0);
+}
+
+#[tokio::test]
+async fn a_log_file_announced_through_sqs_fails_its_message_not_the_invocation() {
+    // The object is missing: its message is named, the invocation succeeds (the other messages are done).
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let response = handle_event(json_event("s3-sqs.json"), &d).await.unwrap();
+    assert_eq!(
+        response.batch_item_failures().unwrap(),
+        ["059f36b4-87a3-44ab-83d2-661975830a7d"]
+    );
+    // Found: nothing fails.
+    let d = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let response = handle_event(json_event("s3-sqs.json"), &d).await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&response).unwrap(),
+        r#"{"batchItemFailures":[]}"#
+    );
+    assert_eq!(fired(&d), expected_sample_alerts());
+}
+
+#[tokio::test]
+async fn a_direct_eventbridge_invocation_whose_alert_fails_fails_the_invocation() {
+    let d = deps(
+        MemSource::default(),
+        RecordingSink {
+            reject: true,
+            ..RecordingSink::default()
+        },
+    );
+    let err = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err.errors[..], [ObjectError::Record { event_id, kind: "Publish", .. }] if event_id == "6f2e5a1c-93b4-4c1e-b0a7-3d5e8f9a0b11"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("EventBridge event 6f2e5a1c-93b4-4c1e-b0a7-3d5e8f9a0b11: 1 of 1 alerts"),
+        "{err}"
+    );
+    assert_eq!(Diagnostic::from(err).error_type, "Publish");
+}
+
+#[tokio::test]
+async fn an_eventbridge_record_over_the_record_cap_is_an_unevaluated_record_alert() {
+    let mut d = deps(MemSource::default(), RecordingSink::default());
+    d.config.max_record_bytes = 200;
+    let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
+    assert_eq!((summary.unevaluated, summary.published), (1, 1));
+    let body = &d.sink.bodies()[0];
+    assert_eq!(body["rule_id"], UNEVALUATED_RECORD);
+    assert_eq!(body["path"], "eventbridge");
+}
+
+#[tokio::test]
+async fn dedup_a_finding_the_fast_path_published_is_not_published_again_from_the_log_file() {
+    let table = Arc::new(MemDedup::new());
+    let fast = with_dedup(deps(MemSource::default(), RecordingSink::default()), &table);
+    let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &fast)
+        .await
+        .unwrap()
+        .into_summary();
+    assert_eq!((summary.published, summary.deduplicated), (1, 0));
+    let root_id = fast.sink.bodies()[0]["finding_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(table.marked(), std::slice::from_ref(&root_id));
+
+    // Minutes later the log file arrives: the other findings are alerted, the root sign-in is not.
+    let slow = with_dedup(
+        deps(
+            MemSource::default().with(SAMPLE_KEY, sample_log()),
+            RecordingSink::default(),
+        ),
+        &table,
+    );
+    let summary = handle(event("s3-put.json"), &slow).await.unwrap();
+    assert_eq!(
+        (summary.findings, summary.published, summary.deduplicated),
+        (3, 2, 1)
+    );
+    assert_eq!(summary.dedup_unavailable, 0);
+    let mut want = expected_sample_alerts();
+    want.retain(|(e, _)| e != ROOT_EVENT);
+    assert_eq!(fired(&slow), want);
+    assert_eq!(table.marked().len(), 3);
+    assert!(slow
+        .sink
+        .bodies()
+        .iter()
+        .all(|b| b["finding_id"] != root_id.as_str()));
+}
+
+#[tokio::test]
+async fn dedup_unavailable_publishes_anyway_counts_it_and_stops_asking() {
+    let table = Arc::new(MemDedup::new());
+    table.set_unavailable(true);
+    let d = with_dedup(
+        deps(
+            MemSource::default().with(SAMPLE_KEY, denials(25, "alice")),
+            RecordingSink::default(),
+        ),
+        &table,
+    );
+    let d = Deps {
+        alerts: AlertSettings {
+            storm_limit: 100,
+            ..AlertSettings::default()
+        },
+        ..d
+    };
+    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    assert_eq!(
+        (
+            summary.published,
+            summary.dedup_unavailable,
+            summary.deduplicated
+        ),
+        (25, 25, 0)
+    );
+    assert_eq!(
+        table.calls(),
+        (1, 0),
+        "asked once; after a failure the invocation does not wait on it again"
+    );
+    assert!(table.marked().is_empty());
+}
+
+/// A dedup table that never answers.
+struct HangingDedup;
+
+impl Dedup for HangingDedup {
+    fn seen<'a>(
+        &'a self,
+        _: &'a [String],
+    ) -> alerter::ports::DedupFuture<'a, std::collections::HashSet<String>> {
+        Box::pin(std::future::pending())
+    }
+
+    fn mark<'a>(&'a self, _: &'a [String]) -> alerter::ports::DedupFuture<'a, ()> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn dedup_that_does_not_answer_is_not_waited_for() {
+    let mut d = deps(MemSource::default(), RecordingSink::default());
+    d.dedup = Some(Arc::new(HangingDedup));
+    let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
+    assert_eq!((summary.published, summary.dedup_unavailable), (1, 1));
+}
+
+#[tokio::test]
+async fn dedup_marks_only_what_the_sink_accepted() {
+    let table = Arc::new(MemDedup::new());
+    let failing = with_dedup(
+        deps(
+            MemSource::default(),
+            RecordingSink {
+                reject: true,
+                ..RecordingSink::default()
+            },
+        ),
+        &table,
+    );
+    handle_event(json_event("eventbridge-cloudtrail.json"), &failing)
+        .await
+        .unwrap_err();
+    assert!(table.marked().is_empty(), "a refused alert is not marked");
+    assert_eq!(table.calls(), (1, 0));
+    // Retried: published now, and marked.
+    let ok = with_dedup(deps(MemSource::default(), RecordingSink::default()), &table);
+    let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &ok)
+        .await
+        .unwrap()
+        .into_summary();
+    assert_eq!((summary.published, summary.deduplicated), (1, 0));
+    assert_eq!(table.marked().len(), 1);
+}
+
+/// A sink that accepts its first `n` calls, then fails every call (SNS going away half-way).
+struct AcceptFirstCalls {
+    n: usize,
+    inner: RecordingSink,
+}
+
+impl AlertSink for AcceptFirstCalls {
+    async fn publish(&self, messages: &[OutgoingAlert]) -> Result<(), SinkError> {
+        let calls = {
+            let mut c = self.inner.calls.lock().unwrap();
+            *c += 1;
+            *c
+        };
+        if calls > self.n {
+            return Err(SinkError::Unpublished {
+                unpublished: messages.len(),
+                total: messages.len(),
+                last_error: "InternalError: service unavailable".into(),
+            });
+        }
+        self.inner
+            .messages
+            .lock()
+            .unwrap()
+            .extend_from_slice(messages);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_alerts() {
+    let table = Arc::new(MemDedup::new());
+    let base = with_dedup(
+        deps(
+            MemSource::default().with(SAMPLE_KEY, sample_log()),
+            RecordingSink::default(),
+        ),
+        &table,
+    );
+    let half = Deps {
+        source: base.source,
+        sink: AcceptFirstCalls {
+            n: 1,
+            inner: RecordingSink::default(),
+        },
+        engine: base.engine,
+        config: base.config,
+        alerts: base.alerts,
+        dedup: base.dedup,
+    };
+    let err = handle(event("s3-put.json"), &half).await.unwrap_err();
+    assert!(
+        matches!(&err.errors[..], [ObjectError::Publish { source, .. }] if source.unpublished() == 2),
+        "{err:?}"
+    );
+    let first = half.sink.inner.bodies();
+    assert_eq!(first.len(), 1);
+    assert_eq!(table.marked(), [first[0]["finding_id"].as_str().unwrap()]);
+
+    // Lambda retries the event: only the two alerts that did not go out are published.
+    let retry = with_dedup(
+        deps(
+            MemSource::default().with(SAMPLE_KEY, sample_log()),
+            RecordingSink::default(),
+        ),
+        &table,
+    );
+    let summary = handle(event("s3-put.json"), &retry).await.unwrap();
+    assert_eq!((summary.published, summary.deduplicated), (2, 1));
+    let mut all: Vec<String> = retry
+        .sink
+        .bodies()
+        .iter()
+        .chain(first.iter())
+        .map(|b| b["finding_id"].as_str().unwrap().to_owned())
+        .collect();
+    all.sort();
+    let mut want: Vec<String> = sample_finding_ids()
+        .await
+        .into_iter()
+        .map(|t| t.2)
+        .collect();
+    want.sort();
+    assert_eq!(all, want, "every alert exactly once over both attempts");
 }

@@ -124,6 +124,7 @@ async fn run(text: &[u8]) -> Run {
         engine: Arc::new(Engine::with_ids(&[STOPPED, CIS_4_5]).unwrap()),
         config: Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts"),
         alerts: AlertSettings::default(),
+        dedup: None,
     };
     let result = handle(event(), &d).await.map_err(|e| e.errors);
     let alerts = d

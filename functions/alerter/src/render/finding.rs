@@ -281,6 +281,7 @@ impl<'a> FindingView<'a> {
             error_code: f.error_code.as_deref(),
             bucket: &self.bucket,
             key: &self.key,
+            path: self.alert.path,
             record_truncated: !whole,
             record,
             threshold: f.threshold.as_ref(),
@@ -430,7 +431,12 @@ impl<'a> FindingView<'a> {
             ),
         }
         field(&mut out, "Event ID", known(f.event_id.as_deref()));
-        let file = format!("s3://{}/{}", self.bucket, self.key);
+        let file = match self.alert.path {
+            crate::alert::Path::S3 => format!("s3://{}/{}", self.bucket, self.key),
+            crate::alert::Path::EventBridge => {
+                "none yet (this record came through EventBridge; its log file follows)".to_owned()
+            }
+        };
         field(&mut out, "Log file", &file);
 
         out.push_str("\nRECORD\n");
@@ -537,6 +543,8 @@ struct FindingJson<'a> {
     error_code: Option<&'a str>,
     bucket: &'a str,
     key: &'a str,
+    /// `s3` (bucket and key name the log file) or `eventbridge` (the fast path: bucket and key empty).
+    path: crate::alert::Path,
     record_truncated: bool,
     record: RecordJson<'a>,
     /// A threshold rule's alert: count, window, key, distinct values (an additive field, absent otherwise).
