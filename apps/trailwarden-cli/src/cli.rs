@@ -155,6 +155,20 @@ pub enum RulesCommand {
     /// The attack coverage map: the ATT&CK tactic/technique x rule matrix and the Stratus Red Team technique x
     /// rule table, from the built-in rules' controls.
     Coverage(CoverageArgs),
+    /// The EventBridge event patterns for the fast path: every CloudTrail event an enabled rule could match,
+    /// as few patterns of at most 2,048 characters as fit, and whether read-only events are needed.
+    EventbridgePattern(EventbridgePatternArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Prints {patterns, read_only_management_events, widened_by} as JSON; stderr names each rule that widened the \
+patterns (one that could not be narrowed by event name or error code) and why. Without --config: the default \
+configuration, whose output is infra/eventbridge-patterns.json; with a custom rules file, pass the output to \
+Terraform's fast_path_patterns_json.")]
+pub struct EventbridgePatternArgs {
+    #[command(flatten)]
+    pub selection: Selection,
 }
 
 #[derive(Debug, Args)]

@@ -138,6 +138,14 @@ impl CompiledRule {
         }
     }
 
+    /// For a code rule, the event names it is limited to (`Some(None)`: any record); `None` for a pattern.
+    pub(crate) fn code_events(&self) -> Option<Option<&'static [&'static str]>> {
+        match &self.matcher {
+            Matcher::Code(_, events) => Some(*events),
+            Matcher::Pattern(_) => None,
+        }
+    }
+
     /// The fields this rule requires exact string values of, with those values, `eventName` first when it
     /// is one of them (the engine indexes the rule under one of these); empty when any record may match.
     fn required_fields(&self) -> Vec<(Cow<'_, [PathStep]>, Vec<&str>)> {

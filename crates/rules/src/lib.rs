@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod config;
 pub mod coverage;
 pub mod engine;
+pub mod eventbridge;
 pub mod external;
 pub mod finding;
 pub mod pattern;

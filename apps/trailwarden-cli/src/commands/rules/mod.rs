@@ -2,6 +2,7 @@
 //! the attack coverage map.
 
 mod coverage;
+mod eventbridge_pattern;
 mod explain;
 mod list;
 mod show;
@@ -17,5 +18,6 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Test(args) => test::run(args),
         RulesCommand::Explain(args) => explain::run(args),
         RulesCommand::Coverage(args) => coverage::run(args),
+        RulesCommand::EventbridgePattern(args) => eventbridge_pattern::run(args),
     }
 }
