@@ -158,6 +158,54 @@ pub enum RulesCommand {
     /// The EventBridge event patterns for the fast path: every CloudTrail event an enabled rule could match,
     /// as few patterns of at most 2,048 characters as fit, and whether read-only events are needed.
     EventbridgePattern(EventbridgePatternArgs),
+    /// The rules as Athena (Trino) SQL over the CloudTrail table: one query per pattern rule, with the config
+    /// file's exclusions and partition predicates from --since/--until; rules without a SQL form say why.
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Every query returns rule_id, title, severity, eventid and the finding's fields, one row per matching event. \
+Code rules and threshold rules have no SQL form: --format sql prints them as a comment with the reason, --format \
+json as {\"rule_id\", \"sql\": null, \"reason\"}. The table is the one README \"History on Athena\" describes \
+(rules::sql::TABLE_DDL), partitioned by account, region and day.")]
+pub struct SqlArgs {
+    /// Only these rules (ids of the selected rules; see `trailwarden rules list`).
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// The table to query, `database.table` [default: the one the Terraform module creates].
+    #[arg(long, value_name = "NAME", default_value = rules::sql::DEFAULT_TABLE)]
+    pub table: String,
+
+    /// Only events at or after this time: YYYY-MM-DD (UTC) or RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = Bound::parse)]
+    pub since: Option<Bound>,
+
+    /// Only events up to this time: YYYY-MM-DD (the whole day) or RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = Bound::parse)]
+    pub until: Option<Bound>,
+
+    /// Output format: sql (the queries, `;`-terminated, each after a comment naming its rule) or json.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SqlFormat::Sql)]
+    pub format: SqlFormat,
+
+    /// Print a hunt's query instead of the rules': its name and arguments as for `trailwarden hunt`, e.g.
+    /// --hunt signins, --hunt 'access-key AKIAIOSFODNN7EXAMPLE', --hunt 'regions --allowed-regions us-east-1'.
+    #[arg(long, value_name = "'HUNT [ARG...]'", conflicts_with = "ids")]
+    pub hunt: Option<String>,
+}
+
+/// How `rules sql` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlFormat {
+    /// The queries, ready for a SQL client.
+    Sql,
+    /// `[{"rule_id", "sql"}]`, `"sql": null` and a `"reason"` for a rule without a SQL form.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,10 @@ pub trait HuntOptions: clap::Args {
 
     /// The hunt these arguments ask for; `config` is the `--config` file (or the empty config).
     fn hunt(self, config: &RulesConfig) -> Self::Hunt;
+
+    /// The same hunt as Athena (Trino) SQL over `table` (`rules::sql::TABLE_DDL`) within `range`: the rows'
+    /// JSON fields as columns, in their order (see [`crate::hunts::sql`]).
+    fn sql(&self, config: &RulesConfig, table: &str, range: &rules::sql::TimeRange) -> String;
 }
 
 /// One hunt of the registry ([`crate::hunts::ALL`]): the subcommand `trailwarden hunt NAME`.
@@ -53,7 +57,17 @@ pub struct Entry {
     pub args: fn(clap::Command) -> clap::Command,
     /// The hunt for the subcommand's parsed arguments and the config file.
     pub start: Start,
+    /// Its Athena SQL for the subcommand's parsed arguments, the config file, a table and a time range.
+    pub sql: SqlStart,
 }
+
+/// How an [`Entry`] makes its SQL (see [`HuntOptions::sql`]).
+pub type SqlStart = fn(
+    &clap::ArgMatches,
+    &RulesConfig,
+    &str,
+    &rules::sql::TimeRange,
+) -> Result<String, clap::Error>;
 
 /// How an [`Entry`] makes its hunt: from the subcommand's parsed arguments and the config file.
 pub type Start = fn(&clap::ArgMatches, &RulesConfig) -> Result<Box<dyn Query>, clap::Error>;
@@ -66,6 +80,7 @@ impl Entry {
             about,
             args: O::augment_args,
             start: start::<O>,
+            sql: sql::<O>,
         }
     }
 }
@@ -76,6 +91,16 @@ fn start<O: HuntOptions>(
 ) -> Result<Box<dyn Query>, clap::Error> {
     let options = <O as clap::FromArgMatches>::from_arg_matches(matches)?;
     Ok(Box::new(options.hunt(config)))
+}
+
+fn sql<O: HuntOptions>(
+    matches: &clap::ArgMatches,
+    config: &RulesConfig,
+    table: &str,
+    range: &rules::sql::TimeRange,
+) -> Result<String, clap::Error> {
+    let options = <O as clap::FromArgMatches>::from_arg_matches(matches)?;
+    Ok(options.sql(config, table, range))
 }
 
 /// A hunt of any type, as `trailwarden hunt` runs it: the filter, and a tally to add records to.

@@ -1,7 +1,9 @@
 //! `hunt access-key KEY`: every call made with one access key, the leaked-key response.
 
-use crate::hunt::{Entry, by_time, identity, or_dash, Hunt, HuntOptions, TableRow};
+use crate::hunt::{by_time, identity, or_dash, Entry, Hunt, HuntOptions, TableRow};
+use crate::hunts::sql::{from_where, PRINCIPAL};
 use cloudtrail::Record;
+use rules::sql::{quote, TimeRange};
 use rules::RulesConfig;
 use serde::Serialize;
 
@@ -24,6 +26,18 @@ impl HuntOptions for Options {
 
     fn hunt(self, _: &RulesConfig) -> AccessKey {
         AccessKey { key: self.key }
+    }
+    fn sql(&self, _: &RulesConfig, table: &str, range: &TimeRange) -> String {
+        format!(
+            "SELECT eventtime AS \"time\", eventname AS event, eventsource AS source, awsregion AS region, \
+             sourceipaddress AS source_ip, useragent AS user_agent, errorcode AS error, {PRINCIPAL} AS principal, \
+             eventid AS event_id\n{}\nORDER BY eventtime, eventid",
+            from_where(
+                table,
+                &[format!("useridentity.accesskeyid = {}", quote(&self.key))],
+                range
+            )
+        )
     }
 }
 

@@ -5,9 +5,12 @@
 //! alert. An investigation wants every call that crossed an account boundary, so this hunt keeps them all and
 //! marks the config file's `trusted_accounts`; hence its own name.
 
-use crate::hunt::{Entry, caller, identity, or_dash, Hunt, HuntOptions, Seen, TableRow, NONE};
+use crate::hunt::{caller, identity, or_dash, Entry, Hunt, HuntOptions, Seen, TableRow, NONE};
+use crate::hunts::sql::{caller_name, from_where, in_list, sorted_set, FAILED};
 use cloudtrail::Record;
+use rules::sql::{quote, TimeRange};
 use rules::{is_denied_error_code, RulesConfig};
+use rules::{DENIED_ERROR_CODE_PREFIXES, DENIED_ERROR_CODE_SUFFIXES};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +35,48 @@ impl HuntOptions for Options {
                 .map(|a| a.get_ref().clone())
                 .collect(),
         }
+    }
+    fn sql(&self, config: &RulesConfig, table: &str, range: &TimeRange) -> String {
+        let trusted = in_list(
+            "caller_account",
+            config.trusted_accounts.iter().map(|a| a.get_ref().as_str()),
+        );
+        let like = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        };
+        let denied: Vec<String> = DENIED_ERROR_CODE_PREFIXES
+            .iter()
+            .map(|p| {
+                format!(
+                    "errorcode LIKE {} ESCAPE '\\'",
+                    quote(&format!("{}%", like(p)))
+                )
+            })
+            .chain(DENIED_ERROR_CODE_SUFFIXES.iter().map(|s| {
+                format!(
+                    "errorcode LIKE {} ESCAPE '\\'",
+                    quote(&format!("%{}", like(s)))
+                )
+            }))
+            .collect();
+        format!(
+            "SELECT caller_account, recipient_account, event_source, event, calls, denied, errors, principals, \
+             first_seen, last_seen, {trusted} AS trusted\n\
+             FROM (SELECT useridentity.accountid AS caller_account, recipientaccountid AS recipient_account, \
+             coalesce(eventsource, '-') AS event_source, coalesce(eventname, '-') AS event, count(*) AS calls, \
+             count_if(coalesce({}, FALSE)) AS denied, count_if({FAILED}) AS errors, {} AS principals, \
+             min(eventtime) AS first_seen, max(eventtime) AS last_seen\n{}\nGROUP BY 1, 2, 3, 4)\n\
+             ORDER BY caller_account, recipient_account, event_source, event",
+            denied.join(" OR "),
+            sorted_set(&caller_name()),
+            from_where(
+                table,
+                &["useridentity.accountid <> recipientaccountid".to_owned()],
+                range
+            )
+        )
     }
 }
 

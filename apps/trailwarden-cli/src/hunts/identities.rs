@@ -1,7 +1,9 @@
 //! `hunt identities`: callers with their call and error counts; assumed roles are grouped by role.
 
-use crate::hunt::{Entry, caller, identity, or_dash, Hunt, HuntOptions, Seen, TableRow, NONE};
+use crate::hunt::{caller, identity, or_dash, Entry, Hunt, HuntOptions, Seen, TableRow, NONE};
+use crate::hunts::sql::{caller_name, from_where, sorted_set, CALLER_KIND, FAILED};
 use cloudtrail::Record;
+use rules::sql::TimeRange;
 use rules::RulesConfig;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +23,20 @@ impl HuntOptions for Options {
 
     fn hunt(self, _: &RulesConfig) -> Identities {
         Identities
+    }
+    fn sql(&self, _: &RulesConfig, table: &str, range: &TimeRange) -> String {
+        format!(
+            "SELECT \"type\", principal, account, calls, errors, first_seen, last_seen, sessions, access_keys, \
+             source_ips\nFROM (SELECT {CALLER_KIND} AS \"type\", {} AS principal, \
+             coalesce(useridentity.accountid, '-') AS account, count(*) AS calls, count_if({FAILED}) AS errors, \
+             min(eventtime) AS first_seen, max(eventtime) AS last_seen, \
+             count(DISTINCT CASE WHEN useridentity.type = 'AssumedRole' THEN useridentity.arn END) AS sessions, \
+             {} AS access_keys, {} AS source_ips\n{}\nGROUP BY 1, 2, 3)\nORDER BY calls DESC, principal",
+            caller_name(),
+            sorted_set("useridentity.accesskeyid"),
+            sorted_set("sourceipaddress"),
+            from_where(table, &[], range)
+        )
     }
 }
 

@@ -7,6 +7,8 @@
 
 use crate::hunt::Entry;
 
+pub mod sql;
+
 /// Declares each hunt's module and lists its `HUNT` entry in [`ALL`], in order.
 macro_rules! registry {
     ($($hunt:ident,)*) => {

@@ -1,7 +1,9 @@
 //! `hunt policy-changes`: IAM policy changes with their target.
 
-use crate::hunt::{Entry, by_time, caller, or_dash, result, Hunt, HuntOptions, TableRow, NONE};
+use crate::hunt::{by_time, caller, or_dash, result, Entry, Hunt, HuntOptions, TableRow, NONE};
+use crate::hunts::sql::{caller_name, from_where, in_list, json_string, RESULT};
 use cloudtrail::Record;
+use rules::sql::TimeRange;
 use rules::{RulesConfig, IAM_POLICY_CHANGE_EVENTS};
 use serde::Serialize;
 use serde_json::Value;
@@ -26,6 +28,41 @@ impl HuntOptions for Options {
 
     fn hunt(self, _: &RulesConfig) -> PolicyChanges {
         PolicyChanges
+    }
+    fn sql(&self, _: &RulesConfig, table: &str, range: &TimeRange) -> String {
+        let targets: Vec<String> = [
+            ("user", "userName"),
+            ("role", "roleName"),
+            ("group", "groupName"),
+            ("policy", "policyArn"),
+            ("policy", "policyName"),
+            ("version", "versionId"),
+        ]
+        .into_iter()
+        .map(|(label, k)| {
+            format!(
+                "'{label} ' || {}",
+                json_string("requestparameters", &format!("$.{k}"))
+            )
+        })
+        .collect();
+        let names = IAM_POLICY_CHANGE_EVENTS.iter().chain(BEYOND_CIS);
+        format!(
+            "SELECT eventtime AS \"time\", coalesce(eventname, '') AS event, {} AS principal, \
+             coalesce(nullif(array_join(filter(ARRAY[{}], x -> x IS NOT NULL), ', '), ''), '-') AS target, \
+             {RESULT} AS result, sourceipaddress AS source_ip, awsregion AS region, eventid AS event_id\n{}\n\
+             ORDER BY eventtime, eventid",
+            caller_name(),
+            targets.join(", "),
+            from_where(
+                table,
+                &[
+                    "eventsource = 'iam.amazonaws.com'".to_owned(),
+                    in_list("eventname", names)
+                ],
+                range
+            )
+        )
     }
 }
 

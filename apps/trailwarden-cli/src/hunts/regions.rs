@@ -1,7 +1,9 @@
 //! `hunt regions`: calls per region, flagging regions outside an allow-list.
 
-use crate::hunt::{Entry, or_dash, Hunt, HuntOptions, Seen, TableRow, NONE};
+use crate::hunt::{or_dash, Entry, Hunt, HuntOptions, Seen, TableRow, NONE};
+use crate::hunts::sql::{from_where, in_list, FAILED, PRINCIPAL};
 use cloudtrail::Record;
+use rules::sql::TimeRange;
 use rules::RulesConfig;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +41,27 @@ impl HuntOptions for Options {
             None
         };
         Regions { allowed }
+    }
+    fn sql(&self, config: &RulesConfig, table: &str, range: &TimeRange) -> String {
+        let from_config: Vec<&str> = config
+            .allowed_regions
+            .iter()
+            .map(|r| r.get_ref().as_str())
+            .collect();
+        let allowed = if !self.allowed_regions.is_empty() {
+            in_list("region", &self.allowed_regions)
+        } else if !from_config.is_empty() {
+            in_list("region", from_config)
+        } else {
+            "CAST(NULL AS BOOLEAN)".to_owned()
+        };
+        format!(
+            "SELECT region, calls, errors, identities, first_seen, last_seen, {allowed} AS allowed\n\
+             FROM (SELECT coalesce(awsregion, '-') AS region, count(*) AS calls, count_if({FAILED}) AS errors, \
+             count(DISTINCT {PRINCIPAL}) AS identities, min(eventtime) AS first_seen, \
+             max(eventtime) AS last_seen\n{}\nGROUP BY 1)\nORDER BY calls DESC, region",
+            from_where(table, &[], range)
+        )
     }
 }
 

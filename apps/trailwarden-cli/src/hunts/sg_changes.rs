@@ -1,7 +1,11 @@
 //! `hunt sg-changes`: security-group changes with the group and the rules.
 
-use crate::hunt::{Entry, by_time, caller, or_dash, result, Hunt, HuntOptions, TableRow, NONE};
+use crate::hunt::{by_time, caller, or_dash, result, Entry, Hunt, HuntOptions, TableRow, NONE};
+use crate::hunts::sql::{
+    caller_name, from_where, in_list, json_integer, json_items, json_string, RESULT,
+};
 use cloudtrail::Record;
+use rules::sql::TimeRange;
 use rules::{RulesConfig, SECURITY_GROUP_CHANGE_EVENTS};
 use serde::Serialize;
 use serde_json::Value;
@@ -21,6 +25,78 @@ impl HuntOptions for Options {
 
     fn hunt(self, _: &RulesConfig) -> SgChanges {
         SgChanges
+    }
+    fn sql(&self, _: &RulesConfig, table: &str, range: &TimeRange) -> String {
+        let rp = "requestparameters";
+        let group = format!(
+            "coalesce({}, {}, {}, {}, '-')",
+            json_string(rp, "$.groupId"),
+            json_string(rp, "$.ModifySecurityGroupRulesRequest.GroupId"),
+            json_string("responseelements", "$.groupId"),
+            json_string(rp, "$.groupName"),
+        );
+        // ipPermissions.items: each "<what>[ from <sources>]".
+        let sources = format!(
+            "filter(concat({}, {}, {}, {}), s -> s IS NOT NULL)",
+            format_args!(
+                "transform({}, i -> {})",
+                json_items("p", "$.ipRanges.items"),
+                json_string("i", "$.cidrIp")
+            ),
+            format_args!(
+                "transform({}, i -> {})",
+                json_items("p", "$.ipv6Ranges.items"),
+                json_string("i", "$.cidrIpv6")
+            ),
+            format_args!(
+                "transform({}, i -> {})",
+                json_items("p", "$.groups.items"),
+                json_string("i", "$.groupId")
+            ),
+            format_args!(
+                "transform({}, i -> {})",
+                json_items("p", "$.prefixListIds.items"),
+                json_string("i", "$.prefixListId")
+            ),
+        );
+        let permissions = format!(
+            "transform({}, p -> CASE WHEN cardinality({sources}) = 0 THEN {what} \
+             ELSE {what} || ' from ' || array_join({sources}, ', ') END)",
+            json_items(rp, "$.ipPermissions.items"),
+            what = protocol_ports_sql("p"),
+        );
+        // The flat shape (ipProtocol / cidrIp at the top of the request).
+        let flat = format!(
+            "CASE WHEN json_extract({rp}, '$.ipProtocol') IS NOT NULL OR json_extract({rp}, '$.cidrIp') IS NOT NULL \
+             THEN ARRAY[{} || coalesce(' from ' || coalesce({}, {}, {}, {}), '')] \
+             ELSE CAST(ARRAY[] AS ARRAY(VARCHAR)) END",
+            protocol_ports_sql(rp),
+            json_string(rp, "$.cidrIp"),
+            json_string(rp, "$.cidrIpv6"),
+            json_string(rp, "$.sourceSecurityGroupName"),
+            json_string(rp, "$.sourceSecurityGroupId"),
+        );
+        let rule_ids = format!(
+            "filter(transform({}, i -> 'rule ' || {}), r -> r IS NOT NULL)",
+            json_items(rp, "$.securityGroupRuleIds.items"),
+            json_string("i", "$.securityGroupRuleId"),
+        );
+        let names = SECURITY_GROUP_CHANGE_EVENTS;
+        format!(
+            "SELECT eventtime AS \"time\", coalesce(eventname, '') AS event, {group} AS \"group\", \
+             array_join(concat({permissions}, {flat}, {rule_ids}), '; ') AS rules, {} AS principal, \
+             {RESULT} AS result, sourceipaddress AS source_ip, awsregion AS region, eventid AS event_id\n{}\n\
+             ORDER BY eventtime, eventid",
+            caller_name(),
+            from_where(
+                table,
+                &[
+                    "eventsource = 'ec2.amazonaws.com'".to_owned(),
+                    in_list("eventname", names)
+                ],
+                range
+            )
+        )
     }
 }
 
@@ -186,6 +262,24 @@ fn sg_rules(params: &Value) -> String {
         }
     }
     rules.join("; ")
+}
+
+/// [`protocol_ports`] in SQL, for the JSON object `json` (a JSON-text column or a JSON value).
+fn protocol_ports_sql(json: &str) -> String {
+    let proto = format!(
+        "coalesce({}, {})",
+        json_string(json, "$.ipProtocol"),
+        json_integer(json, "$.ipProtocol")
+    );
+    let from = json_integer(json, "$.fromPort");
+    let to = json_integer(json, "$.toPort");
+    format!(
+        "CASE WHEN {proto} IS NULL THEN '?' WHEN {proto} = '-1' THEN 'all' \
+         WHEN {from} IS NOT NULL AND {to} IS NOT NULL AND {from} = {to} THEN {proto} || ' ' || {from} \
+         WHEN {from} IS NULL AND {to} IS NULL THEN {proto} \
+         WHEN {from} IS NOT NULL AND {to} IS NOT NULL THEN {proto} || ' ' || {from} || '-' || {to} \
+         ELSE {proto} || ' ' || coalesce({from}, {to}) END"
+    )
 }
 
 #[cfg(test)]

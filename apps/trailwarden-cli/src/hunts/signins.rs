@@ -1,7 +1,9 @@
 //! `hunt signins`: console sign-ins, with the result, MFA and source IP.
 
-use crate::hunt::{Entry, by_time, caller, or_dash, Hunt, HuntOptions, TableRow};
+use crate::hunt::{by_time, caller, or_dash, Entry, Hunt, HuntOptions, TableRow};
+use crate::hunts::sql::{caller_name, from_where, json_string, CALLER_KIND, FAILED};
 use cloudtrail::Record;
+use rules::sql::TimeRange;
 use rules::RulesConfig;
 use serde::Serialize;
 use serde_json::Value;
@@ -21,6 +23,19 @@ impl HuntOptions for Options {
 
     fn hunt(self, _: &RulesConfig) -> Signins {
         Signins
+    }
+    fn sql(&self, _: &RulesConfig, table: &str, range: &TimeRange) -> String {
+        format!(
+            "SELECT eventtime AS \"time\", {} AS principal, {CALLER_KIND} AS \"type\", \
+             coalesce(recipientaccountid, useridentity.accountid) AS account, \
+             coalesce({}, CASE WHEN {FAILED} THEN 'Failure' END) AS result, {} AS mfa_used, \
+             sourceipaddress AS source_ip, coalesce(errormessage, errorcode) AS error, useragent AS user_agent, \
+             eventid AS event_id\n{}\nORDER BY eventtime, eventid",
+            caller_name(),
+            json_string("responseelements", "$.ConsoleLogin"),
+            json_string("additionaleventdata", "$.MFAUsed"),
+            from_where(table, &["eventname = 'ConsoleLogin'".to_owned()], range)
+        )
     }
 }
 

@@ -6,6 +6,7 @@ mod eventbridge_pattern;
 mod explain;
 mod list;
 mod show;
+mod sql;
 mod test;
 
 use crate::cli::RulesCommand;
@@ -19,5 +20,6 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Explain(args) => explain::run(args),
         RulesCommand::Coverage(args) => coverage::run(args),
         RulesCommand::EventbridgePattern(args) => eventbridge_pattern::run(args),
+        RulesCommand::Sql(args) => sql::run(args),
     }
 }
