@@ -127,3 +127,29 @@ fn a_hunt_prints_its_query() {
     let out = run(&["--hunt", "nope"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown hunt"));
 }
+
+/// README "History on Athena" shows the table's DDL: it must be `rules::sql::TABLE_DDL`, word for word.
+#[test]
+fn readme_shows_the_table_ddl() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .unwrap();
+    let start = readme
+        .find("<!-- athena-ddl:begin")
+        .expect("README has an athena-ddl:begin marker");
+    let end = readme
+        .find("<!-- athena-ddl:end -->")
+        .expect("README has an athena-ddl:end marker");
+    let block = &readme[start..end];
+    let sql = block
+        .split_once("```sql\n")
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(sql, _)| sql)
+        .expect("a ```sql block between the markers");
+    assert_eq!(
+        sql,
+        rules::sql::TABLE_DDL,
+        "README's table DDL is stale: copy rules::sql::TABLE_DDL"
+    );
+}

@@ -234,8 +234,8 @@ fn query(
     };
     if let Some(t) = rule.threshold() {
         return Err(no(format!(
-            "threshold rule ({}): a count per key in a sliding window over the whole scan, not a per-event \
-             predicate; run `trailwarden scan` for it",
+            "threshold rule ({}): it fires on the event that completes a window in the order records \
+             arrive and absorbs the later ones, which a query cannot reproduce; run `trailwarden scan` for it",
             t.describe()
         )));
     }

@@ -2,8 +2,8 @@
 //! from a [`cloudtrail::Record`] (the caller, the result, a string inside a JSON column), over the table of
 //! `rules::sql::TABLE_DDL`. Each hunt's `sql` returns the columns of its row type, named as its JSON fields.
 //!
-//! The SQL is checked against the local hunts on the same records by the conformance test (below), which runs
-//! it on DuckDB after sqlglot's Trino → DuckDB transpilation.
+//! The SQL is checked against the local hunts on the same records by the conformance test
+//! (`commands/rules/sql/conformance.rs`), which runs it on DuckDB after sqlglot's Trino → DuckDB transpilation.
 
 use rules::sql::{quote, TimeRange};
 
@@ -84,6 +84,3 @@ pub fn from_where(table: &str, conditions: &[String], range: &TimeRange) -> Stri
     }
     format!("FROM {table}\nWHERE {}", all.join("\n  AND "))
 }
-
-#[cfg(test)]
-mod conformance;

@@ -153,6 +153,9 @@ fn summary(queries: &[RuleSql]) {
 }
 
 #[cfg(test)]
+mod conformance;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
