@@ -212,6 +212,7 @@ impl Stack {
             config,
             alerts: Default::default(),
             dedup: Some(dedup),
+            archive: None,
         }
     }
 

@@ -849,6 +849,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
     // deployment is under test here, not the catalog or the profile. Storm control is the deployed file's.
     let deps = Deps {
         dedup: None,
+        archive: None,
         source: S3Source::new(s3.clone()),
         sink: sns_sink(sns.clone(), config.topic_arn.clone()),
         engine: Arc::new(

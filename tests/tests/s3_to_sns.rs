@@ -80,6 +80,7 @@ async fn stack(endpoint: &str) -> Stack {
     };
     let deps = Deps {
         dedup: None,
+        archive: None,
         source: S3Source::new(s3.clone()),
         sink: sns_sink(sns, topic_arn.clone()),
         // The handler is under test here, not the catalog: pin the two rules the sample file exercises.

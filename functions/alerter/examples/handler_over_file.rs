@@ -78,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
     let (engine, alerts) = config.rules(rules_text.as_deref(), &rules::today_utc())?;
     let deps = Deps {
         dedup: None,
+        archive: None,
         source: FileSource(path.clone()),
         sink: CountingSink::default(),
         engine: Arc::new(engine),

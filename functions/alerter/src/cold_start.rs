@@ -90,10 +90,11 @@ pub async fn build_deps(
         warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
     }
     let deps = Deps {
-        source: S3Source::new(s3),
+        source: S3Source::new(s3.clone()),
         sink: sns_sink(sns_client(sdk), config.topic_arn.clone()),
         engine: Arc::new(engine),
         dedup: crate::dedup::from_config(&config, sdk),
+        archive: crate::archive::from_config(&config, &s3),
         config,
         alerts,
     };

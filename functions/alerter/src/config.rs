@@ -76,7 +76,16 @@ pub struct Config {
     pub dedup_table: Option<String>,
     /// `DEDUP_TTL_HOURS` (default 72, at least 1): how long a published finding id is kept.
     pub dedup_ttl: std::time::Duration,
+    /// `ARCHIVE_BUCKET`: the bucket of the findings archive (`crate::archive`); unset = no archive.
+    pub archive_bucket: Option<String>,
+    /// `ARCHIVE_PREFIX` (default `trailwarden-findings/`; a `/` is added when missing): the archive's key prefix.
+    pub archive_prefix: String,
+    /// `ARCHIVE_KMS_KEY_ID`: the KMS key the archive objects are encrypted with; unset = the bucket's default.
+    pub archive_kms_key_id: Option<String>,
 }
+
+/// Default [`Config::archive_prefix`].
+pub const DEFAULT_ARCHIVE_PREFIX: &str = "trailwarden-findings/";
 
 /// Default [`Config::dedup_ttl`]: 72 hours.
 pub const DEFAULT_DEDUP_TTL: std::time::Duration = std::time::Duration::from_secs(72 * 3600);
@@ -97,6 +106,9 @@ impl Config {
             email_include_record: true,
             dedup_table: None,
             dedup_ttl: DEFAULT_DEDUP_TTL,
+            archive_bucket: None,
+            archive_prefix: DEFAULT_ARCHIVE_PREFIX.to_owned(),
+            archive_kms_key_id: None,
         }
     }
 
@@ -215,6 +227,18 @@ impl Config {
                 }
             },
         };
+        let set = |name| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let archive_bucket = set("ARCHIVE_BUCKET");
+        let archive_prefix = match set("ARCHIVE_PREFIX") {
+            None => DEFAULT_ARCHIVE_PREFIX.to_owned(),
+            Some(p) if p.ends_with('/') => p,
+            Some(p) => format!("{p}/"),
+        };
+        let archive_kms_key_id = set("ARCHIVE_KMS_KEY_ID");
         Ok(Config {
             topic_arn,
             rules_file,
@@ -225,6 +249,9 @@ impl Config {
             email_include_record,
             dedup_table,
             dedup_ttl,
+            archive_bucket,
+            archive_prefix,
+            archive_kms_key_id,
         })
     }
 
@@ -442,6 +469,41 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn archive_settings() {
+        let c = cfg(&[TOPIC]).unwrap();
+        assert_eq!(
+            (
+                c.archive_bucket,
+                c.archive_prefix.as_str(),
+                c.archive_kms_key_id
+            ),
+            (None, DEFAULT_ARCHIVE_PREFIX, None)
+        );
+        let c = cfg(&[
+            TOPIC,
+            ("ARCHIVE_BUCKET", " logs "),
+            ("ARCHIVE_PREFIX", "findings"),
+            (
+                "ARCHIVE_KMS_KEY_ID",
+                "arn:aws:kms:us-east-1:123456789012:key/k",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.archive_bucket.as_deref(), Some("logs"));
+        assert_eq!(c.archive_prefix, "findings/");
+        assert_eq!(
+            c.archive_kms_key_id.as_deref(),
+            Some("arn:aws:kms:us-east-1:123456789012:key/k")
+        );
+        assert_eq!(
+            cfg(&[TOPIC, ("ARCHIVE_BUCKET", " ")])
+                .unwrap()
+                .archive_bucket,
+            None
+        );
     }
 
     #[test]

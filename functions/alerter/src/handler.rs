@@ -3,12 +3,14 @@
 //! finding published (the dedup table, when configured, holds back the ones already published).
 
 use crate::alert::{Alert, Path};
+use crate::archive::{self, ArchiveLine, ArchiveStatus};
 use crate::config::Config;
 use crate::envelope::{self, Entry, EventRecord, Invocation, Item, Target};
 use crate::errors::{HandlerError, ObjectError};
 use crate::metrics::emf_lines;
 use crate::ports::{
-    AlertSink, Dedup, DedupError, DedupFuture, ObjectBody, ObjectSource, OutgoingAlert, SinkError,
+    AlertSink, ArchiveSink, Dedup, DedupError, DedupFuture, ObjectBody, ObjectSource,
+    OutgoingAlert, SinkError,
 };
 use crate::render::finding::{render_finding_with, RenderOptions, RuleText};
 use crate::render::summary::render_summary;
@@ -45,7 +47,13 @@ pub struct Deps<S, K> {
     /// The table of published finding ids (`DEDUP_TABLE`, [`crate::dedup`]); `None`: every finding is
     /// published, also when an earlier attempt or the fast path already did.
     pub dedup: Option<Arc<dyn Dedup>>,
+    /// The findings archive (`ARCHIVE_BUCKET`, [`crate::archive`]); `None`: findings are not archived.
+    pub archive: Option<Arc<dyn ArchiveSink>>,
 }
+
+/// How long the archive's one write per invocation may take; a write that takes longer is given up and counted
+/// (`ArchiveFailed`), the invocation does not fail for it.
+pub const ARCHIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Handles one S3 event notification (delivered to the function directly): every record in it, even when an
 /// earlier one failed.
@@ -118,6 +126,8 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
     let mut storm = StormControl::new(deps.alerts.clone(), context.request_id.clone());
     let windows = Arc::new(Windows::new());
     let mut dedup = DedupState::default();
+    // The findings archive's lines (only collected with an archive): one object at the end of the invocation.
+    let mut archived: Vec<ArchiveLine> = Vec::new();
     let stop_at = stop_at(context, deps.config.deadline_margin);
     info!(
         request_id = %context.request_id,
@@ -202,6 +212,7 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
         summary.suppressed += done.suppressed;
         summary.bytes += done.bytes;
         summary.published += done.published;
+        archived.extend(done.archive);
         if done.folded > 0 && !folded_from.contains(&message_id) {
             folded_from.push(message_id.clone());
         }
@@ -235,6 +246,9 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
             }
         }
     }
+    if let Some(sink) = deps.archive.as_deref() {
+        archive_findings(sink, &mut archived, &context.request_id, &mut summary).await;
+    }
     summary.failed_objects = errors.len() as u64;
     summary.deduplicated = dedup.deduplicated;
     summary.dedup_unavailable = dedup.unavailable;
@@ -253,6 +267,8 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
         dedup_unavailable = summary.dedup_unavailable,
         storm_folded = summary.storm_folded,
         storm_summaries = summary.storm_summaries,
+        archived = summary.archived,
+        archive_failed = summary.archive_failed,
         skipped = summary.skipped.values().sum::<u64>(),
         failed = errors.len(),
         failed_messages = failed_messages.len(),
@@ -271,6 +287,42 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
         Ok(Response::Summary(summary))
     } else {
         Err(HandlerError { objects, errors })
+    }
+}
+
+/// Writes the invocation's findings to the archive as one object (nothing without findings). A failure or a
+/// write slower than [`ARCHIVE_TIMEOUT`] is logged and counted in `archive_failed` (findings), never an error
+/// of the invocation: the alerts are out, and a retry would publish them again for the sake of a copy.
+async fn archive_findings(
+    sink: &dyn ArchiveSink,
+    lines: &mut [ArchiveLine],
+    request_id: &str,
+    summary: &mut Summary,
+) {
+    if lines.is_empty() {
+        return;
+    }
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let body = archive::object(lines, request_id);
+    let n = lines.len() as u64;
+    let result = tokio::time::timeout(ARCHIVE_TIMEOUT, sink.write(&day, request_id, body)).await;
+    match result {
+        Ok(Ok(())) => {
+            info!(findings = n, day = %day, "findings archived");
+            summary.archived = n;
+        }
+        Ok(Err(e)) => {
+            warn!(findings = n, error = %e, "findings archive not written: alerting is unaffected");
+            summary.archive_failed = n;
+        }
+        Err(_) => {
+            warn!(
+                findings = n,
+                timeout_ms = ARCHIVE_TIMEOUT.as_millis() as u64,
+                "findings archive not written in time: alerting is unaffected"
+            );
+            summary.archive_failed = n;
+        }
     }
 }
 
@@ -326,6 +378,8 @@ struct ObjectDone {
     unevaluated: u64,
     suppressed: u64,
     published: u64,
+    /// The findings archive's lines (collected only when the archive is configured).
+    archive: Vec<ArchiveLine>,
 }
 
 /// Why the scanning thread stopped before the end of the file.
@@ -606,6 +660,9 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
     });
 
     let mut batch: Vec<OutgoingAlert> = Vec::with_capacity(FLUSH_SIZE);
+    // The archive lines of `batch`, their status set once it is flushed.
+    let archiving = deps.archive.is_some();
+    let mut pending: Vec<ArchiveLine> = Vec::new();
     let mut handed = 0usize;
     let mut failures: Vec<SinkError> = Vec::new();
     let mut deadline = false;
@@ -651,6 +708,13 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
         );
         if admission == Admission::Fold {
             done.folded += 1;
+            if archiving {
+                done.archive.push(ArchiveLine::new(
+                    &alert,
+                    alert.finding.id(),
+                    ArchiveStatus::Folded,
+                ));
+            }
             continue;
         }
         let rule = deps.engine.rule(&alert.finding.rule_id);
@@ -658,15 +722,24 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
             rationale: rule.map_or("", |r| r.rationale()),
             next_steps: rule.map_or("", |r| r.next_steps()),
         };
-        batch.push(render_finding_with(
+        let rendered = render_finding_with(
             &alert,
             text,
             RenderOptions {
                 email_include_record: deps.config.email_include_record,
             },
-        ));
+        );
+        if archiving {
+            pending.push(ArchiveLine::new(
+                &alert,
+                rendered.finding_id.clone(),
+                ArchiveStatus::PublishFailed,
+            ));
+        }
+        batch.push(rendered);
         if batch.len() == FLUSH_SIZE {
             let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
+            flushed.settle(&mut pending, &mut done.archive);
             handed += flushed.handed;
             done.published += flushed.published;
             if let Some(e) = flushed.error {
@@ -683,12 +756,16 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
     }
     if !deadline && !batch.is_empty() {
         let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
+        flushed.settle(&mut pending, &mut done.archive);
         handed += flushed.handed;
         done.published += flushed.published;
         if let Some(e) = flushed.error {
             failures.push(e);
         }
     }
+
+    // Rendered but never handed to the sink (the deadline): archived as not published.
+    done.archive.append(&mut pending);
 
     // On the deadline: cancel the scan, let a scanning thread blocked on a full channel go (drop the
     // receiver), and wait (boundedly) for it to stop.
@@ -793,6 +870,29 @@ struct Flushed {
     /// Alerts the sink accepted.
     published: u64,
     error: Option<SinkError>,
+    /// Ids the sink accepted, and ids the dedup table held back (`None`: no table; then, without an error,
+    /// every alert was accepted).
+    accepted: Option<std::collections::HashSet<String>>,
+    held_back: std::collections::HashSet<String>,
+}
+
+impl Flushed {
+    /// Moves the archive lines of the flushed alerts from `pending` to `done` with their status.
+    fn settle(&self, pending: &mut Vec<ArchiveLine>, done: &mut Vec<ArchiveLine>) {
+        for mut line in pending.drain(..) {
+            line.status = if self.held_back.contains(&line.finding_id) {
+                ArchiveStatus::Deduplicated
+            } else if match &self.accepted {
+                Some(ids) => ids.contains(&line.finding_id),
+                None => self.error.is_none(),
+            } {
+                ArchiveStatus::Published
+            } else {
+                ArchiveStatus::PublishFailed
+            };
+            done.push(line);
+        }
+    }
 }
 
 /// Publishes rendered findings. With a dedup table: the ones it has seen are held back (`Deduplicated`), the
@@ -813,6 +913,8 @@ async fn publish_findings<S, K: AlertSink>(
             handed: n,
             published: (n - unpublished) as u64,
             error: result.err(),
+            accepted: None,
+            held_back: std::collections::HashSet::new(),
         };
     };
     let ids: Vec<String> = batch.iter().map(|a| a.finding_id.clone()).collect();
@@ -828,12 +930,14 @@ async fn publish_findings<S, K: AlertSink>(
             }
         }
     };
+    let mut held_back = std::collections::HashSet::new();
     let fresh: Vec<OutgoingAlert> = match &seen {
         Some(seen) => batch
             .into_iter()
             .filter(|a| {
                 let published = seen.contains(&a.finding_id);
                 if published {
+                    held_back.insert(a.finding_id.clone());
                     dedup.deduplicated += 1;
                     info!(finding_id = %a.finding_id, "finding already published (dedup table): not published again");
                 }
@@ -873,6 +977,8 @@ async fn publish_findings<S, K: AlertSink>(
         handed,
         published: accepted.len() as u64,
         error: combine(failures, handed),
+        accepted: Some(accepted.into_iter().collect()),
+        held_back,
     }
 }
 

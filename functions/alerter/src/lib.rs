@@ -17,13 +17,14 @@
 //! checks this list against the sources and fails on any cycle):
 //!
 //! - `alert`
+//! - `archive` → `alert`, `config`, `ports`
 //! - `aws` → `ports`
-//! - `cold_start` → `aws`, `config`, `dedup`, `handler`, `publish`
+//! - `cold_start` → `archive`, `aws`, `config`, `dedup`, `handler`, `publish`
 //! - `config`
 //! - `dedup` → `config`, `ports`
 //! - `envelope`
 //! - `errors` → `ports`
-//! - `handler` → `alert`, `config`, `envelope`, `errors`, `metrics`, `ports`, `render::finding`, `render::summary`, `storm`, `summary`
+//! - `handler` → `alert`, `archive`, `config`, `envelope`, `errors`, `metrics`, `ports`, `render::finding`, `render::summary`, `storm`, `summary`
 //! - `metrics` → `summary`
 //! - `ports`
 //! - `publish` → `ports`
@@ -36,6 +37,7 @@
 //! - `summary`
 
 pub mod alert;
+pub mod archive;
 pub mod aws;
 pub mod cold_start;
 pub mod config;
@@ -51,6 +53,7 @@ pub mod storm;
 pub mod summary;
 
 pub use alert::Alert;
+pub use archive::{ArchiveLine, ArchiveStatus, MemArchive, S3Archive};
 pub use aws::S3Source;
 pub use cold_start::{build_deps, cold_start, init_logging, read_rules_file, ColdStart};
 pub use config::{Config, ConfigError, RulesLocation};
@@ -58,7 +61,8 @@ pub use dedup::{DynamoDbDedup, MemDedup};
 pub use errors::{HandlerError, ObjectError};
 pub use handler::{handle, handle_event, Deps};
 pub use ports::{
-    AlertSink, Dedup, DedupError, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError,
+    AlertSink, ArchiveError, ArchiveSink, Dedup, DedupError, ObjectBody, ObjectSource,
+    OutgoingAlert, SinkError, SourceError,
 };
 pub use publish::{sns_client, sns_sink, RetryPolicy, RetryingSink, SnsBatchPublisher, SnsSink};
 pub use summary::{Response, Summary};

@@ -30,6 +30,8 @@ fn metrics(summary: &Summary, now: DateTime<Utc>) -> Vec<(&'static str, &'static
             "Count",
             json!(summary.dedup_unavailable),
         ),
+        ("Archived", "Count", json!(summary.archived)),
+        ("ArchiveFailed", "Count", json!(summary.archive_failed)),
     ];
     // Detection lag: from the oldest event read from a log file to now (CloudTrail's delivery delay plus ours).
     if let Some(lag) = lag_seconds(summary.earliest_event_time.as_deref(), now) {

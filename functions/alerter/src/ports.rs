@@ -145,3 +145,22 @@ pub trait Dedup: Send + Sync {
     /// Marks `finding_ids` as published (for the table's time to live).
     fn mark<'a>(&'a self, finding_ids: &'a [String]) -> DedupFuture<'a, ()>;
 }
+
+/// Why the findings archive could not be written (the handler logs it, counts `ArchiveFailed` and goes on).
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("archive object {key} not written: {reason}")]
+    Write { key: String, reason: String },
+}
+
+/// A boxed future, so that [`ArchiveSink`] can be used as `dyn ArchiveSink`.
+pub type ArchiveFuture<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<(), ArchiveError>> + Send + 'a>>;
+
+/// Where the findings archive goes (S3 in production, `crate::archive`): one object per invocation holding
+/// every finding of it as JSON lines.
+pub trait ArchiveSink: Send + Sync {
+    /// Writes one invocation's object (`body`: JSON lines) for the UTC `day` (`YYYY-MM-DD`) under the
+    /// invocation's `request_id`.
+    fn write<'a>(&'a self, day: &'a str, request_id: &'a str, body: Vec<u8>) -> ArchiveFuture<'a>;
+}

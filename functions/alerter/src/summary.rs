@@ -42,6 +42,10 @@ pub struct Summary {
     /// Findings published without the dedup table's answer (it failed or timed out) or left unmarked after
     /// publishing (a later duplicate is possible).
     pub dedup_unavailable: u64,
+    /// Findings written to the findings archive (`ARCHIVE_BUCKET`), all in one object.
+    pub archived: u64,
+    /// Findings the archive could not take (its write failed or timed out); the invocation does not fail.
+    pub archive_failed: u64,
     /// Log files that failed (the invocation then fails).
     pub failed_objects: u64,
 }

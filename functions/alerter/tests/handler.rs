@@ -180,6 +180,7 @@ fn deps(source: MemSource, sink: RecordingSink) -> Deps<MemSource, RecordingSink
         config,
         alerts: AlertSettings::default(),
         dedup: None,
+        archive: None,
     }
 }
 
@@ -563,6 +564,7 @@ async fn default_rules_file_runs_the_recommended_profile_on_the_sample() {
         config,
         alerts: AlertSettings::default(),
         dedup: None,
+        archive: None,
     };
     handle(event("s3-put.json"), &d).await.unwrap();
     let root = "00000000-0000-4000-8000-000000000001";
@@ -603,6 +605,7 @@ match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*"
         config,
         alerts: AlertSettings::default(),
         dedup: None,
+        archive: None,
     };
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
     assert_eq!(summary.suppressed, 1);
@@ -692,6 +695,7 @@ async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
         config,
         alerts: AlertSettings::default(),
         dedup: None,
+        archive: None,
     };
     let mut ev = event("s3-put.json");
     // One second left: the handler stops at 0.9 s (margin: a tenth of the time left, at most 5 s).
@@ -826,6 +830,7 @@ async fn fault_deadline_during_a_long_scan_cancels_the_scan() {
         config: base.config,
         alerts: base.alerts,
         dedup: None,
+        archive: None,
     };
     let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
     let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
@@ -866,6 +871,7 @@ async fn fault_deadline_during_publishing_stops_with_a_named_error() {
         config: base.config,
         alerts: base.alerts,
         dedup: None,
+        archive: None,
     };
     let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
     let [ObjectError::Publish { source, .. }] = err.errors.as_slice() else {
@@ -925,6 +931,7 @@ async fn one_failed_batch_does_not_stop_the_alerts_after_it() {
             ..base.alerts
         },
         dedup: None,
+        archive: None,
     };
     let err = handle(event("s3-put.json"), &d).await.unwrap_err();
     // The first batch of ten had one bad alert; the 15 alerts after it were all published, then the file
@@ -1447,6 +1454,7 @@ async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_aler
         config: base.config,
         alerts: base.alerts,
         dedup: base.dedup,
+        archive: base.archive,
     };
     let err = handle(event("s3-put.json"), &half).await.unwrap_err();
     assert!(

@@ -125,6 +125,7 @@ async fn run(text: &[u8]) -> Run {
         config: Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts"),
         alerts: AlertSettings::default(),
         dedup: None,
+        archive: None,
     };
     let result = handle(event(), &d).await.map_err(|e| e.errors);
     let alerts = d
