@@ -1,5 +1,5 @@
 //! AWS SDK set-up that the function (`functions/alerter`) and the CLI (`apps/trailwarden-cli`) share, so both
-//! reach S3 (and the function its DynamoDB dedup table), on AWS or on a local emulator, the same way. Only client construction lives here: what each
+//! reach S3 (and the function its DynamoDB dedup table, the CLI Athena), on AWS or on a local emulator, the same way. Only client construction lives here: what each
 //! program does with S3 (ports and adapters) stays in the program.
 
 use aws_config::timeout::TimeoutConfig;
@@ -70,6 +70,20 @@ pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(dynamodb_config(sdk).build())
 }
 
+/// The Athena client configuration for `sdk` (the CLI's `--engine athena`), with the operation [`timeouts`]
+/// of every other client: each call (start, poll, one page of results) is short; waiting for a query to
+/// finish is the caller's polling loop, bounded by the caller. A builder, so a caller can still set a region.
+#[cfg(feature = "athena")]
+pub fn athena_config(sdk: &SdkConfig) -> aws_sdk_athena::config::Builder {
+    aws_sdk_athena::config::Builder::from(sdk).timeout_config(timeouts(sdk))
+}
+
+/// An Athena client built from [`athena_config`].
+#[cfg(feature = "athena")]
+pub fn athena_client(sdk: &SdkConfig) -> aws_sdk_athena::Client {
+    aws_sdk_athena::Client::from_conf(athena_config(sdk).build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +139,19 @@ mod tests {
             conf.timeout_config().and_then(|t| t.operation_timeout()),
             Some(Duration::from_secs(2))
         );
+        #[cfg(feature = "athena")]
+        {
+            let conf = athena_config(&set).build();
+            assert_eq!(
+                conf.timeout_config().and_then(|t| t.operation_timeout()),
+                Some(Duration::from_secs(2))
+            );
+            let conf = athena_config(&sdk(None)).build();
+            assert_eq!(
+                conf.timeout_config().and_then(|t| t.read_timeout()),
+                Some(READ_TIMEOUT)
+            );
+        }
         let conf = dynamodb_config(&sdk(None)).build();
         let t = conf.timeout_config().unwrap();
         assert_eq!(

@@ -91,6 +91,7 @@ Exit status: 0 when every input was read (with or without findings); 1 when --fa
 there are findings; 2 when a file could not be read, a path does not exist, an S3 prefix cannot be listed, \
 the config file is invalid, or the command line is invalid (2 wins over 1). Unreadable files are reported \
 and the other files are still scanned.")]
+#[command(mut_arg("paths", |a| a.required(false).required_unless_present("engine")))]
 pub struct ScanArgs {
     /// Output format [default: table when stdout is a terminal, jsonl otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -115,7 +116,53 @@ pub struct ScanArgs {
     pub max_record_bytes: Option<u64>,
 
     #[command(flatten)]
+    pub athena: AthenaArgs,
+
+    #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// Where `scan` and `hunt` run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EngineKind {
+    /// Read the log files, directories and S3 prefixes given as PATH on this machine.
+    #[default]
+    Local,
+    /// Run the rules (or the hunt) as Athena queries over the CloudTrail table (no PATH): README "History on
+    /// Athena".
+    Athena,
+}
+
+/// `--engine` and the options of the Athena engine, shared by `scan` and `hunt`.
+#[derive(Debug, Clone, Args)]
+pub struct AthenaArgs {
+    /// Where to run: local reads PATH on this machine; athena runs one query per rule (or the hunt's query)
+    /// in an Athena workgroup over the CloudTrail table, and takes no PATH.
+    ///
+    /// With athena, --since/--until prune the table's day partitions; --aws-profile picks the credentials;
+    /// the data scanned and its cost at list price are printed on stderr.
+    ///
+    /// [default: local]
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub engine: Option<EngineKind>,
+
+    /// The Athena workgroup (--engine athena) [default: trailwarden-hunting, the Terraform module's
+    /// `<name_prefix>-hunting` with the default name_prefix].
+    #[arg(long, value_name = "NAME")]
+    pub workgroup: Option<String>,
+
+    /// The Glue database of the CloudTrail table (--engine athena) [default: trailwarden, the module's
+    /// `<name_prefix>`].
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+
+    /// The CloudTrail table (--engine athena) [default: cloudtrail].
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+
+    /// Stop the queries still running after this many seconds (--engine athena) [default: 1800].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub athena_timeout: Option<u64>,
 }
 
 /// The options that choose the rules: a config file and a profile.
@@ -389,8 +436,16 @@ impl Subcommand for HuntQuery {
     }
 }
 
+impl AthenaArgs {
+    /// `--engine`, local unless given.
+    pub fn engine(&self) -> EngineKind {
+        self.engine.unwrap_or_default()
+    }
+}
+
 /// Options every hunt takes.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("paths", |a| a.required(false).required_unless_present("engine")))]
 pub struct HuntCommon {
     /// Output format [default: table when stdout is a terminal, json otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -399,6 +454,9 @@ pub struct HuntCommon {
     /// Rules config file (TOML): its allowed_regions (for `regions`) and trusted_accounts (for `cross-account`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub athena: AthenaArgs,
 
     #[command(flatten)]
     pub input: InputArgs,

@@ -19,10 +19,14 @@
 //! output                       -> location              output formats and the writers of findings
 //! summary                      -> location              the counters of a scan
 //! hunts, hunts::<name>         -> hunt                  one file per hunt and their registry
+//! athena                                                Athena queries: start, poll, page (feature athena)
 //! cli                          -> location, window, output, hunt, hunts    the argument parser
-//! commands, commands::<name>   -> everything above      one module per subcommand
+//! commands, commands::<name>   -> everything above      one module per subcommand (commands::athena: the
+//!                                                       --engine athena of scan and hunt)
 //! ```
 
+#[cfg(feature = "athena")]
+mod athena;
 mod cli;
 mod commands;
 mod exit;

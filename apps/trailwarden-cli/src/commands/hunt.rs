@@ -18,6 +18,7 @@ pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
     let common = &args.common;
     let config = Config::load(common.config.as_deref())?;
     let query = (args.hunt.start)(&args.matches, &config.rules)?;
+    inputs::local(&common.athena, &common.input)?;
     let sources = inputs::sources(&common.input)?;
     let progress = Progress::new();
     let mut tally = query.tally();
@@ -108,7 +109,8 @@ impl Counts {
     }
 }
 
-fn print(report: &Report, format: HuntFormat, out: &mut dyn Write) -> io::Result<()> {
+/// The rows on `out` (also the Athena engine's, `commands::athena`).
+pub(super) fn print(report: &Report, format: HuntFormat, out: &mut dyn Write) -> io::Result<()> {
     match format {
         HuntFormat::Json => {
             let mut array = JsonArray::new(&mut *out);

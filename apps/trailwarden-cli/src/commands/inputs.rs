@@ -1,7 +1,7 @@
 //! The inputs of the commands that read logs (`scan`, `hunt`, `rules test`, `rules explain`), from their
 //! PATH arguments and options.
 
-use crate::cli::InputArgs;
+use crate::cli::{AthenaArgs, InputArgs};
 use crate::source::Sources;
 use crate::window::Window;
 
@@ -14,4 +14,21 @@ pub fn sources(args: &InputArgs) -> anyhow::Result<Sources> {
         args.aws_profile.as_deref(),
         args.jobs.map(usize::from),
     )
+}
+
+/// The local engine's inputs are complete: at least one PATH, and no option of `--engine athena`.
+pub fn local(athena: &AthenaArgs, input: &InputArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !input.paths.is_empty(),
+        "a PATH (a log file, directory or s3:// prefix) is required, or --engine athena"
+    );
+    for (given, option) in [
+        (athena.workgroup.is_some(), "--workgroup"),
+        (athena.database.is_some(), "--database"),
+        (athena.table.is_some(), "--table"),
+        (athena.athena_timeout.is_some(), "--athena-timeout"),
+    ] {
+        anyhow::ensure!(!given, "{option} is an option of --engine athena");
+    }
+    Ok(())
 }

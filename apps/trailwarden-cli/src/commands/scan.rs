@@ -31,6 +31,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let engine = config.engine(flag, &today)?;
     let engine = ruleset::narrow(engine, &args.rules, &config, config.profile(flag))?;
     warn_expired(&engine, &today);
+    inputs::local(&args.athena, &args.input)?;
     let sources = inputs::sources(&args.input)?;
     let format = args.format.unwrap_or_else(Format::for_stdout);
     let mut out = output::writer(format, io::stdout().lock());

@@ -6,7 +6,7 @@ mod eventbridge_pattern;
 mod explain;
 mod list;
 mod show;
-mod sql;
+pub(super) mod sql;
 mod test;
 
 use crate::cli::RulesCommand;
