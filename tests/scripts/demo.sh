@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# `make demo`: the whole path on this machine, no AWS account. moto_server plays S3, SNS and SQS; the function
-# runs under `cargo lambda watch` and is invoked with events/s3-put.json; the alerts are read back from an SQS
-# queue subscribed to the topic. Every process started here is stopped by PID on exit, also on failure.
+# `make demo`: both paths on this machine, no AWS account. moto_server plays S3, SNS, SQS, EventBridge and
+# DynamoDB; the function runs under `cargo lambda watch` with the dedup table (DEDUP_TABLE). (a) The fast path:
+# the sample log file's root sign-in is put on EventBridge, the generated rules route it to the fast-path queue,
+# the message is invoked as the SQS event and its alerts are read back from an SQS queue subscribed to the topic.
+# (b) The S3 path: the log file with the same record lands in S3 and is invoked with events/s3-put.json; its
+# other alerts arrive, the root sign-in's are deduplicated. Each path prints the time it took. Every process
+# started here is stopped by PID on exit, also on failure; every wait has a deadline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-.venv}
 export PATH="$PWD/$VENV/bin:$PATH"
 
 BUCKET=trailwarden-demo-logs
+ROOT_EVENT=00000000-0000-4000-8000-000000000001
 KEY=$(python3 -c 'import json;print(json.load(open("events/s3-put.json"))["Records"][0]["s3"]["object"]["key"])')
 FREE_PORT='import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
 MOTO_PORT=$(python3 -c "$FREE_PORT")
@@ -46,14 +51,15 @@ for _ in range(300):
 sys.exit("moto_server did not start")
 PY
 
-echo "==> creating bucket, topic and a queue subscribed to it; uploading the sample log file"
-echo "    s3://$BUCKET/$KEY"
-eval "$(python3 tests/scripts/local_aws.py setup "$ENDPOINT" "$BUCKET" "$KEY" "events/$KEY")"
+echo "==> creating the bucket, the topic and a queue subscribed to it, the dedup table, and the fast path:"
+echo "    EventBridge rules from infra/eventbridge-patterns.json targeting the fast-path queue"
+eval "$(python3 tests/scripts/local_aws.py setup "$ENDPOINT" "$BUCKET" infra/eventbridge-patterns.json)"
+echo "    $FAST_RULES rules, dedup table $DEDUP_TABLE"
 
 echo "==> building the function and starting it under cargo lambda watch (127.0.0.1:$INVOKE_PORT)"
 cargo build -q -p trailwarden-alerter
 setsid cargo lambda watch -q --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
-  --env-var "TOPIC_ARN=$TOPIC_ARN,AWS_ENDPOINT_URL=$ENDPOINT,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing,AWS_REGION=us-east-1,AWS_EC2_METADATA_DISABLED=true,RUST_LOG=info" \
+  --env-var "TOPIC_ARN=$TOPIC_ARN,DEDUP_TABLE=$DEDUP_TABLE,AWS_ENDPOINT_URL=$ENDPOINT,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing,AWS_REGION=us-east-1,AWS_EC2_METADATA_DISABLED=true,RUST_LOG=info" \
   >"$LOGDIR/watch.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 150); do
@@ -64,17 +70,18 @@ done
 # The first invocation starts the function process, and cargo lambda counts that against the invocation's
 # deadline (Lambda's default 3 s timeout). Start it with an event the function skips: a digest notification.
 echo "==> cargo lambda invoke trailwarden-alerter --data-file events/s3-digest.json (starts the function; digests are skipped)"
-cargo lambda invoke trailwarden-alerter --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
+timeout 300 cargo lambda invoke trailwarden-alerter --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
   --data-file events/s3-digest.json --output-format json
 echo
 
-echo "==> cargo lambda invoke trailwarden-alerter --data-file events/s3-put.json"
-cargo lambda invoke trailwarden-alerter --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
-  --data-file events/s3-put.json --output-format json
-echo
+echo "==> (a) the fast path: EventBridge -> SQS -> the function -> SNS, seconds after the call"
+python3 tests/scripts/local_aws.py fast "$ENDPOINT" "$FAST_QUEUE_URL" "$QUEUE_URL" "events/$KEY" "$ROOT_EVENT" \
+  "$INVOKE_PORT" "$LOGDIR"
 
-echo "==> reading the alerts from the queue"
-python3 tests/scripts/local_aws.py receive "$ENDPOINT" "$QUEUE_URL" 1
+echo
+echo "==> (b) the S3 path: the log file with the same record arrives, minutes later in AWS"
+python3 tests/scripts/local_aws.py slow "$ENDPOINT" "$BUCKET" "$KEY" "events/$KEY" "$QUEUE_URL" "$INVOKE_PORT" \
+  "$ROOT_EVENT"
 
 echo "==> the same alert as a person receives it by email and by SMS"
 python3 tests/scripts/local_aws.py bodies "$ENDPOINT" "$TOPIC_ARN"
