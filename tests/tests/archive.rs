@@ -301,3 +301,112 @@ async fn an_archive_that_cannot_be_written_does_not_fail_alerting_and_is_counted
     assert_eq!(main["ArchiveFailed"].as_u64(), Some(3));
     assert_eq!(main["Archived"].as_u64(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_line_says_what_became_of_its_finding() {
+    use alerter::{Dedup, MemArchive, MemDedup};
+    let moto = MotoServer::start().expect("moto_server");
+    let mut st = stack(&moto.endpoint(), LOGS).await;
+    st.put(
+        SAMPLE_KEY,
+        std::fs::read(repo_root().join("events").join(SAMPLE_KEY)).unwrap(),
+    )
+    .await;
+    // The root sign-in was already published (the fast path marked it); the denied calls (medium) fold into a
+    // storm summary at once (storm limit 0 for cis-4.1).
+    let archive = Arc::new(MemArchive::new(PREFIX));
+    let dedup = Arc::new(MemDedup::new());
+    let first = handle(event_for_key(SAMPLE_KEY, "req-first"), &st.deps)
+        .await
+        .unwrap();
+    assert_eq!(first.archived, 3);
+    let lines_of = |objects: Vec<(String, Vec<u8>)>| -> Vec<Value> {
+        objects
+            .iter()
+            .flat_map(|(_, body)| {
+                std::str::from_utf8(body)
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let root_id = {
+        let key = &st.archived_keys(LOGS).await[0];
+        let object = st
+            .s3
+            .get_object()
+            .bucket(LOGS)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        let body = object.body.collect().await.unwrap().into_bytes().to_vec();
+        lines_of(vec![(key.clone(), body)])
+            .into_iter()
+            .find(|l| l["rule_id"] == "cis-4.3-root-account-usage")
+            .unwrap()["finding_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    dedup.mark(std::slice::from_ref(&root_id)).await.unwrap();
+    st.deps.dedup = Some(dedup.clone() as Arc<dyn Dedup>);
+    st.deps.archive = Some(archive.clone() as Arc<dyn ArchiveSink>);
+    st.deps.alerts.storm_limits = [("cis-4.1-unauthorized-api-calls".to_owned(), 0)].into();
+    drain_queue(&st.sqs, &st.queue_url).await;
+
+    let summary = handle(event_for_key(SAMPLE_KEY, "req-second"), &st.deps)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            summary.findings,
+            summary.deduplicated,
+            summary.storm_folded,
+            summary.archived
+        ),
+        (3, 1, 2, 3)
+    );
+    let objects = archive.objects();
+    assert_eq!(objects.len(), 1, "one object per invocation");
+    assert!(
+        objects[0].0.ends_with("/req-second.jsonl"),
+        "{}",
+        objects[0].0
+    );
+    let statuses: BTreeSet<(String, String)> = lines_of(objects)
+        .iter()
+        .map(|l| {
+            (
+                l["event_id"].as_str().unwrap().to_owned(),
+                l["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from([
+            (
+                "00000000-0000-4000-8000-000000000001".to_owned(),
+                "deduplicated".to_owned()
+            ),
+            (
+                "00000000-0000-4000-8000-000000000002".to_owned(),
+                "folded".to_owned()
+            ),
+            (
+                "00000000-0000-4000-8000-000000000003".to_owned(),
+                "folded".to_owned()
+            ),
+        ])
+    );
+    // The failing archive: counted, the invocation still succeeds.
+    archive.set_failing(true);
+    let summary = handle(event_for_key(SAMPLE_KEY, "req-third"), &st.deps)
+        .await
+        .unwrap();
+    assert_eq!((summary.archived, summary.archive_failed), (0, 3));
+    assert_eq!(archive.objects().len(), 1);
+}
