@@ -35,7 +35,8 @@ $(SQL_STAMP):
 	$(SQL_VENV)/bin/pip install --quiet --disable-pip-version-check 'duckdb==$(DUCKDB_VERSION)' 'sqlglot==$(SQLGLOT_VERSION)'
 	touch $@
 
-## demo: S3 -> Lambda (cargo lambda watch/invoke) -> SNS -> SQS on a local moto_server; prints the alerts.
+## demo: both paths on a local moto_server: the fast path (EventBridge -> SQS -> Lambda -> SNS) for the sample
+## root sign-in, then its log file through S3 (its other alerts; the root sign-in's deduplicated), timed each.
 demo: tools
 	bash tests/scripts/demo.sh
 
@@ -68,9 +69,14 @@ build: tools
 ## (also written to target/bench-data/). BENCH_ARGS passes options, e.g. BENCH_ARGS="--sizes 100,10000".
 ## The CLI is built without its `s3` feature: the scan pipeline is the same and the AWS SDK is not compiled
 ## (on a fresh machine that would take most of the time). `cargo build --release -p trailwarden-cli` restores S3.
-bench:
+## Then "Fast path": the function's handler for one EventBridge event (SQS batch of one) to SNS accepting it, warm,
+## dedup table on and off, and the dedup table's calls alone, against a moto_server it starts and stops (the bench
+## itself links the function, so its release build compiles the AWS SDK). FAST_PATH_ARGS, e.g. "--events 100".
+bench: tools
 	cargo build --release -p trailwarden-bench -p trailwarden-cli --no-default-features
 	target/release/trailwarden-bench run --python $(PYTHON) $(BENCH_ARGS)
+	set -o pipefail; target/release/trailwarden-bench fast-path --out target/bench-data/fast-path.json \
+		$(FAST_PATH_ARGS) | tee target/bench-data/fast-path.md
 
 ## bench-lambda: the function's handler (alerter::handle, default rules, storm control, rendering, batching)
 ## over the largest generated file (350,000 records, 54 MB gzipped): CPU and peak RSS, against the 128 MB

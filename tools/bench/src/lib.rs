@@ -6,6 +6,7 @@
 //! memory (`ru_maxrss` / `VmHWM`) of a fresh process per measurement.
 
 pub mod cgroup;
+pub mod fast_path;
 pub mod gen;
 pub mod init;
 pub mod json;

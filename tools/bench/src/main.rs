@@ -123,6 +123,19 @@ enum Cmd {
         #[arg(last = true, required = true)]
         cmd: Vec<String>,
     },
+    /// The fast path's own added latency: handle_event with an SQS batch of one EventBridge event, receipt to
+    /// SNS accepting the alerts, warm, dedup table on and off, and the dedup table's calls alone, against a
+    /// moto_server started (and stopped) here; prints the Markdown section, writes the JSON to --out.
+    FastPath {
+        /// Measured events per mode, each a distinct record.
+        #[arg(long, default_value_t = 500)]
+        events: usize,
+        /// Events per mode handled first and not counted.
+        #[arg(long, default_value_t = 50)]
+        warmup: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// (Used by `exec --lambda-memory-mb`.) Joins the control group(s) whose `cgroup.procs` files are
     /// given, then replaces itself with the command.
     #[command(hide = true)]
@@ -282,6 +295,17 @@ fn main() -> anyhow::Result<ExitCode> {
                 run::write_json(&out, &serde_json::json!({ "skipped": reason }))?;
             }
         },
+        Cmd::FastPath {
+            events,
+            warmup,
+            out,
+        } => {
+            let report = bench::fast_path::run(&bench::fast_path::Opts { events, warmup })?;
+            if let Some(out) = out {
+                run::write_json(&out, &report)?;
+            }
+            print!("{}", bench::fast_path::markdown(&report));
+        }
         Cmd::CgroupEnter { procs, cmd } => bench::cgroup::enter_and_exec(&procs, &cmd)?,
     }
     Ok(ExitCode::SUCCESS)
