@@ -79,6 +79,29 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
   }
 
+  #### Fast path (fast_path.tf) and dedup table (dynamodb.tf) ####
+  # The event source mapping polls the queue with the function's role.
+  dynamic "statement" {
+    for_each = var.enable_fast_path ? [1] : []
+
+    content {
+      sid       = "ConsumeFastPathQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+      resources = [aws_sqs_queue.fast_path[0].arn]
+    }
+  }
+
+  # Read the marks before publishing, write them after SNS accepted (the table's key is the alert key: UseStackKey).
+  dynamic "statement" {
+    for_each = var.enable_dedup ? [1] : []
+
+    content {
+      sid       = "DedupFindings"
+      actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]
+      resources = [aws_dynamodb_table.dedup[0].arn]
+    }
+  }
+
   # X-Ray accepts no resource-level permissions: these two actions only take "*".
   dynamic "statement" {
     for_each = var.lambda_tracing_mode == "Active" ? [1] : []

@@ -39,7 +39,7 @@ resource "aws_kms_alias" "this" {
 # In a key policy "Resource": "*" means "this key": the statements below cannot name the key's own ARN.
 data "aws_iam_policy_document" "kms" {
   #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM).
-  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root, this stack's execution role and service principals (CloudTrail bound to the trail ARN, CloudWatch Logs to the two log group ARNs).
+  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root, this stack's execution role and service principals (CloudTrail bound to the trail ARN, CloudWatch Logs to the two log group ARNs, EventBridge only through the fast-path queue, whose policy admits this stack's fast-path rules alone).
   #checkov:skip=CKV_AWS_356:KMS key policy, where Resource "*" means this key only: a key policy cannot name its own ARN.
   statement {
     sid       = "AccountAdministersKey"
@@ -136,6 +136,25 @@ data "aws_iam_policy_document" "kms" {
   }
 
   # CloudWatch alarms no longer use this key: they publish to the alarm topic, encrypted with the alarm key.
+
+  # The fast-path rules send to the encrypted fast-path queue (fast_path.tf), which needs a data key from this key.
+  # No aws:SourceArn/aws:SourceAccount condition: neither is documented for the KMS request SQS makes when
+  # EventBridge sends to an encrypted queue (an unmet condition would drop every fast-path event, silently). The
+  # binding to this stack's rules is the queue policy's (FastPathRulesSend: aws:SourceArn = the rules' ARNs).
+  dynamic "statement" {
+    for_each = var.enable_fast_path ? [1] : []
+
+    content {
+      sid       = "EventBridgeSendsToFastPathQueue"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+    }
+  }
 
   statement {
     sid    = "DenyKeyTamperingExceptAdministrators"

@@ -64,6 +64,7 @@ locals {
     var.create_trail ? [local.trail_arn] : [],
     local.pipeline_watch_arns,
     local.existing_bucket_delivery_watch_arns,
+    local.fast_path_rule_arns,
   )
   pipeline_table = join("", concat(
     [

@@ -74,7 +74,7 @@ output "dlq_arn" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms (errors, throttles, on-failure queue depth, heartbeat, malformed and unevaluated records, failed alert deliveries, and SMS spend with alert_sms_numbers); empty unless create_alarms."
+  description = "ARNs of the CloudWatch alarms (errors, throttles, on-failure queue depth, heartbeat, malformed and unevaluated records, failed alert deliveries, SMS spend with alert_sms_numbers, and the fast path's DLQ depth and queue age with enable_fast_path); empty unless create_alarms."
   value = concat(
     aws_cloudwatch_metric_alarm.errors[*].arn,
     aws_cloudwatch_metric_alarm.throttles[*].arn,
@@ -84,6 +84,8 @@ output "alarm_arns" {
     aws_cloudwatch_metric_alarm.unevaluated_records[*].arn,
     aws_cloudwatch_metric_alarm.alert_delivery[*].arn,
     aws_cloudwatch_metric_alarm.sms_spend[*].arn,
+    aws_cloudwatch_metric_alarm.fast_path_dlq_depth[*].arn,
+    aws_cloudwatch_metric_alarm.fast_path_age[*].arn,
   )
 }
 
@@ -151,4 +153,53 @@ output "existing_bucket_setup" {
       "Connect it to s3://${local.bucket_name}/${local.log_prefix} yourself, or the heartbeat alarm fires.",
     ])
   )
+}
+
+################################################################################
+# Fast path and dedup table (fast_path.tf, dynamodb.tf)
+################################################################################
+
+output "fast_path_rule_arns" {
+  description = "ARNs of the EventBridge rules sending CloudTrail events to the fast-path queue, one per pattern; empty unless enable_fast_path."
+  value       = aws_cloudwatch_event_rule.fast_path[*].arn
+}
+
+output "fast_path_queue_url" {
+  description = "URL of the encrypted fast-path SQS queue; null unless enable_fast_path."
+  value       = try(aws_sqs_queue.fast_path[0].url, null)
+}
+
+output "fast_path_queue_arn" {
+  description = "ARN of the fast-path SQS queue; null unless enable_fast_path."
+  value       = try(aws_sqs_queue.fast_path[0].arn, null)
+}
+
+output "fast_path_dlq_url" {
+  description = "URL of the fast-path DLQ (events the function failed fast_path_max_receive_count times); null unless enable_fast_path."
+  value       = try(aws_sqs_queue.fast_path_dlq[0].url, null)
+}
+
+output "fast_path_event_source_mapping_uuid" {
+  description = "UUID of the event source mapping from the fast-path queue to the function; null unless enable_fast_path."
+  value       = try(aws_lambda_event_source_mapping.fast_path[0].uuid, null)
+}
+
+output "fast_path_patterns_json" {
+  description = "The patterns the fast-path rules use (the eventbridge-pattern JSON): the patterns_json input of modules/eventbridge-forwarder."
+  value       = jsonencode(local.fast_path_spec)
+}
+
+output "fast_path_event_bus_arn" {
+  description = "ARN of this region's default event bus, where the fast-path rules are: the destination_bus_arn input of modules/eventbridge-forwarder in other regions."
+  value       = local.fast_path_event_bus_arn
+}
+
+output "dedup_table_name" {
+  description = "Name of the DynamoDB dedup table (the function's DEDUP_TABLE); null unless enable_dedup."
+  value       = try(aws_dynamodb_table.dedup[0].name, null)
+}
+
+output "dedup_table_arn" {
+  description = "ARN of the DynamoDB dedup table; null unless enable_dedup."
+  value       = try(aws_dynamodb_table.dedup[0].arn, null)
 }

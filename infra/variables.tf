@@ -499,3 +499,85 @@ variable "dlq_message_retention_seconds" {
     error_message = "dlq_message_retention_seconds must be between 60 and 1209600 (14 days)."
   }
 }
+
+################################################################################
+# Fast path: EventBridge → SQS → the function, and the dedup table (fast_path.tf, dynamodb.tf)
+################################################################################
+
+variable "enable_fast_path" {
+  description = "Alert within seconds: CloudTrail's management events that a rule could match go from this region's default EventBridge bus (one rule per generated pattern) to a KMS-encrypted SQS queue with its own DLQ, which invokes the function in batches; the S3 path stays the complete record and the dedup table (enable_dedup, required) keeps each finding to one alert. Costs: EventBridge rules on AWS service events are free, SQS requests and Lambda invocations per batch, DynamoDB on-demand reads and writes per finding (see README). Events of global services (IAM, STS's global endpoint, console sign-in) arrive in us-east-1 only: elsewhere add modules/eventbridge-forwarder for us-east-1."
+  type        = bool
+  default     = true
+}
+
+variable "fast_path_patterns_json" {
+  description = "The output of `trailwarden rules eventbridge-pattern --config <your rules file>` (JSON: patterns, read_only_management_events, widened_by), for a rules file other than the default configuration; null uses infra/eventbridge-patterns.json (the recommended profile). One EventBridge rule is created per pattern."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.fast_path_patterns_json == null ? true : can(length(jsondecode(var.fast_path_patterns_json).patterns) > 0)
+    error_message = "fast_path_patterns_json must be the JSON output of `trailwarden rules eventbridge-pattern` with a non-empty patterns list."
+  }
+}
+
+variable "fast_path_batch_size" {
+  description = "Most messages (CloudTrail events) per invocation of the fast path (1-10000; above 10 needs a batching window of at least 1 s)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.fast_path_batch_size >= 1 && var.fast_path_batch_size <= 10000 && floor(var.fast_path_batch_size) == var.fast_path_batch_size
+    error_message = "fast_path_batch_size must be a whole number between 1 and 10000."
+  }
+}
+
+variable "fast_path_batching_window_seconds" {
+  description = "Longest wait, in seconds (0-300), for a batch of the fast path to fill before the function is invoked: the latency it adds at most. Must be at least 1 with fast_path_batch_size above 10."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.fast_path_batching_window_seconds >= 0 && var.fast_path_batching_window_seconds <= 300 && floor(var.fast_path_batching_window_seconds) == var.fast_path_batching_window_seconds
+    error_message = "fast_path_batching_window_seconds must be a whole number between 0 and 300."
+  }
+}
+
+variable "fast_path_max_receive_count" {
+  description = "Receives of a fast-path message (the first attempt and the retries of a failure the function reported) before it moves to the fast-path DLQ (1-1000)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.fast_path_max_receive_count >= 1 && var.fast_path_max_receive_count <= 1000 && floor(var.fast_path_max_receive_count) == var.fast_path_max_receive_count
+    error_message = "fast_path_max_receive_count must be a whole number between 1 and 1000."
+  }
+}
+
+variable "fast_path_maximum_concurrency" {
+  description = "Most concurrent instances of the function serving the fast path (the event source mapping's maximum concurrency, 2-1000; below lambda_reserved_concurrency so the S3 path keeps instances). null: no cap."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.fast_path_maximum_concurrency == null ? true : (var.fast_path_maximum_concurrency >= 2 && var.fast_path_maximum_concurrency <= 1000 && floor(var.fast_path_maximum_concurrency) == var.fast_path_maximum_concurrency)
+    error_message = "fast_path_maximum_concurrency must be null or a whole number between 2 and 1000."
+  }
+}
+
+variable "enable_dedup" {
+  description = "The DynamoDB dedup table (on demand, encrypted with the alert key, TTL on expires_at, point-in-time recovery), keyed by finding id: a finding published once (on the fast path, or before a Lambda retry of the same S3 event) is not published again. Sets DEDUP_TABLE and DEDUP_TTL_HOURS. Required by enable_fast_path."
+  type        = bool
+  default     = true
+}
+
+variable "dedup_ttl_hours" {
+  description = "How long, in hours, a published finding stays marked (DEDUP_TTL_HOURS). It must outlive the longest delay between the two paths: CloudTrail's delivery of the log file (typically 5-15 minutes) and the function's retries of an S3 event (lambda_max_event_age_seconds)."
+  type        = number
+  default     = 72
+
+  validation {
+    condition     = var.dedup_ttl_hours >= 1 && var.dedup_ttl_hours <= 8760 && floor(var.dedup_ttl_hours) == var.dedup_ttl_hours
+    error_message = "dedup_ttl_hours must be a whole number between 1 and 8760."
+  }
+}

@@ -16,9 +16,12 @@ locals {
     unevaluated_records = "${var.name_prefix}-alerter-unevaluated-records"
     alert_delivery      = "${var.name_prefix}-alert-delivery-failed"
     sms_spend           = "${var.name_prefix}-sms-spend"
+    fast_path_dlq_depth = "${var.name_prefix}-fast-path-dlq-depth"
+    fast_path_age       = "${var.name_prefix}-fast-path-queue-age"
   }
   created_alarm_keys = var.create_alarms ? [
-    for k in keys(local.alarm_names) : k if k != "sms_spend" || length(var.alert_sms_numbers) > 0
+    for k in keys(local.alarm_names) : k
+    if(k != "sms_spend" || length(var.alert_sms_numbers) > 0) && (!startswith(k, "fast_path_") || var.enable_fast_path)
   ] : []
   alarm_arns = [
     for k in local.created_alarm_keys :

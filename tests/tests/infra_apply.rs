@@ -38,6 +38,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
+#[path = "infra_apply/fast_path.rs"]
+mod fast_path;
 #[path = "infra_apply/log_path.rs"]
 mod log_path;
 #[path = "infra_apply/watchers.rs"]
@@ -729,6 +731,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         "{env:?}"
     );
     log_path::assert_log_path(&sdk, &state, &out, &env).await;
+    fast_path::assert_deployed(&sdk, &out, &state, &env).await;
     let concurrency = lambda
         .get_function_concurrency()
         .function_name(function_name)

@@ -44,4 +44,17 @@ module "trailwarden" {
   #### Log path: where the trail writes, what else it records ####
   s3_key_prefix   = var.s3_key_prefix
   enable_insights = var.enable_insights
+
+  #### Fast path: EventBridge -> SQS -> the function within seconds, deduplicated against the S3 path ####
+  enable_fast_path = var.enable_fast_path
 }
+
+#### Fast path in other regions ####
+# The fast-path rules see the events of this region's default bus only. Events of global services (IAM, STS's
+# global endpoint, console sign-in) arrive in us-east-1 only, and each region's own API calls stay in that region.
+# When var.region is not us-east-1, forward us-east-1's matching events here (repeat per region to cover):
+#
+# provider "aws" {
+#   alias  = "us_east_1"
+#   region = "us-east-1"
+# }

@@ -42,3 +42,13 @@ output "watchdog_rule_arn" {
   description = "ARN of the EventBridge watchdog rule."
   value       = module.trailwarden.watchdog_rule_arn
 }
+
+output "fast_path_queue_url" {
+  description = "URL of the fast-path SQS queue (null without the fast path)."
+  value       = module.trailwarden.fast_path_queue_url
+}
+
+output "dedup_table_name" {
+  description = "DynamoDB table of published finding ids (null without dedup)."
+  value       = module.trailwarden.dedup_table_name
+}

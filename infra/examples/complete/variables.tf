@@ -95,3 +95,13 @@ variable "extra_subscription_protocols" {
   type        = list(string)
   default     = []
 }
+
+################################################################################
+# Fast path
+################################################################################
+
+variable "enable_fast_path" {
+  description = "Alert within seconds through EventBridge (rules from the generated patterns -> encrypted SQS queue -> the function), deduplicated against the S3 path by a DynamoDB table."
+  type        = bool
+  default     = true
+}

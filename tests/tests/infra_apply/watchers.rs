@@ -304,6 +304,9 @@ pub async fn assert_deployed(
         "alert-delivery-failed",
         // The example is applied with alert_sms_numbers, so the SMS spend alarm exists.
         "sms-spend",
+        // The example runs the fast path (enable_fast_path defaults to true): fast_path.rs checks these two.
+        "fast-path-dlq-depth",
+        "fast-path-queue-age",
     ]
     .iter()
     .map(|s| name(s))
