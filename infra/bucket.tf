@@ -120,6 +120,51 @@ resource "aws_s3_bucket_lifecycle_configuration" "trail" {
     }
   }
 
+  #### Athena results and the findings archive (athena.tf, archive.tf) ####
+  # Query results are re-creatable copies: they expire after a week by default. The log rule above filters on
+  # <s3_key_prefix>/AWSLogs/ and never reaches athena-results/ or the archive's prefix.
+  dynamic "rule" {
+    for_each = var.enable_athena && var.athena_results_bucket_name == null ? [var.athena_results_expiration_days] : []
+
+    content {
+      id     = "athena-results"
+      status = "Enabled"
+
+      filter {
+        prefix = "athena-results/"
+      }
+
+      expiration {
+        days = rule.value
+      }
+
+      noncurrent_version_expiration {
+        noncurrent_days = 1
+      }
+    }
+  }
+
+  dynamic "rule" {
+    for_each = var.enable_findings_archive && var.findings_archive_bucket_name == null && var.findings_archive_expiration_days > 0 ? [var.findings_archive_expiration_days] : []
+
+    content {
+      id     = "findings-archive"
+      status = "Enabled"
+
+      filter {
+        prefix = var.findings_archive_prefix
+      }
+
+      expiration {
+        days = rule.value
+      }
+
+      noncurrent_version_expiration {
+        noncurrent_days = var.noncurrent_version_expiration_days
+      }
+    }
+  }
+
   # Unfinished multipart uploads anywhere in the bucket (no completed object, the rules file included, is touched).
   rule {
     id     = "abort-incomplete-uploads"

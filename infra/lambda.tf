@@ -41,7 +41,7 @@ resource "aws_lambda_function" "alerter" {
       TOPIC_ARN            = aws_sns_topic.alerts.arn
       RUST_LOG             = var.rust_log
       EMAIL_INCLUDE_RECORD = tostring(var.email_include_record)
-    }, local.rules_config_env, local.dedup_env)
+    }, local.rules_config_env, local.dedup_env, local.archive_env)
   }
 
   logging_config {

@@ -203,3 +203,42 @@ output "dedup_table_arn" {
   description = "ARN of the DynamoDB dedup table; null unless enable_dedup."
   value       = try(aws_dynamodb_table.dedup[0].arn, null)
 }
+
+################################################################################
+# History on Athena and the findings archive (athena.tf, archive.tf)
+################################################################################
+
+output "glue_database_name" {
+  description = "Glue database of the CloudTrail and findings tables (trailwarden --database); null when neither enable_athena nor enable_findings_archive."
+  value       = local.glue_database ? aws_glue_catalog_database.this[0].name : null
+}
+
+output "athena_cloudtrail_table" {
+  description = "The CloudTrail table as <database>.cloudtrail (trailwarden rules sql --table, --engine athena --table); null without enable_athena."
+  value       = var.enable_athena ? "${aws_glue_catalog_database.this[0].name}.${aws_glue_catalog_table.cloudtrail[0].name}" : null
+}
+
+output "athena_workgroup_name" {
+  description = "The hunting workgroup (trailwarden --engine athena --workgroup); null without enable_athena."
+  value       = var.enable_athena ? aws_athena_workgroup.hunting[0].name : null
+}
+
+output "athena_results_location" {
+  description = "Where the hunting workgroup writes query results; null without enable_athena."
+  value       = var.enable_athena ? local.athena_results_location : null
+}
+
+output "athena_named_query_ids" {
+  description = "The hunts' saved queries in the hunting workgroup, by hunt name."
+  value       = { for k, q in aws_athena_named_query.hunt : k => q.id }
+}
+
+output "findings_archive_location" {
+  description = "s3://bucket/prefix of the findings archive; null without enable_findings_archive."
+  value       = var.enable_findings_archive ? local.findings_archive_location : null
+}
+
+output "findings_table" {
+  description = "The findings archive's table as <database>.findings; null without enable_findings_archive."
+  value       = var.enable_findings_archive ? "${aws_glue_catalog_database.this[0].name}.${aws_glue_catalog_table.findings[0].name}" : null
+}

@@ -581,3 +581,129 @@ variable "dedup_ttl_hours" {
     error_message = "dedup_ttl_hours must be a whole number between 1 and 8760."
   }
 }
+
+################################################################################
+# History on Athena and the findings archive (athena.tf, archive.tf)
+################################################################################
+
+variable "enable_athena" {
+  description = "Create the Glue database <name_prefix> (hyphens as underscores) with the CloudTrail table `cloudtrail` over the trail bucket (partition projection on account, region and day), the Athena workgroup <name_prefix>-hunting (enforced, results SSE-KMS under athena-results/, bytes-scanned cutoff) and the hunts as saved queries. Costs nothing until queries run (Athena bills per TB scanned)."
+  type        = bool
+  default     = false
+}
+
+variable "athena_accounts" {
+  description = "Accounts the CloudTrail table projects (partition `account`): every account whose logs are in the bucket (an organization trail's member accounts). null = this account."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = length(var.athena_accounts == null ? ["-"] : var.athena_accounts) > 0 && alltrue([for a in(var.athena_accounts == null ? ["000000000000"] : var.athena_accounts) : can(regex("^[0-9]{12}$", a))])
+    error_message = "athena_accounts must be null or a non-empty list of 12-digit account ids."
+  }
+}
+
+variable "athena_regions" {
+  description = "Regions the CloudTrail table projects (partition `region`): every region the trail logs (a multi-region trail: all enabled regions). null = this region."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = length(var.athena_regions == null ? ["-"] : var.athena_regions) > 0 && alltrue([for r in(var.athena_regions == null ? ["us-east-1"] : var.athena_regions) : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", r))])
+    error_message = "athena_regions must be null or a non-empty list of region names (e.g. us-east-1)."
+  }
+}
+
+variable "athena_start_date" {
+  description = "First day (yyyy/MM/dd) the CloudTrail table's day projection (and the findings table's) covers; the range runs to NOW. Days without logs cost nothing but an empty S3 listing when a query reads them."
+  type        = string
+  default     = "2020/01/01"
+
+  validation {
+    condition     = can(regex("^[0-9]{4}/(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])$", var.athena_start_date))
+    error_message = "athena_start_date must be a date written yyyy/MM/dd."
+  }
+}
+
+variable "athena_organization_id" {
+  description = "Organization id (o-…) in the log path of an existing organization trail (create_trail = false): <s3_key_prefix>/AWSLogs/<org-id>/<account>/…. null: taken from the organization when this module creates an organization trail, else no organization segment."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.athena_organization_id == null || can(regex("^o-[a-z0-9]{10,32}$", var.athena_organization_id))
+    error_message = "athena_organization_id must be an organization id (o- followed by 10-32 lowercase letters or digits)."
+  }
+}
+
+variable "athena_bytes_scanned_cutoff" {
+  description = "Bytes one query of the hunting workgroup may scan before Athena cancels it (enforced; at least 10 MB). Default 1 TiB (about 5 USD at list price)."
+  type        = number
+  default     = 1099511627776
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff >= 10485760 && floor(var.athena_bytes_scanned_cutoff) == var.athena_bytes_scanned_cutoff
+    error_message = "athena_bytes_scanned_cutoff must be a whole number of bytes, at least 10485760 (Athena's minimum)."
+  }
+}
+
+variable "athena_results_bucket_name" {
+  description = "Bucket for the hunting workgroup's query results (under athena-results/; its owner's lifecycle applies). null = the created log bucket, where athena-results/ expires after athena_results_expiration_days. Required with create_trail = false."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.athena_results_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.athena_results_bucket_name))
+    error_message = "athena_results_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "athena_results_expiration_days" {
+  description = "Age, in days, at which query results under athena-results/ of the created log bucket expire (results are re-creatable copies; the lifecycle rule for log files never touches this prefix)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.athena_results_expiration_days >= 1 && floor(var.athena_results_expiration_days) == var.athena_results_expiration_days
+    error_message = "athena_results_expiration_days must be a whole number >= 1."
+  }
+}
+
+variable "enable_findings_archive" {
+  description = "The function also writes every finding of an invocation as one JSON line into one object per invocation, <findings_archive_prefix>day=YYYY-MM-DD/<request-id>.jsonl (SSE-KMS with the stack key), and the Glue table `findings` reads them. A failed archive write is counted (ArchiveFailed) and never fails alerting."
+  type        = bool
+  default     = false
+}
+
+variable "findings_archive_bucket_name" {
+  description = "Bucket of the findings archive (its policy and key policy must let the function's role PutObject with the stack key). null = the log bucket, under findings_archive_prefix."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.findings_archive_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.findings_archive_bucket_name))
+    error_message = "findings_archive_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "findings_archive_prefix" {
+  description = "Key prefix of the findings archive, ending with / and outside <s3_key_prefix>/AWSLogs/."
+  type        = string
+  default     = "trailwarden-findings/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$", var.findings_archive_prefix))
+    error_message = "findings_archive_prefix must be one or more key segments ending with / (no leading slash, no empty segment)."
+  }
+}
+
+variable "findings_archive_expiration_days" {
+  description = "Age, in days, at which archived findings in the created log bucket expire. 0 keeps them (as long as the bucket is kept)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.findings_archive_expiration_days >= 0 && floor(var.findings_archive_expiration_days) == var.findings_archive_expiration_days
+    error_message = "findings_archive_expiration_days must be a whole number >= 0."
+  }
+}

@@ -38,6 +38,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
+#[path = "infra_apply/athena.rs"]
+mod athena;
 #[path = "infra_apply/fast_path.rs"]
 mod fast_path;
 #[path = "infra_apply/log_path.rs"]
@@ -360,6 +362,8 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         "enable_logging": false,
         "bucket_force_destroy": true,
         "enable_insights": true,
+        "enable_athena": true,
+        "enable_findings_archive": true,
     });
     std::fs::write(
         dir.join("terraform.tfvars.json"),
@@ -731,6 +735,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         "{env:?}"
     );
     log_path::assert_log_path(&sdk, &state, &out, &env).await;
+    athena::assert_deployed(&tf, &endpoint, &out, &state, &env).await;
     fast_path::assert_deployed(&sdk, &out, &state, &env).await;
     let concurrency = lambda
         .get_function_concurrency()

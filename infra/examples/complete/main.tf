@@ -47,6 +47,10 @@ module "trailwarden" {
 
   #### Fast path: EventBridge -> SQS -> the function within seconds, deduplicated against the S3 path ####
   enable_fast_path = var.enable_fast_path
+
+  #### History on Athena and the findings archive: Glue tables, the hunting workgroup, findings as JSON lines ####
+  enable_athena           = var.enable_athena
+  enable_findings_archive = var.enable_findings_archive
 }
 
 #### Fast path in other regions ####

@@ -52,3 +52,40 @@ output "dedup_table_name" {
   description = "DynamoDB table of published finding ids (null without dedup)."
   value       = module.trailwarden.dedup_table_name
 }
+
+#### History on Athena and the findings archive ####
+
+output "athena_cloudtrail_table" {
+  description = "The CloudTrail table (trailwarden rules sql --table)."
+  value       = module.trailwarden.athena_cloudtrail_table
+}
+
+output "athena_workgroup_name" {
+  description = "The hunting workgroup (trailwarden --engine athena --workgroup)."
+  value       = module.trailwarden.athena_workgroup_name
+}
+
+output "glue_database_name" {
+  description = "Glue database of the CloudTrail and findings tables."
+  value       = module.trailwarden.glue_database_name
+}
+
+output "athena_results_location" {
+  description = "Where the hunting workgroup writes query results."
+  value       = module.trailwarden.athena_results_location
+}
+
+output "athena_named_query_ids" {
+  description = "The hunts' saved queries, by hunt name."
+  value       = module.trailwarden.athena_named_query_ids
+}
+
+output "findings_archive_location" {
+  description = "s3://bucket/prefix of the findings archive."
+  value       = module.trailwarden.findings_archive_location
+}
+
+output "findings_table" {
+  description = "The findings archive's table."
+  value       = module.trailwarden.findings_table
+}

@@ -105,3 +105,17 @@ variable "enable_fast_path" {
   type        = bool
   default     = true
 }
+
+#### History on Athena and the findings archive ####
+
+variable "enable_athena" {
+  description = "Create the Glue CloudTrail table, the Athena hunting workgroup and the hunts' saved queries."
+  type        = bool
+  default     = false
+}
+
+variable "enable_findings_archive" {
+  description = "Archive every finding as JSON lines in the log bucket (trailwarden-findings/), with the Glue table `findings`."
+  type        = bool
+  default     = false
+}

@@ -236,7 +236,11 @@ pub(crate) async fn assert_log_path(
     let rules: BTreeSet<&str> = lifecycle.rules().iter().filter_map(|r| r.id()).collect();
     assert_eq!(
         rules,
-        BTreeSet::from(["abort-incomplete-uploads", "cloudtrail-logs"])
+        BTreeSet::from([
+            "abort-incomplete-uploads",
+            "athena-results",
+            "cloudtrail-logs"
+        ])
     );
     for rule in lifecycle.rules() {
         let prefix = rule.filter().and_then(|f| f.prefix()).unwrap_or_default();
@@ -247,6 +251,9 @@ pub(crate) async fn assert_log_path(
         if rule.id() == Some("cloudtrail-logs") {
             assert!(acts_on_objects, "{rule:?}");
             assert_eq!(prefix, "AWSLogs/", "{rule:?}");
+        } else if rule.id() == Some("athena-results") {
+            // enable_athena (athena.rs): the query results only.
+            assert_eq!(prefix, "athena-results/", "{rule:?}");
         } else {
             // The whole-bucket rule only aborts unfinished uploads: no completed object is touched.
             assert!(!acts_on_objects, "{rule:?}");
