@@ -246,13 +246,16 @@ pub async fn assert_deployed(
 
     // 3. The event source mapping: the queue to the function, batches of up to 100 within 10 s, partial batch
     //    failures, at most 2 concurrent instances (the S3 path keeps the rest of the reserved 10).
-    let mappings = lambda
-        .list_event_source_mappings()
-        .function_name(function_name)
-        .send()
-        .await
-        .unwrap();
-    let [mapping] = mappings.event_source_mappings() else {
+    // (Listed unfiltered: moto 5.2 answers ListEventSourceMappings with FunctionName=<name> with an empty list, as
+    // it compares the filter with the stored function ARN.)
+    let mappings = lambda.list_event_source_mappings().send().await.unwrap();
+    let function_arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}");
+    let mine: Vec<_> = mappings
+        .event_source_mappings()
+        .iter()
+        .filter(|m| m.function_arn() == Some(function_arn.as_str()))
+        .collect();
+    let [mapping] = mine.as_slice() else {
         panic!("one event source mapping: {mappings:?}")
     };
     assert_eq!(mapping.event_source_arn(), Some(queue_arn.as_str()));
