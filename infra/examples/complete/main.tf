@@ -62,3 +62,12 @@ module "trailwarden" {
 #   alias  = "us_east_1"
 #   region = "us-east-1"
 # }
+#
+# module "fast_path_forwarder_us_east_1" {
+#   source    = "../../modules/eventbridge-forwarder"
+#   providers = { aws = aws.us_east_1 }
+#
+#   name_prefix         = var.name_prefix
+#   patterns_json       = module.trailwarden.fast_path_patterns_json
+#   destination_bus_arn = module.trailwarden.fast_path_event_bus_arn
+# }
