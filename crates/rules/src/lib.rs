@@ -40,7 +40,7 @@ pub use scan::{
     SuppressedFinding,
 };
 pub use severity::Severity;
-pub use threshold::{Threshold, ThresholdDetails, ThresholdSpec, Uncounted, Windows};
+pub use threshold::{Observation, Threshold, ThresholdDetails, ThresholdSpec, Uncounted, Windows};
 pub use unevaluated::UNEVALUATED_RECORD;
 
 /// Today's date in UTC as `YYYY-MM-DD`: the `today` of [`Engine::from_config`] (when exclusions expire, and

@@ -188,13 +188,11 @@ pub fn scan_log_windowed<E>(
                     let mut threshold = None;
                     if rule.threshold().is_some() {
                         // Counted toward the rule's window; a finding only when the window is full.
-                        let before = windows.uncounted_for(rule.id()).total();
-                        let alert = windows.observe(rule, value);
-                        let after = windows.uncounted_for(rule.id()).total();
-                        stats.threshold_uncounted += after - before;
-                        stats.threshold_events += u64::from(after == before);
-                        let Some(alert) = alert else { continue };
-                        threshold = Some((alert, after));
+                        let seen = windows.observe_event(rule, value);
+                        stats.threshold_uncounted += u64::from(!seen.counted);
+                        stats.threshold_events += u64::from(seen.counted);
+                        let Some(alert) = seen.alert else { continue };
+                        threshold = Some((alert, seen.uncounted_before));
                     }
                     stats.findings += 1;
                     let mut finding = Finding::new(rule, hit, value);

@@ -37,7 +37,7 @@
 use crate::pattern::{ParseError, Pattern};
 use crate::CompiledRule;
 use cloudtrail::{Kind, Node};
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -229,60 +229,96 @@ impl ThresholdSpec {
         i64::from(self.window_minutes) * 60
     }
 
-    /// The key of a record: each group field's value (array elements joined by `,`; `(missing)` when absent).
+    /// The key of a record: each group field's value (array elements joined by `,`; `(missing)` when absent),
+    /// encoded into `out` as `<byte length>:<value>` per field (unambiguous whatever the values contain; see
+    /// [`decode_key`]). `part` is a scratch buffer.
     ///
     /// `userIdentity.arn`, the principal, falls back to the other fields that name a principal, in the order
     /// findings name one ([`crate::PrincipalField::ALL`]: `principalId`, `userName`, `invokedBy`, `type`),
     /// marked with the field (`principalId=…`): callers without an ARN (`AWSAccount` callers from other
     /// accounts, some service events) are then counted each on their own instead of all under `(missing)`.
-    fn key(&self, record: Node<'_>) -> Box<[String]> {
-        self.group_paths
-            .iter()
-            .map(|path| {
-                let mut parts = Vec::new();
-                walk(record, path, &mut |v| parts.push(cut(v).to_owned()));
-                if parts.is_empty() && is_principal_arn(path) {
-                    if let Some(identity) = record.get("userIdentity") {
-                        for field in &crate::PrincipalField::ALL[1..] {
-                            if let Some(v) = identity.get(field.key()).and_then(|v| v.as_str()) {
-                                parts.push(format!("{}={}", field.key(), cut(v)));
-                                break;
-                            }
+    fn key_into(&self, record: Node<'_>, out: &mut String, part: &mut String) {
+        use std::fmt::Write as _;
+        out.clear();
+        for path in &self.group_paths {
+            part.clear();
+            let mut found = false;
+            walk(record, path, &mut |v| {
+                if found {
+                    part.push(',');
+                }
+                found = true;
+                part.push_str(cut(v));
+            });
+            if !found && is_principal_arn(path) {
+                if let Some(identity) = record.get("userIdentity") {
+                    for field in &crate::PrincipalField::ALL[1..] {
+                        if let Some(v) = identity.get(field.key()).and_then(|v| v.as_str()) {
+                            let _ = write!(part, "{}={}", field.key(), cut(v));
+                            found = true;
+                            break;
                         }
                     }
                 }
-                if parts.is_empty() {
-                    "(missing)".to_owned()
-                } else {
-                    parts.join(",")
-                }
-            })
-            .collect()
-    }
-
-    /// The distinct values a record names (deduplicated, in record order).
-    fn values(&self, record: Node<'_>) -> Vec<Box<str>> {
-        let mut out: Vec<Box<str>> = Vec::new();
-        for path in &self.distinct_paths {
-            walk(record, path, &mut |v| {
-                let v = cut(v);
-                if !out.iter().any(|o| **o == *v) {
-                    out.push(v.into());
-                }
-            });
+            }
+            if !found {
+                part.push_str("(missing)");
+            }
+            let _ = write!(out, "{}:{part}", part.len());
         }
-        out
     }
 }
 
-/// Calls `emit` with the text of every scalar at `path` (strings as decoded, numbers as written, `true`,
-/// `false`), walking arrays element by element, at any step and at the end.
+/// The key's values from [`ThresholdSpec::key_into`]'s encoding.
+fn decode_key(mut encoded: &str) -> Box<[String]> {
+    let mut parts = Vec::new();
+    while let Some((len, rest)) = encoded.split_once(':') {
+        let len: usize = len.parse().unwrap_or(rest.len()).min(rest.len());
+        let (value, tail) = rest.split_at(if rest.is_char_boundary(len) {
+            len
+        } else {
+            rest.len()
+        });
+        parts.push(value.to_owned());
+        encoded = tail;
+    }
+    parts.into()
+}
+
 /// `userIdentity.arn`: the group field that names the principal.
 fn is_principal_arn(path: &[Box<str>]) -> bool {
     matches!(path, [a, b] if &**a == "userIdentity" && &**b == "arn")
 }
 
+/// Calls `emit` with the text of every scalar at `path` (strings as decoded, numbers as written, `true`,
+/// `false`), walking arrays element by element, at any step and at the end.
 fn walk(node: Node<'_>, path: &[Box<str>], emit: &mut dyn FnMut(&str)) {
+    // The common case first, without recursion: objects all the way to a string (`userIdentity.arn`).
+    let mut node = node;
+    let mut path = path;
+    while let Some((first, rest)) = path.split_first() {
+        if node.kind() != Kind::Object {
+            break;
+        }
+        match node.get(first) {
+            Some(next) => {
+                node = next;
+                path = rest;
+            }
+            None => return,
+        }
+    }
+    if path.is_empty() {
+        if let Some(text) = node.as_str() {
+            emit(text);
+            return;
+        }
+    }
+    walk_any(node, path, emit);
+}
+
+/// [`walk`] through arrays and to numbers and booleans.
+fn walk_any(node: Node<'_>, path: &[Box<str>], emit: &mut dyn FnMut(&str)) {
     match node.kind() {
         Kind::Array => {
             for element in node.elements() {
@@ -328,9 +364,42 @@ fn cut(v: &str) -> &str {
 
 /// Seconds since the epoch of an `eventTime` (`2024-07-31T12:29:17Z`, fractions and offsets accepted).
 pub fn event_seconds(time: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(time)
-        .ok()
-        .map(|t| t.timestamp())
+    canonical_seconds(time).or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(time)
+            .ok()
+            .map(|t| t.timestamp())
+    })
+}
+
+/// [`event_seconds`] for the form CloudTrail writes, `YYYY-MM-DDTHH:MM:SSZ`, without a general parser (it
+/// runs for every event a threshold rule counts); `None` for any other form (then the RFC 3339 parser decides).
+fn canonical_seconds(time: &str) -> Option<i64> {
+    let b = time.as_bytes();
+    if b.len() != 20 || b[19] != b'Z' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let date =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, num(5, 7)?, num(8, 10)?)?;
+    // Seconds 0-59 only: a leap second (60) goes to the RFC 3339 parser, as before.
+    let at = date.and_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?;
+    Some(at.and_utc().timestamp())
+}
+
+/// The canonical `eventTime` text of `t` (`YYYY-MM-DDTHH:MM:SSZ`), for years 0-9999.
+fn canonical_time(t: i64) -> Option<String> {
+    let at = chrono::DateTime::from_timestamp(t, 0)?;
+    (0..=9999)
+        .contains(&chrono::Datelike::year(&at))
+        .then(|| at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// What a threshold alert says, besides its record: attached to the [`Finding`](crate::Finding).
@@ -405,35 +474,163 @@ impl Uncounted {
     }
 }
 
-/// One counted entry: an event time and the value it counts (`None`: a value of its own).
+/// The id of "a value of its own" (an event counted without a value: events mode, or no value named).
+const OWN: u32 = u32::MAX;
+
+/// One counted entry: an event time, the `eventTime` text when it is not the canonical
+/// `YYYY-MM-DDTHH:MM:SSZ` rendering of `t` (then it is rebuilt from `t`, sparing an allocation per event), and
+/// the id of the value it counts ([`OWN`]: a value of its own).
 #[derive(Debug, Clone)]
 struct Entry {
     t: i64,
-    time: Box<str>,
-    value: Option<Box<str>>,
+    time: Option<Box<str>>,
+    value: u32,
 }
 
+impl Entry {
+    fn time_text(&self) -> String {
+        match &self.time {
+            Some(text) => text.to_string(),
+            None => canonical_time(self.t).unwrap_or_default(),
+        }
+    }
+}
+
+/// A key's distinct values, interned: entries carry small ids, and the number of values some entry still
+/// holds is known without a scan (a window can never hold more distinct values than that).
 #[derive(Debug, Default)]
+struct Values {
+    ids: HashMap<Box<str>, u32>,
+    /// id → value.
+    names: Vec<Box<str>>,
+    /// id → entries holding it.
+    live: Vec<u32>,
+    /// ids with `live > 0`.
+    distinct_live: usize,
+}
+
+impl Values {
+    fn intern(&mut self, v: &str) -> u32 {
+        if let Some(&id) = self.ids.get(v) {
+            return id;
+        }
+        // Never OWN: a key holds at most MAX_EVENTS_PER_KEY entries and is compacted (below) long before.
+        let id = u32::try_from(self.names.len()).unwrap_or(OWN - 1);
+        self.ids.insert(v.into(), id);
+        self.names.push(v.into());
+        self.live.push(0);
+        id
+    }
+}
+
+#[derive(Debug)]
 struct KeyState {
+    /// The key's values, in `group_by` order (for the alert).
+    parts: Box<[String]>,
     /// Sorted by `t`.
     entries: Vec<Entry>,
     /// Absorbing ranges `[alert window start - W, alert window end]` (seconds): events inside are absorbed.
     fired: Vec<(i64, i64)>,
     newest: i64,
+    values: Values,
+    /// Entries counting a value of their own.
+    own_live: usize,
+}
+
+impl KeyState {
+    fn new(parts: Box<[String]>) -> KeyState {
+        KeyState {
+            parts,
+            entries: Vec::new(),
+            fired: Vec::new(),
+            newest: i64::MIN,
+            values: Values::default(),
+            own_live: 0,
+        }
+    }
+
+    fn count_in(&mut self, value: u32) {
+        if value == OWN {
+            self.own_live += 1;
+        } else if let Some(live) = self.values.live.get_mut(value as usize) {
+            *live += 1;
+            if *live == 1 {
+                self.values.distinct_live += 1;
+            }
+        }
+    }
+
+    /// Removes `range` of the entries, keeping the live counts.
+    fn remove(&mut self, range: std::ops::Range<usize>) {
+        for e in self.entries.drain(range) {
+            if e.value == OWN {
+                self.own_live -= 1;
+            } else if let Some(live) = self.values.live.get_mut(e.value as usize) {
+                *live -= 1;
+                if *live == 0 {
+                    self.values.distinct_live -= 1;
+                }
+            }
+        }
+        // Forget values no entry holds once they are most of the table (ids are renumbered).
+        if self.values.names.len() > 64 && self.values.names.len() > 2 * self.values.distinct_live {
+            let old = std::mem::take(&mut self.values);
+            let mut map = vec![OWN; old.names.len()];
+            for (id, name) in old.names.into_iter().enumerate() {
+                if old.live[id] > 0 {
+                    map[id] = self.values.intern(&name);
+                    self.values.live[map[id] as usize] = old.live[id];
+                }
+            }
+            self.values.distinct_live = old.distinct_live;
+            for e in &mut self.entries {
+                if e.value != OWN {
+                    e.value = map[e.value as usize];
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct RuleState {
-    keys: HashMap<Box<[String]>, KeyState>,
+    /// By the key's encoding ([`ThresholdSpec::key_into`]).
+    keys: HashMap<Box<str>, KeyState>,
     newest: i64,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    rules: HashMap<String, RuleState>,
+    rules: HashMap<Box<str>, RuleState>,
     uncounted: BTreeMap<String, Uncounted>,
     /// Events absorbed by an alert's window, per rule.
     absorbed: BTreeMap<String, u64>,
+    /// Reused buffers: the key's encoding, one part of it, an event's value ids.
+    key: String,
+    part: String,
+    ids: Vec<u32>,
+}
+
+/// What counting one event did ([`Windows::observe_event`]).
+#[derive(Debug, Default)]
+pub struct Observation {
+    /// The alert, when this event completed a window.
+    pub alert: Option<ThresholdDetails>,
+    /// Counted (or absorbed by an alert's window); `false`: added to the rule's [`Uncounted`] instead.
+    pub counted: bool,
+    /// With an alert: the rule's events not counted in this scan so far.
+    pub uncounted_before: u64,
+}
+
+/// An event that was not counted (see [`Uncounted`]).
+struct NotCounted;
+
+/// The value of `id` in `map`, inserted with the default first (the id is copied only then).
+fn slot<'m, V: Default>(map: &'m mut BTreeMap<String, V>, id: &str) -> &'m mut V {
+    if !map.contains_key(id) {
+        map.insert(id.to_owned(), V::default());
+    }
+    map.get_mut(id).expect("inserted above")
 }
 
 /// The windows of every threshold rule for one scan (see the module documentation). Shareable between
@@ -467,101 +664,157 @@ impl Windows {
 
     /// Counts a record that matched `rule`'s filter (and no exclusion). Returns the alert's details when this
     /// record brings a window to the rule's count. A rule without a threshold returns `None`.
+    ///
+    /// Cost: this runs for every matching event (for some rules, a large share of all records), so the common
+    /// paths allocate nothing: the key is encoded into a reused buffer and looked up by reference, the time's
+    /// text is kept only when it is not canonical, values are interned per key, and a key whose retained
+    /// entries hold fewer distinct values than the count cannot complete a window, so no window is searched.
     pub fn observe(&self, rule: &CompiledRule, record: Node<'_>) -> Option<ThresholdDetails> {
-        let spec = rule.threshold()?;
+        self.observe_event(rule, record).alert
+    }
+
+    /// [`Windows::observe`], saying also whether the event was counted (one lock, no lookup of the rule's
+    /// uncounted totals unless an alert or an uncounted event needs them).
+    pub fn observe_event(&self, rule: &CompiledRule, record: Node<'_>) -> Observation {
+        let Some(spec) = rule.threshold() else {
+            return Observation::default();
+        };
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *state;
-        let Some((t, time)) = record
+        match self.count(state, rule, spec, record) {
+            Ok(alert) => {
+                let uncounted_before = match alert {
+                    Some(_) => state.uncounted.get(rule.id()).map_or(0, Uncounted::total),
+                    None => 0,
+                };
+                Observation {
+                    alert,
+                    counted: true,
+                    uncounted_before,
+                }
+            }
+            Err(NotCounted) => Observation::default(),
+        }
+    }
+
+    /// Counts the event (`Err`: not counted, and added to the rule's [`Uncounted`]).
+    fn count(
+        &self,
+        state: &mut State,
+        rule: &CompiledRule,
+        spec: &ThresholdSpec,
+        record: Node<'_>,
+    ) -> Result<Option<ThresholdDetails>, NotCounted> {
+        // The canonical form's text is rebuilt from `t` when needed: only other forms are kept.
+        let Some((t, kept_text)) = record
             .get("eventTime")
             .and_then(|n| n.as_str())
-            .and_then(|s| Some((event_seconds(s)?, s)))
+            .and_then(|s| match canonical_seconds(s) {
+                Some(t) => Some((t, None)),
+                None => Some((event_seconds(s)?, Some(s))),
+            })
         else {
-            state
-                .uncounted
-                .entry(rule.id().to_owned())
-                .or_default()
-                .untimed += 1;
-            return None;
+            slot(&mut state.uncounted, rule.id()).untimed += 1;
+            return Err(NotCounted);
         };
-        let key = spec.key(record);
-        let rule_state = state.rules.entry(rule.id().to_owned()).or_default();
+        spec.key_into(record, &mut state.key, &mut state.part);
+        if !state.rules.contains_key(rule.id()) {
+            state.rules.insert(rule.id().into(), RuleState::default());
+        }
+        let rule_state = state.rules.get_mut(rule.id()).expect("inserted above");
         let horizon = spec.window_secs() + LATENESS_SECS;
         rule_state.newest = rule_state.newest.max(t);
-        if !rule_state.keys.contains_key(&key) && rule_state.keys.len() >= self.max_keys {
-            // Forget keys with nothing left that can still count, then check again.
-            let newest = rule_state.newest;
-            rule_state.keys.retain(|_, k| k.newest >= newest - horizon);
+        if !rule_state.keys.contains_key(state.key.as_str()) {
             if rule_state.keys.len() >= self.max_keys {
-                state
-                    .uncounted
-                    .entry(rule.id().to_owned())
-                    .or_default()
-                    .keys_full += 1;
-                return None;
+                // Forget keys with nothing left that can still count, then check again.
+                let newest = rule_state.newest;
+                rule_state.keys.retain(|_, k| k.newest >= newest - horizon);
+                if rule_state.keys.len() >= self.max_keys {
+                    slot(&mut state.uncounted, rule.id()).keys_full += 1;
+                    return Err(NotCounted);
+                }
             }
+            rule_state.keys.insert(
+                state.key.as_str().into(),
+                KeyState::new(decode_key(&state.key)),
+            );
         }
-        let ks = rule_state.keys.entry(key.clone()).or_default();
+        let ks = rule_state
+            .keys
+            .get_mut(state.key.as_str())
+            .expect("inserted above");
         if ks.fired.iter().any(|&(s, e)| s <= t && t <= e) {
-            *state.absorbed.entry(rule.id().to_owned()).or_default() += 1;
-            return None;
+            *slot(&mut state.absorbed, rule.id()) += 1;
+            return Ok(None);
         }
         ks.newest = ks.newest.max(t);
         // Forget what no record within the lateness allowance can combine with.
         let oldest = ks.newest - horizon;
         let stale = ks.entries.partition_point(|e| e.t < oldest);
-        ks.entries.drain(..stale);
+        if stale > 0 {
+            ks.remove(0..stale);
+        }
         ks.fired.retain(|&(_, end)| end >= oldest);
 
-        let values: Vec<Option<Box<str>>> = if spec.distinct_paths.is_empty() {
-            vec![None]
-        } else {
-            let named = spec.values(record);
-            if named.is_empty() {
-                vec![None]
-            } else {
-                named.into_iter().map(Some).collect()
+        let values = &mut state.ids;
+        values.clear();
+        if !spec.distinct_paths.is_empty() {
+            for path in &spec.distinct_paths {
+                walk(record, path, &mut |v| {
+                    let id = ks.values.intern(cut(v));
+                    if !values.contains(&id) {
+                        values.push(id);
+                    }
+                });
             }
-        };
+        }
+        if values.is_empty() {
+            values.push(OWN);
+        }
         if ks.entries.len() + values.len() > self.max_events {
-            state
-                .uncounted
-                .entry(rule.id().to_owned())
-                .or_default()
-                .key_full += 1;
-            return None;
+            slot(&mut state.uncounted, rule.id()).key_full += 1;
+            return Err(NotCounted);
         }
         let at = ks.entries.partition_point(|e| e.t <= t);
         let distinct_mode = !spec.distinct_paths.is_empty();
-        let new: Vec<Entry> = values
-            .into_iter()
-            // The same value at the same second changes no window's distinct count.
-            .filter(|v| {
-                !(distinct_mode
-                    && v.is_some()
-                    && ks.entries[..at]
-                        .iter()
-                        .rev()
-                        .take_while(|e| e.t == t)
-                        .any(|e| e.value == *v))
-            })
-            .map(|value| Entry {
+        // The same value at the same second changes no window's distinct count.
+        values.retain(|&v| {
+            !(distinct_mode
+                && v != OWN
+                && ks.entries[..at]
+                    .iter()
+                    .rev()
+                    .take_while(|e| e.t == t)
+                    .any(|e| e.value == v))
+        });
+        let text = kept_text.map(Box::<str>::from);
+        for &v in values.iter() {
+            ks.count_in(v);
+        }
+        ks.entries.splice(
+            at..at,
+            values.iter().map(|&value| Entry {
                 t,
-                time: time.into(),
+                time: text.clone(),
                 value,
-            })
-            .collect();
-        ks.entries.splice(at..at, new);
+            }),
+        );
+        if ks.values.distinct_live + ks.own_live < spec.count as usize {
+            return Ok(None);
+        }
 
-        let (start, end) = first_full_window(&ks.entries, t, spec)?;
-        let details = details(&ks.entries[start..end], spec, &key);
+        let Some((start, end)) = first_full_window(ks, t, spec) else {
+            return Ok(None);
+        };
+        let details = details(ks, start..end, spec);
         let window_start = ks.entries[start].t;
         // Absorbed from here on: the alert's window and, for records that arrive late, the W before it.
         ks.fired.push((
             window_start - spec.window_secs(),
             window_start + spec.window_secs(),
         ));
-        ks.entries.drain(start..end);
-        Some(details)
+        ks.remove(start..end);
+        Ok(Some(details))
     }
 
     /// Matching events not counted so far, per rule id.
@@ -596,7 +849,8 @@ impl Windows {
 
 /// The earliest window `[s, s + W]` that contains `t`, starts at an entry and holds at least N distinct
 /// values (events without a value each count one): its entries, as a range of `entries`.
-fn first_full_window(entries: &[Entry], t: i64, spec: &ThresholdSpec) -> Option<(usize, usize)> {
+fn first_full_window(ks: &KeyState, t: i64, spec: &ThresholdSpec) -> Option<(usize, usize)> {
+    let entries = &ks.entries;
     let w = spec.window_secs();
     let lo = entries.partition_point(|e| e.t < t - w);
     let hi = entries.partition_point(|e| e.t <= t + w);
@@ -604,7 +858,9 @@ fn first_full_window(entries: &[Entry], t: i64, spec: &ThresholdSpec) -> Option<
     if hi - lo < need {
         return None;
     }
-    let mut counts: HashMap<&str, u32> = HashMap::new();
+    // Occurrences per value id in the window, and how many ids occur.
+    let mut counts = vec![0u32; ks.values.names.len()];
+    let mut distinct = 0usize;
     let mut own = 0usize;
     let mut j = lo;
     for i in lo..hi {
@@ -613,24 +869,23 @@ fn first_full_window(entries: &[Entry], t: i64, spec: &ThresholdSpec) -> Option<
         }
         // Grow the window to everything within W of its start.
         while j < hi && entries[j].t <= entries[i].t + w {
-            match &entries[j].value {
-                Some(v) => *counts.entry(v).or_default() += 1,
+            match counts.get_mut(entries[j].value as usize) {
+                Some(c) => {
+                    *c += 1;
+                    distinct += usize::from(*c == 1);
+                }
                 None => own += 1,
             }
             j += 1;
         }
-        if counts.len() + own >= need {
+        if distinct + own >= need {
             return Some((i, j));
         }
         // Slide the start past entry i.
-        match &entries[i].value {
-            Some(v) => {
-                if let Some(c) = counts.get_mut(&**v) {
-                    *c -= 1;
-                    if *c == 0 {
-                        counts.remove(&**v);
-                    }
-                }
+        match counts.get_mut(entries[i].value as usize) {
+            Some(c) => {
+                *c -= 1;
+                distinct -= usize::from(*c == 0);
             }
             None => own -= 1,
         }
@@ -638,19 +893,16 @@ fn first_full_window(entries: &[Entry], t: i64, spec: &ThresholdSpec) -> Option<
     None
 }
 
-fn details(window: &[Entry], spec: &ThresholdSpec, key: &[String]) -> ThresholdDetails {
+fn details(ks: &KeyState, range: std::ops::Range<usize>, spec: &ThresholdSpec) -> ThresholdDetails {
+    let window = &ks.entries[range];
     let mut shown: Vec<String> = Vec::new();
-    let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
+    let mut seen: foldhash::HashSet<u32> = foldhash::HashSet::default();
     let mut unnamed = 0u32;
     for e in window {
-        match &e.value {
-            Some(v) if seen.insert(v) => {
-                if shown.len() < SHOWN_VALUES {
-                    shown.push(v.to_string());
-                }
-            }
-            Some(_) => {}
-            None => unnamed += 1,
+        if e.value == OWN {
+            unnamed += 1;
+        } else if seen.insert(e.value) && shown.len() < SHOWN_VALUES {
+            shown.push(ks.values.names[e.value as usize].to_string());
         }
     }
     let count = u32::try_from(seen.len())
@@ -661,18 +913,12 @@ fn details(window: &[Entry], spec: &ThresholdSpec, key: &[String]) -> ThresholdD
         threshold: spec.count,
         window_minutes: spec.window_minutes,
         group_by: spec.group_by.clone(),
-        key: key.to_vec(),
+        key: ks.parts.to_vec(),
         distinct: spec.distinct.clone(),
         distinct_values: shown,
         unnamed,
-        first_event_time: window
-            .first()
-            .map(|e| e.time.to_string())
-            .unwrap_or_default(),
-        last_event_time: window
-            .last()
-            .map(|e| e.time.to_string())
-            .unwrap_or_default(),
+        first_event_time: window.first().map(Entry::time_text).unwrap_or_default(),
+        last_event_time: window.last().map(Entry::time_text).unwrap_or_default(),
     }
 }
 
@@ -925,5 +1171,202 @@ mod tests {
             ThresholdSpec::new(3, 10, &["a"], Some(&["a"])).unwrap_err(),
             ThresholdError::DistinctIsKey("a".into())
         );
+    }
+
+    #[test]
+    fn canonical_times_parse_as_rfc3339_does() {
+        for text in [
+            "2024-07-31T12:29:17Z",
+            "1970-01-01T00:00:00Z",
+            "2024-02-29T23:59:59Z",
+            "9999-12-31T23:59:59Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            let want = chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp();
+            assert_eq!(canonical_seconds(text), Some(want), "{text}");
+            assert_eq!(canonical_time(want).as_deref(), Some(text));
+        }
+        // Not the canonical form, or not a date: the RFC 3339 parser decides.
+        for text in [
+            "2023-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-07-31T24:00:00Z",
+            "2024-07-31T12:29:60Z",
+            "2024-07-31T12:29:17.5Z",
+            "2024-07-31T12:29:17+02:00",
+            "2024-07-31 12:29:17Z",
+            "２024-07-31T12:29:1Z",
+            "-024-07-31T12:29:17Z",
+        ] {
+            assert_eq!(canonical_seconds(text), None, "{text}");
+        }
+        assert_eq!(
+            event_seconds("2024-07-31T14:29:17.5+02:00"),
+            canonical_seconds("2024-07-31T12:29:17Z")
+        );
+        assert_eq!(event_seconds("2023-02-29T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn keys_encode_their_fields_unambiguously() {
+        let spec = ThresholdSpec::new(2, 10, &["a", "b"], None).unwrap();
+        let key = |a: &str, b: &str| {
+            let r = json!({"a": a, "b": b});
+            let (mut out, mut part) = (String::new(), String::new());
+            spec.key_into(
+                cloudtrail::Parsed::from_value(&r).root(),
+                &mut out,
+                &mut part,
+            );
+            out
+        };
+        // Values that a plain separator would run together.
+        let pairs = [
+            ("x,1:y", "z"),
+            ("x", "1:y,z"),
+            ("1:x", ""),
+            ("", "1:x"),
+            ("é:", "2:é"),
+        ];
+        let keys: Vec<String> = pairs.iter().map(|(a, b)| key(a, b)).collect();
+        for (i, (a, b)) in pairs.iter().enumerate() {
+            let want_b = if b.is_empty() { "" } else { b };
+            let parts = decode_key(&keys[i]);
+            assert_eq!(parts[0], if a.is_empty() { "" } else { *a });
+            assert_eq!(parts[1], want_b);
+            for (j, other) in keys.iter().enumerate() {
+                assert_eq!(
+                    i == j,
+                    keys[i] == *other,
+                    "{:?} vs {:?}",
+                    pairs[i],
+                    pairs[j]
+                );
+            }
+        }
+    }
+
+    /// The windows' semantics written the plain way (every value a string, every window searched from
+    /// scratch), for comparing with [`Windows`], whose bookkeeping is optimised.
+    /// One key of [`Reference`]: its entries (time, value), its alerts' absorbing ranges, its newest time.
+    type ReferenceKey = (Vec<(i64, Option<String>)>, Vec<(i64, i64)>, i64);
+
+    #[derive(Default)]
+    struct Reference {
+        keys: std::collections::HashMap<String, ReferenceKey>,
+    }
+
+    impl Reference {
+        fn observe(
+            &mut self,
+            spec: &ThresholdSpec,
+            t: i64,
+            key: &str,
+            values: &[&str],
+        ) -> Option<(u32, Vec<String>, i64, i64)> {
+            let w = spec.window_secs();
+            let (entries, fired, newest) =
+                self.keys
+                    .entry(key.to_owned())
+                    .or_insert((Vec::new(), Vec::new(), i64::MIN));
+            if fired.iter().any(|&(s, e)| s <= t && t <= e) {
+                return None;
+            }
+            *newest = (*newest).max(t);
+            let oldest = *newest - w - LATENESS_SECS;
+            entries.retain(|e| e.0 >= oldest);
+            fired.retain(|&(_, end)| end >= oldest);
+            let mut new: Vec<Option<String>> = Vec::new();
+            for v in values {
+                if !new.contains(&Some((*v).to_owned())) {
+                    new.push(Some((*v).to_owned()));
+                }
+            }
+            if new.is_empty() {
+                new.push(None);
+            }
+            let at = entries.partition_point(|e| e.0 <= t);
+            new.retain(|v| v.is_none() || !entries[..at].iter().any(|e| e.0 == t && e.1 == *v));
+            entries.splice(at..at, new.into_iter().map(|v| (t, v)));
+            let distinct = |window: &[(i64, Option<String>)]| {
+                let named: std::collections::HashSet<&String> =
+                    window.iter().filter_map(|e| e.1.as_ref()).collect();
+                named.len() + window.iter().filter(|e| e.1.is_none()).count()
+            };
+            for i in 0..entries.len() {
+                let s = entries[i].0;
+                if s < t - w || s > t {
+                    continue;
+                }
+                let j = entries.partition_point(|e| e.0 <= s + w);
+                if distinct(&entries[i..j]) >= spec.count as usize {
+                    let window: Vec<_> = entries.drain(i..j).collect();
+                    fired.push((s - w, s + w));
+                    let mut shown: Vec<String> = Vec::new();
+                    for v in window.iter().filter_map(|e| e.1.clone()) {
+                        if !shown.contains(&v) {
+                            shown.push(v);
+                        }
+                    }
+                    shown.truncate(SHOWN_VALUES);
+                    let count = u32::try_from(distinct(&window)).unwrap();
+                    return Some((count, shown, window[0].0, window[window.len() - 1].0));
+                }
+            }
+            None
+        }
+    }
+
+    proptest::proptest! {
+        /// Random streams (three principals, values from a pool, events without a value, records out of order,
+        /// spans long enough for entries and values to be forgotten): the same alerts as [`Reference`].
+        #[test]
+        fn windows_alert_exactly_as_the_plain_reference(
+            distinct_mode in proptest::bool::ANY,
+            count in 1u32..8,
+            principals in 1usize..4,
+            span in 300i64..20000,
+            pool in 3u32..1000,
+            events in proptest::collection::vec((0i64..20000, 0usize..3, proptest::collection::vec(0u32..1000, 0..4)), 1..400),
+        ) {
+            let threshold = if distinct_mode {
+                format!("{{ count = {count}, window_minutes = 10, group_by = [\"userIdentity.arn\"], distinct = \"requestParameters.id\" }}")
+            } else {
+                format!("{{ count = {count}, window_minutes = 10, group_by = [\"userIdentity.arn\"] }}")
+            };
+            let e = engine(&threshold);
+            let rule = &e.rules()[0];
+            let spec = rule.threshold().unwrap();
+            let windows = Windows::new();
+            let mut reference = Reference::default();
+            // Mostly in order, as in a log file: sort, then let every 7th event jump back.
+            let mut events: Vec<(i64, usize, Vec<u32>)> = events
+                .into_iter()
+                .map(|(t, who, ids)| (t % span, who % principals, ids.into_iter().map(|i| i % pool).collect()))
+                .collect();
+            events.sort_by_key(|e| e.0);
+            for (i, ev) in events.iter_mut().enumerate() {
+                if i % 7 == 6 {
+                    ev.0 = (ev.0 - span / 4).max(0);
+                }
+            }
+            for (secs, who, ids) in &events {
+                let who = ["a", "b", "c"][*who];
+                let names: Vec<String> = ids.iter().map(|i| format!("v{i}")).collect();
+                let at = chrono::DateTime::from_timestamp(1_767_261_600 + secs, 0).unwrap();
+                let r = json!({"eventName": "Get", "eventTime": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                               "userIdentity": {"arn": who}, "requestParameters": {"id": names}});
+                let got = windows.observe(rule, cloudtrail::Parsed::from_value(&r).root());
+                let values: Vec<&str> = if distinct_mode { names.iter().map(String::as_str).collect() } else { Vec::new() };
+                let want = reference.observe(spec, 1_767_261_600 + secs, who, &values);
+                let got = got.map(|d| {
+                    let time = |s: &str| event_seconds(s).unwrap();
+                    (d.count, d.distinct_values.clone(), time(&d.first_event_time), time(&d.last_event_time))
+                });
+                proptest::prop_assert_eq!(got, want, "at {} by {}", secs, who);
+            }
+        }
     }
 }
