@@ -59,7 +59,7 @@ pub struct CompiledRule {
     matcher: Matcher,
     /// Indices into the engine's exclusions that apply to this rule.
     exclusions: Vec<usize>,
-    /// For a threshold rule (its matcher is the filter): N, W, the key and distinct fields.
+    /// For a threshold rule (its matcher, pattern or code, is the filter): N, W, the key and distinct fields.
     threshold: Option<Box<ThresholdSpec>>,
 }
 
@@ -84,6 +84,21 @@ impl CompiledRule {
                     })?;
                 threshold = Some(Box::new(spec));
                 Matcher::Pattern(filter)
+            }
+            Detection::CodeThreshold {
+                detect,
+                group_by,
+                window_minutes,
+                count,
+            } => {
+                let spec =
+                    ThresholdSpec::new(i64::from(count), i64::from(window_minutes), group_by, None)
+                        .map_err(|e| EngineError::Threshold {
+                            id: rule.id.to_owned(),
+                            message: e.to_string(),
+                        })?;
+                threshold = Some(Box::new(spec));
+                Matcher::Code(detect, None)
             }
         };
         Ok(CompiledRule {
@@ -240,19 +255,38 @@ struct FieldIndex {
     path: Box<[PathStep]>,
     /// Value → indices of the rules that require it (ascending).
     by_value: HashMap<Box<str>, Vec<usize>>,
+    /// Prefix → indices of the rules that require the value to start with it (ascending): patterns whose only
+    /// limit on the field is wildcards like `List*` (`eventName` only).
+    by_prefix: Vec<(Box<str>, Vec<usize>)>,
     /// Every rule of this index (ascending).
     all: Vec<usize>,
 }
 
+/// At most this many prefix lists are taken for one record; beyond, the whole index is tried (a superset).
+const MAX_PREFIX_LISTS: usize = 4;
+
 impl FieldIndex {
-    /// The rules of this index that can match the record.
-    fn candidates(&self, record: &Node<'_>) -> &[usize] {
+    /// Adds the rules of this index that can match the record to `merge`.
+    fn candidates<'a>(&'a self, record: &Node<'_>, merge: &mut MergeAscending<'a>) {
         match record.lookup(&self.path) {
-            Lookup::String(value) => self.by_value.get(value).map_or(&[], Vec::as_slice),
+            Lookup::String(value) => {
+                merge.push(self.by_value.get(value).map_or(&[], Vec::as_slice));
+                let mut matching = self
+                    .by_prefix
+                    .iter()
+                    .filter(|(prefix, _)| value.starts_with(&**prefix));
+                if matching.clone().count() > MAX_PREFIX_LISTS {
+                    merge.push(&self.all);
+                } else {
+                    for (_, rules) in matching.by_ref() {
+                        merge.push(rules);
+                    }
+                }
+            }
             // An exact `=` value matches only a string, or a number through its text. Absent: nothing here.
-            Lookup::Missing => &[],
+            Lookup::Missing => {}
             // Anything else (a number, or a value no `=` matches): be safe, try every rule of the index.
-            _ => &self.all,
+            _ => merge.push(&self.all),
         }
     }
 }
@@ -391,6 +425,7 @@ impl Engine {
         let new_index = |path: &[PathStep]| FieldIndex {
             path: path.into(),
             by_value: HashMap::new(),
+            by_prefix: Vec::new(),
             all: Vec::new(),
         };
         // eventName first: almost every rule names it, and it is the most selective field.
@@ -419,7 +454,24 @@ impl Engine {
                     }
                     index.all.push(i);
                 }
-                None => unindexed.push(i),
+                // No exact field: an `eventName` limited to prefixes (`List*`, `Describe*`) still spares the
+                // records whose name starts with none of them.
+                None => match rule
+                    .pattern()
+                    .and_then(|p| p.required_prefixes(event_name_path()))
+                {
+                    Some(prefixes) => {
+                        let index = &mut fields[0];
+                        for prefix in prefixes {
+                            match index.by_prefix.iter_mut().find(|(p, _)| **p == *prefix) {
+                                Some((_, rules)) => rules.push(i),
+                                None => index.by_prefix.push((prefix.into(), vec![i])),
+                            }
+                        }
+                        index.all.push(i);
+                    }
+                    None => unindexed.push(i),
+                },
             }
         }
         fields.retain(|f| !f.all.is_empty());
@@ -539,7 +591,7 @@ impl Engine {
     fn candidates<'a>(&'a self, record: Node<'_>) -> MergeAscending<'a> {
         let mut merge = MergeAscending::default();
         for field in &self.fields {
-            merge.push(field.candidates(&record));
+            field.candidates(&record, &mut merge);
         }
         merge.push(&self.unindexed);
         merge
@@ -550,7 +602,7 @@ impl Engine {
 /// equal heads are still taken together, so the merge would stay correct if that changed.
 #[derive(Default)]
 struct MergeAscending<'a> {
-    lists: [&'a [usize]; MAX_INDEXED_FIELDS + 1],
+    lists: [&'a [usize]; MAX_INDEXED_FIELDS + MAX_PREFIX_LISTS + 2],
     len: usize,
 }
 
@@ -708,6 +760,46 @@ mod tests {
         let (tried, matched) = tried_and_matched(&e, &record.into());
         assert_eq!(matched.len(), MAX_INDEXED_FIELDS + 3);
         assert_eq!(tried, matched);
+    }
+
+    #[test]
+    fn event_names_limited_to_prefixes_are_indexed_by_them() {
+        let e = custom(&[
+            (
+                "reads",
+                r#"{ (($.eventName = "List*") || ($.eventName = "Get*")) && $.errorCode NOT EXISTS }"#,
+            ),
+            (
+                "exact-or-prefix",
+                r#"{ $.eventName = "DeleteUser" || $.eventName = "Put*" }"#,
+            ),
+            ("suffix", r#"{ $.eventName = "*Users" }"#),
+        ]);
+        assert_eq!(e.unindexed, [2], "a leading wildcard is no prefix");
+        let count =
+            |record: serde_json::Value| e.candidate_count(Parsed::from_value(&record).root());
+        assert_eq!(count(json!({"eventName": "ListUsers"})), 2);
+        assert_eq!(count(json!({"eventName": "GetObject"})), 2);
+        assert_eq!(
+            count(json!({"eventName": "DeleteUserPolicy"})),
+            2,
+            "DeleteUser is a prefix of it"
+        );
+        assert_eq!(count(json!({"eventName": "PutObject"})), 2);
+        assert_eq!(count(json!({"eventName": "CreateUser"})), 1);
+        assert_eq!(
+            count(json!({"eventName": "listUsers"})),
+            1,
+            "case matters, as in the pattern"
+        );
+        assert_eq!(count(json!({})), 1);
+        assert_eq!(
+            count(json!({"eventName": 5})),
+            3,
+            "not a string: every rule of the index"
+        );
+        let (_, matched) = tried_and_matched(&e, &json!({"eventName": "ListUsers"}));
+        assert_eq!(matched, ["reads", "suffix"]);
     }
 
     #[test]

@@ -74,8 +74,8 @@ const FIELDS: &[&str] = &[
 fn term() -> impl Strategy<Value = String> {
     (
         0..FIELDS.len(),
-        0..7usize,
-        prop::sample::select(vec!["x", "y", "5"]),
+        0..8usize,
+        prop::sample::select(vec!["x", "y", "5", "xy"]),
     )
         .prop_map(|(f, op, v)| {
             let f = FIELDS[f];
@@ -84,6 +84,7 @@ fn term() -> impl Strategy<Value = String> {
                 3 => format!("$.{f} = {v}*"),
                 4 => format!("$.{f} != \"{v}\""),
                 5 => format!("$.{f} = {v}"),
+                6 => format!("$.{f} = *{v}"),
                 _ => format!("$.{f} NOT EXISTS"),
             }
         })
@@ -114,7 +115,8 @@ fn pattern_over_fields() -> impl Strategy<Value = String> {
 fn field_value() -> impl Strategy<Value = Option<Value>> {
     prop_oneof![
         Just(None),
-        prop::sample::select(vec!["x", "y", "5", "z"]).prop_map(|v| Some(Value::from(v))),
+        prop::sample::select(vec!["x", "y", "5", "z", "xy", "yx", "xyz", "5x"])
+            .prop_map(|v| Some(Value::from(v))),
         Just(Some(json!(5))),
         Just(Some(json!(5.0))),
         Just(Some(Value::Null)),

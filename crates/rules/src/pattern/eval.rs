@@ -8,7 +8,25 @@ use std::cmp::Ordering;
 impl Node {
     pub(crate) fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
         match self {
-            Node::Or(items) => items.iter().any(|n| n.eval(doc)),
+            Node::Or(items) => {
+                // `($.eventName = "A") || ($.eventName = "B*") || …`, the commonest shape, looks the
+                // field up once: consecutive terms on the same path reuse the value.
+                let mut last: Option<(&[PathStep], Lookup<'_>)> = None;
+                items.iter().any(|n| match n {
+                    Node::Term(term) => {
+                        let value = match last {
+                            Some((path, value)) if path == &*term.path => value,
+                            _ => {
+                                let value = doc.lookup(&term.path);
+                                last = Some((&term.path, value));
+                                value
+                            }
+                        };
+                        term.test_value(value)
+                    }
+                    other => other.eval(doc),
+                })
+            }
             Node::And(items) => items.iter().all(|n| n.eval(doc)),
             Node::Term(term) => term.eval(doc),
         }
@@ -61,9 +79,45 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Prefixes one of which the string at `path` must start with for this expression to possibly be true
+    /// (an exact value counts as its own prefix, a wildcard value `P*` with no other `*` as `P`); `None`
+    /// when the expression does not constrain `path` so (a `!=`, another wildcard, a branch without it).
+    pub(crate) fn required_prefixes<'a>(&'a self, path: &[PathStep]) -> Option<Vec<&'a str>> {
+        match self {
+            Node::Term(term) => match &term.test {
+                Test::Equals(lit) if *term.path == *path && lit.number.is_none() => {
+                    let text = &*lit.text;
+                    match &lit.glob {
+                        None => Some(vec![text]),
+                        Some(_) => {
+                            let prefix = text.strip_suffix('*')?;
+                            (!prefix.is_empty() && !prefix.contains('*')).then(|| vec![prefix])
+                        }
+                    }
+                }
+                _ => None,
+            },
+            // Every conjunct must hold: any constrained one is a requirement (the first is taken).
+            Node::And(items) => items.iter().find_map(|n| n.required_prefixes(path)),
+            Node::Or(items) => {
+                let mut all = Vec::new();
+                for item in items.iter() {
+                    all.extend(item.required_prefixes(path)?);
+                }
+                Some(all)
+            }
+        }
+    }
+}
+
 impl Term {
     pub(crate) fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
-        let value = doc.lookup(&self.path);
+        self.test_value(doc.lookup(&self.path))
+    }
+
+    /// The test on the value at this term's path.
+    fn test_value(&self, value: Lookup<'_>) -> bool {
         match &self.test {
             Test::Equals(lit) => lit.equals(value) == Some(true),
             // `!=` holds only for a present string or number that differs; see `Literal::equals`.

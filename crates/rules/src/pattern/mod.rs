@@ -118,6 +118,17 @@ impl Pattern {
         Some(values)
     }
 
+    /// For indexing: prefixes one of which the string at `path` must start with for the pattern to possibly
+    /// match (exact values count as their own prefix; a wildcard value `P*` gives `P`), sorted and
+    /// deduplicated; `None` when the pattern does not constrain the field so. As with
+    /// [`Pattern::required_values`], only a string value is covered.
+    pub fn required_prefixes(&self, path: &[PathStep]) -> Option<Vec<&str>> {
+        let mut prefixes = self.root.required_prefixes(path)?;
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        Some(prefixes)
+    }
+
     /// For indexing: each field the pattern limits to a finite set of exact string values, with those values
     /// (as [`Pattern::required_values`] gives them), in the order the fields first appear in the pattern.
     /// Fields compared only with wildcards, numbers, `!=` or the `IS`/`NOT EXISTS` tests are not listed; nor
