@@ -45,7 +45,7 @@ fn json_names_every_rule_and_why_code_and_threshold_rules_have_no_query() {
                 assert!(item["sql"].as_str().unwrap().contains("eventid"), "{item}");
                 assert!(item.get("reason").is_none());
             }
-            rules::Detection::Threshold(_) => {
+            rules::Detection::Threshold(_) | rules::Detection::CodeThreshold { .. } => {
                 assert!(item["sql"].is_null());
                 assert!(item["reason"]
                     .as_str()

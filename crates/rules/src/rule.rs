@@ -75,6 +75,16 @@ pub enum Detection {
     /// optionally counting distinct values of fields (see [`crate::threshold`]). The filter is indexed like a
     /// pattern; only records it matches touch the threshold state.
     Threshold(Threshold),
+    /// A threshold rule whose filter is Rust code: `detect` says whether a record counts (as a
+    /// [`Detection::Code`] rule says whether it matches), and the rule fires once at least `count` counted
+    /// events share a key within `window_minutes` (see [`crate::threshold`]). With `count = 1` it is a code
+    /// rule that alerts once per key and window instead of on every one of many alike records.
+    CodeThreshold {
+        detect: CodeRule,
+        group_by: &'static [&'static str],
+        window_minutes: u32,
+        count: u32,
+    },
 }
 
 impl std::fmt::Debug for Detection {
@@ -87,6 +97,17 @@ impl std::fmt::Debug for Detection {
                 .field("events", events)
                 .finish_non_exhaustive(),
             Detection::Threshold(t) => f.debug_tuple("Threshold").field(t).finish(),
+            Detection::CodeThreshold {
+                group_by,
+                window_minutes,
+                count,
+                ..
+            } => f
+                .debug_struct("CodeThreshold")
+                .field("group_by", group_by)
+                .field("window_minutes", window_minutes)
+                .field("count", count)
+                .finish_non_exhaustive(),
         }
     }
 }

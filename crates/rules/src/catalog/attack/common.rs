@@ -50,23 +50,34 @@ pub(super) fn recipient(record: Node<'_>) -> Option<&str> {
 /// session name EC2 gives is the instance id), and `userIdentity.sessionContext.ec2RoleDelivery` a non-empty
 /// string (set by AWS, `"1.0"` for IMDSv1, `"2.0"` for IMDSv2: a role session someone merely named `i-…` does not have it).
 pub(super) fn is_instance_session(record: Node<'_>) -> bool {
-    if identity_type(record) != Some("AssumedRole") {
-        return false;
-    }
-    let Some(arn) = str_at(record, &["userIdentity", "arn"]) else {
+    // Cheapest test first: code rules built on this run on every record. `ec2RoleDelivery` is absent from
+    // almost every record; the ARN is parsed only when it is there.
+    let Some(identity) = record.get("userIdentity") else {
         return false;
     };
-    let session = arn
-        .split_once(":assumed-role/")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .map(|(_, session)| session);
-    session.is_some_and(|s| s.starts_with("i-") && s.len() > 2)
-        && record
-            .get("userIdentity")
-            .and_then(|u| u.get("sessionContext"))
-            .and_then(|s| s.get("ec2RoleDelivery"))
-            .and_then(|d| d.as_str())
-            .is_some_and(|d| !d.is_empty())
+    let delivered = identity
+        .get("sessionContext")
+        .and_then(|s| s.get("ec2RoleDelivery"))
+        .and_then(|d| d.as_str())
+        .is_some_and(|d| !d.is_empty());
+    if !delivered || identity.get("type").and_then(|t| t.as_str()) != Some("AssumedRole") {
+        return false;
+    }
+    let Some(arn) = identity.get("arn").and_then(|a| a.as_str()) else {
+        return false;
+    };
+    // `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`: role and session names contain no `/`
+    // or `:`, so the session is after the last `/` and the resource after the last `:` (cheaper than a
+    // substring search, and this runs for every instance-role record).
+    let Some((head, session)) = arn.rsplit_once('/') else {
+        return false;
+    };
+    let role = head
+        .rsplit_once(':')
+        .and_then(|(_, resource)| resource.strip_prefix("assumed-role/"));
+    role.is_some_and(|r| !r.is_empty() && !r.contains('/'))
+        && session.starts_with("i-")
+        && session.len() > 2
 }
 
 /// The AWS account a principal names: a 12-digit account id, or the account field of an IAM/STS ARN
@@ -244,5 +255,17 @@ mod tests {
             true
         )));
         assert!(!check(&json!({"userIdentity": {"type": "IAMUser"}})));
+        for not_a_session in [
+            "arn:aws:iam::111122223333:role/web/i-0abc",
+            "arn:aws:sts::111122223333:assumed-role//i-0abc",
+            "arn:aws:sts::111122223333:assumed-role/i-0abc",
+            "i-0abc",
+        ] {
+            assert!(!check(&session(not_a_session, true)), "{not_a_session}");
+        }
+        assert!(check(&session(
+            "arn:aws-us-gov:sts::111122223333:assumed-role/web-role.x/i-0123456789abcdef0",
+            true
+        )));
     }
 }

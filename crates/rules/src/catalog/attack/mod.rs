@@ -97,7 +97,7 @@ mod tests {
                 );
             } else if matches!(
                 rule.detection,
-                Detection::Code(_) | Detection::CodeFor { .. }
+                Detection::Code(_) | Detection::CodeFor { .. } | Detection::CodeThreshold { .. }
             ) {
                 assert!(
                     src.contains("Code, not a pattern:"),

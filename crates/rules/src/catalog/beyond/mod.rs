@@ -94,7 +94,9 @@ mod tests {
                         rule.id
                     );
                 }
-                Detection::Code(_) | Detection::CodeFor { .. } => assert!(
+                Detection::Code(_)
+                | Detection::CodeFor { .. }
+                | Detection::CodeThreshold { .. } => assert!(
                     src.contains("Code, not a pattern:"),
                     "{}: a code rule says why it is code",
                     rule.id
