@@ -3,8 +3,9 @@
 //! An [`Engine`] holds the selected rules (built-in and custom), the deployment [`Context`] code rules consult,
 //! and the exclusions. Rules are indexed by the exact values one field must have for them to match: the
 //! `eventName` values their pattern requires, or for a pattern without an `eventName` term, another field it
-//! limits to exact values (`$.userIdentity.type = "Root"`, `$.sourceIPAddress = "203.0.113.7"`). A record is
-//! then only checked against the rules its values select plus the few rules no index covers (wildcard-only
+//! limits to exact values (`$.userIdentity.type = "Root"`, `$.sourceIPAddress = "203.0.113.7"`), or, for a
+//! pattern with neither, the prefixes its `eventName` wildcards require (`List*`, `Describe*`). A record is
+//! then only checked against the rules its values select plus the few rules no index covers (other wildcard
 //! or numeric patterns, code rules without an event list): the cost per record grows with the rules relevant
 //! to it, not with the size of the catalog.
 

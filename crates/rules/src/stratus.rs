@@ -51,7 +51,7 @@ pub static TECHNIQUES: &[Technique] = &[
         detonation_logs: true,
         threshold: false,
         reason: Some(
-            "Heuristic only, under the `all` profile: CloudTrail does not say which addresses belong to an instance, so `ec2-instance-credentials-used-outside` (instance-role credentials used from a public address without a VPC endpoint) also fires on every instance that reaches AWS through a NAT gateway or its own public address (in the shared corpus, an SSM agent's routine call from its instance's public address fires it). GuardDuty's InstanceCredentialExfiltration findings, which know the instance's addresses, are the precise detection.",
+            "Heuristic only, under the `all` profile: CloudTrail does not say which addresses belong to an instance, so `ec2-instance-credentials-used-outside` (instance-role credentials used from a public address without a VPC endpoint, once per credentials and address within an hour) also fires for every instance that reaches AWS through a NAT gateway or its own public address (in the shared corpus, an SSM agent's routine call from its instance's public address fires it). GuardDuty's InstanceCredentialExfiltration findings, which know the instance's addresses, are the precise detection.",
         ),
     },
     Technique {

@@ -9,7 +9,8 @@ use crate::{Control, Detection, Rule, Severity, Threshold};
 ///
 /// Not in the recommended profile: infrastructure-as-code plans, posture scanners and inventory tools read
 /// dozens of APIs in minutes; run it with `all` (or `enable` it) and exclude those roles. Its filter names no
-/// exact value, so every record is checked against it (a small cost the other profiles do not pay). Stratus Red
+/// exact value: the engine indexes it by its `eventName` prefixes, and every read call (about half of a busy
+/// account's records) is evaluated and counted, the largest cost of any built-in rule (`make bench`, README). Stratus Red
 /// Team's ec2-enumerate-from-instance makes 9 distinct calls: below this count, on purpose.
 ///
 /// Threshold: at least 20 distinct eventName within 10 minutes per userIdentity.arn.
