@@ -8,25 +8,7 @@ use std::cmp::Ordering;
 impl Node {
     pub(crate) fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
         match self {
-            Node::Or(items) => {
-                // `($.eventName = "A") || ($.eventName = "B*") || …`, the commonest shape, looks the
-                // field up once: consecutive terms on the same path reuse the value.
-                let mut last: Option<(&[PathStep], Lookup<'_>)> = None;
-                items.iter().any(|n| match n {
-                    Node::Term(term) => {
-                        let value = match last {
-                            Some((path, value)) if path == &*term.path => value,
-                            _ => {
-                                let value = doc.lookup(&term.path);
-                                last = Some((&term.path, value));
-                                value
-                            }
-                        };
-                        term.test_value(value)
-                    }
-                    other => other.eval(doc),
-                })
-            }
+            Node::Or(items) => items.iter().any(|n| n.eval(doc)),
             Node::And(items) => items.iter().all(|n| n.eval(doc)),
             Node::Term(term) => term.eval(doc),
         }
