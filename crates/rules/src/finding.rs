@@ -196,8 +196,13 @@ pub fn short_hash(parts: &[&str]) -> String {
         }
         h.update(p.as_bytes());
     }
-    let mut out = String::with_capacity(32);
-    for b in h.finalize().iter().take(16) {
+    lower_hex(&h.finalize()[..16])
+}
+
+/// Bytes as lowercase hex (`[0xab, 0x01]` → `ab01`): finding ids, and the function's rules-file digest.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         let _ = write!(out, "{b:02x}");
     }
     out

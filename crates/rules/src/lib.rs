@@ -30,7 +30,8 @@ pub use config::{
 pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use external::{external_caller, CallerFields, ExternalCaller};
 pub use finding::{
-    finding_id, replace_lone_surrogates, short_hash, short_principal, Finding, PrincipalField,
+    finding_id, lower_hex, replace_lone_surrogates, short_hash, short_principal, Finding,
+    PrincipalField,
 };
 pub use pattern::{Document, ParseError, Pattern};
 pub use pipeline::{ArnError, PipelineArn, PipelineResources};

@@ -299,12 +299,7 @@ impl Config {
 /// SHA-256 of `bytes`, lowercase hex (as Terraform's `sha256()` prints it).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(bytes).iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    rules::lower_hex(&Sha256::digest(bytes))
 }
 
 /// `true`/`false` (any case, surrounding spaces ignored), as Terraform renders a bool; `1`/`0` too.
