@@ -685,16 +685,17 @@ fn equals(v: &str, lit: &Literal) -> String {
 }
 
 fn numeric_eq(v: &str, x: f64) -> String {
-    format!(
-        "(regexp_like({v}, '{NUMBER_RE}') AND try_cast({v} AS DOUBLE) = {})",
-        double(x)
-    )
+    number_test(v, "=", x)
 }
 
 fn numeric(v: &str, op: NumericOp, x: f64) -> String {
+    number_test(v, op.text(), x)
+}
+
+/// `v <op> x` for a text that is entirely a NUMBER (the filter syntax compares nothing else as a number).
+fn number_test(v: &str, op: &str, x: f64) -> String {
     format!(
-        "(regexp_like({v}, '{NUMBER_RE}') AND try_cast({v} AS DOUBLE) {} {})",
-        op.text(),
+        "(regexp_like({v}, '{NUMBER_RE}') AND try_cast({v} AS DOUBLE) {op} {})",
         double(x)
     )
 }
