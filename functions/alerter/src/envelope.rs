@@ -220,12 +220,19 @@ fn record(r: &Value) -> Vec<Item> {
 fn inner(text: &str, via: Via) -> Vec<Item> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => {
-            return vec![Item::Unrecognized(format!(
-                "a {} message that is not JSON: {e}",
-                via.as_str()
-            ))]
-        }
+        // serde_json rejects a lone surrogate escape (`"\ud800"`), which any string of a CloudTrail record can
+        // carry: a user agent or a session name is the caller's to choose. The log-file reader accepts it (as
+        // U+FFFD, like JavaScript and Python); so does this path, or such a record would only ever reach the
+        // dead-letter queue. The record is then the parsed value, written again.
+        Err(e) => match cloudtrail::Parsed::new(text.as_bytes()) {
+            Ok(parsed) => parsed.root().to_value(),
+            Err(_) => {
+                return vec![Item::Unrecognized(format!(
+                    "a {} message that is not JSON: {e}",
+                    via.as_str()
+                ))]
+            }
+        },
     };
     // SNS → SQS without raw delivery: the SQS body is the SNS notification, its Message the payload.
     if value.get("Type").and_then(Value::as_str) == Some("Notification") {
@@ -595,6 +602,31 @@ mod tests {
         let mut other = cloudtrail_event();
         other["detail-type"] = json!("AWS Health Event");
         assert!(matches!(&items(&other)[..], [Item::Unrecognized(_)]));
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_a_record_is_read_as_the_log_file_reader_reads_it() {
+        // The attacker's user agent carries `\ud800` alone: strict JSON readers reject the whole message.
+        let body = r#"{"version":"0","id":"ev-9","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","detail":{"eventName":"StopLogging","eventID":"e9","userAgent":"x\ud800y"}}"#;
+        assert!(serde_json::from_str::<Value>(body).is_err());
+        let batch =
+            json!({"Records": [{"messageId": "m-9", "eventSource": "aws:sqs", "body": body}]});
+        let inv = invocation(&batch);
+        let Item::Record(r) = &inv.entries[0].item else {
+            panic!("{:?}", inv.entries)
+        };
+        assert_eq!(r.event_id, "ev-9");
+        // Kept as written, as the log file will hold it; the reader decodes the escape to U+FFFD.
+        assert_eq!(
+            r.json,
+            r#"{"eventName":"StopLogging","eventID":"e9","userAgent":"x\ud800y"}"#
+        );
+        let record = cloudtrail::Parsed::new(r.json.as_bytes()).unwrap();
+        let agent = record.root().get("userAgent").unwrap();
+        assert_eq!(agent.as_str(), Some("x\u{fffd}y"));
+        // Text that is not JSON at all is still named.
+        let broken = json!({"Records": [{"eventSource": "aws:sqs", "body": "{\"a\": \"\\ud800"}]});
+        assert!(matches!(&items(&broken)[..], [Item::Unrecognized(_)]));
     }
 
     #[test]

@@ -1186,6 +1186,39 @@ async fn an_sqs_batch_reports_only_the_bad_message_in_batch_item_failures() {
 }
 
 #[tokio::test]
+async fn a_lone_surrogate_in_an_sqs_record_is_alerted_not_dead_lettered() {
+    // The caller picks its user agent: `\ud800` alone makes strict JSON readers reject the message. The
+    // record is still evaluated (the escape read as U+FFFD, as the log file reader reads it) and its message
+    // does not fail.
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let mut batch: Value = serde_json::from_str(
+        &std::fs::read_to_string(events_dir().join("sqs-eventbridge-cloudtrail.json")).unwrap(),
+    )
+    .unwrap();
+    let body = batch["Records"][0]["body"]
+        .as_str()
+        .unwrap()
+        .replace("Mozilla/5.0 (X11; Linux x86_64)", "Mozilla\\ud800");
+    assert!(body.contains("Mozilla\\ud800") && serde_json::from_str::<Value>(&body).is_err());
+    batch["Records"][0]["body"] = Value::from(body);
+    let response = handle_event(LambdaEvent::new(batch, Context::default()), &d)
+        .await
+        .unwrap();
+    assert_eq!(
+        response.batch_item_failures().unwrap(),
+        ["9a3b7c51-0d42-4e8f-a6b1-5c7d2e9f8a03"],
+        "only the AWS Health event's message fails"
+    );
+    assert_eq!(
+        fired(&d),
+        [(
+            ROOT_EVENT.to_owned(),
+            "cis-4.3-root-account-usage".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
 async fn an_sqs_message_whose_alert_cannot_be_published_fails_alone() {
     let d = deps(
         MemSource::default(),
