@@ -11,22 +11,129 @@
 
 locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
+
+  # Every alarm this stack can create, by the key of its name in local.alarm_names (watchdog.tf, which also says
+  # which exist with these variables: local.created_alarm_keys). One evaluation period each; `at_least`: the
+  # alarm fires when the statistic reaches `threshold` (the heartbeat: when it falls below).
+  alarms = {
+    errors = {
+      description = "The trailwarden alerter failed to process at least one CloudTrail log file (it will be retried, then sent to ${aws_sqs_queue.dlq.name})."
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      dimensions  = { FunctionName = local.function_name }
+      statistic   = "Sum"
+      period      = 300
+      threshold   = 1
+    }
+    throttles = {
+      description = "The trailwarden alerter was throttled, so alerts are delayed: raise lambda_reserved_concurrency (or the account concurrency quota)."
+      namespace   = "AWS/Lambda"
+      metric      = "Throttles"
+      dimensions  = { FunctionName = local.function_name }
+      statistic   = "Sum"
+      period      = 300
+      threshold   = 1
+    }
+    dlq_depth = {
+      description = "CloudTrail log files that failed every attempt are waiting in ${aws_sqs_queue.dlq.name}: their events were not checked."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = aws_sqs_queue.dlq.name }
+      statistic   = "Maximum"
+      period      = 300
+      threshold   = 1
+    }
+    # The dead-man's switch: the function's own EMF metric LogFiles (namespace trailwarden, dimension
+    # FunctionName), summed over heartbeat_minutes. CloudTrail delivers a log file about every 5 minutes per
+    # region while the account is active, so an hour without one means the pipeline is blind, not that the
+    # account is idle.
+    heartbeat = {
+      description = "Dead-man's switch: the trailwarden alerter processed no CloudTrail log file in ${var.heartbeat_minutes} minutes (no data counts as breaching), so nothing is being checked. First check: 1. the trail is logging (aws cloudtrail get-trail-status: IsLogging, LatestDeliveryError); 2. the log bucket's notification still invokes ${local.function_name} for ObjectCreated under the log prefix (aws s3api get-bucket-notification-configuration); 3. the function's resource policy still lets s3.amazonaws.com invoke it for this bucket (aws lambda get-policy). Then the function's logs and the Errors alarm."
+      namespace   = "trailwarden"
+      metric      = "LogFiles"
+      dimensions  = { FunctionName = local.function_name }
+      statistic   = "Sum"
+      period      = var.heartbeat_minutes * 60
+      threshold   = 1
+    }
+    malformed_records = {
+      description = "The trailwarden alerter found CloudTrail records it could not parse: they were not checked by any rule. A forged or truncated log file, or a format change; the function's logs name the object."
+      namespace   = "trailwarden"
+      metric      = "MalformedRecords"
+      dimensions  = { FunctionName = local.function_name }
+      statistic   = "Sum"
+      period      = 300
+      threshold   = 1
+    }
+    unevaluated_records = {
+      description = "The trailwarden alerter read CloudTrail records it did not evaluate (e.g. over the per-record cap): the rules never saw them. The function's logs name the object and the reason."
+      namespace   = "trailwarden"
+      metric      = "UnevaluatedRecords"
+      dimensions  = { FunctionName = local.function_name }
+      statistic   = "Sum"
+      period      = 300
+      threshold   = 1
+    }
+    # Alerts SNS accepted but could not deliver (an opted-out SMS number, the SMS spend limit reached, a deleted
+    # endpoint). It watches the alert topic; the alarm topic's own failures cannot be reported through it.
+    alert_delivery = {
+      description = "SNS failed to deliver at least one trailwarden alert from ${aws_sns_topic.alerts.name} to a subscriber (SMS opt-out or spend limit, a removed endpoint). Check the topic's delivery status logs and the subscriptions."
+      namespace   = "AWS/SNS"
+      metric      = "NumberOfNotificationsFailed"
+      dimensions  = { TopicName = aws_sns_topic.alerts.name }
+      statistic   = "Sum"
+      period      = 300
+      threshold   = 1
+    }
+    # SMS stops, silently, once the account's monthly SMS spend limit is reached ($1 by default). SNS publishes
+    # SMSMonthToDateSpentUSD (no dimension) in the region that sends the messages; it exists only once SMS were
+    # sent.
+    sms_spend = {
+      description = "This account's SMS spend this month reached ${var.sms_spend_alarm_usd} USD: at the account's SMS spend limit SNS stops sending SMS alerts without notice. Raise the limit (SNS text messaging preferences; above $1 needs a quota request) or lower SMS volume (sms_min_severity)."
+      namespace   = "AWS/SNS"
+      metric      = "SMSMonthToDateSpentUSD"
+      dimensions  = {}
+      statistic   = "Maximum"
+      period      = 300
+      threshold   = var.sms_spend_alarm_usd
+    }
+    fast_path_dlq_depth = {
+      description = "CloudTrail events of the fast path failed ${var.fast_path_max_receive_count} times and wait in ${local.fast_path_dlq_name}: they were not alerted on quickly (their log files still go through the S3 path). The function's logs say why."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = local.fast_path_dlq_name }
+      statistic   = "Maximum"
+      period      = 300
+      threshold   = 1
+    }
+    # Beyond 5 minutes the fast path has lost its point (the log file is about to arrive): the function is
+    # throttled, failing or not polling (a removed event source mapping, a broken key policy).
+    fast_path_age = {
+      description = "The oldest CloudTrail event in ${local.fast_path_queue_name} waited 5 minutes or more: fast-path alerts are late. Check the event source mapping (aws lambda list-event-source-mappings --function-name ${local.function_name}), the Throttles and Errors alarms and the function's logs."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateAgeOfOldestMessage"
+      dimensions  = { QueueName = local.fast_path_queue_name }
+      statistic   = "Maximum"
+      period      = 300
+      threshold   = 300
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  count = var.create_alarms ? 1 : 0
+resource "aws_cloudwatch_metric_alarm" "pipeline" {
+  for_each = toset(local.created_alarm_keys)
 
-  alarm_name          = local.alarm_names.errors
-  alarm_description   = "The trailwarden alerter failed to process at least one CloudTrail log file (it will be retried, then sent to ${aws_sqs_queue.dlq.name})."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = local.function_name }
-  statistic           = "Sum"
-  period              = 300
+  alarm_name          = local.alarm_names[each.key]
+  alarm_description   = local.alarms[each.key].description
+  namespace           = local.alarms[each.key].namespace
+  metric_name         = local.alarms[each.key].metric
+  dimensions          = length(local.alarms[each.key].dimensions) > 0 ? local.alarms[each.key].dimensions : null
+  statistic           = local.alarms[each.key].statistic
+  period              = local.alarms[each.key].period
   evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
+  comparison_operator = each.key == "heartbeat" ? "LessThanThreshold" : "GreaterThanOrEqualToThreshold"
+  threshold           = local.alarms[each.key].threshold
+  treat_missing_data  = each.key == "heartbeat" ? "breaching" : "notBreaching"
   actions_enabled     = true
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
@@ -34,155 +141,44 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  count = var.create_alarms ? 1 : 0
-
-  alarm_name          = local.alarm_names.throttles
-  alarm_description   = "The trailwarden alerter was throttled, so alerts are delayed: raise lambda_reserved_concurrency (or the account concurrency quota)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = local.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
+# The alarms were one resource each before they shared this one: existing deployments keep them.
+moved {
+  from = aws_cloudwatch_metric_alarm.errors[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["errors"]
 }
-
-resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
-  count = var.create_alarms ? 1 : 0
-
-  alarm_name          = local.alarm_names.dlq_depth
-  alarm_description   = "CloudTrail log files that failed every attempt are waiting in ${aws_sqs_queue.dlq.name}: their events were not checked."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.dlq.name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.throttles[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["throttles"]
 }
-
-# The dead-man's switch: the function's own EMF metric LogFiles (namespace trailwarden, dimension FunctionName),
-# summed over heartbeat_minutes. CloudTrail delivers a log file about every 5 minutes per region while the account
-# is active, so an hour without one means the pipeline is blind, not that the account is idle.
-resource "aws_cloudwatch_metric_alarm" "heartbeat" {
-  count = var.create_alarms ? 1 : 0
-
-  alarm_name          = local.alarm_names.heartbeat
-  alarm_description   = "Dead-man's switch: the trailwarden alerter processed no CloudTrail log file in ${var.heartbeat_minutes} minutes (no data counts as breaching), so nothing is being checked. First check: 1. the trail is logging (aws cloudtrail get-trail-status: IsLogging, LatestDeliveryError); 2. the log bucket's notification still invokes ${local.function_name} for ObjectCreated under the log prefix (aws s3api get-bucket-notification-configuration); 3. the function's resource policy still lets s3.amazonaws.com invoke it for this bucket (aws lambda get-policy). Then the function's logs and the Errors alarm."
-  namespace           = "trailwarden"
-  metric_name         = "LogFiles"
-  dimensions          = { FunctionName = local.function_name }
-  statistic           = "Sum"
-  period              = var.heartbeat_minutes * 60
-  evaluation_periods  = 1
-  comparison_operator = "LessThanThreshold"
-  threshold           = 1
-  treat_missing_data  = "breaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.dlq_depth[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["dlq_depth"]
 }
-
-resource "aws_cloudwatch_metric_alarm" "malformed_records" {
-  count = var.create_alarms ? 1 : 0
-
-  alarm_name          = local.alarm_names.malformed_records
-  alarm_description   = "The trailwarden alerter found CloudTrail records it could not parse: they were not checked by any rule. A forged or truncated log file, or a format change; the function's logs name the object."
-  namespace           = "trailwarden"
-  metric_name         = "MalformedRecords"
-  dimensions          = { FunctionName = local.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.heartbeat[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["heartbeat"]
 }
-
-resource "aws_cloudwatch_metric_alarm" "unevaluated_records" {
-  count = var.create_alarms ? 1 : 0
-
-  alarm_name          = local.alarm_names.unevaluated_records
-  alarm_description   = "The trailwarden alerter read CloudTrail records it did not evaluate (e.g. over the per-record cap): the rules never saw them. The function's logs name the object and the reason."
-  namespace           = "trailwarden"
-  metric_name         = "UnevaluatedRecords"
-  dimensions          = { FunctionName = local.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.malformed_records[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["malformed_records"]
 }
-
-# Alerts SNS accepted but could not deliver (an opted-out SMS number, the SMS spend limit reached, a deleted
-# endpoint). It watches the alert topic; the alarm topic's own failures cannot be reported through it.
-resource "aws_cloudwatch_metric_alarm" "alert_delivery" {
-  count = var.create_alarms ? 1 : 0
-
-  alarm_name          = local.alarm_names.alert_delivery
-  alarm_description   = "SNS failed to deliver at least one trailwarden alert from ${aws_sns_topic.alerts.name} to a subscriber (SMS opt-out or spend limit, a removed endpoint). Check the topic's delivery status logs and the subscriptions."
-  namespace           = "AWS/SNS"
-  metric_name         = "NumberOfNotificationsFailed"
-  dimensions          = { TopicName = aws_sns_topic.alerts.name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.unevaluated_records[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["unevaluated_records"]
 }
-
-# SMS stops, silently, once the account's monthly SMS spend limit is reached ($1 by default). SNS publishes
-# SMSMonthToDateSpentUSD (no dimension) in the region that sends the messages; it exists only once SMS were sent.
-resource "aws_cloudwatch_metric_alarm" "sms_spend" {
-  count = var.create_alarms && length(var.alert_sms_numbers) > 0 ? 1 : 0
-
-  alarm_name          = local.alarm_names.sms_spend
-  alarm_description   = "This account's SMS spend this month reached ${var.sms_spend_alarm_usd} USD: at the account's SMS spend limit SNS stops sending SMS alerts without notice. Raise the limit (SNS text messaging preferences; above $1 needs a quota request) or lower SMS volume (sms_min_severity)."
-  namespace           = "AWS/SNS"
-  metric_name         = "SMSMonthToDateSpentUSD"
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = var.sms_spend_alarm_usd
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.alert_delivery[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["alert_delivery"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.sms_spend[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["sms_spend"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.fast_path_dlq_depth[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["fast_path_dlq_depth"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.fast_path_age[0]
+  to   = aws_cloudwatch_metric_alarm.pipeline["fast_path_age"]
 }

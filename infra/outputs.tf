@@ -75,18 +75,7 @@ output "dlq_arn" {
 
 output "alarm_arns" {
   description = "ARNs of the CloudWatch alarms (errors, throttles, on-failure queue depth, heartbeat, malformed and unevaluated records, failed alert deliveries, SMS spend with alert_sms_numbers, and the fast path's DLQ depth and queue age with enable_fast_path); empty unless create_alarms."
-  value = concat(
-    aws_cloudwatch_metric_alarm.errors[*].arn,
-    aws_cloudwatch_metric_alarm.throttles[*].arn,
-    aws_cloudwatch_metric_alarm.dlq_depth[*].arn,
-    aws_cloudwatch_metric_alarm.heartbeat[*].arn,
-    aws_cloudwatch_metric_alarm.malformed_records[*].arn,
-    aws_cloudwatch_metric_alarm.unevaluated_records[*].arn,
-    aws_cloudwatch_metric_alarm.alert_delivery[*].arn,
-    aws_cloudwatch_metric_alarm.sms_spend[*].arn,
-    aws_cloudwatch_metric_alarm.fast_path_dlq_depth[*].arn,
-    aws_cloudwatch_metric_alarm.fast_path_age[*].arn,
-  )
+  value       = [for k in local.created_alarm_keys : aws_cloudwatch_metric_alarm.pipeline[k].arn]
 }
 
 ################################################################################
