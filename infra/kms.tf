@@ -37,9 +37,12 @@ resource "aws_kms_alias" "this" {
 }
 
 # In a key policy "Resource": "*" means "this key": the statements below cannot name the key's own ARN.
-data "aws_iam_policy_document" "kms" {
-  #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM).
-  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root, this stack's execution role and service principals (CloudTrail bound to the trail ARN, CloudWatch Logs to the two log group ARNs, EventBridge only through the fast-path queue, whose policy admits this stack's fast-path rules alone).
+
+# Both key policies start from this one (source_policy_documents): the account administers the key through IAM,
+# and nobody but the key administrators may disable it, schedule its deletion or replace its policy.
+data "aws_iam_policy_document" "key_guard" {
+  #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM), and key deletion, disabling and policy changes are denied to all but the named administrators.
+  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; the only write statement is the account root's (the AWS default key policy).
   #checkov:skip=CKV_AWS_356:KMS key policy, where Resource "*" means this key only: a key policy cannot name its own ARN.
   statement {
     sid       = "AccountAdministersKey"
@@ -51,6 +54,35 @@ data "aws_iam_policy_document" "kms" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+
+  statement {
+    sid    = "DenyKeyTamperingExceptAdministrators"
+    effect = "Deny"
+    actions = [
+      "kms:DisableKey",
+      "kms:ScheduleKeyDeletion",
+      "kms:PutKeyPolicy",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
+    }
+  }
+}
+
+data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM).
+  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root, this stack's execution role and service principals (CloudTrail bound to the trail ARN, CloudWatch Logs to the two log group ARNs, EventBridge only through the fast-path queue, whose policy admits this stack's fast-path rules alone).
+  #checkov:skip=CKV_AWS_356:KMS key policy, where Resource "*" means this key only: a key policy cannot name its own ARN.
+  source_policy_documents = [data.aws_iam_policy_document.key_guard.json]
 
   dynamic "statement" {
     for_each = var.create_trail ? [1] : []
@@ -156,27 +188,6 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  statement {
-    sid    = "DenyKeyTamperingExceptAdministrators"
-    effect = "Deny"
-    actions = [
-      "kms:DisableKey",
-      "kms:ScheduleKeyDeletion",
-      "kms:PutKeyPolicy",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "ArnNotLike"
-      variable = "aws:PrincipalArn"
-      values   = local.administrator_arns
-    }
-  }
 }
 
 ################################################################################
@@ -201,16 +212,7 @@ data "aws_iam_policy_document" "kms_alarms" {
   #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy, which delegates access to IAM), and key deletion, disabling and policy changes are denied to all but the named administrators.
   #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; write actions go to the account root and to the CloudWatch and EventBridge service principals, which can only reach this key through the alarm topic, whose policy admits this stack's alarms and watchdog rule alone.
   #checkov:skip=CKV_AWS_356:KMS key policy, where Resource "*" means this key only: a key policy cannot name its own ARN.
-  statement {
-    sid       = "AccountAdministersKey"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.key_guard.json]
 
   # CloudWatch alarm actions and the EventBridge watchdog publish to the alarm topic, which needs a data key from
   # this key. Neither statement carries aws:SourceArn/aws:SourceAccount: they are not documented for the KMS request
@@ -239,27 +241,6 @@ data "aws_iam_policy_document" "kms_alarms" {
     }
   }
 
-  statement {
-    sid    = "DenyKeyTamperingExceptAdministrators"
-    effect = "Deny"
-    actions = [
-      "kms:DisableKey",
-      "kms:ScheduleKeyDeletion",
-      "kms:PutKeyPolicy",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "ArnNotLike"
-      variable = "aws:PrincipalArn"
-      values   = local.administrator_arns
-    }
-  }
 }
 
 ################################################################################

@@ -52,6 +52,8 @@ resource "aws_sns_topic_policy" "alerts" {
 }
 
 data "aws_iam_policy_document" "topic" {
+  source_policy_documents = [data.aws_iam_policy_document.topic_guard["alerts"].json]
+
   statement {
     sid = "AccountManagesTopic"
     actions = [
@@ -81,16 +83,24 @@ data "aws_iam_policy_document" "topic" {
       identifiers = [aws_iam_role.lambda.arn]
     }
   }
+}
 
-  # Subscribe: principals of this account, with the chosen protocols only. The Allow delegates to IAM as before; the
-  # two Deny statements hold whatever an IAM policy allows.
+# Subscribe: principals of this account, with the chosen protocols only; both topics, TLS only. The Allow delegates
+# to IAM as before; the two Deny statements hold whatever an IAM policy allows. Each topic's policy starts from its
+# document here (source_policy_documents).
+data "aws_iam_policy_document" "topic_guard" {
+  for_each = {
+    alerts = { arn = aws_sns_topic.alerts.arn, protocols = local.alert_subscribe_protocols }
+    alarms = { arn = aws_sns_topic.alarms.arn, protocols = local.alarm_subscribe_protocols }
+  }
+
   dynamic "statement" {
-    for_each = length(local.alert_subscribe_protocols) > 0 ? [1] : []
+    for_each = length(each.value.protocols) > 0 ? [1] : []
 
     content {
       sid       = "AccountSubscribesWithChosenProtocols"
       actions   = ["sns:Subscribe"]
-      resources = [aws_sns_topic.alerts.arn]
+      resources = [each.value.arn]
 
       principals {
         type        = "AWS"
@@ -100,7 +110,7 @@ data "aws_iam_policy_document" "topic" {
       condition {
         test     = "StringEquals"
         variable = "sns:Protocol"
-        values   = local.alert_subscribe_protocols
+        values   = each.value.protocols
       }
     }
   }
@@ -109,7 +119,7 @@ data "aws_iam_policy_document" "topic" {
     sid       = "DenySubscribeOutsideAccount"
     effect    = "Deny"
     actions   = ["sns:Subscribe"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [each.value.arn]
 
     principals {
       type        = "AWS"
@@ -128,7 +138,7 @@ data "aws_iam_policy_document" "topic" {
     sid       = "DenySubscribeOtherProtocols"
     effect    = "Deny"
     actions   = ["sns:Subscribe"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [each.value.arn]
 
     principals {
       type        = "AWS"
@@ -136,12 +146,12 @@ data "aws_iam_policy_document" "topic" {
     }
 
     dynamic "condition" {
-      for_each = length(local.alert_subscribe_protocols) > 0 ? [1] : []
+      for_each = length(each.value.protocols) > 0 ? [1] : []
 
       content {
         test     = "StringNotEquals"
         variable = "sns:Protocol"
-        values   = local.alert_subscribe_protocols
+        values   = each.value.protocols
       }
     }
   }
@@ -150,7 +160,7 @@ data "aws_iam_policy_document" "topic" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["sns:Publish", "sns:Subscribe"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [each.value.arn]
 
     principals {
       type        = "*"
@@ -204,6 +214,8 @@ resource "aws_sns_topic_policy" "alarms" {
 }
 
 data "aws_iam_policy_document" "alarm_topic" {
+  source_policy_documents = [data.aws_iam_policy_document.topic_guard["alarms"].json]
+
   statement {
     sid = "AccountManagesTopic"
     actions = [
@@ -267,85 +279,6 @@ data "aws_iam_policy_document" "alarm_topic" {
         variable = "aws:SourceArn"
         values   = [local.watchdog_rule_arn]
       }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.alarm_subscribe_protocols) > 0 ? [1] : []
-
-    content {
-      sid       = "AccountSubscribesWithChosenProtocols"
-      actions   = ["sns:Subscribe"]
-      resources = [aws_sns_topic.alarms.arn]
-
-      principals {
-        type        = "AWS"
-        identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-      }
-
-      condition {
-        test     = "StringEquals"
-        variable = "sns:Protocol"
-        values   = local.alarm_subscribe_protocols
-      }
-    }
-  }
-
-  statement {
-    sid       = "DenySubscribeOutsideAccount"
-    effect    = "Deny"
-    actions   = ["sns:Subscribe"]
-    resources = [aws_sns_topic.alarms.arn]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringNotEquals"
-      variable = "aws:PrincipalAccount"
-      values   = [local.account_id]
-    }
-  }
-
-  statement {
-    sid       = "DenySubscribeOtherProtocols"
-    effect    = "Deny"
-    actions   = ["sns:Subscribe"]
-    resources = [aws_sns_topic.alarms.arn]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-
-    dynamic "condition" {
-      for_each = length(local.alarm_subscribe_protocols) > 0 ? [1] : []
-
-      content {
-        test     = "StringNotEquals"
-        variable = "sns:Protocol"
-        values   = local.alarm_subscribe_protocols
-      }
-    }
-  }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sns:Publish", "sns:Subscribe"]
-    resources = [aws_sns_topic.alarms.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
     }
   }
 }
