@@ -92,9 +92,9 @@ output "alarm_kms_key_arn" {
   value       = aws_kms_key.alarms.arn
 }
 
-output "watchdog_rule_arn" {
-  description = "ARN of the EventBridge rule sending tampering calls on this deployment to the alarm topic; null unless create_watchdog."
-  value       = try(aws_cloudwatch_event_rule.watchdog[0].arn, null)
+output "watchdog_rule_arns" {
+  description = "ARNs of the EventBridge rules (one per watched part: bucket, rules file, function, topics, subscriptions, keys, trail, alarms, the rules themselves) sending tampering calls on this deployment to the alarm topic; empty unless create_watchdog."
+  value       = [for k in local.watchdog_parts : aws_cloudwatch_event_rule.watchdog[k].arn if var.create_watchdog]
 }
 
 ################################################################################

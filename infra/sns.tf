@@ -277,7 +277,7 @@ data "aws_iam_policy_document" "alarm_topic" {
       condition {
         test     = "ArnEquals"
         variable = "aws:SourceArn"
-        values   = [local.watchdog_rule_arn]
+        values   = local.watchdog_rule_arns
       }
     }
   }

@@ -38,9 +38,9 @@ output "alarm_kms_key_arn" {
   value       = module.trailwarden.alarm_kms_key_arn
 }
 
-output "watchdog_rule_arn" {
-  description = "ARN of the EventBridge watchdog rule."
-  value       = module.trailwarden.watchdog_rule_arn
+output "watchdog_rule_arns" {
+  description = "ARNs of the EventBridge watchdog rules (tampering calls on the deployment, straight to the alarm topic)."
+  value       = module.trailwarden.watchdog_rule_arns
 }
 
 output "fast_path_queue_url" {

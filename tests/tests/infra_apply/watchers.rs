@@ -200,7 +200,7 @@ pub async fn assert_deployed(
     let alarm_key = output(out, "alarm_kms_key_arn");
     let alert_topic = output(out, "topic_arn");
     let alarm_topic = output(out, "alarm_topic_arn");
-    let rule_arn = output(out, "watchdog_rule_arn");
+    let rule_arns = strings(&out["watchdog_rule_arns"]);
     let function_name = output(out, "function_name");
     let bucket = output(out, "bucket_name");
     let trail_arn = output(out, "trail_arn");
@@ -447,7 +447,7 @@ pub async fn assert_deployed(
     assert_eq!(by_rule["Principal"]["Service"], "events.amazonaws.com");
     assert_eq!(
         strings(&by_rule["Condition"]["ArnEquals"]["aws:SourceArn"]),
-        set(&[rule_arn])
+        rule_arns
     );
     let tls = statement(&alarm_topic_policy, "DenyInsecureTransport");
     assert_eq!(tls["Effect"], "Deny");
@@ -489,23 +489,59 @@ pub async fn assert_deployed(
         "alarms notify the alarm topic: {alert_topic_policy}"
     );
 
-    // 5. The watchdog: a rule on the default bus, its pattern naming this deployment's resources and calls, its only
-    // target the alarm topic.
-    let rule_name = format!("{NAME_PREFIX}-pipeline-watchdog");
+    // 5. The watchdog: one rule per watched part on the default bus, each pattern within EventBridge's default
+    // 2,048-character quota, each rule's only target the alarm topic; together they name this deployment's
+    // resources and calls.
+    let parts = [
+        "bucket", "rules", "function", "topics", "subs", "keys", "trail", "alarms", "self",
+    ];
+    let rule_names: BTreeSet<String> = parts
+        .iter()
+        .map(|p| format!("{NAME_PREFIX}-pipeline-watchdog-{p}"))
+        .collect();
     assert_eq!(
-        rule_arn,
-        format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}")
+        rule_arns,
+        rule_names
+            .iter()
+            .map(|n| format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{n}"))
+            .collect::<BTreeSet<_>>()
     );
-    let rule = events
-        .describe_rule()
-        .name(&rule_name)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rule.arn(), Some(rule_arn));
-    assert_eq!(rule.state().map(|s| s.as_str()), Some("ENABLED"));
-    assert_eq!(rule.event_bus_name(), Some("default"));
-    let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+    let mut branches = Vec::new();
+    for rule_name in &rule_names {
+        let rule = events.describe_rule().name(rule_name).send().await.unwrap();
+        assert!(rule_arns.contains(rule.arn().unwrap()));
+        assert_eq!(rule.state().map(|s| s.as_str()), Some("ENABLED"));
+        assert_eq!(rule.event_bus_name(), Some("default"));
+        let text = rule.event_pattern().unwrap();
+        assert!(text.len() <= 2048, "{rule_name}: {} characters", text.len());
+        let pattern: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            pattern["detail-type"],
+            serde_json::json!(["AWS API Call via CloudTrail"]),
+            "{pattern}"
+        );
+        branches.push(serde_json::json!({ "detail": pattern["detail"] }));
+        let targets = events
+            .list_targets_by_rule()
+            .rule(rule_name)
+            .send()
+            .await
+            .unwrap();
+        let [target] = targets.targets() else {
+            panic!("one target for {rule_name}: {targets:?}")
+        };
+        assert_eq!(
+            target.arn(),
+            alarm_topic,
+            "the watchdog pages through the alarm topic"
+        );
+        assert_eq!(target.role_arn(), None);
+    }
+    // The rules' patterns as one: the branches of an `$or`.
+    let pattern = serde_json::json!({
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "$or": branches,
+    });
     assert_watchdog_pattern(
         &pattern,
         &Watched {
@@ -515,24 +551,9 @@ pub async fn assert_deployed(
             keys: [alert_key, alarm_key],
             trail_arn,
             alarm_names: &expected_names,
-            rule_name: &rule_name,
+            rule_names: &rule_names,
         },
     );
-    let targets = events
-        .list_targets_by_rule()
-        .rule(&rule_name)
-        .send()
-        .await
-        .unwrap();
-    let [target] = targets.targets() else {
-        panic!("one watchdog target: {targets:?}")
-    };
-    assert_eq!(
-        target.arn(),
-        alarm_topic,
-        "the watchdog pages through the alarm topic"
-    );
-    assert_eq!(target.role_arn(), None);
 
     // 6. What the module renders matches what moto holds (the documents above come back as put).
     let rendered = state_resource(
@@ -611,7 +632,7 @@ struct Watched<'a> {
     keys: [&'a str; 2],
     trail_arn: &'a str,
     alarm_names: &'a BTreeSet<String>,
-    rule_name: &'a str,
+    rule_names: &'a BTreeSet<String>,
 }
 
 /// The branch of the watchdog's `$or` for `event_source` whose event names include `event_name` (plain, or as a
@@ -800,7 +821,7 @@ fn assert_watchdog_pattern(pattern: &Value, w: &Watched<'_>) {
         );
     }
 
-    // The rule itself.
+    // The watchdog rules themselves.
     for call in ["DisableRule", "DeleteRule", "RemoveTargets"] {
         let d = branch(pattern, "events.amazonaws.com", call);
         for a in d["$or"].as_array().unwrap() {
@@ -810,7 +831,7 @@ fn assert_watchdog_pattern(pattern: &Value, w: &Watched<'_>) {
                 .iter()
                 .next()
                 .unwrap();
-            assert_eq!(matchers(names), set(&[w.rule_name]), "{call}");
+            assert_eq!(&matchers(names), w.rule_names, "{call}");
         }
     }
 }
@@ -848,10 +869,11 @@ pub async fn assert_destroyed(sdk: &aws_config::SdkConfig, out: &HashMap<String,
         .await
         .unwrap();
     assert!(alarms.metric_alarms().is_empty(), "{alarms:?}");
-    assert!(aws_sdk_eventbridge::Client::new(sdk)
-        .describe_rule()
-        .name(format!("{NAME_PREFIX}-pipeline-watchdog"))
+    let left = aws_sdk_eventbridge::Client::new(sdk)
+        .list_rules()
+        .name_prefix(format!("{NAME_PREFIX}-pipeline-watchdog"))
         .send()
         .await
-        .is_err());
+        .unwrap();
+    assert!(left.rules().is_empty(), "{left:?}");
 }
