@@ -85,10 +85,11 @@ fn profile_all_over_the_corpus_reports_what_the_patterns_say() {
         ("ami-shared", 1),
         // The attack-technique rules (crates/rules/src/catalog/attack), counted by reading each file's records
         // (crates/rules/tests/corpus_stratus.rs names the technique files): instance credentials used from a
-        // public address fires on the two calls made with the stolen credentials and on the cloud-snitch SSM
-        // agent's UpdateInstanceInformation from its instance's public address (the false positive that keeps it
-        // out of the default profile); the serial-console rule on EnableSerialConsoleAccess and three keys.
-        ("ec2-instance-credentials-used-outside", 3),
+        // public address fires once for the two calls made with the stolen credentials (one key, one address,
+        // one hour) and once on the cloud-snitch SSM agent's UpdateInstanceInformation from its instance's public
+        // address (the false positive that keeps it out of the default profile); the serial-console rule on
+        // EnableSerialConsoleAccess and three keys.
+        ("ec2-instance-credentials-used-outside", 2),
         ("route53-resolver-query-logging-deleted", 1),
         ("ec2-user-data-modified", 1),
         ("ssm-command-sent", 2),
