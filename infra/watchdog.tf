@@ -38,6 +38,11 @@ locals {
   )
   watchdog_rule_names = var.create_watchdog ? [for k in local.watchdog_parts : "${var.name_prefix}-pipeline-watchdog-${k}"] : []
   watchdog_rule_arns  = [for n in local.watchdog_rule_names : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${n}"]
+  watched_event_rule_names = concat(
+    local.watchdog_rule_names,
+    local.fast_path_rule_names,
+    local.existing_bucket_delivery == "eventbridge" ? [local.delivery_rule_name] : [],
+  )
 
   # Appended by the log-path part to the rules file's [pipeline] resources: the alarm key, the alarm topic,
   # every alarm and the watchdog rules.
@@ -143,14 +148,15 @@ locals {
         { requestParameters = { alarmName = [for k in local.created_alarm_keys : local.alarm_names[k]] } },
       ]
     }
-    # The watchdog rules themselves (RemoveTargets comes before DeleteRule, and is delivered while the rule still
-    # matches; each rule also sees the calls on the others).
+    # This stack's EventBridge rules: the watchdog rules themselves (RemoveTargets comes before DeleteRule, and
+    # is delivered while the rule still matches; each rule also sees the calls on the others), the fast path's
+    # rules and, on an existing bucket, the rule that delivers its log files.
     self = {
       eventSource = ["events.amazonaws.com"]
       eventName   = ["DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"]
       "$or" = [
-        { requestParameters = { name = local.watchdog_rule_names } },
-        { requestParameters = { rule = local.watchdog_rule_names } },
+        { requestParameters = { name = local.watched_event_rule_names } },
+        { requestParameters = { rule = local.watched_event_rule_names } },
       ]
     }
   }

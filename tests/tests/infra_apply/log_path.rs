@@ -1067,6 +1067,30 @@ async fn existing_bucket_mode_applies_eventbridge_then_sns_on_moto() {
         [function_arn.as_str()],
         "the function is the only target"
     );
+    // The watchdog pages on calls that disable or retarget this rule (log files would stop reaching the function).
+    let watchdog = events
+        .describe_rule()
+        .name(format!("{EXISTING_NAME_PREFIX}-pipeline-watchdog-self"))
+        .send()
+        .await
+        .unwrap();
+    let watched: Value = serde_json::from_str(watchdog.event_pattern().unwrap()).unwrap();
+    for branch in watched["detail"]["$or"].as_array().unwrap() {
+        let (_, names) = branch["requestParameters"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap();
+        assert!(
+            names
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n == rule_name.as_str()),
+            "{watched}"
+        );
+    }
 
     // The way in, end to end as far as moto goes. The owner turns EventBridge notifications on as the
     // existing_bucket_setup commands do (the current configuration with EventBridgeConfiguration added); then a log

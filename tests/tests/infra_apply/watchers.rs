@@ -537,6 +537,24 @@ pub async fn assert_deployed(
         );
         assert_eq!(target.role_arn(), None);
     }
+    // The fast path's rules are watched too (the example runs the fast path).
+    let fast_path_rules = events
+        .list_rules()
+        .name_prefix(format!("{NAME_PREFIX}-fast-path-"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!fast_path_rules.rules().is_empty());
+    let event_rule_names: BTreeSet<String> = rule_names
+        .iter()
+        .cloned()
+        .chain(
+            fast_path_rules
+                .rules()
+                .iter()
+                .map(|r| r.name().unwrap().to_owned()),
+        )
+        .collect();
     // The rules' patterns as one: the branches of an `$or`.
     let pattern = serde_json::json!({
         "detail-type": ["AWS API Call via CloudTrail"],
@@ -551,7 +569,7 @@ pub async fn assert_deployed(
             keys: [alert_key, alarm_key],
             trail_arn,
             alarm_names: &expected_names,
-            rule_names: &rule_names,
+            event_rule_names: &event_rule_names,
         },
     );
 
@@ -632,7 +650,8 @@ struct Watched<'a> {
     keys: [&'a str; 2],
     trail_arn: &'a str,
     alarm_names: &'a BTreeSet<String>,
-    rule_names: &'a BTreeSet<String>,
+    /// The watchdog's rules and the fast path's.
+    event_rule_names: &'a BTreeSet<String>,
 }
 
 /// The branch of the watchdog's `$or` for `event_source` whose event names include `event_name` (plain, or as a
@@ -821,7 +840,7 @@ fn assert_watchdog_pattern(pattern: &Value, w: &Watched<'_>) {
         );
     }
 
-    // The watchdog rules themselves.
+    // This stack's EventBridge rules: the watchdog's, the fast path's.
     for call in ["DisableRule", "DeleteRule", "RemoveTargets"] {
         let d = branch(pattern, "events.amazonaws.com", call);
         for a in d["$or"].as_array().unwrap() {
@@ -831,7 +850,7 @@ fn assert_watchdog_pattern(pattern: &Value, w: &Watched<'_>) {
                 .iter()
                 .next()
                 .unwrap();
-            assert_eq!(&matchers(names), w.rule_names, "{call}");
+            assert_eq!(&matchers(names), w.event_rule_names, "{call}");
         }
     }
 }
