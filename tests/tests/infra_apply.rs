@@ -255,6 +255,36 @@ impl Drop for ResetOnDrop<'_> {
     }
 }
 
+/// A policy field that holds one string or a list of strings, as a set.
+fn strings(v: &Value) -> BTreeSet<String> {
+    match v {
+        Value::String(s) => BTreeSet::from([s.clone()]),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .unwrap_or_else(|| panic!("not a string: {x}"))
+                    .to_owned()
+            })
+            .collect(),
+        other => panic!("neither a string nor a list of strings: {other}"),
+    }
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The statement `sid` of a policy document.
+fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("statement {sid} missing: {policy}"))
+}
+
 /// The resource at `address` in a module of `terraform show -json`'s `values` (searched through child modules).
 fn state_resource<'a>(module: &'a Value, address: &str) -> &'a Value {
     fn find<'a>(module: &'a Value, address: &str) -> Option<&'a Value> {

@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 
-use super::{output, state_resource, NAME_PREFIX};
+use super::{output, set, state_resource, statement, strings, NAME_PREFIX};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -52,27 +52,6 @@ fn expected_state(file: &Value) -> &'static str {
 }
 
 /// A policy field that holds one string or a list of strings, as a set.
-fn strings(v: &Value) -> BTreeSet<String> {
-    match v {
-        Value::String(s) => BTreeSet::from([s.clone()]),
-        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
-        other => panic!("neither a string nor a list of strings: {other}"),
-    }
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
-    policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Sid"] == sid)
-        .unwrap_or_else(|| panic!("statement {sid} missing: {policy}"))
-}
-
 /// The sample log file's root console sign-in, as EventBridge delivers a CloudTrail record.
 fn root_sign_in_event() -> (String, String, String) {
     let gz = std::fs::read(

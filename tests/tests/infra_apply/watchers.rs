@@ -21,7 +21,7 @@ use aws_sdk_cloudwatch::types::MetricAlarm;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{output, state_resource, NAME_PREFIX};
+use super::{output, set, state_resource, statement, strings, NAME_PREFIX};
 
 /// The caller applying Terraform, as moto reports it, and so the default key administrator (the module takes the
 /// issuer of `aws_iam_session_context` for the caller, which passes an ARN that is not an assumed role's through
@@ -30,36 +30,6 @@ use super::{output, state_resource, NAME_PREFIX};
 const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
-
-/// A policy field that holds one string or a list of strings, as a set.
-fn strings(v: &Value) -> BTreeSet<String> {
-    match v {
-        Value::String(s) => BTreeSet::from([s.clone()]),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .unwrap_or_else(|| panic!("not a string: {x}"))
-                    .to_owned()
-            })
-            .collect(),
-        other => panic!("neither a string nor a list of strings: {other}"),
-    }
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// The statement `sid` of a policy document.
-fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
-    policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Sid"] == sid)
-        .unwrap_or_else(|| panic!("statement {sid} missing: {policy}"))
-}
 
 fn sids(policy: &Value) -> BTreeSet<String> {
     policy["Statement"]
