@@ -3,8 +3,10 @@
 #
 #   bash infra/scripts/check.sh        # from anywhere; works on the repository it lives in
 #
-# Needs `terraform` on PATH (otherwise prints a SKIP line and exits 0; under CI=true it fails) and a Python >= 3.9 with venv for checkov,
-# which is installed once into its own virtualenv (.tools/checkov-venv): it pins an old boto3 that would break moto.
+# Needs `terraform` on PATH (otherwise prints a SKIP line and exits 0; under CI=true it fails) and Python 3 with venv for
+# checkov, which is installed into its own virtualenv (.tools/checkov-venv) from requirements/checkov.txt: it pins
+# an old boto3 that would break moto. The providers come from each directory's committed .terraform.lock.hcl
+# (init -lockfile=readonly: a provider other than the locked one is an error, never a silent upgrade).
 # Where the machine ships a filesystem mirror of the providers (a directory holding `registry.terraform.io` within
 # three levels of /), terraform init uses it and needs no network; elsewhere init downloads providers as usual.
 set -euo pipefail
@@ -13,7 +15,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 TOOLS="$ROOT/.tools"
-CHECKOV_VERSION="${CHECKOV_VERSION:-3.3.30}"
 CHECKOV_VENV="$TOOLS/checkov-venv"
 DIRS=(infra infra/examples/complete)
 
@@ -67,33 +68,16 @@ ok "$(terraform version | head -n 1)"
 
 for dir in "${DIRS[@]}"; do
   step "init + validate $dir"
-  terraform -chdir="$dir" init -backend=false -input=false -no-color >"$LOG" 2>&1 || fail "terraform init" "$LOG"
+  terraform -chdir="$dir" init -backend=false -input=false -lockfile=readonly -no-color >"$LOG" 2>&1 ||
+    fail "terraform init (providers as $dir/.terraform.lock.hcl locks them)" "$LOG"
   terraform -chdir="$dir" validate -no-color >"$LOG" 2>&1 || fail "terraform validate" "$LOG"
   ok
 done
 
-# checkov, in its own virtualenv, installed once per pinned version.
+# checkov, in its own virtualenv, exactly as requirements/checkov.txt locks it (a no-op when it already matches).
 step "checkov venv"
-if [[ ! -x "$CHECKOV_VENV/bin/checkov" || ! -f "$CHECKOV_VENV/.checkov-$CHECKOV_VERSION" ]]; then
-  python=""
-  for candidate in python3.12 python3.11 python3.10 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 &&
-      "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 9))' 2>/dev/null; then
-      python="$candidate"
-      break
-    fi
-  done
-  [[ -n "$python" ]] || fail "checkov needs Python >= 3.9 with the venv module (apt-get install python3-venv)"
-  {
-    [[ -x "$CHECKOV_VENV/bin/python" ]] || "$python" -m venv "$CHECKOV_VENV"
-    "$CHECKOV_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
-  } >"$LOG" 2>&1 || fail "pip install checkov==$CHECKOV_VERSION" "$LOG"
-  rm -f "$CHECKOV_VENV"/.checkov-*
-  touch "$CHECKOV_VENV/.checkov-$CHECKOV_VERSION"
-  ok "installed checkov $CHECKOV_VERSION"
-else
-  ok "checkov $CHECKOV_VERSION"
-fi
+bash tests/scripts/venv.sh "$CHECKOV_VENV" requirements/checkov.txt >"$LOG" 2>&1 || fail "install requirements/checkov.txt" "$LOG"
+ok "$("$CHECKOV_VENV/bin/checkov" --version)"
 
 step "checkov"
 report="$TOOLS/checkov-report.json" # full results, for reading the passed and skipped checks

@@ -57,7 +57,7 @@ eval "$(python3 tests/scripts/local_aws.py setup "$ENDPOINT" "$BUCKET" infra/eve
 echo "    $FAST_RULES rules, dedup table $DEDUP_TABLE"
 
 echo "==> building the function and starting it under cargo lambda watch (127.0.0.1:$INVOKE_PORT)"
-cargo build -q -p trailwarden-alerter
+cargo build --locked -q -p trailwarden-alerter
 setsid cargo lambda watch -q --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
   --env-var "TOPIC_ARN=$TOPIC_ARN,DEDUP_TABLE=$DEDUP_TABLE,AWS_ENDPOINT_URL=$ENDPOINT,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing,AWS_REGION=us-east-1,AWS_EC2_METADATA_DISABLED=true,RUST_LOG=info" \
   >"$LOGDIR/watch.log" 2>&1 &

@@ -168,14 +168,15 @@ fn write_placeholder_zip(path: &Path) -> Vec<u8> {
     zip
 }
 
-/// Copies the files of a Terraform configuration directory (`*.tf`, the example's trailwarden.toml …), not its
-/// subdirectories, nor the local state, variables or `.terraform` of someone's own run in it.
+/// Copies the files of a Terraform configuration directory (`*.tf`, the example's trailwarden.toml, the committed
+/// `.terraform.lock.hcl` …), not its subdirectories, nor the local state, variables or `.terraform` of someone's own
+/// run in it.
 fn copy_configuration(from: &Path, to: &Path) {
     std::fs::create_dir(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-        let local = name.starts_with('.')
+        let local = (name.starts_with('.') && name != LOCK_FILE)
             || name.contains(".tfstate")
             || name.ends_with(".tfvars")
             || name.ends_with(".tfvars.json")
@@ -187,6 +188,9 @@ fn copy_configuration(from: &Path, to: &Path) {
     }
 }
 
+/// The provider lock file Terraform writes and the repository commits (requirements/README.md).
+const LOCK_FILE: &str = ".terraform.lock.hcl";
+
 /// `terraform` in one working directory, with the provider mirror when this machine has one.
 struct Terraform {
     exe: PathBuf,
@@ -195,6 +199,44 @@ struct Terraform {
 }
 
 impl Terraform {
+    /// Terraform in `dir`; where this machine has a provider mirror, a CLI configuration using it is written into
+    /// `work` (a directory the test owns, outside `dir`).
+    fn new(exe: PathBuf, dir: PathBuf, work: &Path) -> Self {
+        let cli_config = provider_mirror().map(|mirror| {
+            let path = work.join("terraformrc");
+            std::fs::write(
+                &path,
+                format!(
+                    "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
+                    mirror.to_str().unwrap()
+                ),
+            )
+            .unwrap();
+            eprintln!("terraform providers from the filesystem mirror {}", mirror.display());
+            path
+        });
+        Terraform {
+            exe,
+            dir,
+            cli_config,
+        }
+    }
+
+    /// `terraform init` with the providers the repository locks: a root configuration the test wrote gets the
+    /// example's committed lock file, and `-lockfile=readonly` makes any other provider version an error.
+    async fn init(&self) {
+        let lock = self.dir.join(LOCK_FILE);
+        if !lock.exists() {
+            std::fs::copy(
+                repo_root().join("infra/examples/complete").join(LOCK_FILE),
+                &lock,
+            )
+            .unwrap();
+        }
+        self.run(&["init", "-input=false", "-lockfile=readonly", "-no-color"])
+            .await;
+    }
+
     /// Runs `terraform <args>` and returns its stdout, or a message with the tail of its output.
     async fn try_run(&self, args: &[&str]) -> Result<String, String> {
         let mut cmd = tokio::process::Command::new(&self.exe);
@@ -401,27 +443,10 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
     )
     .unwrap();
 
-    let cli_config = provider_mirror().map(|mirror| {
-        let path = work.path().join("terraformrc");
-        std::fs::write(
-            &path,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
-                mirror.to_str().unwrap()
-            ),
-        )
-        .unwrap();
-        eprintln!("terraform providers from the filesystem mirror {}", mirror.display());
-        path
-    });
-    let tf = Terraform {
-        exe: terraform_exe,
-        dir,
-        cli_config,
-    };
+    let tf = Terraform::new(terraform_exe, dir, work.path());
 
     // 1. Apply.
-    tf.run(&["init", "-input=false", "-no-color"]).await;
+    tf.init().await;
     tf.run(&["apply", "-input=false", "-no-color", "-auto-approve"])
         .await;
     let out = outputs(&tf.run(&["output", "-json", "-no-color"]).await);

@@ -504,24 +504,8 @@ async fn forwarder_plans_rules_to_the_function_region_bus() {
         forwarder_root(&module, &moto.endpoint()),
     )
     .unwrap();
-    let cli_config = super::provider_mirror().map(|mirror| {
-        let path = work.path().join("terraformrc");
-        std::fs::write(
-            &path,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
-                mirror.to_str().unwrap()
-            ),
-        )
-        .unwrap();
-        path
-    });
-    let tf = super::Terraform {
-        exe: terraform_exe,
-        dir,
-        cli_config,
-    };
-    tf.run(&["init", "-input=false", "-no-color"]).await;
+    let tf = super::Terraform::new(terraform_exe, dir, work.path());
+    tf.init().await;
     let destination = format!("destination_bus_arn={DESTINATION_BUS}");
     tf.run(&[
         "plan",

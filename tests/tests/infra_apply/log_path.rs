@@ -583,24 +583,8 @@ output "function_name" {{
             .replace("@ENDPOINT@", &moto.endpoint())
             .replace("@MODULE_SOURCE@", module.to_str().unwrap());
         std::fs::write(dir.join("moto_override.tf"), example_override).unwrap();
-        let cli_config = super::provider_mirror().map(|mirror| {
-            let path = work.path().join("terraformrc");
-            std::fs::write(
-                &path,
-                format!(
-                    "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
-                    mirror.to_str().unwrap()
-                ),
-            )
-            .unwrap();
-            path
-        });
-        let tf = super::Terraform {
-            exe: terraform_exe,
-            dir,
-            cli_config,
-        };
-        tf.run(&["init", "-input=false", "-no-color"]).await;
+        let tf = super::Terraform::new(terraform_exe, dir, work.path());
+        tf.init().await;
         ExistingBucketStack { tf, _work: work }
     }
 
