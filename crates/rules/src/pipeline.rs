@@ -13,12 +13,21 @@
 //!   "arn:aws:cloudtrail:us-east-1:123456789012:trail/tw-trail",
 //!   "arn:aws:cloudwatch:us-east-1:123456789012:alarm:tw-alerter-errors",
 //!   "arn:aws:events:us-east-1:123456789012:rule/tw-pipeline-watchdog",
+//!   "arn:aws:sqs:us-east-1:123456789012:tw-fast-path",                         # the fast-path queue (and its DLQ)
+//!   "arn:aws:dynamodb:us-east-1:123456789012:table/tw-dedup",                  # the dedup/state table
+//!   "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:a1b2c3d4-5678-90ab-cdef-111111111111",
+//!   "arn:aws:athena:us-east-1:123456789012:workgroup/tw-hunt",
+//!   "arn:aws:glue:us-east-1:123456789012:database/tw_cloudtrail",
+//!   "arn:aws:glue:us-east-1:123456789012:table/tw_cloudtrail/events",
+//!   "arn:aws:s3:::tw-cloudtrail-123456789012-us-east-1/trailwarden/findings/*", # every object under a prefix
 //! ]
 //! ```
 //!
-//! Each entry's kind is read from its ARN: an S3 bucket or object, a Lambda function, an IAM role, an SNS topic,
-//! a KMS key, a CloudTrail trail, a CloudWatch alarm or an EventBridge rule. Any other ARN is an error
-//! ([`ArnError`]), reported by the rules file with its line and column.
+//! Each entry's kind is read from its ARN: an S3 bucket, object or object prefix (a key ending in `*`, the only
+//! place a `*` may stand), a Lambda function or event source mapping, an IAM role, an SNS topic, a KMS key, a
+//! CloudTrail trail, a CloudWatch alarm, an EventBridge rule, an SQS queue, a DynamoDB table, an Athena
+//! workgroup, a Glue database or table. Any other ARN is an error ([`ArnError`]), reported by the rules file with
+//! its line and column.
 
 use std::collections::BTreeSet;
 
@@ -40,6 +49,15 @@ pub struct Named {
 pub struct S3Object {
     pub bucket: String,
     pub key: String,
+}
+
+/// A Glue table: its database (account, region and database name, `arn` = the table's ARN) and table name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GlueTable {
+    /// The database: `name` is the database name, `arn` the configured table ARN.
+    pub database: Named,
+    /// The table name.
+    pub table: String,
 }
 
 /// An EventBridge rule: the rule, and the name of its event bus (`default` unless the ARN names one).
@@ -70,6 +88,20 @@ pub struct PipelineResources {
     pub alarms: BTreeSet<Named>,
     /// EventBridge rules.
     pub event_rules: BTreeSet<EventRule>,
+    /// S3 object prefixes (`arn:aws:s3:::BUCKET/PREFIX*`): `key` is the prefix without its `*`.
+    pub object_prefixes: BTreeSet<S3Object>,
+    /// SQS queues (the fast-path queue and its dead-letter queue).
+    pub queues: BTreeSet<Named>,
+    /// DynamoDB tables (the dedup/state table).
+    pub tables: BTreeSet<Named>,
+    /// Lambda event source mappings; `name` is the mapping's UUID.
+    pub event_source_mappings: BTreeSet<Named>,
+    /// Athena workgroups.
+    pub workgroups: BTreeSet<Named>,
+    /// Glue databases.
+    pub glue_databases: BTreeSet<Named>,
+    /// Glue tables.
+    pub glue_tables: BTreeSet<GlueTable>,
 }
 
 /// A `[pipeline]` entry that is not the ARN of a supported resource.
@@ -80,8 +112,9 @@ pub enum ArnError {
     NotAnArn { arn: String },
     /// A service or resource type the pipeline does not have.
     #[error(
-        "{arn:?} is not a pipeline resource (expected an S3 bucket or object, Lambda function, IAM role, SNS \
-         topic, KMS key, CloudTrail trail, CloudWatch alarm or EventBridge rule ARN)"
+        "{arn:?} is not a pipeline resource (expected an S3 bucket, object or object prefix, Lambda function or \
+         event source mapping, IAM role, SNS topic, KMS key, CloudTrail trail, CloudWatch alarm, EventBridge \
+         rule, SQS queue, DynamoDB table, Athena workgroup, Glue database or Glue table ARN)"
     )]
     Unsupported { arn: String },
     /// A supported kind, written wrongly: says what is wrong.
@@ -101,6 +134,15 @@ pub enum PipelineArn {
     Trail(Named),
     Alarm(Named),
     EventRule(EventRule),
+    /// `arn:aws:s3:::BUCKET/PREFIX*`: every object whose key starts with `key`.
+    ObjectPrefix(S3Object),
+    Queue(Named),
+    Table(Named),
+    /// `name` is the mapping's UUID.
+    EventSourceMapping(Named),
+    Workgroup(Named),
+    GlueDatabase(Named),
+    GlueTable(GlueTable),
 }
 
 impl PipelineArn {
@@ -161,11 +203,23 @@ impl PipelineArn {
                 }
                 match resource.split_once('/') {
                     None if is_bucket(resource) => Ok(PipelineArn::Bucket(resource.to_owned())),
-                    Some((bucket, key)) if is_bucket(bucket) && !key.is_empty() && !key.contains('*') => {
-                        Ok(PipelineArn::Object(S3Object {
-                            bucket: bucket.to_owned(),
-                            key: key.to_owned(),
-                        }))
+                    Some((bucket, key)) if is_bucket(bucket) && !key.is_empty() => {
+                        match key.strip_suffix('*') {
+                            None if !key.contains('*') => Ok(PipelineArn::Object(S3Object {
+                                bucket: bucket.to_owned(),
+                                key: key.to_owned(),
+                            })),
+                            Some(prefix) if !prefix.contains('*') => {
+                                Ok(PipelineArn::ObjectPrefix(S3Object {
+                                    bucket: bucket.to_owned(),
+                                    key: prefix.to_owned(),
+                                }))
+                            }
+                            _ => Err(malformed(
+                                "an object key without wildcards, or a prefix with one `*` at its end \
+                                 (arn:aws:s3:::bucket/prefix*)",
+                            )),
+                        }
                     }
                     _ => Err(malformed(
                         "not an S3 bucket name (3-63 of a-z 0-9 . -) or an object key without wildcards",
@@ -173,6 +227,18 @@ impl PipelineArn {
                 }
             }
             "lambda" => {
+                if let Some(uuid) = resource.strip_prefix("event-source-mapping:") {
+                    if !is_uuid(uuid) {
+                        return Err(malformed(
+                            "an event source mapping ARN ends in the mapping's UUID \
+                             (event-source-mapping:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                        ));
+                    }
+                    return Ok(PipelineArn::EventSourceMapping(regional(
+                        "an event source mapping ARN needs a region",
+                        uuid,
+                    )?));
+                }
                 let name =
                     resource
                         .strip_prefix("function:")
@@ -282,6 +348,77 @@ impl PipelineArn {
                     bus: bus.to_owned(),
                 }))
             }
+            "sqs" => {
+                if resource.contains(['/', ':']) {
+                    return Err(malformed(
+                        "an SQS queue ARN is arn:aws:sqs:REGION:ACCOUNT:NAME",
+                    ));
+                }
+                Ok(PipelineArn::Queue(regional(
+                    "an SQS queue ARN needs a region",
+                    resource,
+                )?))
+            }
+            "dynamodb" => {
+                let name =
+                    resource
+                        .strip_prefix("table/")
+                        .ok_or_else(|| ArnError::Unsupported {
+                            arn: arn.to_owned(),
+                        })?;
+                if name.contains('/') {
+                    return Err(malformed(
+                        "a DynamoDB table ARN (table/NAME), not an index or stream ARN",
+                    ));
+                }
+                Ok(PipelineArn::Table(regional(
+                    "a DynamoDB table ARN needs a region",
+                    name,
+                )?))
+            }
+            "athena" => {
+                let name =
+                    resource
+                        .strip_prefix("workgroup/")
+                        .ok_or_else(|| ArnError::Unsupported {
+                            arn: arn.to_owned(),
+                        })?;
+                if name.contains('/') {
+                    return Err(malformed("an Athena workgroup ARN is workgroup/NAME"));
+                }
+                Ok(PipelineArn::Workgroup(regional(
+                    "an Athena workgroup ARN needs a region",
+                    name,
+                )?))
+            }
+            "glue" => {
+                if let Some(name) = resource.strip_prefix("database/") {
+                    if name.contains('/') {
+                        return Err(malformed("a Glue database ARN is database/DB"));
+                    }
+                    return Ok(PipelineArn::GlueDatabase(regional(
+                        "a Glue database ARN needs a region",
+                        name,
+                    )?));
+                }
+                let path =
+                    resource
+                        .strip_prefix("table/")
+                        .ok_or_else(|| ArnError::Unsupported {
+                            arn: arn.to_owned(),
+                        })?;
+                match path.split_once('/') {
+                    Some((db, table))
+                        if !db.is_empty() && !table.is_empty() && !table.contains('/') =>
+                    {
+                        Ok(PipelineArn::GlueTable(GlueTable {
+                            database: regional("a Glue table ARN needs a region", db)?,
+                            table: table.to_owned(),
+                        }))
+                    }
+                    _ => Err(malformed("a Glue table ARN is table/DB/TABLE")),
+                }
+            }
             _ => Err(ArnError::Unsupported {
                 arn: arn.to_owned(),
             }),
@@ -332,6 +469,27 @@ impl PipelineResources {
             PipelineArn::EventRule(r) => {
                 self.event_rules.insert(r);
             }
+            PipelineArn::ObjectPrefix(o) => {
+                self.object_prefixes.insert(o);
+            }
+            PipelineArn::Queue(q) => {
+                self.queues.insert(q);
+            }
+            PipelineArn::Table(t) => {
+                self.tables.insert(t);
+            }
+            PipelineArn::EventSourceMapping(m) => {
+                self.event_source_mappings.insert(m);
+            }
+            PipelineArn::Workgroup(w) => {
+                self.workgroups.insert(w);
+            }
+            PipelineArn::GlueDatabase(d) => {
+                self.glue_databases.insert(d);
+            }
+            PipelineArn::GlueTable(t) => {
+                self.glue_tables.insert(t);
+            }
         }
     }
 
@@ -351,6 +509,13 @@ impl PipelineResources {
             + self.trails.len()
             + self.alarms.len()
             + self.event_rules.len()
+            + self.object_prefixes.len()
+            + self.queues.len()
+            + self.tables.len()
+            + self.event_source_mappings.len()
+            + self.workgroups.len()
+            + self.glue_databases.len()
+            + self.glue_tables.len()
     }
 }
 
@@ -362,6 +527,16 @@ fn is_region(s: &str) -> bool {
     s.split('-').count() >= 3
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A UUID as Lambda writes event source mapping ids: 8-4-4-4-12 hex digits (either case).
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// An S3 bucket name as S3 allows it today: 3-63 characters of `a-z`, `0-9`, `.` and `-`.
@@ -434,14 +609,85 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_and_history_kinds_parse() {
+        let arns = [
+            "arn:aws:sqs:us-east-1:123456789012:tw-fast-path",
+            "arn:aws:sqs:us-east-1:123456789012:tw-fast-path-dlq",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/tw-dedup",
+            "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:a1b2c3d4-5678-90ab-cdef-111111111111",
+            "arn:aws:athena:us-east-1:123456789012:workgroup/tw-hunt",
+            "arn:aws:glue:us-east-1:123456789012:database/tw_cloudtrail",
+            "arn:aws:glue:us-east-1:123456789012:table/tw_cloudtrail/events",
+            "arn:aws:s3:::tw-logs/trailwarden/findings/*",
+            "arn:aws:s3:::tw-logs/athena-results/*",
+            // A bare `*`: every object of the bucket.
+            "arn:aws:s3:::tw-archive/*",
+        ];
+        for arn in arns {
+            PipelineArn::parse(arn).unwrap_or_else(|e| panic!("{arn}: {e}"));
+        }
+        assert_eq!(
+            PipelineArn::parse(arns[0]).unwrap(),
+            PipelineArn::Queue(named(arns[0], "123456789012", "us-east-1", "tw-fast-path"))
+        );
+        assert_eq!(
+            PipelineArn::parse(arns[2]).unwrap(),
+            PipelineArn::Table(named(arns[2], "123456789012", "us-east-1", "tw-dedup"))
+        );
+        assert_eq!(
+            PipelineArn::parse(arns[3]).unwrap(),
+            PipelineArn::EventSourceMapping(named(
+                arns[3],
+                "123456789012",
+                "us-east-1",
+                "a1b2c3d4-5678-90ab-cdef-111111111111"
+            ))
+        );
+        assert_eq!(
+            PipelineArn::parse(arns[4]).unwrap(),
+            PipelineArn::Workgroup(named(arns[4], "123456789012", "us-east-1", "tw-hunt"))
+        );
+        assert_eq!(
+            PipelineArn::parse(arns[5]).unwrap(),
+            PipelineArn::GlueDatabase(named(arns[5], "123456789012", "us-east-1", "tw_cloudtrail"))
+        );
+        assert_eq!(
+            PipelineArn::parse(arns[6]).unwrap(),
+            PipelineArn::GlueTable(GlueTable {
+                database: named(arns[6], "123456789012", "us-east-1", "tw_cloudtrail"),
+                table: "events".into(),
+            })
+        );
+        let p = PipelineResources::from_arns(arns).unwrap();
+        assert_eq!(p.len(), arns.len());
+        assert_eq!(p.queues.len(), 2);
+        assert_eq!(p.tables.len(), 1);
+        assert_eq!(p.event_source_mappings.len(), 1);
+        assert_eq!(p.workgroups.len(), 1);
+        assert_eq!(p.glue_databases.len(), 1);
+        assert_eq!(p.glue_tables.len(), 1);
+        let prefixes: Vec<(&str, &str)> = p
+            .object_prefixes
+            .iter()
+            .map(|o| (o.bucket.as_str(), o.key.as_str()))
+            .collect();
+        assert_eq!(
+            prefixes,
+            [
+                ("tw-archive", ""),
+                ("tw-logs", "athena-results/"),
+                ("tw-logs", "trailwarden/findings/"),
+            ]
+        );
+        // A prefix is not an object, nor an object a prefix.
+        assert!(p.objects.is_empty());
+    }
+
+    #[test]
     fn other_kinds_and_broken_arns_are_errors() {
         for (arn, want) in [
             ("tw-alerts", "is not an ARN"),
             ("arn:aws:sns:us-east-1:123456789012", "is not an ARN"),
-            (
-                "arn:aws:sqs:us-east-1:123456789012:tw-dlq",
-                "is not a pipeline resource",
-            ),
             (
                 "arn:aws:iam::123456789012:user/alice",
                 "is not a pipeline resource",
@@ -467,7 +713,48 @@ mod tests {
                 "no region and no account",
             ),
             ("arn:aws:s3:::Not_A_Bucket", "not an S3 bucket name"),
-            ("arn:aws:s3:::tw-logs/AWSLogs/*", "without wildcards"),
+            ("arn:aws:s3:::tw-logs/AWSLogs/*/x", "one `*` at its end"),
+            ("arn:aws:s3:::tw-logs/AWS*Logs/*", "one `*` at its end"),
+            ("arn:aws:s3:::tw-logs/**", "one `*` at its end"),
+            (
+                "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc",
+                "is not a pipeline resource",
+            ),
+            ("arn:aws:sqs::123456789012:tw-dlq", "needs a region"),
+            ("arn:aws:sqs:us-east-1:1234:tw-dlq", "12-digit"),
+            ("arn:aws:sqs:us-east-1:123456789012:a/b", "arn:aws:sqs:REGION"),
+            (
+                "arn:aws:dynamodb:us-east-1:123456789012:table/tw-dedup/stream/2026-01-01T00:00:00.000",
+                "not an index or stream",
+            ),
+            (
+                "arn:aws:dynamodb:us-east-1:123456789012:global-table/tw",
+                "is not a pipeline resource",
+            ),
+            ("arn:aws:dynamodb::123456789012:table/tw-dedup", "needs a region"),
+            ("arn:aws:dynamodb:us-east-1:123456789012:table/", "name is empty"),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:not-a-uuid",
+                "mapping's UUID",
+            ),
+            (
+                "arn:aws:lambda::123456789012:event-source-mapping:a1b2c3d4-5678-90ab-cdef-111111111111",
+                "needs a region",
+            ),
+            (
+                "arn:aws:athena:us-east-1:123456789012:datacatalog/x",
+                "is not a pipeline resource",
+            ),
+            ("arn:aws:athena:us-east-1:123456789012:workgroup/a/b", "workgroup/NAME"),
+            ("arn:aws:glue:us-east-1:123456789012:database/a/b", "database/DB"),
+            ("arn:aws:glue:us-east-1:123456789012:table/db", "table/DB/TABLE"),
+            ("arn:aws:glue:us-east-1:123456789012:table/db/", "table/DB/TABLE"),
+            ("arn:aws:glue:us-east-1:123456789012:table/db/t/x", "table/DB/TABLE"),
+            (
+                "arn:aws:glue:us-east-1:123456789012:catalog",
+                "is not a pipeline resource",
+            ),
+            ("arn:aws:glue:us-east-1:12:database/db", "12-digit"),
             (
                 "arn:aws:kms:us-east-1:123456789012:alias/tw",
                 "not an alias",

@@ -126,7 +126,7 @@ fn every_declared_event_has_a_must_match_fixture() {
 
 #[test]
 fn pipeline_errors_point_at_the_entry() {
-    let text = "[pipeline]\nresources = [\n  \"arn:aws:s3:::tw-logs\",\n  \"arn:aws:sqs:us-east-1:111122223333:tw-dlq\",\n]\n";
+    let text = "[pipeline]\nresources = [\n  \"arn:aws:s3:::tw-logs\",\n  \"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc\",\n]\n";
     let e = RulesConfig::parse(text, "rules.toml").unwrap_err();
     assert_eq!((e.line, e.column), (4, 3), "{e}");
     assert!(e.message.contains("is not a pipeline resource"), "{e}");
