@@ -39,7 +39,11 @@ fn edited_lock(dir: &Path, venv: &Path, edit: impl Fn(&str) -> String) -> String
     assert_ne!(edited, text, "the edit changed nothing");
     let lock = dir.join("moto.txt");
     std::fs::write(&lock, edited).unwrap();
-    std::fs::copy(repo_root().join("requirements/moto.in"), dir.join("moto.in")).unwrap();
+    std::fs::copy(
+        repo_root().join("requirements/moto.in"),
+        dir.join("moto.in"),
+    )
+    .unwrap();
     format!("{}={}", venv.display(), lock.display())
 }
 
@@ -107,7 +111,11 @@ fn an_input_edited_without_relocking_fails() {
     let arg = edited_lock(dir.path(), &venv, |t| format!("{t}\n"));
     let input = dir.path().join("moto.in");
     let text = std::fs::read_to_string(&input).unwrap();
-    std::fs::write(&input, text.replace("moto[server]==5.2.1", "moto[server]==5.2.5")).unwrap();
+    std::fs::write(
+        &input,
+        text.replace("moto[server]==5.2.1", "moto[server]==5.2.5"),
+    )
+    .unwrap();
     let out = pins(&["--venv", &arg]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
@@ -136,7 +144,10 @@ fn machine_tools_other_than_the_pinned_ones_fail() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("pins 2.7"), "{err}");
-    assert!(err.contains("rustc is ") && err.contains("pins 1.0.0"), "{err}");
+    assert!(
+        err.contains("rustc is ") && err.contains("pins 1.0.0"),
+        "{err}"
+    );
 
     // The committed pins themselves hold on this machine (what `make pins` runs).
     let out = pins(&[
@@ -161,7 +172,10 @@ fn every_lock_is_installed_and_checked() {
         if path.extension().is_none_or(|e| e != "txt") || path.ends_with("tools.txt") {
             continue;
         }
-        let name = format!("requirements/{}", path.file_name().unwrap().to_str().unwrap());
+        let name = format!(
+            "requirements/{}",
+            path.file_name().unwrap().to_str().unwrap()
+        );
         assert!(path.with_extension("in").is_file(), "{name} has no .in");
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
@@ -174,8 +188,14 @@ fn every_lock_is_installed_and_checked() {
             assert!(makefile.contains(&format!("$(LOCK_VENV) {name}")), "{name}");
             continue;
         }
-        assert!(makefile.contains(&format!(" {name}\n")), "{name} is not installed by the Makefile");
-        assert!(pins_recipe.contains(&format!("={name}")), "{name} is not checked by make pins");
+        assert!(
+            makefile.contains(&format!(" {name}\n")),
+            "{name} is not installed by the Makefile"
+        );
+        assert!(
+            pins_recipe.contains(&format!("={name}")),
+            "{name} is not checked by make pins"
+        );
         locks += 1;
     }
     assert_eq!(locks, 3, "moto, sql, checkov");
