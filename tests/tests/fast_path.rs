@@ -344,13 +344,20 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
     st.put_record("aws.signin", "AWS Console Sign In via CloudTrail", &root)
         .await;
     let batch = st.fast_path_batch().await;
-    assert_eq!(
-        batch["Records"].as_array().unwrap().len(),
-        1,
-        "the rule routed the event to the queue"
+    // Once per fast-path rule whose pattern selects it (EventBridge delivers to every matching rule; the
+    // root sign-in is also selected by the external-access rules' pattern): the dedup table makes the copies
+    // one alert.
+    let delivered = batch["Records"].as_array().unwrap();
+    assert!(
+        !delivered.is_empty(),
+        "the rules routed the event to the queue"
     );
-    let body: Value = serde_json::from_str(batch["Records"][0]["body"].as_str().unwrap()).unwrap();
-    assert_eq!(body["detail-type"], "AWS Console Sign In via CloudTrail");
+    for m in delivered {
+        let body: Value = serde_json::from_str(m["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["detail-type"], "AWS Console Sign In via CloudTrail");
+        assert_eq!(body["detail"]["eventID"], ROOT_EVENT);
+    }
+    let copies = delivered.len() as u64;
     let response = handle_event(LambdaEvent::new(batch, Context::default()), &deps)
         .await
         .unwrap();
@@ -366,7 +373,11 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
     assert!(fast
         .iter()
         .all(|a| a["path"] == "eventbridge" && a["bucket"] == "" && a["key"] == ""));
-    assert_eq!(response.summary().eventbridge_records, 1);
+    assert_eq!(response.summary().eventbridge_records, copies);
+    assert_eq!(
+        response.summary().deduplicated,
+        (copies - 1) * root_findings.len() as u64
+    );
 
     // 2. Minutes later the log file with the same record arrives through S3: its other findings are alerted,
     // the root sign-in's are not published again.
@@ -415,6 +426,86 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
         .await;
     let batch = st.fast_path_batch().await;
     assert_eq!(batch["Records"].as_array().unwrap().len(), 0, "{batch}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_not_from_aws_never_alerts_and_the_genuine_one_in_the_same_batch_does() {
+    let moto = MotoServer::start().expect("moto_server");
+    let st = stack(&moto.endpoint()).await;
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("events/sqs-eventbridge-forged.json")).unwrap(),
+    )
+    .unwrap();
+    let forged_body = sample["Records"][0]["body"].as_str().unwrap().to_owned();
+    let forged: Value = serde_json::from_str(&forged_body).unwrap();
+    assert_eq!(forged["source"], "custom.app");
+    let deps = st.deps(st.sns_sink());
+    assert!(!expected(&deps.engine, std::slice::from_ref(&forged["detail"])).is_empty());
+
+    // 1. PutEvents from custom.app with the CloudTrail detail-type: the patterns pin source aws.*, so nothing
+    // reaches the queue.
+    st.put_record(
+        "custom.app",
+        "AWS Console Sign In via CloudTrail",
+        &forged["detail"],
+    )
+    .await;
+    let batch = st.fast_path_batch().await;
+    assert_eq!(batch["Records"].as_array().unwrap().len(), 0, "{batch}");
+
+    // 2. Whoever may SendMessage on the queue writes the forged event there; the genuine sign-in arrives
+    // through EventBridge. One batch: the forged one is refused (not a batch item failure), the genuine one
+    // alerts.
+    st.sqs
+        .send_message()
+        .queue_url(&st.fast_queue_url)
+        .message_body(&forged_body)
+        .send()
+        .await
+        .unwrap();
+    let root = sample_records()
+        .into_iter()
+        .find(|r| r["eventID"] == ROOT_EVENT)
+        .unwrap();
+    st.put_record("aws.signin", "AWS Console Sign In via CloudTrail", &root)
+        .await;
+    let batch = st.fast_path_batch().await;
+    let sources: Vec<String> = batch["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(m["body"].as_str().unwrap()).unwrap();
+            body["source"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        sources.iter().filter(|s| *s == "custom.app").count(),
+        1,
+        "{sources:?}"
+    );
+    let genuine = sources.iter().filter(|s| *s == "aws.signin").count() as u64;
+    assert!(genuine >= 1, "{sources:?}");
+    let response = handle_event(LambdaEvent::new(batch, Context::default()), &deps)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        json!({"batchItemFailures": []})
+    );
+    let summary = response.summary();
+    assert_eq!(
+        (summary.foreign_events_refused, summary.eventbridge_records),
+        (1, genuine)
+    );
+    let alerts = st.alerts().await;
+    let root_findings = expected(&deps.engine, std::slice::from_ref(&root));
+    assert_eq!(
+        pairs(&alerts),
+        root_findings,
+        "only the genuine record alerts"
+    );
+    assert!(alerts.iter().all(|a| a["event_id"] == ROOT_EVENT));
 }
 
 /// A sink that hands its first `n` calls to the real SNS sink, then fails (SNS going away half-way).

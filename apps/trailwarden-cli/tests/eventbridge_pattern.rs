@@ -38,6 +38,8 @@ fn checked_in_patterns_are_the_default_configurations() {
     for p in patterns {
         assert!(p.to_string().chars().count() <= 2048, "{p}");
         assert_eq!(p["detail-type"].as_array().unwrap().len(), 4);
+        // Only AWS services send events whose source starts with aws.: no forged event is selected.
+        assert_eq!(p["source"], serde_json::json!([{"prefix": "aws."}]));
     }
     // 4.1 (denied Describe* calls) is in the default profile.
     assert_eq!(parsed["read_only_management_events"], true);
@@ -78,7 +80,8 @@ fn stderr_names_the_widening_rules_and_config_and_profile_apply() {
     let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         parsed["patterns"],
-        serde_json::json!([{"detail-type": ["AWS API Call via CloudTrail", "AWS Console Action via CloudTrail",
+        serde_json::json!([{"source": [{"prefix": "aws."}],
+            "detail-type": ["AWS API Call via CloudTrail", "AWS Console Action via CloudTrail",
             "AWS Console Sign In via CloudTrail", "AWS Service Event via CloudTrail"],
             "detail": {"userAgent": [{"anything-but": ["x"]}]}}])
     );

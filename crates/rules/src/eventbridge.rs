@@ -33,6 +33,9 @@
 //! * A rule whose every branch constrains no field to exact values, a prefix or a suffix (only `!=`, wildcards
 //!   or `exists` on free fields) is also listed there: its branch selects nearly every event.
 //!
+//! Every pattern also pins `"source": [{"prefix": "aws."}]` ([`AWS_SOURCE_PREFIX`]): only AWS services can send
+//! an event with such a source, so a forged CloudTrail-shaped event from `PutEvents` is never selected.
+//!
 //! Exclusions are not applied: an excluded record is still selected (the function then suppresses it).
 //!
 //! # Read-only management events
@@ -793,9 +796,21 @@ fn detail_types() -> Value {
     )
 }
 
+/// The `source` every pattern pins: only AWS services send events whose source starts with `aws.` (EventBridge
+/// refuses a `PutEvents` entry with such a source), so a customer's own event with a CloudTrail `detail-type`
+/// never reaches the fast path. The function refuses such an event too (defence in depth).
+pub const AWS_SOURCE_PREFIX: &str = "aws.";
+
 /// A complete pattern of these `detail` alternatives (none: every CloudTrail event).
 fn pattern(details: &[Value]) -> Value {
     let mut top = Map::new();
+    top.insert(
+        "source".to_owned(),
+        Value::Array(vec![single(
+            "prefix",
+            Value::String(AWS_SOURCE_PREFIX.to_owned()),
+        )]),
+    );
     top.insert("detail-type".to_owned(), detail_types());
     match details {
         [] => {}
@@ -1009,7 +1024,10 @@ mod tests {
             r#"{ $.eventName = "A" }"#,
             r#"{ $.a[0] = "x" }"#,
         ]));
-        assert_eq!(out.patterns, [json!({"detail-type": DETAIL_TYPES})]);
+        assert_eq!(
+            out.patterns,
+            [json!({"source": [{"prefix": "aws."}], "detail-type": DETAIL_TYPES})]
+        );
         assert!(out.widened_by[0].reason.contains("every CloudTrail event"));
         assert_eq!(generate(&engine(&[])).patterns, Vec::<Value>::new());
     }

@@ -201,6 +201,25 @@ fn matcher_prefix_suffix_and_ignore_case() {
 }
 
 #[test]
+fn matcher_prefix_on_the_events_source() {
+    let p = json!({"source": [{"prefix": "aws."}], "detail-type": ["T"]});
+    assert!(eb_matches(
+        &p,
+        &json!({"source": "aws.signin", "detail-type": "T"})
+    ));
+    for forged in ["custom.app", "aws", "AWS.signin", "xaws.signin", ""] {
+        assert!(
+            !eb_matches(&p, &json!({"source": forged, "detail-type": "T"})),
+            "{forged:?}"
+        );
+    }
+    assert!(
+        !eb_matches(&p, &json!({"detail-type": "T"})),
+        "no source at all"
+    );
+}
+
+#[test]
 fn matcher_anything_but() {
     let p = json!({"detail": {"s": [{"anything-but": ["x", "y"]}]}});
     assert!(eb_matches(&p, &json!({"detail": {"s": "z"}})));
@@ -502,6 +521,43 @@ fn no_record_a_rule_matches_in_the_corpus_is_dropped() {
             t.not_selected > 0,
             "{name}: the patterns selected every corpus record"
         );
+    }
+}
+
+/// Every generated pattern pins the source to AWS's: a record some rule matches, sent by someone else's
+/// `PutEvents` with a CloudTrail `detail-type` (source `custom.app`), is selected by none, while the same event
+/// from `aws.*` is.
+#[test]
+fn only_events_from_aws_sources_are_selected() {
+    let records = repo_records();
+    for (name, engine) in engines() {
+        let patterns = generate(&engine);
+        assert!(!patterns.patterns.is_empty(), "{name}");
+        for p in &patterns.patterns {
+            assert_eq!(p["source"], json!([{"prefix": "aws."}]), "{name}: {p}");
+        }
+        let mut forged = 0;
+        for (file, record) in &records {
+            if engine
+                .matching(cloudtrail::Parsed::from_value(record).root())
+                .next()
+                .is_none()
+            {
+                continue;
+            }
+            let Some(mut event) = wrap(record) else {
+                continue;
+            };
+            assert!(patterns.patterns.iter().any(|p| eb_matches(p, &event)));
+            event["source"] = json!("custom.app");
+            assert!(
+                !patterns.patterns.iter().any(|p| eb_matches(p, &event)),
+                "{name}: {} selected from source custom.app",
+                file.display()
+            );
+            forged += 1;
+        }
+        assert!(forged > 100, "{name}: {forged} forged events checked");
     }
 }
 

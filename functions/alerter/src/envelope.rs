@@ -15,7 +15,9 @@
 //!
 //! The fast path: an EventBridge event whose `detail-type` is one of [`CLOUDTRAIL_DETAIL_TYPES`] carries one
 //! CloudTrail record as its `detail`. It arrives directly (the function as the rule's target), in an SQS
-//! message's body (rule → queue → event source mapping; the usual way), or in an SNS message.
+//! message's body (rule → queue → event source mapping; the usual way), or in an SNS message. Only AWS speaks
+//! there: an EventBridge event whose `source` does not start with `aws.` (which only AWS services can send) is
+//! [`Item::Refused`], whatever it carries: never evaluated, and not a failure (it would never become valid).
 //!
 //! Each item of a batch is classified on its own, so one unreadable item never hides the others: it becomes
 //! [`Item::Unrecognized`], which the handler reports as a failure after reading every other log file of the
@@ -80,6 +82,28 @@ pub struct EventRecord {
     pub detail_type: String,
 }
 
+/// The prefix of every source AWS services send EventBridge events from. EventBridge refuses a `PutEvents`
+/// entry whose source starts with it, so it is the proof that an event came from AWS.
+pub const AWS_SOURCE_PREFIX: &str = "aws.";
+
+/// An EventBridge event the function refuses to read: it is not evaluated, not retried (it never becomes
+/// valid) and counted (`ForeignEventsRefused`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefusedEvent {
+    /// Its `source` does not start with `aws.`: anyone allowed `events:PutEvents` on the bus (or
+    /// `sqs:SendMessage`, `sns:Publish`, `lambda:InvokeFunction`) could have written it, CloudTrail-shaped or
+    /// not.
+    #[error(
+        "an EventBridge event from source {event_source:?} ({detail_type:?}, id {event_id:?}): not from an AWS \
+         service (source aws.*), refused"
+    )]
+    ForeignSource {
+        event_source: String,
+        detail_type: String,
+        event_id: String,
+    },
+}
+
 /// One announced object, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
@@ -91,6 +115,8 @@ pub enum Item {
     Skip(&'static str),
     /// Not a shape the function knows: nothing could be read from it. Fails the invocation (after the rest).
     Unrecognized(String),
+    /// An EventBridge event that is not from AWS: refused (logged and counted), never evaluated, not a failure.
+    Refused(RefusedEvent),
 }
 
 /// One item with the SQS message it came in.
@@ -296,6 +322,19 @@ fn eventbridge(e: &Value, text: Option<&str>) -> Item {
         .get("detail-type")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    // Only AWS speaks on the fast path: whatever it claims to be, an event from another source is refused
+    // before anything of it is read.
+    if !source.starts_with(AWS_SOURCE_PREFIX) {
+        return Item::Refused(RefusedEvent::ForeignSource {
+            event_source: source.to_owned(),
+            detail_type: detail_type.to_owned(),
+            event_id: e
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        });
+    }
     if CLOUDTRAIL_DETAIL_TYPES.contains(&detail_type) {
         return cloudtrail_record(e, detail_type, text);
     }
@@ -489,6 +528,9 @@ mod tests {
         let mut other = event(KEY);
         other["source"] = json!("aws.ec2");
         assert!(matches!(&items(&other)[..], [Item::Unrecognized(_)]));
+        let mut forged = event(KEY);
+        forged["source"] = json!("custom.s3");
+        assert!(matches!(&items(&forged)[..], [Item::Refused(_)]));
     }
 
     #[test]
@@ -602,6 +644,58 @@ mod tests {
         let mut other = cloudtrail_event();
         other["detail-type"] = json!("AWS Health Event");
         assert!(matches!(&items(&other)[..], [Item::Unrecognized(_)]));
+    }
+
+    #[test]
+    fn an_event_not_from_aws_is_refused_by_name_however_it_arrives() {
+        // A root sign-in, as a customer's PutEvents (source custom.app) can forge it.
+        let forged = r#"{"version":"0","id":"ev-f","detail-type":"AWS Console Sign In via CloudTrail","source":"custom.app","detail":{"eventName":"ConsoleLogin","eventID":"ef","userIdentity":{"type":"Root"}}}"#;
+        let refused = Item::Refused(RefusedEvent::ForeignSource {
+            event_source: "custom.app".into(),
+            detail_type: "AWS Console Sign In via CloudTrail".into(),
+            event_id: "ev-f".into(),
+        });
+        let direct: Value = serde_json::from_str(forged).unwrap();
+        assert_eq!(items(&direct), std::slice::from_ref(&refused));
+        let sqs = json!({"Records": [
+            {"messageId": "m-f", "eventSource": "aws:sqs", "body": forged},
+            {"messageId": "m-g", "eventSource": "aws:sqs", "body": forged.replace("custom.app", "aws.signin")},
+        ]});
+        let inv = invocation(&sqs);
+        assert_eq!(
+            inv.entries[0],
+            Entry {
+                item: refused.clone(),
+                message_id: Some("m-f".into())
+            }
+        );
+        assert!(matches!(&inv.entries[1].item, Item::Record(r) if r.event_id == "ev-f"));
+        let sns = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": forged}}]});
+        assert_eq!(items(&sns), std::slice::from_ref(&refused));
+        let sns_in_sqs = json!({"Records": [{"messageId": "m-h", "eventSource": "aws:sqs",
+            "body": json!({"Type": "Notification", "Message": forged}).to_string()}]});
+        assert_eq!(invocation(&sns_in_sqs).entries[0].item, refused);
+        // Not an S3 Object Created from elsewhere either, nor a source that only looks like AWS's.
+        for source in ["custom.s3", "AWS.signin", "aws", "", "xaws.signin"] {
+            let mut e = direct.clone();
+            e["source"] = json!(source);
+            assert!(
+                matches!(&items(&e)[..], [Item::Refused(RefusedEvent::ForeignSource { event_source, .. })] if event_source == source),
+                "{source:?}"
+            );
+        }
+        let mut no_string = direct.clone();
+        no_string["source"] = json!(7);
+        assert!(matches!(&items(&no_string)[..], [Item::Refused(_)]));
+        // The error names source, detail-type and id, never the record.
+        let Item::Refused(e) = &items(&direct)[0] else {
+            unreachable!()
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("custom.app") && text.contains("ev-f") && !text.contains("ConsoleLogin"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -149,6 +149,18 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
                 *summary.skipped.entry(reason.to_owned()).or_default() += 1;
                 continue;
             }
+            Item::Refused(refused) => {
+                // Not a failure: a forged event never becomes valid, so it is not retried nor kept in the
+                // dead-letter queue; counted (`ForeignEventsRefused`) and logged without its content.
+                let envelope::RefusedEvent::ForeignSource {
+                    event_source,
+                    detail_type,
+                    event_id,
+                } = &refused;
+                warn!(source = %event_source, detail_type = %detail_type, eventbridge_id = %event_id, message_id = message, error = %refused, "EventBridge event refused: not from an AWS service");
+                summary.foreign_events_refused += 1;
+                continue;
+            }
             Item::Unrecognized(reason) => {
                 // Counted as a log file that failed: it stood for one the function could not even name.
                 objects += 1;

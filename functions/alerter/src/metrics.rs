@@ -30,6 +30,11 @@ fn metrics(summary: &Summary, now: DateTime<Utc>) -> Vec<(&'static str, &'static
             "Count",
             json!(summary.dedup_unavailable),
         ),
+        (
+            "ForeignEventsRefused",
+            "Count",
+            json!(summary.foreign_events_refused),
+        ),
         ("Archived", "Count", json!(summary.archived)),
         ("ArchiveFailed", "Count", json!(summary.archive_failed)),
     ];
@@ -162,6 +167,7 @@ mod tests {
             eventbridge_earliest_event_time: Some("2026-11-23T10:05:27.5Z".into()),
             deduplicated: 2,
             dedup_unavailable: 1,
+            foreign_events_refused: 4,
             ..Summary::default()
         };
         let lines = emf_lines(&s, "fn", now);
@@ -174,6 +180,7 @@ mod tests {
             ),
             (Some(2), Some(1))
         );
+        assert_eq!(main["ForeignEventsRefused"].as_u64(), Some(4));
         assert_eq!(
             main["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([["FunctionName"]])

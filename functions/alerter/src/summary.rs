@@ -42,6 +42,9 @@ pub struct Summary {
     /// Findings published without the dedup table's answer (it failed or timed out) or left unmarked after
     /// publishing (a later duplicate is possible).
     pub dedup_unavailable: u64,
+    /// EventBridge events refused because their `source` does not start with `aws.` (not from an AWS service):
+    /// never evaluated, not failures.
+    pub foreign_events_refused: u64,
     /// Findings written to the findings archive (`ARCHIVE_BUCKET`), all in one object.
     pub archived: u64,
     /// Findings the archive could not take (its write failed or timed out); the invocation does not fail.

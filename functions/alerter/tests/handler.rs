@@ -1186,6 +1186,56 @@ async fn an_sqs_batch_reports_only_the_bad_message_in_batch_item_failures() {
 }
 
 #[tokio::test]
+async fn an_event_not_from_aws_is_refused_and_the_rest_of_the_batch_still_alerts() {
+    // events/sqs-eventbridge-forged.json: a root console sign-in sent from source custom.app (anyone allowed
+    // PutEvents, or SendMessage on the queue), then the genuine one from aws.signin.
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let response = handle_event(json_event("sqs-eventbridge-forged.json"), &d)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        serde_json::json!({"batchItemFailures": []}),
+        "a forged event is refused, not sent round to the dead-letter queue"
+    );
+    assert_eq!(
+        fired(&d),
+        [(
+            ROOT_EVENT.to_owned(),
+            "cis-4.3-root-account-usage".to_owned()
+        )],
+        "only the genuine sign-in alerts"
+    );
+    let summary = response.summary();
+    assert_eq!(summary.foreign_events_refused, 1);
+    assert_eq!(
+        summary.eventbridge_records, 1,
+        "the forged record is never evaluated"
+    );
+    assert_eq!(summary.records, 1);
+    assert_eq!(summary.failed_objects, 0);
+    let emf: Value = serde_json::from_str(&alerter::metrics::emf_line(
+        summary,
+        "fn",
+        chrono::Utc::now(),
+    ))
+    .unwrap();
+    assert_eq!(emf["ForeignEventsRefused"], 1);
+
+    // Invoked directly (EventBridge → function): refused too, and the invocation does not fail.
+    let batch: Value = json_event("sqs-eventbridge-forged.json").payload;
+    let forged: Value =
+        serde_json::from_str(batch["Records"][0]["body"].as_str().unwrap()).unwrap();
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let response = handle_event(LambdaEvent::new(forged, Context::default()), &d)
+        .await
+        .unwrap();
+    assert!(fired(&d).is_empty());
+    assert_eq!(response.summary().foreign_events_refused, 1);
+    assert_eq!(response.summary().records, 0);
+}
+
+#[tokio::test]
 async fn a_lone_surrogate_in_an_sqs_record_is_alerted_not_dead_lettered() {
     // The caller picks its user agent: `\ud800` alone makes strict JSON readers reject the message. The
     // record is still evaluated (the escape read as U+FFFD, as the log file reader reads it) and its message
