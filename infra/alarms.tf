@@ -2,7 +2,7 @@
 # CloudWatch alarms on the pipeline itself. Every alarm notifies the alarm topic (its own key, so a disabled alert
 # key is still alarmed), on ALARM and on OK.
 #
-# Missing data. The dead-man's switch (heartbeat) treats missing data as breaching: no LogFiles data point at all is
+# Missing data. The dead-man's switch (heartbeat) treats missing data as breaching: no Invocations data point at all is
 # exactly the silence it exists to catch (a deleted bucket notification, a removed invoke permission, a stopped
 # trail, a function that never starts). The other alarms count failures and treat missing data as notBreaching: a
 # function that is not invoked emits no Errors, Throttles or EMF data points, and that silence is the heartbeat's to
@@ -43,14 +43,24 @@ locals {
       period      = 300
       threshold   = 1
     }
-    # The dead-man's switch: the function's own EMF metric LogFiles (namespace trailwarden, dimension
-    # FunctionName), summed over heartbeat_minutes. CloudTrail delivers a log file about every 5 minutes per
-    # region while the account is active, so an hour without one means the pipeline is blind, not that the
+    # The dead-man's switch: AWS/Lambda Invocations of the function, summed over heartbeat_minutes. It is an AWS
+    # namespace metric: PutMetricData refuses namespaces that start with "AWS/", and no log line can emit it, so
+    # unlike the function's own EMF metrics nobody can keep it green by writing data points. CloudTrail delivers a
+    # log file about every 5 minutes per region while the account is active (each one an invocation), and the fast
+    # path polls with invocations of its own, so an hour without one means the pipeline is blind, not that the
     # account is idle.
+    # What can still keep it green: a principal allowed lambda:InvokeFunction on the function (the function's
+    # resource policy admits only S3 for this bucket and EventBridge/SNS for this stack's sources; an IAM identity
+    # of this account with lambda:InvokeFunction on it) invoking it on a schedule while the real sources are cut.
+    # Each such Invoke is a CloudTrail data event (Lambda data events), not a management event: it is recorded only
+    # by a trail or event data store that logs Lambda data events for this function. Processed log files are still
+    # counted by the EMF metric LogFiles (the function's logs). And the fast path invokes the function too: with
+    # enable_fast_path a cut S3 path (a removed notification or permission) does not starve this metric while
+    # CloudTrail events keep reaching the fast path; those cuts are reported by the watchdog and the tampering rule.
     heartbeat = {
-      description = "Dead-man's switch: the trailwarden alerter processed no CloudTrail log file in ${var.heartbeat_minutes} minutes (no data counts as breaching), so nothing is being checked. First check: 1. the trail is logging (aws cloudtrail get-trail-status: IsLogging, LatestDeliveryError); 2. the log bucket's notification still invokes ${local.function_name} for ObjectCreated under the log prefix (aws s3api get-bucket-notification-configuration); 3. the function's resource policy still lets s3.amazonaws.com invoke it for this bucket (aws lambda get-policy). Then the function's logs and the Errors alarm."
-      namespace   = "trailwarden"
-      metric      = "LogFiles"
+      description = "Dead-man's switch: the trailwarden alerter was not invoked in ${var.heartbeat_minutes} minutes (AWS/Lambda Invocations; no data counts as breaching), so nothing is being checked. First check: 1. the trail is logging (aws cloudtrail get-trail-status: IsLogging, LatestDeliveryError); 2. the log bucket's notification still invokes ${local.function_name} for ObjectCreated under the log prefix (aws s3api get-bucket-notification-configuration); 3. the function's resource policy still lets s3.amazonaws.com invoke it for this bucket (aws lambda get-policy). Then the function's logs and the Errors alarm."
+      namespace   = "AWS/Lambda"
+      metric      = "Invocations"
       dimensions  = { FunctionName = local.function_name }
       statistic   = "Sum"
       period      = var.heartbeat_minutes * 60
@@ -103,6 +113,28 @@ locals {
       metric      = "ApproximateNumberOfMessagesVisible"
       dimensions  = { QueueName = local.fast_path_dlq_name }
       statistic   = "Maximum"
+      period      = 300
+      threshold   = 1
+    }
+    # A dedup mark whose MAC did not verify with the dedup MAC key (kms.tf): a mark someone else wrote to suppress
+    # an alert. The function publishes the finding anyway and counts it (EMF, namespace trailwarden).
+    dedup_mark_unauthenticated = {
+      description = "The trailwarden alerter read a dedup mark in ${local.dedup_table_name} whose MAC did not verify: someone other than the function wrote it (to suppress an alert). The finding was published anyway. Find the writer in CloudTrail (DynamoDB data events) and check the table's resource policy."
+      namespace   = "trailwarden"
+      metric      = "DedupMarkUnauthenticated"
+      dimensions  = { FunctionName = local.function_name }
+      statistic   = "Sum"
+      period      = 300
+      threshold   = 1
+    }
+    # Fast-path events whose EventBridge source is not aws.*: a forged "AWS API Call via CloudTrail" event put on
+    # the bus (PutEvents cannot use an aws.* source). The function refuses and counts them.
+    foreign_events_refused = {
+      description = "The trailwarden fast path received events whose source is not aws.* (forged CloudTrail events put on the default bus with PutEvents) and refused them. Find the PutEvents caller in CloudTrail."
+      namespace   = "trailwarden"
+      metric      = "ForeignEventsRefused"
+      dimensions  = { FunctionName = local.function_name }
+      statistic   = "Sum"
       period      = 300
       threshold   = 1
     }
@@ -181,4 +213,29 @@ moved {
 moved {
   from = aws_cloudwatch_metric_alarm.fast_path_age[0]
   to   = aws_cloudwatch_metric_alarm.pipeline["fast_path_age"]
+}
+
+# Every EventBridge rule this stack relies on (the watchdog's, the fast path's): FailedInvocations (AWS/Events, by
+# RuleName) counts the events a rule matched and could not deliver to a target after retries (a deleted or
+# re-keyed topic, a topic or key policy that no longer admits EventBridge, a removed queue). Each notifies the
+# alarm topic and the alert topic, so a watchdog rule that cannot reach one of them is still reported.
+resource "aws_cloudwatch_metric_alarm" "rule_failed" {
+  for_each = local.rule_failed_alarm_names
+
+  alarm_name          = each.value
+  alarm_description   = "The EventBridge rule ${each.key} matched events it could not deliver (FailedInvocations): its target (topic, queue) or that target's policy or key no longer accepts them, so tampering or fast-path alerts are being lost. Check the rule's targets and the target's policy and KMS key."
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = { RuleName = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.alarms.arn, aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn, aws_sns_topic.alerts.arn]
+
+  tags = var.tags
 }

@@ -200,6 +200,8 @@ resource "aws_s3_bucket_policy" "trail" {
 data "aws_iam_policy_document" "bucket" {
   count = var.create_trail ? 1 : 0
 
+  source_policy_documents = [data.aws_iam_policy_document.bucket_state[0].json]
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
@@ -331,7 +333,8 @@ data "aws_iam_policy_document" "bucket" {
 
   # The bucket settings that can blind the pipeline: its notification (PutBucketNotificationConfiguration is
   # authorised as s3:PutBucketNotification), policy, lifecycle (DeleteBucketLifecycle is
-  # s3:PutLifecycleConfiguration too), versioning, Object Lock, default encryption, and the bucket itself.
+  # s3:PutLifecycleConfiguration too), versioning, Object Lock, default encryption, replication (a copy of every
+  # log file to a bucket elsewhere), ownership controls (ACLs back on), the public access block, and the bucket.
   # Terraform must run as one of the administrator principals to manage them. Break-glass: the root user of the
   # bucket's account can always Get/Put/DeleteBucketPolicy, even when the policy denies it (an S3 safeguard;
   # only an SCP or a VPC endpoint policy can stop it), so a policy that locks every administrator out can be
@@ -347,6 +350,9 @@ data "aws_iam_policy_document" "bucket" {
       "s3:PutBucketVersioning",
       "s3:PutBucketObjectLockConfiguration",
       "s3:PutEncryptionConfiguration",
+      "s3:PutReplicationConfiguration",
+      "s3:PutBucketOwnershipControls",
+      "s3:PutBucketPublicAccessBlock",
       "s3:DeleteBucket",
     ]
     resources = [aws_s3_bucket.trail[0].arn]
@@ -360,6 +366,104 @@ data "aws_iam_policy_document" "bucket" {
       test     = "ArnNotLike"
       variable = "aws:PrincipalArn"
       values   = local.administrator_arns
+    }
+  }
+}
+
+# The findings archive and the Athena query results, when they are in the created log bucket, protected as the logs
+# are. The archive: only the function's role writes it (a forged finding line) and only the administrators delete
+# from it. Query results: only Athena writes them (aws:CalledVia: Athena writes results with the caller's forward
+# access session, so a result object written by a direct PutObject is refused; ForAllValues over an absent key is
+# true, so a call not made through any service is denied), and only the administrators delete them (the lifecycle
+# rule expires them; that is S3 itself and not subject to the policy).
+data "aws_iam_policy_document" "bucket_state" {
+  count = var.create_trail ? 1 : 0
+
+  dynamic "statement" {
+    for_each = var.enable_findings_archive && var.findings_archive_bucket_name == null ? [1] : []
+
+    content {
+      sid       = "DenyArchiveWritesExceptAlerter"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.trail[0].arn}/${var.findings_archive_prefix}*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = [aws_iam_role.lambda.arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_findings_archive && var.findings_archive_bucket_name == null ? [1] : []
+
+    content {
+      sid       = "DenyArchiveDeletesExceptAdministrators"
+      effect    = "Deny"
+      actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+      resources = ["${aws_s3_bucket.trail[0].arn}/${var.findings_archive_prefix}*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotLike"
+        variable = "aws:PrincipalArn"
+        values   = local.administrator_arns
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_athena && var.athena_results_bucket_name == null ? [1] : []
+
+    content {
+      sid       = "DenyQueryResultWritesExceptAthena"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.trail[0].arn}/${local.athena_results_prefix}*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ForAllValues:StringNotEquals"
+        variable = "aws:CalledVia"
+        values   = ["athena.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_athena && var.athena_results_bucket_name == null ? [1] : []
+
+    content {
+      sid       = "DenyQueryResultDeletesExceptAdministrators"
+      effect    = "Deny"
+      actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+      resources = ["${aws_s3_bucket.trail[0].arn}/${local.athena_results_prefix}*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotLike"
+        variable = "aws:PrincipalArn"
+        values   = local.administrator_arns
+      }
     }
   }
 }

@@ -12,10 +12,13 @@ locals {
   dedup_table_name = "${var.name_prefix}-dedup"
 
   # Unset DEDUP_TABLE means no dedup (the function's contract).
+  # DEDUP_MAC_KEY_ID: the HMAC key (kms.tf) the function signs and verifies each mark with.
   dedup_env = var.enable_dedup ? {
-    DEDUP_TABLE     = local.dedup_table_name
-    DEDUP_TTL_HOURS = tostring(var.dedup_ttl_hours)
+    DEDUP_TABLE      = local.dedup_table_name
+    DEDUP_TTL_HOURS  = tostring(var.dedup_ttl_hours)
+    DEDUP_MAC_KEY_ID = aws_kms_key.dedup_mac[0].arn
   } : {}
+  dedup_table_arn = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.dedup_table_name}"
 }
 
 resource "aws_dynamodb_table" "dedup" {
@@ -55,6 +58,81 @@ resource "aws_dynamodb_table" "dedup" {
     precondition {
       condition     = var.dedup_ttl_hours * 3600 > var.lambda_max_event_age_seconds
       error_message = "dedup_ttl_hours must exceed lambda_max_event_age_seconds (a retried S3 event must still find the marks of what it published)."
+    }
+  }
+}
+
+# The table's resource policy: a mark is a promise that an alert went out, so only the function's role writes items
+# (a mark written by anyone else suppresses an alert; the MAC key makes a forged mark fail verification, this policy
+# keeps it from being written at all), and only the administrators change or delete the table or this policy. The
+# Deny statements bind every principal of the account, IAM administrators included. Root user: DynamoDB lets the
+# account's root user replace or delete a resource policy that denies it that (a lockout safeguard), which only the
+# service control policy (scp.tf) stops. TTL expiry is DynamoDB itself and not subject to the policy.
+resource "aws_dynamodb_resource_policy" "dedup" {
+  count = var.enable_dedup ? 1 : 0
+
+  resource_arn = aws_dynamodb_table.dedup[0].arn
+  policy       = data.aws_iam_policy_document.dedup_table[0].json
+}
+
+locals {
+  # Every action that writes, changes or deletes items (TransactWriteItems is authorized as these per item).
+  dedup_item_write_actions = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+  ]
+  # Calls that change or remove the table, its backups and recovery, its TTL or this policy.
+  dedup_table_change_actions = [
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:UpdateTimeToLive",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:PutResourcePolicy",
+    "dynamodb:DeleteResourcePolicy",
+  ]
+}
+
+data "aws_iam_policy_document" "dedup_table" {
+  count = var.enable_dedup ? 1 : 0
+
+  statement {
+    sid       = "DenyItemWritesExceptAlerter"
+    effect    = "Deny"
+    actions   = local.dedup_item_write_actions
+    resources = [local.dedup_table_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.lambda.arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyTableChangesExceptAdministrators"
+    effect    = "Deny"
+    actions   = local.dedup_table_change_actions
+    resources = [local.dedup_table_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
     }
   }
 }

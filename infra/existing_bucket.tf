@@ -114,11 +114,12 @@ resource "aws_cloudwatch_event_target" "log_files" {
 resource "aws_lambda_permission" "eventbridge" {
   count = local.existing_bucket_delivery == "eventbridge" ? 1 : 0
 
-  statement_id  = "AllowInvokeFromLogFilesRule"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.alerter.function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.log_files[0].arn
+  statement_id   = "AllowInvokeFromLogFilesRule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.alerter.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.log_files[0].arn
+  source_account = local.account_id
 }
 
 ################################################################################
@@ -132,8 +133,9 @@ resource "aws_lambda_permission" "sns" {
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.alerter.function_name
   principal     = "sns.amazonaws.com"
-  # The topic, in whichever account owns it (no source_account: a fan-out topic may live in the bucket's account).
-  source_arn = var.existing_bucket_sns_topic_arn
+  # The topic, and the account that owns it (from its ARN: a fan-out topic may live in the bucket's account).
+  source_arn     = var.existing_bucket_sns_topic_arn
+  source_account = try(split(":", var.existing_bucket_sns_topic_arn)[4], null)
 
   lifecycle {
     precondition {

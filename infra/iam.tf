@@ -102,6 +102,17 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
+  # Sign each mark before writing it, verify each mark read (kms.tf: the key's policy admits this role alone).
+  dynamic "statement" {
+    for_each = var.enable_dedup ? [1] : []
+
+    content {
+      sid       = "MacDedupMarks"
+      actions   = ["kms:GenerateMac", "kms:VerifyMac"]
+      resources = [aws_kms_key.dedup_mac[0].arn]
+    }
+  }
+
   # X-Ray accepts no resource-level permissions: these two actions only take "*".
   dynamic "statement" {
     for_each = var.lambda_tracing_mode == "Active" ? [1] : []

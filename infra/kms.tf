@@ -167,7 +167,39 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch alarms no longer use this key: they publish to the alarm topic, encrypted with the alarm key.
+  # Most CloudWatch alarms publish to the alarm topic (the alarm key); the EventBridge rules' FailedInvocations alarms
+  # and the watchdog rules publish to the alert topic too (watchdog.tf), which needs a data key from this key. As on
+  # the alarm key, no aws:SourceArn condition: the binding to this stack's alarms and rules is the alert topic's
+  # policy (ThisStacksAlarmsPublish, WatchdogRulePublishes, DenyPublishExceptPublishers).
+  dynamic "statement" {
+    for_each = length(local.rule_failed_alarm_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "CloudWatchAlarmsPublishToAlertTopic"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.create_watchdog ? [1] : []
+
+    content {
+      sid       = "EventBridgeWatchdogPublishesToAlertTopic"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+    }
+  }
 
   # The fast-path rules send to the encrypted fast-path queue (fast_path.tf), which needs a data key from this key.
   # No aws:SourceArn/aws:SourceAccount condition: neither is documented for the KMS request SQS makes when
@@ -255,4 +287,88 @@ data "aws_iam_session_context" "current" {
 
 locals {
   administrator_arns = var.key_administrator_arns != null ? var.key_administrator_arns : [data.aws_iam_session_context.current.issuer_arn]
+
+  # The administrators that are IAM roles named exactly (no wildcard): the [pipeline] table lists them and the
+  # watchdog's iam rule watches them (who can change their trust policy can become a key administrator).
+  administrator_role_arns = [
+    for a in local.administrator_arns : a
+    if can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/", a)) && !strcontains(a, "*") && !strcontains(a, "?")
+  ]
+  administrator_role_names = [for a in local.administrator_role_arns : reverse(split("/", a))[0]]
+}
+
+# key_administrator_arns left null makes whoever runs `terraform apply` the only principal that may disable the keys,
+# change the topics' delivery, the bucket's configuration and the dedup table: usually a person's SSO session role
+# or a CI role, not a durable break-glass role. Allowed (a first apply works), but never silently.
+check "key_administrators_chosen" {
+  assert {
+    condition     = var.key_administrator_arns != null
+    error_message = "key_administrator_arns is not set: the key administrators default to the principal applying Terraform (${data.aws_iam_session_context.current.issuer_arn}). Set key_administrator_arns to durable, tightly held roles (see the variable's description)."
+  }
+}
+
+################################################################################
+# The dedup MAC key (enable_dedup): an HMAC key that signs the function's dedup marks, so a mark written by anyone
+# else (who could otherwise suppress an alert by pre-writing its finding id) does not verify (DedupMarkUnauthenticated).
+# Only the function's role may GenerateMac/VerifyMac: the Deny binds every other principal, administrators and the
+# root user included (a key-policy Deny is not lifted by IAM). Administrators administer it as the other keys.
+# HMAC keys do not support automatic rotation.
+################################################################################
+
+resource "aws_kms_key" "dedup_mac" {
+  #checkov:skip=CKV_AWS_7:HMAC keys (GENERATE_VERIFY_MAC) do not support automatic key rotation; KMS accepts EnableKeyRotation for symmetric encryption keys only.
+  count = var.enable_dedup ? 1 : 0
+
+  description              = "${var.name_prefix}: MAC of the dedup table's marks (only the alerter's role may use it)"
+  customer_master_key_spec = "HMAC_256"
+  key_usage                = "GENERATE_VERIFY_MAC"
+  deletion_window_in_days  = var.kms_deletion_window_days
+  policy                   = data.aws_iam_policy_document.kms_dedup_mac[0].json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "dedup_mac" {
+  count = var.enable_dedup ? 1 : 0
+
+  name          = "alias/${var.name_prefix}-dedup-mac"
+  target_key_id = aws_kms_key.dedup_mac[0].key_id
+}
+
+data "aws_iam_policy_document" "kms_dedup_mac" {
+  #checkov:skip=CKV_AWS_109:KMS key policy, where Resource "*" means this key only; kms:* goes to the account root alone (the AWS default key policy), and key deletion, disabling, policy changes and MAC use are denied to all but the named principals.
+  #checkov:skip=CKV_AWS_111:KMS key policy, where Resource "*" means this key only; the only write statements are the account root's and the alerter role's GenerateMac/VerifyMac.
+  #checkov:skip=CKV_AWS_356:KMS key policy, where Resource "*" means this key only: a key policy cannot name its own ARN.
+  count = var.enable_dedup ? 1 : 0
+
+  source_policy_documents = [data.aws_iam_policy_document.key_guard.json]
+
+  statement {
+    sid       = "AlerterMacsDedupMarks"
+    actions   = ["kms:GenerateMac", "kms:VerifyMac"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.lambda.arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyMacExceptAlerter"
+    effect    = "Deny"
+    actions   = ["kms:GenerateMac", "kms:VerifyMac"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.lambda.arn]
+    }
+  }
 }

@@ -65,6 +65,33 @@ locals {
     local.pipeline_watch_arns,
     local.existing_bucket_delivery_watch_arns,
     local.fast_path_rule_arns,
+    local.pipeline_state_arns,
+  )
+
+  # What else the pipeline depends on (ARNs from names, or from resources that do not depend on the function): the
+  # queues, the dedup table and its MAC key, the Athena workgroup, the Glue database and tables, the prefixes of the
+  # findings archive and the query results, and the key administrators' roles (whoever changes their trust policy
+  # becomes a key administrator; role ARNs only, and only those without wildcards). Not the fast path's event source
+  # mapping: its ARN carries a UUID known only once it exists, after the function, whose configuration carries this
+  # file's SHA-256 (a dependency cycle); the watchdog's function rule and the service control policy name it.
+  pipeline_state_arns = concat(
+    ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.function_name}-dlq"],
+    var.enable_fast_path ? [
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.fast_path_queue_name}",
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.fast_path_dlq_name}",
+    ] : [],
+    var.enable_dedup ? [local.dedup_table_arn, aws_kms_key.dedup_mac[0].arn] : [],
+    var.enable_athena ? [
+      "arn:${local.partition}:athena:${local.region}:${local.account_id}:workgroup/${var.name_prefix}-hunting",
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${local.glue_database_name}/cloudtrail",
+      "arn:${local.partition}:s3:::${local.athena_results_bucket}/${local.athena_results_prefix}*",
+    ] : [],
+    local.glue_database ? ["arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${local.glue_database_name}"] : [],
+    var.enable_findings_archive ? [
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${local.glue_database_name}/findings",
+      "${local.findings_archive_bucket_arn}/${var.findings_archive_prefix}*",
+    ] : [],
+    local.administrator_role_arns,
   )
   pipeline_table = join("", concat(
     [

@@ -74,8 +74,8 @@ output "dlq_arn" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms (errors, throttles, on-failure queue depth, heartbeat, malformed and unevaluated records, failed alert deliveries, SMS spend with alert_sms_numbers, and the fast path's DLQ depth and queue age with enable_fast_path); empty unless create_alarms."
-  value       = [for k in local.created_alarm_keys : aws_cloudwatch_metric_alarm.pipeline[k].arn]
+  description = "ARNs of the CloudWatch alarms (errors, throttles, on-failure queue depth, heartbeat, malformed and unevaluated records, failed alert deliveries, SMS spend with alert_sms_numbers, and the fast path's DLQ depth and queue age with enable_fast_path, forged dedup marks with enable_dedup, refused foreign events with enable_fast_path, and the FailedInvocations alarm of every watchdog and fast-path rule); empty unless create_alarms."
+  value       = concat([for k in local.created_alarm_keys : aws_cloudwatch_metric_alarm.pipeline[k].arn], [for n in local.rule_failed_rule_names : aws_cloudwatch_metric_alarm.rule_failed[n].arn])
 }
 
 ################################################################################
@@ -230,4 +230,23 @@ output "findings_archive_location" {
 output "findings_table" {
   description = "The findings archive's table as <database>.findings; null without enable_findings_archive."
   value       = var.enable_findings_archive ? "${aws_glue_catalog_database.this[0].name}.${aws_glue_catalog_table.findings[0].name}" : null
+}
+
+################################################################################
+# Hardening beyond this account's policies (scp.tf), the dedup MAC key, the EventBridge rules' alarms
+################################################################################
+
+output "service_control_policy_json" {
+  description = "A service control policy (minified JSON, with this stack's ARNs) denying, to every principal but key_administrator_arns, what no policy of this account can stop: unsubscribing or reconfiguring subscriptions, changing the watchdog and fast-path rules, the function and its event source mapping, the keys, the trail, the alarms, the bucket (root user included), the dedup table's policy, the queues and the function's and administrators' roles. Attach it with AWS Organizations: `terraform output -raw service_control_policy_json > scp.json` (see infra/scp.tf)."
+  value       = local.service_control_policy_json
+}
+
+output "dedup_mac_key_arn" {
+  description = "ARN of the HMAC key (HMAC_256, GENERATE_VERIFY_MAC) that signs the dedup table's marks (the function's DEDUP_MAC_KEY_ID); null unless enable_dedup."
+  value       = try(aws_kms_key.dedup_mac[0].arn, null)
+}
+
+output "rule_failed_alarm_arns" {
+  description = "ARNs of the FailedInvocations alarms of the watchdog and fast-path rules (notifying the alarm and alert topics), by rule name; empty unless create_alarms."
+  value       = { for n, a in aws_cloudwatch_metric_alarm.rule_failed : n => a.arn }
 }

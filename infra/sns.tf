@@ -33,6 +33,16 @@ locals {
     length(var.alarm_sms_numbers) > 0 ? ["sms"] : [],
     var.extra_subscription_protocols,
   ))
+
+  # The topic-level calls that change where, whether or what a topic delivers (the topic_guard Deny, the watchdog's
+  # topics rule and the service control policy name the same list).
+  topic_delivery_actions = [
+    "sns:DeleteTopic",
+    "sns:SetTopicAttributes",
+    "sns:AddPermission",
+    "sns:RemovePermission",
+    "sns:PutDataProtectionPolicy",
+  ]
 }
 
 ################################################################################
@@ -63,7 +73,6 @@ data "aws_iam_policy_document" "topic" {
       "sns:RemovePermission",
       "sns:DeleteTopic",
       "sns:ListSubscriptionsByTopic",
-      "sns:Publish",
     ]
     resources = [aws_sns_topic.alerts.arn]
 
@@ -72,26 +81,158 @@ data "aws_iam_policy_document" "topic" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+}
+
+# What both topic policies share (each topic's policy starts from its document here, source_policy_documents):
+# - Subscribe: principals of this account, with the chosen protocols only. The Allow delegates to IAM as before;
+#   the two Deny statements hold whatever an IAM policy allows.
+# - Publish: only the principals that publish. The alert topic: the function's role, this stack's EventBridge-rule
+#   alarms (FailedInvocations, which also notify the alert topic) and the watchdog rules (their second target). The
+#   alarm topic: every alarm of this stack and the watchdog rules. DenyPublishExceptPublishers denies everyone else,
+#   administrators and the root user included: a negated condition on a key the request lacks is true, so a caller
+#   is denied unless it is the function's role (aws:PrincipalArn) or a service acting for one of these exact alarm or
+#   rule ARNs (aws:SourceArn, which IAM identities cannot set).
+# - Delivery changes: DeleteTopic, SetTopicAttributes (policy, key, delivery policy, archive), AddPermission,
+#   RemovePermission and PutDataProtectionPolicy (which can mask or block message content) are denied to every
+#   principal but local.administrator_arns, as the key policies deny key tampering. Unsubscribe and
+#   SetSubscriptionAttributes are not topic-policy actions (SNS authorizes them without a topic resource): only the
+#   service control policy (scp.tf) can deny them.
+# - TLS only.
+data "aws_iam_policy_document" "topic_guard" {
+  for_each = {
+    alerts = {
+      arn        = aws_sns_topic.alerts.arn
+      protocols  = local.alert_subscribe_protocols
+      principals = [aws_iam_role.lambda.arn]
+      alarms     = local.rule_failed_alarm_arns
+    }
+    alarms = {
+      arn        = aws_sns_topic.alarms.arn
+      protocols  = local.alarm_subscribe_protocols
+      principals = []
+      alarms     = local.alarm_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.principals) > 0 ? [1] : []
+
+    content {
+      sid       = "AlerterPublishes"
+      actions   = ["sns:Publish"]
+      resources = [each.value.arn]
+
+      principals {
+        type        = "AWS"
+        identifiers = each.value.principals
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.alarms) > 0 ? [1] : []
+
+    content {
+      sid       = "ThisStacksAlarmsPublish"
+      actions   = ["sns:Publish"]
+      resources = [each.value.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = each.value.alarms
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.create_watchdog ? [1] : []
+
+    content {
+      sid       = "WatchdogRulePublishes"
+      actions   = ["sns:Publish"]
+      resources = [each.value.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = local.watchdog_rule_arns
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
 
   statement {
-    sid       = "AlerterPublishes"
+    sid       = "DenyPublishExceptPublishers"
+    effect    = "Deny"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [each.value.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    dynamic "condition" {
+      for_each = length(each.value.principals) > 0 ? [1] : []
+
+      content {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = each.value.principals
+      }
+    }
+
+    # With neither alarms nor watchdog rules no service publishes: the statement then denies every caller but the
+    # principals above (an empty condition list would be invalid).
+    dynamic "condition" {
+      for_each = length(concat(each.value.alarms, local.watchdog_rule_arns)) > 0 ? [1] : []
+
+      content {
+        test     = "ArnNotEquals"
+        variable = "aws:SourceArn"
+        values   = concat(each.value.alarms, local.watchdog_rule_arns)
+      }
+    }
+  }
+
+  statement {
+    sid       = "DenyDeliveryChangesExceptAdministrators"
+    effect    = "Deny"
+    actions   = local.topic_delivery_actions
+    resources = [each.value.arn]
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.lambda.arn]
+      identifiers = ["*"]
     }
-  }
-}
 
-# Subscribe: principals of this account, with the chosen protocols only; both topics, TLS only. The Allow delegates
-# to IAM as before; the two Deny statements hold whatever an IAM policy allows. Each topic's policy starts from its
-# document here (source_policy_documents).
-data "aws_iam_policy_document" "topic_guard" {
-  for_each = {
-    alerts = { arn = aws_sns_topic.alerts.arn, protocols = local.alert_subscribe_protocols }
-    alarms = { arn = aws_sns_topic.alarms.arn, protocols = local.alarm_subscribe_protocols }
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.administrator_arns
+    }
   }
 
   dynamic "statement" {
@@ -231,54 +372,6 @@ data "aws_iam_policy_document" "alarm_topic" {
     principals {
       type        = "AWS"
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.alarm_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "ThisStacksAlarmsPublish"
-      actions   = ["sns:Publish"]
-      resources = [aws_sns_topic.alarms.arn]
-
-      principals {
-        type        = "Service"
-        identifiers = ["cloudwatch.amazonaws.com"]
-      }
-
-      condition {
-        test     = "ArnLike"
-        variable = "aws:SourceArn"
-        values   = local.alarm_arns
-      }
-
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceAccount"
-        values   = [local.account_id]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.create_watchdog ? [1] : []
-
-    content {
-      sid       = "WatchdogRulePublishes"
-      actions   = ["sns:Publish"]
-      resources = [aws_sns_topic.alarms.arn]
-
-      principals {
-        type        = "Service"
-        identifiers = ["events.amazonaws.com"]
-      }
-
-      condition {
-        test     = "ArnEquals"
-        variable = "aws:SourceArn"
-        values   = local.watchdog_rule_arns
-      }
     }
   }
 }

@@ -272,7 +272,7 @@ variable "create_alarms" {
 
 variable "key_administrator_arns" {
   description = <<-EOT
-    IAM role or user ARNs (wildcards allowed, matched with ArnLike against aws:PrincipalArn) that alone may disable the two KMS keys, schedule their deletion or change their key policies, and change the log bucket's notification, policy and lifecycle. null: the principal applying Terraform (for an assumed role, the role's ARN, so later `terraform apply` runs by the same role keep working).
+    IAM role or user ARNs (wildcards allowed, matched with ArnLike against aws:PrincipalArn) that alone may disable the KMS keys, schedule their deletion or change their key policies, change the topics' delivery (topic policies), the dedup table and its policy, and the log bucket's notification, policy, lifecycle, replication, ownership, public access block and Object Lock, and delete log files, archived findings and query results. They are also the exception of the service_control_policy_json output. null: the principal applying Terraform (for an assumed role, the role's ARN, so later `terraform apply` runs by the same role keep working); plan and apply then warn (check key_administrators_chosen).
     Break-glass: an administrator principal changes the key policy (kms:PutKeyPolicy, or `terraform apply` with a new list). The Deny binds the account root user too. The exception matches the ARN string, so a deleted listed role can be recreated with the same path and name by an IAM administrator (or the root user) and used again; if no listed principal can be used or recreated, nobody in the account can change the policy and AWS Support must restore access to the key. Keep at least one durable, tightly held role in this list (not only a person's SSO session role), and guard who may change its trust policy: that is who can become a key administrator.
   EOT
   type        = list(string)
@@ -320,7 +320,7 @@ variable "extra_subscription_protocols" {
 }
 
 variable "heartbeat_minutes" {
-  description = "The dead-man's switch: minutes without a single processed CloudTrail log file (the function's LogFiles metric) after which the heartbeat alarm fires; no data at all counts as breaching. CloudTrail delivers about every 5 minutes per region while the account is active. A whole number from 10 to 1440 (the alarm's period is heartbeat_minutes x 60 seconds, a period CloudWatch accepts, at most one day)."
+  description = "The dead-man's switch: minutes without a single invocation of the function (AWS/Lambda Invocations, a metric nobody can write with PutMetricData) after which the heartbeat alarm fires; no data at all counts as breaching. CloudTrail delivers a log file (an invocation) about every 5 minutes per region while the account is active. A whole number from 10 to 1440 (the alarm's period is heartbeat_minutes x 60 seconds, a period CloudWatch accepts, at most one day)."
   type        = number
   default     = 60
 
@@ -342,9 +342,20 @@ variable "sms_spend_alarm_usd" {
 }
 
 variable "create_watchdog" {
-  description = "Create the EventBridge rule that sends CloudTrail calls tampering with this stack's resources straight to the alarm topic, independently of the function."
+  description = "Create the EventBridge rules (one per watched part, each also watching the next: a ring) that send CloudTrail calls tampering with this stack's resources straight to the alarm and alert topics, independently of the function. IAM calls on the function's role and the key administrators' roles reach EventBridge in us-east-1 only: that rule (\"iam\") exists only when the stack is applied in us-east-1; elsewhere the function's rule reports them from the (multi-region) trail."
   type        = bool
   default     = true
+}
+
+variable "watchdog_secondary_target_arn" {
+  description = "A third target of every watchdog rule, outside this account, so that an administrator of this account who silences both topics is still reported: an EventBridge event bus ARN of another account (arn:aws:events:<region>:<account>:event-bus/<name>; the module creates a role allowed events:PutEvents on exactly that bus, and the bus's policy must accept this account) or an SNS topic ARN (its policy must let events.amazonaws.com publish with aws:SourceArn = the watchdog_rule_arns output). null: none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.watchdog_secondary_target_arn == null || can(regex("^arn:aws[a-z-]*:(events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]+|sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256})$", var.watchdog_secondary_target_arn))
+    error_message = "watchdog_secondary_target_arn must be null, an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>) or a standard SNS topic ARN."
+  }
 }
 
 ################################################################################

@@ -89,3 +89,17 @@ output "findings_table" {
   description = "The findings archive's table."
   value       = module.trailwarden.findings_table
 }
+
+#### What only an organization can enforce ####
+
+# Save it and attach it as a service control policy from the organization's management account (infra/scp.tf):
+#   terraform output -raw service_control_policy_json > scp.json
+output "service_control_policy_json" {
+  description = "Service control policy (JSON) denying the tampering calls no policy of this account can stop, to all but the key administrators."
+  value       = module.trailwarden.service_control_policy_json
+}
+
+output "dedup_mac_key_arn" {
+  description = "HMAC key signing the dedup table's marks (null without dedup)."
+  value       = module.trailwarden.dedup_mac_key_arn
+}
