@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: both paths on this machine, no AWS account. moto_server plays S3, SNS, SQS, EventBridge and
-# DynamoDB; the function runs under `cargo lambda watch` with the dedup table (DEDUP_TABLE). (a) The fast path:
+# DynamoDB and KMS; the function runs under `cargo lambda watch` with the dedup table (DEDUP_TABLE) and the HMAC
+# key that authenticates its marks (DEDUP_MAC_KEY_ID). (a) The fast path:
 # the sample log file's root sign-in is put on EventBridge, the generated rules route it to the fast-path queue,
 # the message is invoked as the SQS event and its alerts are read back from an SQS queue subscribed to the topic.
 # (b) The S3 path: the log file with the same record lands in S3 and is invoked with events/s3-put.json; its
@@ -54,12 +55,12 @@ PY
 echo "==> creating the bucket, the topic and a queue subscribed to it, the dedup table, and the fast path:"
 echo "    EventBridge rules from infra/eventbridge-patterns.json targeting the fast-path queue"
 eval "$(python3 tests/scripts/local_aws.py setup "$ENDPOINT" "$BUCKET" infra/eventbridge-patterns.json)"
-echo "    $FAST_RULES rules, dedup table $DEDUP_TABLE"
+echo "    $FAST_RULES rules, dedup table $DEDUP_TABLE (marks authenticated with the HMAC key $DEDUP_MAC_KEY_ID)"
 
 echo "==> building the function and starting it under cargo lambda watch (127.0.0.1:$INVOKE_PORT)"
 cargo build --locked -q -p trailwarden-alerter
 setsid cargo lambda watch -q --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
-  --env-var "TOPIC_ARN=$TOPIC_ARN,DEDUP_TABLE=$DEDUP_TABLE,AWS_ENDPOINT_URL=$ENDPOINT,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing,AWS_REGION=us-east-1,AWS_EC2_METADATA_DISABLED=true,RUST_LOG=info" \
+  --env-var "TOPIC_ARN=$TOPIC_ARN,DEDUP_TABLE=$DEDUP_TABLE,DEDUP_MAC_KEY_ID=$DEDUP_MAC_KEY_ID,AWS_ENDPOINT_URL=$ENDPOINT,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing,AWS_REGION=us-east-1,AWS_EC2_METADATA_DISABLED=true,RUST_LOG=info" \
   >"$LOGDIR/watch.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 150); do

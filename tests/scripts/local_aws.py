@@ -2,7 +2,8 @@
 """Small boto3 helper for `make demo`: set up the local stack on moto_server, drive both paths, read the alerts.
 
   local_aws.py setup   ENDPOINT BUCKET PATTERNS         -> creates the stack; prints TOPIC_ARN, QUEUE_URL,
-                                                            FAST_QUEUE_URL, DEDUP_TABLE (shell-evaluable)
+                                                            FAST_QUEUE_URL, DEDUP_TABLE, DEDUP_MAC_KEY_ID
+                                                            (shell-evaluable)
   local_aws.py fast    ENDPOINT FAST_QUEUE_URL QUEUE_URL LOGFILE EVENT_ID INVOKE_PORT WORKDIR
                                                          -> the fast path: PutEvents of one record of LOGFILE,
                                                             the rule routes it to the queue, the message is
@@ -49,7 +50,8 @@ def client(service, endpoint):
 
 def setup(endpoint, bucket, patterns_file):
     """The stack as infra/ deploys it, on moto: the trail bucket, the alert topic (an SQS inbox standing in for
-    the subscribers, plus email and SMS subscriptions), the dedup table, and the fast path: one EventBridge rule
+    the subscribers, plus email and SMS subscriptions), the dedup table and the HMAC key that authenticates its
+    marks (KeySpec HMAC_256, GENERATE_VERIFY_MAC: DEDUP_MAC_KEY_ID), and the fast path: one EventBridge rule
     per generated pattern (infra/eventbridge-patterns.json, what Terraform deploys) targeting an SQS queue."""
     s3, sns, sqs, ddb, events = (client(s, endpoint) for s in ("s3", "sns", "sqs", "dynamodb", "events"))
     s3.create_bucket(Bucket=bucket)
@@ -66,6 +68,9 @@ def setup(endpoint, bucket, patterns_file):
                      KeySchema=[{"AttributeName": "finding_id", "KeyType": "HASH"}])
     ddb.update_time_to_live(TableName=table,
                             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    mac_key = client("kms", endpoint).create_key(
+        KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
+        Description="trailwarden dedup marks")["KeyMetadata"]["Arn"]
     fast = sqs.create_queue(QueueName="trailwarden-fast-path")["QueueUrl"]
     fast_arn = sqs.get_queue_attributes(QueueUrl=fast, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     with open(patterns_file) as f:
@@ -79,6 +84,7 @@ def setup(endpoint, bucket, patterns_file):
     print(f"QUEUE_URL={queue}")
     print(f"FAST_QUEUE_URL={fast}")
     print(f"DEDUP_TABLE={table}")
+    print(f"DEDUP_MAC_KEY_ID={mac_key}")
     print(f"FAST_RULES={len(generated['patterns'])}")
 
 

@@ -8,14 +8,17 @@
 use alerter::handler::handle_event;
 use alerter::ports::{AlertSink, OutgoingAlert, SinkError};
 use alerter::{
-    handle, s3_client, sns_client, sns_sink, Config, Dedup, Deps, DynamoDbDedup, S3Source, SnsSink,
+    handle, kms_client, s3_client, sns_client, sns_sink, Config, Dedup, Deps, DynamoDbMarks,
+    KmsMac, MacDedup, S3Source, SnsSink,
 };
 use aws_lambda_events::s3::S3Event;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     TimeToLiveSpecification,
 };
 use aws_sdk_eventbridge::types::{PutEventsRequestEntry, RuleState, Target};
+use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use aws_sdk_sqs::types::QueueAttributeName;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
@@ -78,6 +81,8 @@ struct Stack {
     fast_queue_url: String,
     fast_queue_arn: String,
     topic_arn: String,
+    /// The dedup marks' HMAC key (HMAC_256, GENERATE_VERIFY_MAC): `DEDUP_MAC_KEY_ID`.
+    mac_key_arn: String,
 }
 
 async fn stack(endpoint: &str) -> Stack {
@@ -150,6 +155,18 @@ async fn stack(endpoint: &str) -> Stack {
         .attributes
         .unwrap()[&QueueAttributeName::QueueArn]
         .clone();
+    let mac_key_arn = kms_client(&sdk)
+        .create_key()
+        .key_spec(KeySpec::Hmac256)
+        .key_usage(KeyUsageType::GenerateVerifyMac)
+        .description("trailwarden dedup marks")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
     let (patterns, read_only) = patterns(&default_engine());
     assert!(!patterns.is_empty());
     for (i, pattern) in patterns.iter().enumerate() {
@@ -189,6 +206,7 @@ async fn stack(endpoint: &str) -> Stack {
         fast_queue_url,
         fast_queue_arn,
         topic_arn,
+        mac_key_arn,
     }
 }
 
@@ -198,11 +216,15 @@ impl Stack {
     fn deps<K: AlertSink>(&self, sink: K) -> Deps<S3Source, K> {
         let config = Config {
             dedup_table: Some(TABLE.to_owned()),
+            dedup_mac_key_id: Some(self.mac_key_arn.clone()),
             ..Config::new(self.topic_arn.clone())
         };
-        let dedup: Arc<dyn Dedup> = Arc::new(DynamoDbDedup::new(
-            trailwarden_aws::dynamodb_client(&self.sdk),
-            TABLE,
+        let dedup: Arc<dyn Dedup> = Arc::new(MacDedup::new(
+            Arc::new(DynamoDbMarks::new(
+                trailwarden_aws::dynamodb_client(&self.sdk),
+                TABLE,
+            )),
+            Arc::new(KmsMac::new(kms_client(&self.sdk), self.mac_key_arn.clone())),
             config.dedup_ttl,
         ));
         Deps {
@@ -506,6 +528,124 @@ async fn an_event_not_from_aws_never_alerts_and_the_genuine_one_in_the_same_batc
         "only the genuine record alerts"
     );
     assert!(alerts.iter().all(|a| a["event_id"] == ROOT_EVENT));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_beforehand_by_another_principal_still_pages(
+) {
+    let moto = MotoServer::start().expect("moto_server");
+    let st = stack(&moto.endpoint()).await;
+    let deps = st.deps(st.sns_sink());
+    let root = sample_records()
+        .into_iter()
+        .find(|r| r["eventID"] == ROOT_EVENT)
+        .unwrap();
+    let root_findings = expected(&deps.engine, std::slice::from_ref(&root));
+    assert!(!root_findings.is_empty());
+    // The finding ids anyone can compute: sha256(eventID, rule id).
+    let ids: Vec<String> = root_findings
+        .iter()
+        .map(|(event_id, rule_id)| rules::finding_id(Some(event_id), rule_id, ""))
+        .collect();
+    let dynamodb = trailwarden_aws::dynamodb_client(&st.sdk);
+    let far = (chrono::Utc::now().timestamp() + 86_400).to_string();
+    // Another principal's own HMAC key: a well-formed MAC, just not the function's.
+    let other_key = kms_client(&st.sdk)
+        .create_key()
+        .key_spec(KeySpec::Hmac256)
+        .key_usage(KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let put = |id: &str, mac: Option<Vec<u8>>| {
+        let mut item = dynamodb
+            .put_item()
+            .table_name(TABLE)
+            .item(alerter::dedup::KEY, AttributeValue::S(id.to_owned()))
+            .item(alerter::dedup::EXPIRES_AT, AttributeValue::N(far.clone()));
+        if let Some(mac) = mac {
+            item = item.item(
+                alerter::dedup::MAC,
+                AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(mac)),
+            );
+        }
+        item.send()
+    };
+    let mut forgeries: Vec<Option<Vec<u8>>> = vec![None, Some(vec![0x42; 32])];
+    let message = alerter::dedup::mark_message(&ids[0], far.parse().unwrap());
+    forgeries.push(Some(
+        kms_client(&st.sdk)
+            .generate_mac()
+            .key_id(other_key)
+            .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
+            .message(aws_sdk_kms::primitives::Blob::new(message))
+            .send()
+            .await
+            .unwrap()
+            .mac
+            .unwrap()
+            .into_inner(),
+    ));
+    for (round, forged) in forgeries.into_iter().enumerate() {
+        for id in &ids {
+            put(id, forged.clone()).await.unwrap();
+        }
+        st.put_record("aws.signin", "AWS Console Sign In via CloudTrail", &root)
+            .await;
+        let batch = st.fast_path_batch().await;
+        let copies = batch["Records"].as_array().unwrap().len() as u64;
+        assert!(copies >= 1);
+        let response = handle_event(LambdaEvent::new(batch, Context::default()), &deps)
+            .await
+            .unwrap();
+        let summary = response.summary();
+        let alerts = st.alerts().await;
+        assert_eq!(
+            pairs(&alerts),
+            root_findings,
+            "round {round}: the pre-written marks did not hold the alert back"
+        );
+        assert_eq!(alerts.len(), root_findings.len(), "round {round}");
+        assert_eq!(
+            summary.dedup_mark_unauthenticated,
+            ids.len() as u64,
+            "round {round}"
+        );
+        assert_eq!(summary.dedup_unavailable, 0, "round {round}");
+        // The function overwrote them with its own marks: the extra copies were held back.
+        assert_eq!(
+            summary.deduplicated,
+            (copies - 1) * ids.len() as u64,
+            "round {round}"
+        );
+        let stored = dynamodb
+            .get_item()
+            .table_name(TABLE)
+            .key(alerter::dedup::KEY, AttributeValue::S(ids[0].clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert!(
+            matches!(stored.get(alerter::dedup::MAC), Some(AttributeValue::B(b)) if b.as_ref().len() == 32)
+        );
+
+        // A second delivery of the same event, now that the function's own marks are there: deduplicated.
+        st.put_record("aws.signin", "AWS Console Sign In via CloudTrail", &root)
+            .await;
+        let batch = st.fast_path_batch().await;
+        let response = handle_event(LambdaEvent::new(batch, Context::default()), &deps)
+            .await
+            .unwrap();
+        assert!(st.alerts().await.is_empty(), "round {round}");
+        assert!(response.summary().deduplicated >= ids.len() as u64);
+        assert_eq!(response.summary().dedup_mark_unauthenticated, 0);
+    }
 }
 
 /// A sink that hands its first `n` calls to the real SNS sink, then fails (SNS going away half-way).

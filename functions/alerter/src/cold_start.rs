@@ -93,7 +93,7 @@ pub async fn build_deps(
         source: S3Source::new(s3.clone()),
         sink: sns_sink(sns_client(sdk), config.topic_arn.clone()),
         engine: Arc::new(engine),
-        dedup: crate::dedup::from_config(&config, sdk),
+        dedup: crate::dedup::from_config(&config, sdk)?,
         archive: crate::archive::from_config(&config, &s3),
         config,
         alerts,

@@ -30,6 +30,10 @@ pub enum ConfigError {
         expected: String,
         actual: String,
     },
+    /// `DEDUP_TABLE` is set without `DEDUP_MAC_KEY_ID`: the function would have to believe marks anyone who
+    /// can write the table could forge. There is no such mode.
+    #[error("DEDUP_TABLE is set but DEDUP_MAC_KEY_ID is not: the dedup table's marks are only believed when the function's KMS HMAC key authenticates them; set DEDUP_MAC_KEY_ID to that key's ARN (or unset DEDUP_TABLE)")]
+    DedupWithoutMacKey,
 }
 
 /// Where the rules file lives.
@@ -74,6 +78,10 @@ pub struct Config {
     pub email_include_record: bool,
     /// `DEDUP_TABLE`: the DynamoDB table of published finding ids (`crate::dedup`); unset = no deduplication.
     pub dedup_table: Option<String>,
+    /// `DEDUP_MAC_KEY_ID`: the ARN of the KMS HMAC key (HMAC_256, GENERATE_VERIFY_MAC) that authenticates the
+    /// dedup table's marks (`crate::dedup`). Required when `DEDUP_TABLE` is set
+    /// ([`ConfigError::DedupWithoutMacKey`]).
+    pub dedup_mac_key_id: Option<String>,
     /// `DEDUP_TTL_HOURS` (default 72, at least 1): how long a published finding id is kept.
     pub dedup_ttl: std::time::Duration,
     /// `ARCHIVE_BUCKET`: the bucket of the findings archive (`crate::archive`); unset = no archive.
@@ -105,6 +113,7 @@ impl Config {
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
             email_include_record: true,
             dedup_table: None,
+            dedup_mac_key_id: None,
             dedup_ttl: DEFAULT_DEDUP_TTL,
             archive_bucket: None,
             archive_prefix: DEFAULT_ARCHIVE_PREFIX.to_owned(),
@@ -232,6 +241,19 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
+        let dedup_mac_key_id = set("DEDUP_MAC_KEY_ID");
+        match &dedup_mac_key_id {
+            None if dedup_table.is_some() => return Err(ConfigError::DedupWithoutMacKey),
+            Some(k) if !(k.starts_with("arn:") && k.contains(":key/")) => {
+                return Err(ConfigError::Invalid {
+                    name: "DEDUP_MAC_KEY_ID",
+                    reason: format!(
+                        "{k:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias: an alias can be repointed)"
+                    ),
+                })
+            }
+            _ => {}
+        }
         let archive_bucket = set("ARCHIVE_BUCKET");
         let archive_prefix = match set("ARCHIVE_PREFIX") {
             None => DEFAULT_ARCHIVE_PREFIX.to_owned(),
@@ -248,6 +270,7 @@ impl Config {
             deadline_margin,
             email_include_record,
             dedup_table,
+            dedup_mac_key_id,
             dedup_ttl,
             archive_bucket,
             archive_prefix,
@@ -440,14 +463,48 @@ mod tests {
     fn dedup_settings() {
         let c = cfg(&[TOPIC]).unwrap();
         assert_eq!((c.dedup_table, c.dedup_ttl), (None, DEFAULT_DEDUP_TTL));
+        const KEY: &str =
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         let c = cfg(&[
             TOPIC,
             ("DEDUP_TABLE", " trailwarden-dedup "),
+            ("DEDUP_MAC_KEY_ID", KEY),
             ("DEDUP_TTL_HOURS", "24"),
         ])
         .unwrap();
         assert_eq!(c.dedup_table.as_deref(), Some("trailwarden-dedup"));
+        assert_eq!(c.dedup_mac_key_id.as_deref(), Some(KEY));
         assert_eq!(c.dedup_ttl, std::time::Duration::from_secs(24 * 3600));
+        // A table without its MAC key: no cold start (no mode that believes unauthenticated marks).
+        for key in [None, Some(""), Some("  ")] {
+            let mut vars = vec![TOPIC, ("DEDUP_TABLE", "trailwarden-dedup")];
+            vars.extend(key.map(|k| ("DEDUP_MAC_KEY_ID", k)));
+            let err = cfg(&vars).unwrap_err();
+            assert!(matches!(err, ConfigError::DedupWithoutMacKey), "{err}");
+            assert!(err.to_string().contains("DEDUP_MAC_KEY_ID"), "{err}");
+        }
+        // Not a key ARN (an alias can be repointed).
+        for bad in [
+            "alias/tw-dedup",
+            "arn:aws:kms:us-east-1:111122223333:alias/tw-dedup",
+            "1234abcd",
+        ] {
+            assert!(
+                matches!(
+                    cfg(&[TOPIC, ("DEDUP_TABLE", "t"), ("DEDUP_MAC_KEY_ID", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "DEDUP_MAC_KEY_ID",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        // A key without a table is harmless (unused).
+        assert!(cfg(&[TOPIC, ("DEDUP_MAC_KEY_ID", KEY)])
+            .unwrap()
+            .dedup_table
+            .is_none());
         assert_eq!(
             cfg(&[TOPIC, ("DEDUP_TABLE", "  ")]).unwrap().dedup_table,
             None

@@ -98,6 +98,8 @@ struct DedupState {
     down: bool,
     deduplicated: u64,
     unavailable: u64,
+    /// Marks found that the function could not authenticate (ignored).
+    unauthenticated: u64,
 }
 
 /// Reads every announced log file and evaluates every delivered record, even when an earlier one failed; an
@@ -264,6 +266,7 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
     summary.failed_objects = errors.len() as u64;
     summary.deduplicated = dedup.deduplicated;
     summary.dedup_unavailable = dedup.unavailable;
+    summary.dedup_mark_unauthenticated = dedup.unauthenticated;
     // CloudWatch Embedded Metric Format: lines on stdout become metrics in CloudWatch.
     emit_metrics(&summary, &context.env_config.function_name);
     info!(
@@ -277,6 +280,7 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
         published = summary.published,
         deduplicated = summary.deduplicated,
         dedup_unavailable = summary.dedup_unavailable,
+        dedup_mark_unauthenticated = summary.dedup_mark_unauthenticated,
         storm_folded = summary.storm_folded,
         storm_summaries = summary.storm_summaries,
         archived = summary.archived,
@@ -943,11 +947,17 @@ async fn publish_findings<S, K: AlertSink>(
         }
     };
     let mut held_back = std::collections::HashSet::new();
+    if let Some(seen) = &seen {
+        for id in &seen.unauthenticated {
+            dedup.unauthenticated += 1;
+            warn!(finding_id = %id, "dedup mark not written by this function (no valid mac): ignored, the finding is published");
+        }
+    }
     let fresh: Vec<OutgoingAlert> = match &seen {
         Some(seen) => batch
             .into_iter()
             .filter(|a| {
-                let published = seen.contains(&a.finding_id);
+                let published = seen.published.contains(&a.finding_id);
                 if published {
                     held_back.insert(a.finding_id.clone());
                     dedup.deduplicated += 1;

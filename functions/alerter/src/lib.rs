@@ -57,12 +57,12 @@ pub use archive::{ArchiveLine, ArchiveStatus, MemArchive, S3Archive};
 pub use aws::S3Source;
 pub use cold_start::{build_deps, cold_start, init_logging, read_rules_file, ColdStart};
 pub use config::{Config, ConfigError, RulesLocation};
-pub use dedup::{DynamoDbDedup, MemDedup};
+pub use dedup::{kms_client, DynamoDbMarks, KmsMac, MacDedup, MemDedup, MemMac, MemMarks};
 pub use errors::{HandlerError, ObjectError};
 pub use handler::{handle, handle_event, Deps};
 pub use ports::{
-    AlertSink, ArchiveError, ArchiveSink, Dedup, DedupError, ObjectBody, ObjectSource,
-    OutgoingAlert, SinkError, SourceError,
+    AlertSink, ArchiveError, ArchiveSink, Dedup, DedupError, MacError, MarkMac, MarkStore,
+    ObjectBody, ObjectSource, OutgoingAlert, Seen, SinkError, SourceError, StoredMark,
 };
 pub use publish::{sns_client, sns_sink, RetryPolicy, RetryingSink, SnsBatchPublisher, SnsSink};
 pub use summary::{Response, Summary};

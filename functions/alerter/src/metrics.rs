@@ -31,6 +31,11 @@ fn metrics(summary: &Summary, now: DateTime<Utc>) -> Vec<(&'static str, &'static
             json!(summary.dedup_unavailable),
         ),
         (
+            "DedupMarkUnauthenticated",
+            "Count",
+            json!(summary.dedup_mark_unauthenticated),
+        ),
+        (
             "ForeignEventsRefused",
             "Count",
             json!(summary.foreign_events_refused),
@@ -168,6 +173,7 @@ mod tests {
             deduplicated: 2,
             dedup_unavailable: 1,
             foreign_events_refused: 4,
+            dedup_mark_unauthenticated: 3,
             ..Summary::default()
         };
         let lines = emf_lines(&s, "fn", now);
@@ -181,6 +187,7 @@ mod tests {
             (Some(2), Some(1))
         );
         assert_eq!(main["ForeignEventsRefused"].as_u64(), Some(4));
+        assert_eq!(main["DedupMarkUnauthenticated"].as_u64(), Some(3));
         assert_eq!(
             main["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([["FunctionName"]])

@@ -131,19 +131,69 @@ pub enum DedupError {
 pub type DedupFuture<'a, T> =
     std::pin::Pin<Box<dyn Future<Output = Result<T, DedupError>> + Send + 'a>>;
 
+/// What a dedup lookup found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Ids marked as published by this function (authenticated marks): held back.
+    pub published: std::collections::HashSet<String>,
+    /// Ids with a mark the function cannot authenticate (no `mac`, or one KMS does not verify): someone else
+    /// wrote it. Ignored (the finding is published), logged and counted (`DedupMarkUnauthenticated`).
+    pub unauthenticated: Vec<String>,
+}
+
 /// Which findings were already published (DynamoDB in production, keyed by finding id): a finding the fast
 /// path published is not published again when its record arrives in a log file, nor when an event is retried
 /// after it was half published. A finding is marked only after the sink accepted it, so a crash between
 /// publishing and marking can cause a duplicate, never a loss.
 pub trait Dedup: Send + Sync {
-    /// The ids among `finding_ids` that are marked as published.
-    fn seen<'a>(
-        &'a self,
-        finding_ids: &'a [String],
-    ) -> DedupFuture<'a, std::collections::HashSet<String>>;
+    /// The ids among `finding_ids` that are marked as published, and those whose mark is not authentic.
+    fn seen<'a>(&'a self, finding_ids: &'a [String]) -> DedupFuture<'a, Seen>;
 
     /// Marks `finding_ids` as published (for the table's time to live).
     fn mark<'a>(&'a self, finding_ids: &'a [String]) -> DedupFuture<'a, ()>;
+}
+
+/// One item of the dedup table as stored: the finding id, when it expires (epoch seconds) and its MAC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMark {
+    pub finding_id: String,
+    pub expires_at: i64,
+    /// The `mac` attribute (binary); `None` when the item has none (or not a binary one).
+    pub mac: Option<Vec<u8>>,
+}
+
+/// The dedup table's raw items (DynamoDB in production): no meaning, no trust. [`crate::dedup::MacDedup`]
+/// turns it into a [`Dedup`] that believes only the marks it can authenticate.
+pub trait MarkStore: Send + Sync {
+    /// The items stored for `finding_ids` (the ones that have none are absent).
+    fn get<'a>(
+        &'a self,
+        finding_ids: &'a [String],
+    ) -> DedupFuture<'a, std::collections::HashMap<String, StoredMark>>;
+
+    /// Writes (or overwrites) these items.
+    fn put<'a>(&'a self, marks: &'a [StoredMark]) -> DedupFuture<'a, ()>;
+}
+
+/// Why KMS could not compute or check a MAC (not "the MAC is wrong": that is `Ok(false)`).
+#[derive(Debug, thiserror::Error)]
+pub enum MacError {
+    #[error("KMS unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A boxed future, so that [`MarkMac`] can be used as `dyn MarkMac`.
+pub type MacFuture<'a, T> =
+    std::pin::Pin<Box<dyn Future<Output = Result<T, MacError>> + Send + 'a>>;
+
+/// The key that authenticates dedup marks (a KMS HMAC key only the function's role may use in production:
+/// GenerateMac and VerifyMac with HMAC_SHA_256).
+pub trait MarkMac: Send + Sync {
+    /// The MAC of `message`.
+    fn generate<'a>(&'a self, message: &'a [u8]) -> MacFuture<'a, Vec<u8>>;
+
+    /// Whether `mac` is the MAC of `message` under this key (`Ok(false)`: it is not).
+    fn verify<'a>(&'a self, message: &'a [u8], mac: &'a [u8]) -> MacFuture<'a, bool>;
 }
 
 /// Why the findings archive could not be written (the handler logs it, counts `ArchiveFailed` and goes on).

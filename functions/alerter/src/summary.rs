@@ -42,6 +42,10 @@ pub struct Summary {
     /// Findings published without the dedup table's answer (it failed or timed out) or left unmarked after
     /// publishing (a later duplicate is possible).
     pub dedup_unavailable: u64,
+    /// Dedup marks found for findings about to be published that the function could not authenticate (no
+    /// `mac`, or one its KMS key does not verify): someone else wrote them. Ignored: the findings were
+    /// published.
+    pub dedup_mark_unauthenticated: u64,
     /// EventBridge events refused because their `source` does not start with `aws.` (not from an AWS service):
     /// never evaluated, not failures.
     pub foreign_events_refused: u64,

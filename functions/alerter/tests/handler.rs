@@ -1398,6 +1398,125 @@ async fn dedup_a_finding_the_fast_path_published_is_not_published_again_from_the
         .all(|b| b["finding_id"] != root_id.as_str()));
 }
 
+/// The function's dedup as deployed: a table of raw items believed only where the key authenticates them.
+fn mac_dedup() -> (Arc<alerter::MemMarks>, Arc<alerter::MemMac>, Arc<dyn Dedup>) {
+    let marks = Arc::new(alerter::MemMarks::new());
+    let mac = Arc::new(alerter::MemMac::new(*b"the function's HMAC key"));
+    let dedup: Arc<dyn Dedup> = Arc::new(alerter::MacDedup::new(
+        marks.clone(),
+        mac.clone(),
+        std::time::Duration::from_secs(3600),
+    ));
+    (marks, mac, dedup)
+}
+
+#[tokio::test]
+async fn dedup_marks_written_by_someone_else_never_hold_an_alert_back() {
+    let (marks, mac, dedup) = mac_dedup();
+    // The root sign-in's finding id, computed as anyone can (sha256 of eventID and rule id).
+    let mut probe = deps(MemSource::default(), RecordingSink::default());
+    probe.dedup = None;
+    handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &probe)
+        .await
+        .unwrap();
+    let root_id = probe.sink.bodies()[0]["finding_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let far = chrono::Utc::now().timestamp() + 86_400;
+    let other_key = alerter::MemMac::new(*b"another principal's key");
+    let forged_mac =
+        alerter::ports::MarkMac::generate(&other_key, &alerter::dedup::mark_message(&root_id, far))
+            .await
+            .unwrap();
+    for forged in [None, Some(vec![0u8; 32]), Some(forged_mac)] {
+        marks.insert(alerter::ports::StoredMark {
+            finding_id: root_id.clone(),
+            expires_at: far,
+            mac: forged,
+        });
+        let mut d = deps(MemSource::default(), RecordingSink::default());
+        d.dedup = Some(dedup.clone());
+        let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
+            .await
+            .unwrap()
+            .into_summary();
+        assert_eq!(
+            fired(&d),
+            [(
+                ROOT_EVENT.to_owned(),
+                "cis-4.3-root-account-usage".to_owned()
+            )],
+            "the alert is published despite the forged mark"
+        );
+        assert_eq!(
+            (
+                summary.published,
+                summary.deduplicated,
+                summary.dedup_mark_unauthenticated,
+                summary.dedup_unavailable
+            ),
+            (1, 0, 1, 0)
+        );
+        let emf: Value = serde_json::from_str(&alerter::metrics::emf_line(
+            &summary,
+            "fn",
+            chrono::Utc::now(),
+        ))
+        .unwrap();
+        assert_eq!(emf["DedupMarkUnauthenticated"], 1);
+        // Publishing overwrote the forged item with the function's own, authenticated mark: the next copy
+        // of the event is held back.
+        let mut again = deps(MemSource::default(), RecordingSink::default());
+        again.dedup = Some(dedup.clone());
+        let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &again)
+            .await
+            .unwrap()
+            .into_summary();
+        assert!(fired(&again).is_empty());
+        assert_eq!(
+            (summary.deduplicated, summary.dedup_mark_unauthenticated),
+            (1, 0)
+        );
+    }
+    // Verified only marks found for findings about to be published; signed only what was published.
+    assert_eq!(mac.calls(), (3, 5));
+}
+
+#[tokio::test]
+async fn dedup_kms_failing_publishes_anyway_as_dedup_unavailable() {
+    let (marks, mac, dedup) = mac_dedup();
+    let mut d = deps(MemSource::default(), RecordingSink::default());
+    d.dedup = Some(dedup.clone());
+    handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
+        .await
+        .unwrap();
+    let root_id = d.sink.bodies()[0]["finding_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(marks.get_mark(&root_id).unwrap().mac.is_some());
+    // KMS goes away: the genuine mark cannot be verified, so the alert is published again (a duplicate,
+    // never a loss), counted as DedupUnavailable.
+    mac.set_unavailable(true);
+    let mut d = deps(MemSource::default(), RecordingSink::default());
+    d.dedup = Some(dedup);
+    let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
+    assert_eq!(fired(&d).len(), 1);
+    assert_eq!(
+        (
+            summary.published,
+            summary.deduplicated,
+            summary.dedup_unavailable,
+            summary.dedup_mark_unauthenticated
+        ),
+        (1, 0, 1, 0)
+    );
+}
+
 #[tokio::test]
 async fn dedup_unavailable_publishes_anyway_counts_it_and_stops_asking() {
     let table = Arc::new(MemDedup::new());
@@ -1440,7 +1559,7 @@ impl Dedup for HangingDedup {
     fn seen<'a>(
         &'a self,
         _: &'a [String],
-    ) -> alerter::ports::DedupFuture<'a, std::collections::HashSet<String>> {
+    ) -> alerter::ports::DedupFuture<'a, alerter::ports::Seen> {
         Box::pin(std::future::pending())
     }
 

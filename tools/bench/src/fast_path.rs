@@ -5,12 +5,15 @@
 //! Each event is a distinct root console sign-in (its own `eventID`, so its own finding ids: the dedup table
 //! never holds one back), handled with the dedup table on and off, alternately, so that moto's growing state
 //! weighs on both alike. Then the dedup table's calls alone (`BatchGetItem` of the findings' ids, and
-//! `BatchWriteItem` of one id and of one event's ids) through the function's own adapter.
+//! `BatchWriteItem` of one id and of one event's ids, each mark with its KMS `GenerateMac`) through the
+//! function's own adapter. The dedup marks' HMAC key (`DEDUP_MAC_KEY_ID`) is created on moto too.
 //!
 //! The figures are the function's work plus moto's over loopback, not AWS's network: they bound what the
 //! function adds, the round trips to SNS and DynamoDB in a region cost what AWS says they cost.
 
-use alerter::{build_deps, handle_event, Config, Dedup, DynamoDbDedup, Response};
+use alerter::{
+    build_deps, handle_event, kms_client, Config, Dedup, DynamoDbMarks, KmsMac, MacDedup, Response,
+};
 use anyhow::{bail, ensure, Context as _};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -20,6 +23,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write as _;
 use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The dedup table's name on moto (the schema is the contract's: hash key `finding_id` (S)).
@@ -182,11 +186,21 @@ pub async fn measure(endpoint: &str, opts: &Opts) -> anyhow::Result<Report> {
         .context("CreateTopic returned no ARN")?;
     let dynamodb = trailwarden_aws::dynamodb_client(&sdk);
     create_table(&dynamodb).await?;
+    let mac_key = kms_client(&sdk)
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await?
+        .key_metadata
+        .and_then(|k| k.arn)
+        .context("CreateKey returned no ARN")?;
 
     // The production dependencies (build_deps), with and without the dedup table.
     let on = build_deps(
         Config {
             dedup_table: Some(TABLE.to_owned()),
+            dedup_mac_key_id: Some(mac_key.clone()),
             ..Config::new(topic_arn.clone())
         },
         &sdk,
@@ -240,7 +254,11 @@ pub async fn measure(endpoint: &str, opts: &Opts) -> anyhow::Result<Report> {
     drop(quiet);
 
     // The dedup table's calls alone, through the function's adapter (fresh ids each time).
-    let table = DynamoDbDedup::new(dynamodb, TABLE, Config::new("").dedup_ttl);
+    let table = MacDedup::new(
+        Arc::new(DynamoDbMarks::new(dynamodb, TABLE)),
+        Arc::new(KmsMac::new(kms_client(&sdk), mac_key)),
+        Config::new("").dedup_ttl,
+    );
     let mut read = Vec::with_capacity(opts.events);
     let mut write = Vec::with_capacity(opts.events);
     let mut write_one = Vec::with_capacity(opts.events);
@@ -251,7 +269,10 @@ pub async fn measure(endpoint: &str, opts: &Opts) -> anyhow::Result<Report> {
         let started = Instant::now();
         let seen = table.seen(&ids).await?;
         let t_read = started.elapsed();
-        ensure!(seen.is_empty(), "fresh ids were found in the table");
+        ensure!(
+            seen.published.is_empty() && seen.unauthenticated.is_empty(),
+            "fresh ids were found in the table"
+        );
         let started = Instant::now();
         table.mark(&ids).await?;
         let t_write = started.elapsed();
@@ -267,7 +288,7 @@ pub async fn measure(endpoint: &str, opts: &Opts) -> anyhow::Result<Report> {
     }
     let last = [format!("bench-{}-0", opts.warmup + opts.events - 1)];
     ensure!(
-        table.seen(&last).await?.len() == 1,
+        table.seen(&last).await?.published.len() == 1,
         "a marked id was not found in the table"
     );
 
@@ -299,7 +320,8 @@ fn check(response: &Response, findings: usize, n: usize) -> anyhow::Result<()> {
         summary.eventbridge_records == 1
             && summary.published == findings as u64
             && summary.deduplicated == 0
-            && summary.dedup_unavailable == 0,
+            && summary.dedup_unavailable == 0
+            && summary.dedup_mark_unauthenticated == 0,
         "event {n}: expected {findings} alerts published, got {summary:?}"
     );
     Ok(())
