@@ -42,8 +42,10 @@ use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoSer
 mod athena;
 #[path = "infra_apply/fast_path.rs"]
 mod fast_path;
+#[path = "infra_apply/hardening.rs"]
+mod hardening;
 #[path = "infra_apply/log_path.rs"]
-mod log_path;
+pub(crate) mod log_path;
 #[path = "infra_apply/watchers.rs"]
 mod watchers;
 
@@ -447,7 +449,8 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
 
     // 1. Apply.
     tf.init().await;
-    tf.run(&["apply", "-input=false", "-no-color", "-auto-approve"])
+    let applied = tf
+        .run(&["apply", "-input=false", "-no-color", "-auto-approve"])
         .await;
     let out = outputs(&tf.run(&["output", "-json", "-no-color"]).await);
     let account = "123456789012"; // moto's default account
@@ -556,6 +559,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
     let state: Value =
         serde_json::from_str(&tf.run(&["show", "-json", "-no-color"]).await).unwrap();
     watchers::assert_deployed(&sdk, &out, &state).await;
+    hardening::assert_deployed(&sdk, &out, &state, &applied).await;
     let rendered = state_resource(
         &state["values"]["root_module"],
         "module.trailwarden.data.aws_iam_policy_document.bucket[0]",

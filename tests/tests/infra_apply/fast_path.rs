@@ -2,8 +2,8 @@
 //! infra/examples/complete (enable_fast_path and enable_dedup default to true): one EventBridge rule per pattern of
 //! infra/eventbridge-patterns.json with its state, each targeting the encrypted fast-path queue; the queue's key,
 //! redrive to its own DLQ and policy; the event source mapping (batch size, batching window,
-//! ReportBatchItemFailures, maximum concurrency); the dedup table; the function's DEDUP_* environment; the role's
-//! statements; the alert key's EventBridge statement; the two alarms. And, in its own test, a `terraform plan` of
+//! ReportBatchItemFailures, maximum concurrency); the dedup table; the function's DEDUP_* environment (DEDUP_MAC_KEY_ID
+//! included); the role's statements (MacDedupMarks on exactly the MAC key); the alert key's EventBridge statement; the two alarms. And, in its own test, a `terraform plan` of
 //! modules/eventbridge-forwarder in a second region.
 //!
 //! What moto 5.2 does with these (observed, and read in moto's source):
@@ -285,6 +285,12 @@ pub async fn assert_deployed(
     // 5. The function's environment: the table and the TTL (contract 5).
     assert_eq!(env.get("DEDUP_TABLE").map(String::as_str), Some(table_name));
     assert_eq!(env.get("DEDUP_TTL_HOURS").map(String::as_str), Some("72"));
+    // The dedup MAC key (hardening.rs checks the key itself): set whenever the table is.
+    let mac_key = output(out, "dedup_mac_key_arn");
+    assert_eq!(
+        env.get("DEDUP_MAC_KEY_ID").map(String::as_str),
+        Some(mac_key)
+    );
 
     // 6. The role's statements (rendered): the queue's four consumer actions on the queue only, the table's four
     //    item actions on the table only.
@@ -318,6 +324,13 @@ pub async fn assert_deployed(
         ])
     );
     assert_eq!(strings(&dedup["Resource"]), set(&[&table_arn]));
+    let mac = statement(&role_policy, "MacDedupMarks");
+    assert_eq!(mac["Effect"], "Allow");
+    assert_eq!(
+        strings(&mac["Action"]),
+        set(&["kms:GenerateMac", "kms:VerifyMac"])
+    );
+    assert_eq!(strings(&mac["Resource"]), set(&[mac_key]));
     // Nothing else in the role's policy names the queue or the table, and no statement grants dynamodb:* or sqs:*.
     for s in role_policy["Statement"].as_array().unwrap() {
         let actions = strings(&s["Action"]);

@@ -19,11 +19,15 @@ use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 
 /// The object-level deny statements the module renders and the test's module copy leaves out of what it puts.
-pub(crate) const RENDERED_ONLY: [&str; 4] = [
+pub(crate) const RENDERED_ONLY: [&str; 8] = [
     "DenyInsecureTransport",
     "DenyLogWritesExceptCloudTrail",
     "DenyLogDeletesExceptAdministrators",
     "DenyRulesFileWritesExceptAdministrators",
+    "DenyArchiveWritesExceptAlerter",
+    "DenyArchiveDeletesExceptAdministrators",
+    "DenyQueryResultWritesExceptAthena",
+    "DenyQueryResultDeletesExceptAdministrators",
 ];
 
 /// The first line of the table the module appends to the rules file (infra/main.tf, `pipeline_table`).
@@ -216,12 +220,53 @@ pub(crate) async fn assert_log_path(
         "aws_sns_topic",
         "aws_cloudwatch_metric_alarm",
         "aws_cloudwatch_event_rule",
+        "aws_sqs_queue",
+        "aws_dynamodb_table",
+        "aws_athena_workgroup",
+        "aws_glue_catalog_database",
+        "aws_glue_catalog_table",
     ] {
         want.extend(arns_of(&resources, kind));
     }
+    assert_eq!(
+        arns_of(&resources, "aws_kms_key").len(),
+        3,
+        "the alert key, the alarm key and the dedup MAC key"
+    );
+    // The state a finding passes through, in the ARN shapes the [pipeline] parser reads (crates/rules/src/pipeline.rs):
+    // the three queues, the dedup table, the hunting workgroup, the Glue database and both tables, and the two
+    // prefixes of the log bucket the stack writes (findings archive, query results) as BUCKET/PREFIX*.
+    let arn =
+        |service: &str, resource: &str| format!("arn:aws:{service}:us-east-1:{account}:{resource}");
+    let state_arns = [
+        arn("sqs", &format!("{function_name}-dlq")),
+        arn("sqs", &format!("{function_name}-fast-path")),
+        arn("sqs", &format!("{function_name}-fast-path-dlq")),
+        arn("dynamodb", &format!("table/{}-dedup", super::NAME_PREFIX)),
+        arn(
+            "athena",
+            &format!("workgroup/{}-hunting", super::NAME_PREFIX),
+        ),
+        arn("glue", "database/tw_e2e"),
+        arn("glue", "table/tw_e2e/cloudtrail"),
+        arn("glue", "table/tw_e2e/findings"),
+        format!("{bucket_arn}/trailwarden-findings/*"),
+        format!("{bucket_arn}/athena-results/*"),
+    ];
+    for a in &state_arns {
+        assert!(listed_set.contains(a), "[pipeline] lists {a}: {listed:#?}");
+    }
+    want.extend(state_arns.iter().cloned());
+    // Not the event source mapping: its UUID exists only after the function, whose configuration carries this
+    // file's hash (infra/main.tf); the watchdog and the service control policy name it (watchers.rs, hardening.rs).
     assert!(
-        arns_of(&resources, "aws_kms_key").len() >= 2,
-        "the alert key and the alarm key"
+        listed.iter().all(|a| !a.contains(":event-source-mapping:")),
+        "{listed:#?}"
+    );
+    // The key administrators are moto's user here, not a role: no administrator role is listed.
+    assert!(
+        listed.iter().filter(|a| a.contains(":role/")).count() == 1,
+        "only the function's role: {listed:#?}"
     );
     assert_eq!(listed_set, want, "[pipeline] resources");
 
@@ -360,14 +405,58 @@ pub(crate) async fn assert_log_path(
             "s3:DeleteBucketPolicy",
             "s3:PutBucketNotification",
             "s3:PutBucketObjectLockConfiguration",
+            "s3:PutBucketOwnershipControls",
             "s3:PutBucketPolicy",
+            "s3:PutBucketPublicAccessBlock",
             "s3:PutBucketVersioning",
             "s3:PutEncryptionConfiguration",
             "s3:PutLifecycleConfiguration",
+            "s3:PutReplicationConfiguration",
         ]
     );
     assert_eq!(strings(&config_changes["Resource"]), [bucket_arn.as_str()]);
     assert_eq!(config_changes["Condition"], administrators);
+
+    // The findings archive and the query results in the log bucket (enable_findings_archive and enable_athena in
+    // this test), rendered only (the test's module copy leaves them out: moto would deny the destroy's emptying).
+    let function_role = format!("arn:aws:iam::{account}:role/{function_name}-role");
+    for (sid, prefix, actions, condition) in [
+        (
+            "DenyArchiveWritesExceptAlerter",
+            "trailwarden-findings/",
+            vec!["s3:PutObject"],
+            json!({ "ArnNotEquals": { "aws:PrincipalArn": function_role } }),
+        ),
+        (
+            "DenyArchiveDeletesExceptAdministrators",
+            "trailwarden-findings/",
+            vec!["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            administrators.clone(),
+        ),
+        (
+            "DenyQueryResultWritesExceptAthena",
+            "athena-results/",
+            vec!["s3:PutObject"],
+            json!({ "ForAllValues:StringNotEquals": { "aws:CalledVia": "athena.amazonaws.com" } }),
+        ),
+        (
+            "DenyQueryResultDeletesExceptAdministrators",
+            "athena-results/",
+            vec!["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            administrators.clone(),
+        ),
+    ] {
+        let st = statement(&rendered, sid);
+        assert_eq!(st["Effect"], "Deny", "{sid}");
+        assert_eq!(st["Principal"], "*", "{sid}");
+        assert_eq!(strings(&st["Action"]), actions, "{sid}");
+        assert_eq!(
+            strings(&st["Resource"]),
+            [format!("{bucket_arn}/{prefix}*")],
+            "{sid}"
+        );
+        assert_eq!(st["Condition"], condition, "{sid}");
+    }
 
     // 4. The execution role's inline policy (state of aws_iam_role_policy.lambda, refreshed from moto): the
     //    version the event names can be read, under the log prefix only; the rules file by its key.
@@ -468,7 +557,7 @@ pub(crate) async fn assert_log_path(
 }
 
 /// The planned changes of `terraform show -json <plan>` at `address`, if any.
-fn planned<'a>(plan: &'a Value, address: &str) -> Option<&'a Value> {
+pub(crate) fn planned<'a>(plan: &'a Value, address: &str) -> Option<&'a Value> {
     plan["resource_changes"]
         .as_array()
         .unwrap()
@@ -477,7 +566,7 @@ fn planned<'a>(plan: &'a Value, address: &str) -> Option<&'a Value> {
 }
 
 /// The rendered JSON of a data source read during the plan (`prior_state` of the plan), parsed.
-fn data_json(plan: &Value, address: &str) -> Value {
+pub(crate) fn data_json(plan: &Value, address: &str) -> Value {
     let data = super::state_resource(&plan["prior_state"]["values"]["root_module"], address);
     serde_json::from_str(
         data["values"]["json"]
@@ -491,19 +580,23 @@ fn data_json(plan: &Value, address: &str) -> Value {
 const EXISTING_BUCKET: &str = "org-cloudtrail-archive-111122223333";
 const EXISTING_PREFIX: &str = "o-a1b2c3d4e5/ct";
 /// `name_prefix` of the existing-bucket stacks (function `tw-plan-alerter`).
-const EXISTING_NAME_PREFIX: &str = "tw-plan";
+pub(crate) const EXISTING_NAME_PREFIX: &str = "tw-plan";
 
 /// A root configuration calling a copy of infra/ in existing-bucket mode (bucket `EXISTING_BUCKET`, key prefix
 /// `EXISTING_PREFIX`) against `moto`, initialised. Its variables (`create_trail`, `create_bucket_notification`,
-/// `existing_bucket_delivery`, `existing_bucket_sns_topic_arn`) are the module's, default as there; its outputs
+/// `existing_bucket_delivery`, `existing_bucket_sns_topic_arn`, `watchdog_secondary_target_arn`,
+/// `key_administrator_arns`) are the module's, default as there; its outputs
 /// are the module's existing-bucket ones plus `function_arn` and `function_name`.
-struct ExistingBucketStack {
+pub(crate) struct ExistingBucketStack {
     tf: super::Terraform,
     _work: tempfile::TempDir,
 }
 
 impl ExistingBucketStack {
-    async fn init(terraform_exe: std::path::PathBuf, moto: &test_support::MotoServer) -> Self {
+    pub(crate) async fn init(
+        terraform_exe: std::path::PathBuf,
+        moto: &test_support::MotoServer,
+    ) -> Self {
         let work = tempfile::tempdir().unwrap();
         let module = work.path().join("module");
         super::copy_configuration(&test_support::repo_root().join("infra"), &module);
@@ -538,6 +631,16 @@ variable "existing_bucket_sns_topic_arn" {{
   default = null
 }}
 
+variable "watchdog_secondary_target_arn" {{
+  type    = string
+  default = null
+}}
+
+variable "key_administrator_arns" {{
+  type    = list(string)
+  default = null
+}}
+
 module "trailwarden" {{
   source = "../module"
 
@@ -549,6 +652,8 @@ module "trailwarden" {{
   create_bucket_notification    = var.create_bucket_notification
   existing_bucket_delivery      = var.existing_bucket_delivery
   existing_bucket_sns_topic_arn = var.existing_bucket_sns_topic_arn
+  watchdog_secondary_target_arn = var.watchdog_secondary_target_arn
+  key_administrator_arns        = var.key_administrator_arns
 }}
 
 output "existing_bucket_delivery" {{
@@ -599,7 +704,7 @@ output "function_name" {{
         Ok(serde_json::from_str::<Value>(&shown).unwrap())
     }
 
-    async fn plan(&self, vars: &[&str]) -> Value {
+    pub(crate) async fn plan(&self, vars: &[&str]) -> Value {
         self.try_plan(vars).await.unwrap_or_else(|e| panic!("{e}"))
     }
 }
@@ -611,7 +716,7 @@ fn planned_output<'a>(plan: &'a Value, name: &str) -> &'a Value {
 
 /// The references of the module resource `address`'s (without `module.trailwarden.`) argument `argument` in the
 /// plan's configuration: what a value unknown at plan time (an ARN of a resource yet to be created) comes from.
-fn references(plan: &Value, address: &str, argument: &str) -> Vec<String> {
+pub(crate) fn references(plan: &Value, address: &str, argument: &str) -> Vec<String> {
     plan["configuration"]["root_module"]["module_calls"]["trailwarden"]["module"]["resources"]
         .as_array()
         .unwrap()
@@ -1059,7 +1164,25 @@ async fn existing_bucket_mode_applies_eventbridge_then_sns_on_moto() {
         .await
         .unwrap();
     let watched: Value = serde_json::from_str(watchdog.event_pattern().unwrap()).unwrap();
-    for branch in watched["detail"]["$or"].as_array().unwrap() {
+    // The self rule's own branches (by `name` and by `rule`), not its ring branches (one rule each, the next
+    // watchdog rule).
+    let own: Vec<&Value> = watched["$or"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["detail"])
+        .filter(|d| {
+            d["requestParameters"]
+                .as_object()
+                .unwrap()
+                .values()
+                .next()
+                .and_then(Value::as_array)
+                .is_some_and(|names| names.len() > 1)
+        })
+        .collect();
+    assert_eq!(own.len(), 2, "{watched}");
+    for branch in own {
         let (_, names) = branch["requestParameters"]
             .as_object()
             .unwrap()
@@ -1185,6 +1308,10 @@ async fn existing_bucket_mode_applies_eventbridge_then_sns_on_moto() {
         json!({ "Service": "events.amazonaws.com" })
     );
     assert_eq!(by_rule["Condition"]["ArnLike"]["AWS:SourceArn"], rule_arn);
+    assert_eq!(
+        by_rule["Condition"]["StringEquals"]["AWS:SourceAccount"], "123456789012",
+        "every invoke permission names its source's account: {by_rule}"
+    );
 
     // The stored rules file's [pipeline] table lists the rule (tampering with it is watched).
     let stored = s3
@@ -1272,6 +1399,11 @@ async fn existing_bucket_mode_applies_eventbridge_then_sns_on_moto() {
         json!({ "Service": "sns.amazonaws.com" })
     );
     assert_eq!(by_topic["Condition"]["ArnLike"]["AWS:SourceArn"], topic_arn);
+    assert_eq!(
+        by_topic["Condition"]["StringEquals"]["AWS:SourceAccount"],
+        topic_arn.split(':').nth(4).unwrap(),
+        "the topic's own account, from its ARN: {by_topic}"
+    );
     assert!(
         policy["Statement"]
             .as_array()
