@@ -261,7 +261,7 @@ variable "sms_min_severity" {
 }
 
 variable "create_alarms" {
-  description = "Create the CloudWatch alarms on the pipeline (errors, throttles, on-failure queue depth, the heartbeat dead-man's switch, malformed and unevaluated records, failed alert deliveries, SMS spend), notifying the alarm topic."
+  description = "Create the CloudWatch alarms on the pipeline (errors, throttles, on-failure queue depth, the heartbeat dead-man's switch, malformed and unevaluated records, failed alert deliveries, SMS spend, forged dedup marks, refused foreign fast-path events), notifying the alarm topic; and a FailedInvocations alarm per watchdog and fast-path EventBridge rule, notifying the alarm and alert topics."
   type        = bool
   default     = true
 }
@@ -577,7 +577,7 @@ variable "fast_path_maximum_concurrency" {
 }
 
 variable "enable_dedup" {
-  description = "The DynamoDB dedup table (on demand, encrypted with the alert key, TTL on expires_at, point-in-time recovery), keyed by finding id: a finding published once (on the fast path, or before a Lambda retry of the same S3 event) is not published again. Sets DEDUP_TABLE and DEDUP_TTL_HOURS. Required by enable_fast_path."
+  description = "The DynamoDB dedup table (on demand, encrypted with the alert key, TTL on expires_at, point-in-time recovery), keyed by finding id: a finding published once (on the fast path, or before a Lambda retry of the same S3 event) is not published again. Each mark carries an HMAC from a KMS key (HMAC_256) that only the function's role may use, and the table's resource policy lets only that role write items: a mark written by anyone else cannot hold an alert back (DedupMarkUnauthenticated alarm). Sets DEDUP_TABLE, DEDUP_TTL_HOURS and DEDUP_MAC_KEY_ID. Required by enable_fast_path."
   type        = bool
   default     = true
 }

@@ -40,6 +40,8 @@ module "trailwarden" {
   alarm_emails                 = var.alarm_emails
   heartbeat_minutes            = var.heartbeat_minutes
   extra_subscription_protocols = var.extra_subscription_protocols
+  # A third target of every watchdog rule outside this account (another account's event bus or SNS topic).
+  watchdog_secondary_target_arn = var.watchdog_secondary_target_arn
 
   #### Log path: where the trail writes, what else it records ####
   s3_key_prefix   = var.s3_key_prefix

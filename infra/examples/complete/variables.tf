@@ -90,6 +90,12 @@ variable "heartbeat_minutes" {
   default     = 60
 }
 
+variable "watchdog_secondary_target_arn" {
+  description = "Event bus ARN of another account, or an SNS topic ARN, that every watchdog rule also sends to (null: none). See the module's variable."
+  type        = string
+  default     = null
+}
+
 variable "extra_subscription_protocols" {
   description = "SNS protocols, besides email and sms, that this account may subscribe to the topics with (e.g. [\"https\"])."
   type        = list(string)
