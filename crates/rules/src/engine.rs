@@ -348,8 +348,14 @@ impl Engine {
     /// custom rules, context and exclusions. `today` (`YYYY-MM-DD`) dates records that lack an `eventTime`.
     pub fn from_config(cfg: &RulesConfig, today: &str) -> Result<Self, ConfigError> {
         let profile = cfg.profile();
+        // A rules file with a `[pipeline]` table (the Terraform module writes it) watches its own pipeline
+        // whatever the profile: `cis` included. Only an explicit `disable` (visible in the reviewed file)
+        // switches it off.
+        let pipeline_watched = !cfg.pipeline_resources().is_empty();
         let wanted = |rule: &Rule| {
-            (rule.in_profile(profile) || cfg.enable.iter().any(|e| e.get_ref() == rule.id))
+            (rule.in_profile(profile)
+                || cfg.enable.iter().any(|e| e.get_ref() == rule.id)
+                || (pipeline_watched && rule.id == crate::catalog::PIPELINE_TAMPERING_ID))
                 && !cfg.disable.iter().any(|d| d.get_ref() == rule.id)
         };
         let mut rules = Vec::new();

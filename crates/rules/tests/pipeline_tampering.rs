@@ -29,6 +29,15 @@ resources = [
   "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-alerter-errors",
   "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-no-log-files",
   "arn:aws:events:us-east-1:111122223333:rule/tw-pipeline-watchdog",
+  "arn:aws:sqs:us-east-1:111122223333:tw-fast-path",                          # the fast-path queue
+  "arn:aws:sqs:us-east-1:111122223333:tw-fast-path-dlq",                      # and its dead-letter queue
+  "arn:aws:dynamodb:us-east-1:111122223333:table/tw-dedup",                   # the dedup table
+  "arn:aws:lambda:us-east-1:111122223333:event-source-mapping:a1b2c3d4-5678-90ab-cdef-111111111111",
+  "arn:aws:athena:us-east-1:111122223333:workgroup/tw-hunt",
+  "arn:aws:glue:us-east-1:111122223333:database/tw_cloudtrail",
+  "arn:aws:glue:us-east-1:111122223333:table/tw_cloudtrail/events",
+  "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/trailwarden/findings/*", # the findings archive
+  "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/athena-results/*",
 ]
 "#;
 
@@ -65,7 +74,7 @@ fn notes(engine: &Engine, bytes: &[u8]) -> Vec<Option<&'static str>> {
 #[test]
 fn a_rules_file_with_a_pipeline_fires_on_every_fixture_as_labelled() {
     let config = RulesConfig::parse(RULES_FILE, "rules.toml").unwrap();
-    assert_eq!(config.pipeline_resources().len(), 12);
+    assert_eq!(config.pipeline_resources().len(), 21);
     let engine = Engine::from_config(&config, "2025-03-06").unwrap();
     assert_eq!(&engine.context().pipeline, config.pipeline_resources());
     assert!(engine.rule(RULE_ID).is_some(), "recommended runs it");
@@ -105,6 +114,51 @@ fn without_a_pipeline_table_the_rule_is_silent() {
         let (bytes, _) = read(&f);
         assert!(notes(&engine, &bytes).is_empty(), "{}", f.display());
     }
+}
+
+#[test]
+fn a_pipeline_table_runs_the_rule_whatever_the_profile() {
+    for profile in ["cis", "recommended", "all"] {
+        let text = RULES_FILE.replace(
+            "profile = \"recommended\"",
+            &format!("profile = \"{profile}\""),
+        );
+        let config = RulesConfig::parse(&text, "rules.toml").unwrap();
+        let engine = Engine::from_config(&config, "2025-03-06").unwrap();
+        assert!(engine.rule(RULE_ID).is_some(), "{profile}");
+        for f in fixtures("match") {
+            let (bytes, _) = read(&f);
+            assert_eq!(
+                notes(&engine, &bytes).len(),
+                1,
+                "{profile}: {}",
+                f.display()
+            );
+        }
+        if profile == "cis" {
+            // Only the CIS rules besides it.
+            assert!(engine
+                .rules()
+                .iter()
+                .all(|r| r.id() == RULE_ID || r.id().starts_with("cis-")));
+        }
+    }
+    // Without a [pipeline] table, cis does not run it; an explicit disable (in the reviewed, hash-checked
+    // file) still switches it off.
+    let cis = RulesConfig::parse("profile = \"cis\"\n", "rules.toml").unwrap();
+    assert!(Engine::from_config(&cis, "2025-03-06")
+        .unwrap()
+        .rule(RULE_ID)
+        .is_none());
+    let disabled = RulesConfig::parse(
+        &format!("disable = [\"{RULE_ID}\"]\n{RULES_FILE}"),
+        "rules.toml",
+    )
+    .unwrap();
+    assert!(Engine::from_config(&disabled, "2025-03-06")
+        .unwrap()
+        .rule(RULE_ID)
+        .is_none());
 }
 
 #[test]

@@ -47,6 +47,15 @@ pub fn pipeline_fixture_resources() -> rules::PipelineResources {
         "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-alerter-errors",
         "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-no-log-files",
         "arn:aws:events:us-east-1:111122223333:rule/tw-pipeline-watchdog",
+        "arn:aws:sqs:us-east-1:111122223333:tw-fast-path",
+        "arn:aws:sqs:us-east-1:111122223333:tw-fast-path-dlq",
+        "arn:aws:dynamodb:us-east-1:111122223333:table/tw-dedup",
+        "arn:aws:lambda:us-east-1:111122223333:event-source-mapping:a1b2c3d4-5678-90ab-cdef-111111111111",
+        "arn:aws:athena:us-east-1:111122223333:workgroup/tw-hunt",
+        "arn:aws:glue:us-east-1:111122223333:database/tw_cloudtrail",
+        "arn:aws:glue:us-east-1:111122223333:table/tw_cloudtrail/events",
+        "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/trailwarden/findings/*",
+        "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/athena-results/*",
     ])
     .expect("the fixtures' pipeline parses")
 }

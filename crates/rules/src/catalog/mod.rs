@@ -44,6 +44,10 @@ const WITH_THRESHOLD_ARRAY: [&Rule; WITH_THRESHOLD_LEN] =
 /// [`threshold::THRESHOLD`].
 pub static BUILTIN: &[&Rule] = &WITH_THRESHOLD_ARRAY;
 
+/// The id of the rule that watches the deployment's own pipeline: on whatever the profile when the rules
+/// file has a `[pipeline]` table (`Engine::from_config`).
+pub const PIPELINE_TAMPERING_ID: &str = beyond::trailwarden_pipeline_tampering::RULE.id;
+
 /// `a` then `b`, as an array of their combined length (checked at compile time).
 const fn concat<const N: usize>(a: &[&'static Rule], b: &[&'static Rule]) -> [&'static Rule; N] {
     assert!(a.len() + b.len() == N && N > 0);

@@ -1,5 +1,6 @@
 //! A change to this deployment's own alerting pipeline (its bucket, rules file, function, role, topics, keys,
-//! trail, alarms or watchdog rule).
+//! trail, alarms, watchdog rule, fast-path queues and event source mapping, dedup table, findings archive and
+//! its Athena workgroup and Glue catalog).
 
 use super::common::{event_name, event_source, id_at, str_at, succeeded};
 use crate::pipeline::{Named, PipelineResources};
@@ -9,19 +10,27 @@ use cloudtrail::Node;
 /// Fires on a record of one of the calls below whose target is one of this deployment's own resources, listed
 /// in the rules file's `[pipeline]` table (written by the Terraform module), whether the call succeeded or
 /// not: a failed attempt is noted `attempt failed: …`, because an attempt on the pipeline matters as much as a
-/// success. Without a `[pipeline]` table the rule never fires.
+/// success. Without a `[pipeline]` table the rule never fires; with one it runs whatever the profile (`cis`
+/// included; only an explicit `disable` in the file switches it off).
 ///
 /// * S3 (`s3.amazonaws.com`), a configured bucket (`requestParameters.bucketName`): `PutBucketNotification`
 ///   (the recorded name) and `PutBucketNotificationConfiguration`, `PutBucketPolicy`, `DeleteBucketPolicy`,
 ///   `PutBucketLifecycle` (recorded for `PutBucketLifecycleConfiguration`, also listed), `DeleteBucketLifecycle`,
 ///   `PutBucketVersioning`, `PutBucketEncryption`, `DeleteBucketEncryption`, `DeleteBucket`,
-///   `PutObjectLockConfiguration` (and its IAM-action spelling `PutBucketObjectLockConfiguration`).
-///   `PutBucketReplication` is left out: it adds a copy and removes nothing (CIS 4.8 reports it).
+///   `PutObjectLockConfiguration` (and its IAM-action spelling `PutBucketObjectLockConfiguration`),
+///   `PutBucketReplication` and `DeleteBucketReplication` (a copy of every log and finding elsewhere, or the
+///   copy stopped), `PutBucketOwnershipControls` and `DeleteBucketOwnershipControls` (who owns what writers
+///   put), `PutBucketPublicAccessBlock` and `DeleteBucketPublicAccessBlock` (the guard against a public
+///   policy).
 /// * S3 data events on a configured object (`bucketName` and `key`, which records hold unencoded): `PutObject`,
 ///   `CopyObject` (the destination), `CompleteMultipartUpload`, `DeleteObject` (a version deleted is recorded as
 ///   `DeleteObject` with `versionId`; there is no `DeleteObjectVersion` event). `DeleteObjects` on a bucket that
 ///   holds a configured object fires unless the record lists its keys and none is configured: real records
 ///   carry `"delete": ""` and no key list. Other keys of the bucket (CloudTrail's own log deliveries) never fire.
+/// * S3 data events under a configured object prefix (`arn:aws:s3:::BUCKET/PREFIX*`: the findings archive,
+///   Athena's results): `DeleteObject`, `DeleteObjects` (listed keys under the prefix, or no key list), and
+///   `PutObject`, `CopyObject`, `CompleteMultipartUpload` unless the caller is a session of a configured role
+///   (the function writes the archive with its own role: that is the pipeline working).
 /// * Lambda (`lambda.amazonaws.com`), a configured function (`requestParameters.functionName`: a name, a full
 ///   ARN or a partial ARN `ACCOUNT:function:NAME`, with or without a qualifier; matched on name, and on account
 ///   and region from the ARN, else from `recipientAccountId` and `awsRegion`): `UpdateFunctionConfiguration`,
@@ -31,14 +40,23 @@ use cloudtrail::Node;
 ///   destination), each under every name CloudTrail records it: unsuffixed and with its API version
 ///   (`…20150331`, `…20150331v2`, `…20171031`). `AddPermission` is left out: it adds an invoker and takes
 ///   nothing away.
+/// * Lambda event source mappings: `UpdateEventSourceMapping` and `DeleteEventSourceMapping` of a configured
+///   mapping (`requestParameters.uUID`, in its account and region: disabled, retargeted or removed, the fast
+///   path stops), and `CreateEventSourceMapping` into a configured function (`functionName`: another source
+///   feeding it), each also as recorded with `20150331`.
+/// * Lambda `CreateFunction` and `UpdateFunctionConfiguration` (every recorded name) of any other function
+///   whose `requestParameters.role` is a configured role's ARN (same account, name ignoring case): that
+///   function can then do all the pipeline's role may (write dedup marks, decrypt alerts, read every log). The
+///   configured function itself is exempt (its first creation; its updates fire as changes to it).
 /// * IAM (`iam.amazonaws.com`), a configured role (`requestParameters.roleName`, ignoring ASCII case as IAM
 ///   does, in account `recipientAccountId`): `PutRolePolicy`, `DeleteRolePolicy`, `DetachRolePolicy`,
-///   `UpdateAssumeRolePolicy`, `PutRolePermissionsBoundary`, `DeleteRole`. `AttachRolePolicy` is left out: it
-///   adds rights.
+///   `UpdateAssumeRolePolicy`, `PutRolePermissionsBoundary`, `DeleteRole`, `AttachRolePolicy` (a managed
+///   policy such as `AWSDenyAll` blinds the function as surely as a detached one).
 /// * SNS (`sns.amazonaws.com`), a configured topic (`requestParameters.topicArn`): `DeleteTopic`,
 ///   `SetTopicAttributes`, `AddPermission` (an outside publisher can forge or flood alerts), `RemovePermission`,
 ///   `Subscribe` (a new recipient of every alert; the module's own subscriptions fire once, at the first apply);
-///   and on its subscriptions (`requestParameters.subscriptionArn` starts with the topic ARN and `:`):
+///   `PutDataProtectionPolicy` (`requestParameters.resourceArn`: a policy that masks or denies the alerts'
+///   content); and on its subscriptions (`requestParameters.subscriptionArn` starts with the topic ARN and `:`):
 ///   `Unsubscribe`, `SetSubscriptionAttributes`.
 /// * KMS (`kms.amazonaws.com`), a configured key (`requestParameters.keyId` as a key id or key ARN, or the key
 ///   ARN in `resources[].ARN`, which is how a call made through an alias names the key): `DisableKey`,
@@ -56,6 +74,30 @@ use cloudtrail::Node;
 /// * EventBridge (`events.amazonaws.com`), a configured rule (`requestParameters.name`, or `rule` for the
 ///   target calls, on `eventBusName`, default `default`): `DisableRule`, `DeleteRule`, `PutRule`,
 ///   `RemoveTargets`, `PutTargets`.
+/// * SQS (`sqs.amazonaws.com`), a configured queue (the fast-path queue and its dead-letter queue;
+///   `requestParameters.queueUrl`, `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` or the legacy hosts
+///   `REGION.queue.amazonaws.com` and `queue.amazonaws.com` (us-east-1); account, region and name compared):
+///   `SetQueueAttributes` (redrive, retention, policy), `PurgeQueue`, `DeleteQueue`, `AddPermission` (a
+///   sender of forged events), `RemovePermission`.
+/// * DynamoDB (`dynamodb.amazonaws.com`), a configured table (the dedup table; `requestParameters.tableName`,
+///   a name or table ARN): `DeleteTable`, `UpdateTable`, `UpdateTimeToLive`, `UpdateContinuousBackups`;
+///   `PutResourcePolicy` and `DeleteResourcePolicy` on its ARN (`resourceArn`; a stream's or index's is not
+///   the table); `RestoreTableToPointInTime` into its name (`targetTableName`: the table recreated with whatever
+///   the copy holds). Calls that only read, or restore it elsewhere, do not fire.
+/// * Athena (`athena.amazonaws.com`), a configured workgroup (`requestParameters.workGroup`):
+///   `UpdateWorkGroup`, `DeleteWorkGroup`.
+/// * Glue (`glue.amazonaws.com`; the event source, not the name, tells its `UpdateTable` and `DeleteTable`
+///   from DynamoDB's), a configured database (`requestParameters.name`): `DeleteDatabase`, `UpdateDatabase`;
+///   a configured table (`databaseName` with `name`, or `tableInput.name` for `UpdateTable`; `catalogId`, when
+///   given, is the account): `UpdateTable`, `DeleteTable`. Names are compared ignoring ASCII case (Glue
+///   lowercases them).
+///
+/// Spellings: the S3, IAM, SNS, SQS, DynamoDB, Athena and Glue names are the APIs' operation names, which
+/// CloudTrail records as such; the Lambda names with `20150331` follow how CloudTrail records Lambda's other
+/// calls (`UpdateFunctionConfiguration20150331v2` is in the shared corpus); the unsuffixed Lambda names and the
+/// request fields of the SQS, DynamoDB resource-policy, Athena and Glue calls (`queueUrl`, `resourceArn`,
+/// `workGroup`, `tableInput.name`) are assumptions from the APIs' request shapes, not seen in a real record
+/// here.
 ///
 /// Account and region are compared where the record gives them, so the same name in another account or region
 /// does not fire; S3 bucket names are global. Read-only calls (`GetBucketPolicy`, `GetFunction`, …) are not
@@ -81,14 +123,18 @@ pub const RULE: Rule = Rule {
     detection: Detection::CodeFor { events: EVENTS, detect },
     rationale: "Someone changed, or tried to change, one of the resources this alerting pipeline is made of: the \
                 CloudTrail log bucket or the rules file in it, the function, its role, the alert or alarm topics, \
-                their KMS keys, the trail, the pipeline's alarms or its watchdog rule (the rules file's \
-                [pipeline] list, written by Terraform). Each of these calls can stop alerts silently (a removed \
-                bucket notification or invoke permission, concurrency 0, a disabled key, a stopped trail, a \
-                deleted alarm) or change what is detected (a replaced rules file). This record may be among \
-                the last the pipeline sees.",
+                their KMS keys, the trail, the pipeline's alarms or its watchdog rule, the fast path's queues and \
+                event source mapping, the dedup table, the findings archive and its Athena workgroup and Glue \
+                catalog (the rules file's [pipeline] list, written by Terraform). Each of these calls can stop \
+                alerts silently (a removed bucket notification or invoke permission, concurrency 0, a disabled \
+                key or event source mapping, a purged queue, a stopped trail, a deleted alarm, a deny-all policy \
+                attached to the role), suppress them (a dedup table opened to other writers), erase or forge \
+                the record of past findings, hand the pipeline's rights to another function, or change what \
+                is detected (a replaced rules file). This record may be among the last the pipeline sees.",
     next_steps: "The alert's note names the kind of resource; the record's requestParameters name it \
-                 (bucketName/key, functionName, roleName, topicArn/subscriptionArn, keyId/resources, name/trailName, \
-                 alarmName(s), name/rule). Was it your deployment pipeline applying a reviewed change? If not: run \
+                 (bucketName/key, functionName, roleName, topicArn/subscriptionArn/resourceArn, keyId/resources, \
+                 name/trailName, alarmName(s), name/rule, queueUrl, tableName/resourceArn, uUID, role, workGroup, \
+                 databaseName/name). Was it your deployment pipeline applying a reviewed change? If not: run \
                  `terraform plan` on the trailwarden module (it shows the drift), restore with `terraform apply`, \
                  treat the caller (userIdentity, sourceIPAddress, access key) as compromised until proven \
                  otherwise, and list everything else it did. Then replay the log files written since with \
@@ -110,6 +156,10 @@ const SERVICES: &[&[&str]] = &[
     CLOUDTRAIL_EVENTS,
     CLOUDWATCH_EVENTS,
     EVENTBRIDGE_EVENTS,
+    SQS_EVENTS,
+    DYNAMODB_EVENTS,
+    ATHENA_EVENTS,
+    GLUE_EVENTS,
 ];
 
 /// How many names `lists` hold together.
@@ -150,6 +200,7 @@ const S3_OBJECT_EVENTS: &[&str] = &[
 
 /// IAM calls on the function's role.
 const IAM_EVENTS: &[&str] = &[
+    "AttachRolePolicy",
     "PutRolePolicy",
     "DeleteRolePolicy",
     "DetachRolePolicy",
@@ -166,7 +217,30 @@ const SNS_EVENTS: &[&str] = &[
     "Subscribe",
     "Unsubscribe",
     "SetSubscriptionAttributes",
+    "PutDataProtectionPolicy",
 ];
+
+/// SQS calls on the fast-path queue and its dead-letter queue (`AddPermission` is in [`SNS_EVENTS`],
+/// `RemovePermission` in [`LAMBDA_EVENTS`]: one name, several services).
+const SQS_EVENTS: &[&str] = &["SetQueueAttributes", "PurgeQueue", "DeleteQueue"];
+
+/// DynamoDB calls on the dedup table (`DeleteTable` and `UpdateTable` are also Glue's names: the event source
+/// decides).
+const DYNAMODB_EVENTS: &[&str] = &[
+    "DeleteTable",
+    "UpdateTable",
+    "UpdateTimeToLive",
+    "PutResourcePolicy",
+    "DeleteResourcePolicy",
+    "UpdateContinuousBackups",
+    "RestoreTableToPointInTime",
+];
+
+/// Athena calls on the workgroup.
+const ATHENA_EVENTS: &[&str] = &["UpdateWorkGroup", "DeleteWorkGroup"];
+
+/// Glue calls on the database (its tables' `UpdateTable` and `DeleteTable` are in [`DYNAMODB_EVENTS`]).
+const GLUE_EVENTS: &[&str] = &["DeleteDatabase", "UpdateDatabase"];
 
 /// KMS calls on the keys.
 const KMS_EVENTS: &[&str] = &[
@@ -200,6 +274,12 @@ const S3_BUCKET_EVENTS: &[&str] = &[
     "DeleteBucket",
     "PutObjectLockConfiguration",
     "PutBucketObjectLockConfiguration",
+    "PutBucketReplication",
+    "DeleteBucketReplication",
+    "PutBucketOwnershipControls",
+    "DeleteBucketOwnershipControls",
+    "PutBucketPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
 ];
 
 /// The Lambda calls, under every recorded name.
@@ -222,6 +302,23 @@ const LAMBDA_EVENTS: &[&str] = &[
     "PutFunctionEventInvokeConfig",
     "UpdateFunctionEventInvokeConfig",
     "DeleteFunctionEventInvokeConfig",
+    "CreateFunction",
+    "CreateFunction20150331",
+    "CreateEventSourceMapping",
+    "CreateEventSourceMapping20150331",
+    "UpdateEventSourceMapping",
+    "UpdateEventSourceMapping20150331",
+    "DeleteEventSourceMapping",
+    "DeleteEventSourceMapping20150331",
+];
+
+/// The Lambda calls that create or configure any function, which fire when they pass a configured role.
+const LAMBDA_ROLE_EVENTS: &[&str] = &[
+    "CreateFunction",
+    "CreateFunction20150331",
+    "UpdateFunctionConfiguration",
+    "UpdateFunctionConfiguration20150331",
+    "UpdateFunctionConfiguration20150331v2",
 ];
 
 /// Which of the pipeline's resources a call targeted (the alert's note).
@@ -238,6 +335,18 @@ enum Target {
     Trail,
     Alarm,
     EventRule,
+    /// An object under a configured prefix (the findings archive, Athena's results).
+    ObjectPrefix,
+    /// `DeleteObjects` on a bucket holding a configured prefix, keys not recorded.
+    PrefixUnlisted,
+    Queue,
+    Table,
+    EventSourceMapping,
+    /// Another function created or configured with a configured role.
+    RolePassed,
+    Workgroup,
+    GlueDatabase,
+    GlueTable,
 }
 
 impl Target {
@@ -295,6 +404,62 @@ impl Target {
             (Target::EventRule, false) => {
                 "attempt failed: this deployment's EventBridge rule (requestParameters.name or rule)"
             }
+            (Target::ObjectPrefix, true) => {
+                "an object under one of this deployment's S3 prefixes (requestParameters.bucketName, key)"
+            }
+            (Target::ObjectPrefix, false) => {
+                "attempt failed: an object under one of this deployment's S3 prefixes (requestParameters.bucketName, \
+                 key)"
+            }
+            (Target::PrefixUnlisted, true) => {
+                "DeleteObjects on a bucket holding one of this deployment's S3 prefixes (the record does not list \
+                 the keys)"
+            }
+            (Target::PrefixUnlisted, false) => {
+                "attempt failed: DeleteObjects on a bucket holding one of this deployment's S3 prefixes (the record \
+                 does not list the keys)"
+            }
+            (Target::Queue, true) => "this deployment's SQS queue (requestParameters.queueUrl)",
+            (Target::Queue, false) => {
+                "attempt failed: this deployment's SQS queue (requestParameters.queueUrl)"
+            }
+            (Target::Table, true) => {
+                "this deployment's DynamoDB table (requestParameters.tableName, targetTableName or resourceArn)"
+            }
+            (Target::Table, false) => {
+                "attempt failed: this deployment's DynamoDB table (requestParameters.tableName, targetTableName or \
+                 resourceArn)"
+            }
+            (Target::EventSourceMapping, true) => {
+                "this deployment's event source mapping (requestParameters.uUID), or a new one into its function \
+                 (functionName)"
+            }
+            (Target::EventSourceMapping, false) => {
+                "attempt failed: this deployment's event source mapping (requestParameters.uUID), or a new one into \
+                 its function (functionName)"
+            }
+            (Target::RolePassed, true) => {
+                "another function given this deployment's role (requestParameters.role): it can then do what the \
+                 pipeline does"
+            }
+            (Target::RolePassed, false) => {
+                "attempt failed: another function given this deployment's role (requestParameters.role)"
+            }
+            (Target::Workgroup, true) => "this deployment's Athena workgroup (requestParameters.workGroup)",
+            (Target::Workgroup, false) => {
+                "attempt failed: this deployment's Athena workgroup (requestParameters.workGroup)"
+            }
+            (Target::GlueDatabase, true) => "this deployment's Glue database (requestParameters.name)",
+            (Target::GlueDatabase, false) => {
+                "attempt failed: this deployment's Glue database (requestParameters.name)"
+            }
+            (Target::GlueTable, true) => {
+                "this deployment's Glue table (requestParameters.databaseName, name or tableInput.name)"
+            }
+            (Target::GlueTable, false) => {
+                "attempt failed: this deployment's Glue table (requestParameters.databaseName, name or \
+                 tableInput.name)"
+            }
         }
     }
 }
@@ -317,6 +482,10 @@ fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
         "cloudtrail.amazonaws.com" => cloudtrail(record, event, p),
         "monitoring.amazonaws.com" => cloudwatch(record, event, p),
         "events.amazonaws.com" => eventbridge(record, event, p),
+        "sqs.amazonaws.com" => sqs(record, event, p),
+        "dynamodb.amazonaws.com" => dynamodb(record, event, p),
+        "athena.amazonaws.com" => athena(record, event, p),
+        "glue.amazonaws.com" => glue(record, event, p),
         _ => None,
     }?;
     Some(Hit::noted(target.note(succeeded(record))))
@@ -341,10 +510,16 @@ fn s3(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
     match event {
         "PutObject" | "CopyObject" | "CompleteMultipartUpload" | "DeleteObject" => {
             let key = param(record, "key")?;
-            p.objects
+            if p.objects.iter().any(|o| o.bucket == bucket && o.key == key) {
+                return Some(Target::Object);
+            }
+            let under_prefix = p
+                .object_prefixes
                 .iter()
-                .any(|o| o.bucket == bucket && o.key == key)
-                .then_some(Target::Object)
+                .any(|o| o.bucket == bucket && key.starts_with(o.key.as_str()));
+            // The function's own role writes the findings archive: its writes are the pipeline working.
+            let own_write = event != "DeleteObject" && caller_is_configured_role(record, p);
+            (under_prefix && !own_write).then_some(Target::ObjectPrefix)
         }
         "DeleteObjects" => {
             let configured: Vec<&str> = p
@@ -353,15 +528,32 @@ fn s3(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
                 .filter(|o| o.bucket == bucket)
                 .map(|o| o.key.as_str())
                 .collect();
-            if configured.is_empty() {
+            let prefixes: Vec<&str> = p
+                .object_prefixes
+                .iter()
+                .filter(|o| o.bucket == bucket)
+                .map(|o| o.key.as_str())
+                .collect();
+            if configured.is_empty() && prefixes.is_empty() {
                 return None;
             }
             match listed_keys(record) {
-                // The record lists its keys: fire only when one is configured.
-                Some(mut keys) => keys
-                    .any(|k| configured.contains(&k))
-                    .then_some(Target::Object),
-                None => Some(Target::ObjectsUnlisted),
+                // The record lists its keys: fire only when one is configured or under a configured prefix.
+                Some(keys) => {
+                    let keys: Vec<&str> = keys.collect();
+                    if keys.iter().any(|k| configured.contains(k)) {
+                        Some(Target::Object)
+                    } else if keys
+                        .iter()
+                        .any(|k| prefixes.iter().any(|p| k.starts_with(p)))
+                    {
+                        Some(Target::ObjectPrefix)
+                    } else {
+                        None
+                    }
+                }
+                None if !configured.is_empty() => Some(Target::ObjectsUnlisted),
+                None => Some(Target::PrefixUnlisted),
             }
         }
         _ if S3_BUCKET_EVENTS.contains(&event) => {
@@ -417,23 +609,84 @@ fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target
     if !LAMBDA_EVENTS.contains(&event) {
         return None;
     }
-    let (name, account, region) = function_ref(param(record, "functionName")?);
-    let account = account.or_else(|| id_at(record, &["recipientAccountId"]));
-    let region = region.or_else(|| id_at(record, &["awsRegion"]));
-    p.functions
-        .iter()
-        .any(|f| {
-            f.name == name
-                && account.is_none_or(|a| a == f.account)
-                && region.is_none_or(|r| r == f.region)
+    let configured_function = || {
+        param(record, "functionName").is_some_and(|value| {
+            let (name, account, region) = function_ref(value);
+            let account = account.or_else(|| id_at(record, &["recipientAccountId"]));
+            let region = region.or_else(|| id_at(record, &["awsRegion"]));
+            p.functions.iter().any(|f| {
+                f.name == name
+                    && account.is_none_or(|a| a == f.account)
+                    && region.is_none_or(|r| r == f.region)
+            })
         })
-        .then_some(Target::Function)
+    };
+    if event.starts_with("UpdateEventSourceMapping") || event.starts_with("DeleteEventSourceMapping")
+    {
+        let uuid = param(record, "uUID").or_else(|| param(record, "uuid"))?;
+        return p
+            .event_source_mappings
+            .iter()
+            .any(|m| m.name.eq_ignore_ascii_case(uuid) && same_place(record, m))
+            .then_some(Target::EventSourceMapping);
+    }
+    if event.starts_with("CreateEventSourceMapping") {
+        return configured_function().then_some(Target::EventSourceMapping);
+    }
+    if configured_function() {
+        // The configured function itself (created by the first apply, or reconfigured with its own role):
+        // a change to the function, never a role passed to another.
+        return (!event.starts_with("CreateFunction")).then_some(Target::Function);
+    }
+    if LAMBDA_ROLE_EVENTS.contains(&event) {
+        let role = param(record, "role")?;
+        return p
+            .roles
+            .iter()
+            .any(|r| role_arn_is(role, r))
+            .then_some(Target::RolePassed);
+    }
+    None
+}
+
+/// Whether an IAM role ARN (as a request names it: `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`) is this
+/// configured role: its account, and its name ignoring ASCII case as IAM does.
+fn role_arn_is(arn: &str, role: &Named) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("iam"), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let name = resource
+        .strip_prefix("role/")
+        .and_then(|path| path.rsplit('/').next());
+    account == role.account && name.is_some_and(|n| n.eq_ignore_ascii_case(&role.name))
+}
+
+/// Whether the caller is one of the configured roles (a session of it: `userIdentity.sessionContext.
+/// sessionIssuer`), as the function is when it writes the findings archive.
+fn caller_is_configured_role(record: Node<'_>, p: &PipelineResources) -> bool {
+    if str_at(record, &["userIdentity", "type"]) != Some("AssumedRole") {
+        return false;
+    }
+    let issuer = str_at(
+        record,
+        &["userIdentity", "sessionContext", "sessionIssuer", "arn"],
+    );
+    issuer.is_some_and(|arn| p.roles.iter().any(|r| role_arn_is(arn, r)))
 }
 
 fn iam(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
     if !matches!(
         event,
-        "PutRolePolicy"
+        "AttachRolePolicy"
+            | "PutRolePolicy"
             | "DeleteRolePolicy"
             | "DetachRolePolicy"
             | "UpdateAssumeRolePolicy"
@@ -453,6 +706,10 @@ fn sns(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
     let hit = match event {
         "DeleteTopic" | "SetTopicAttributes" | "AddPermission" | "RemovePermission" | "Subscribe" => {
             let topic = param(record, "topicArn")?;
+            p.topics.iter().any(|t| t.arn == topic)
+        }
+        "PutDataProtectionPolicy" => {
+            let topic = param(record, "resourceArn")?;
             p.topics.iter().any(|t| t.arn == topic)
         }
         "Unsubscribe" | "SetSubscriptionAttributes" => {
@@ -541,6 +798,129 @@ fn eventbridge(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<T
         .then_some(Target::EventRule)
 }
 
+/// An SQS queue URL as recorded: `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`, or the legacy hosts
+/// `https://REGION.queue.amazonaws.com/ACCOUNT/NAME` and `https://queue.amazonaws.com/ACCOUNT/NAME`
+/// (us-east-1). Returns the region (`None` when the host does not say), account and name.
+fn queue_ref(url: &str) -> Option<(Option<&str>, &str, &str)> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let mut parts = rest.split('/');
+    let (Some(host), Some(account), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    if parts.next().is_some_and(|extra| !extra.is_empty()) || name.is_empty() {
+        return None;
+    }
+    let host = host.split(':').next().unwrap_or(host);
+    let region = if let Some(r) = host.strip_prefix("sqs.") {
+        r.split('.').next()
+    } else if host == "queue.amazonaws.com" {
+        Some("us-east-1")
+    } else if let Some((r, _)) = host.split_once(".queue.") {
+        Some(r)
+    } else {
+        None
+    };
+    Some((region, account, name))
+}
+
+fn sqs(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    if !matches!(
+        event,
+        "SetQueueAttributes" | "PurgeQueue" | "DeleteQueue" | "AddPermission" | "RemovePermission"
+    ) {
+        return None;
+    }
+    let (region, account, name) = queue_ref(param(record, "queueUrl")?)?;
+    let region = region.or_else(|| id_at(record, &["awsRegion"]));
+    p.queues
+        .iter()
+        .any(|q| q.name == name && q.account == account && region.is_none_or(|r| r == q.region))
+        .then_some(Target::Queue)
+}
+
+/// A DynamoDB table as a request names it: a name (in the record's account and region) or a table ARN
+/// (`arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME`; an index or stream ARN under it is not the table).
+fn is_configured_table(record: Node<'_>, value: &str, p: &PipelineResources) -> bool {
+    if let Some(rest) = value.strip_prefix("arn:") {
+        let mut parts = rest.splitn(5, ':');
+        let (Some(_), Some("dynamodb"), Some(region), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return false;
+        };
+        let Some(name) = resource.strip_prefix("table/").filter(|n| !n.contains('/')) else {
+            return false;
+        };
+        return p
+            .tables
+            .iter()
+            .any(|t| t.name == name && t.account == account && t.region == region);
+    }
+    p.tables
+        .iter()
+        .any(|t| t.name == value && same_place(record, t))
+}
+
+fn dynamodb(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    let field = match event {
+        "DeleteTable" | "UpdateTable" | "UpdateTimeToLive" | "UpdateContinuousBackups" => "tableName",
+        "PutResourcePolicy" | "DeleteResourcePolicy" => "resourceArn",
+        // A restore into the configured table's name: the table recreated with whatever the copy holds.
+        "RestoreTableToPointInTime" => "targetTableName",
+        _ => return None,
+    };
+    is_configured_table(record, param(record, field)?, p).then_some(Target::Table)
+}
+
+fn athena(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    if !matches!(event, "UpdateWorkGroup" | "DeleteWorkGroup") {
+        return None;
+    }
+    let workgroup = param(record, "workGroup")?;
+    p.workgroups
+        .iter()
+        .any(|w| w.name == workgroup && same_place(record, w))
+        .then_some(Target::Workgroup)
+}
+
+fn glue(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+    // Glue keeps names lowercase; `catalogId`, when given, is the account.
+    let catalog_ok = |account: &str| param(record, "catalogId").is_none_or(|c| c == account);
+    match event {
+        "DeleteDatabase" | "UpdateDatabase" => {
+            let name = param(record, "name")?;
+            p.glue_databases
+                .iter()
+                .any(|d| d.name.eq_ignore_ascii_case(name) && same_place(record, d) && catalog_ok(&d.account))
+                .then_some(Target::GlueDatabase)
+        }
+        "DeleteTable" | "UpdateTable" => {
+            let database = param(record, "databaseName")?;
+            let table = match event {
+                "DeleteTable" => param(record, "name")?,
+                _ => str_at(record, &["requestParameters", "tableInput", "name"])
+                    .or_else(|| param(record, "name"))?,
+            };
+            p.glue_tables
+                .iter()
+                .any(|t| {
+                    t.database.name.eq_ignore_ascii_case(database)
+                        && t.table.eq_ignore_ascii_case(table)
+                        && same_place(record, &t.database)
+                        && catalog_ok(&t.database.account)
+                })
+                .then_some(Target::GlueTable)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,6 +938,9 @@ mod tests {
             "arn:aws:cloudtrail:us-east-1:111122223333:trail/tw-trail",
             "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tw-errors",
             "arn:aws:events:us-east-1:111122223333:rule/tw-watchdog",
+            "arn:aws:sqs:us-east-1:111122223333:tw-fast-path",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/events",
+            "arn:aws:glue:us-east-1:111122223333:table/tw_db/events",
         ])
         .unwrap()
     }
@@ -582,7 +965,8 @@ mod tests {
     fn the_event_list_is_the_services_lists_joined() {
         let joined: Vec<&str> = SERVICES.iter().flat_map(|s| s.iter().copied()).collect();
         assert_eq!(EVENTS, joined.as_slice());
-        assert_eq!(EVENTS.len(), 64);
+        assert_eq!(EVENTS.len(), 94);
+        assert!(LAMBDA_ROLE_EVENTS.iter().all(|e| LAMBDA_EVENTS.contains(e)));
         let mut events = EVENTS.to_vec();
         events.sort_unstable();
         events.dedup();
@@ -671,6 +1055,92 @@ mod tests {
         assert_eq!(run(&listed("AWSLogs/y.json.gz")), None);
         let other_bucket = call("s3.amazonaws.com", "DeleteObjects", json!({"bucketName": "other", "delete": ""}));
         assert_eq!(run(&other_bucket), None);
+    }
+
+    #[test]
+    fn queue_urls_in_every_recorded_form() {
+        assert_eq!(
+            queue_ref("https://sqs.eu-west-1.amazonaws.com/111122223333/q"),
+            Some((Some("eu-west-1"), "111122223333", "q"))
+        );
+        assert_eq!(
+            queue_ref("https://queue.amazonaws.com/111122223333/q"),
+            Some((Some("us-east-1"), "111122223333", "q"))
+        );
+        assert_eq!(
+            queue_ref("https://eu-west-1.queue.amazonaws.com/111122223333/q"),
+            Some((Some("eu-west-1"), "111122223333", "q"))
+        );
+        assert_eq!(
+            queue_ref("https://vpce-0a.sqs.local/111122223333/q"),
+            Some((None, "111122223333", "q"))
+        );
+        for bad in ["tw-fast-path", "https://sqs.us-east-1.amazonaws.com/111122223333", "https://h/a/b/c"] {
+            assert_eq!(queue_ref(bad), None, "{bad}");
+        }
+        let sqs = |url: &str| run(&call("sqs.amazonaws.com", "PurgeQueue", json!({ "queueUrl": url })));
+        assert_eq!(
+            sqs("https://queue.amazonaws.com/111122223333/tw-fast-path"),
+            Some(Hit::noted(Target::Queue.note(true)))
+        );
+        assert_eq!(sqs("https://sqs.us-west-2.amazonaws.com/111122223333/tw-fast-path"), None);
+        assert_eq!(sqs("https://sqs.us-east-1.amazonaws.com/999988887777/tw-fast-path"), None);
+        assert_eq!(sqs("https://sqs.us-east-1.amazonaws.com/111122223333/tw-fast-path-2"), None);
+    }
+
+    #[test]
+    fn dynamodb_and_glue_tables_of_one_name_are_told_apart_by_the_event_source() {
+        // A DynamoDB table `events` and a Glue table `tw_db.events` are both configured.
+        let ddb = call("dynamodb.amazonaws.com", "DeleteTable", json!({"tableName": "events"}));
+        assert_eq!(run(&ddb), Some(Hit::noted(Target::Table.note(true))));
+        let glue = call("glue.amazonaws.com", "DeleteTable", json!({"databaseName": "tw_db", "name": "events"}));
+        assert_eq!(run(&glue), Some(Hit::noted(Target::GlueTable.note(true))));
+        // Glue's record names its database: without it, or in another one, nothing.
+        let glue_other = call("glue.amazonaws.com", "DeleteTable", json!({"databaseName": "other", "name": "events"}));
+        assert_eq!(run(&glue_other), None);
+        let glue_update = call(
+            "glue.amazonaws.com",
+            "UpdateTable",
+            json!({"databaseName": "TW_DB", "tableInput": {"name": "Events"}}),
+        );
+        assert_eq!(run(&glue_update), Some(Hit::noted(Target::GlueTable.note(true))));
+        // A DynamoDB table ARN of another account or region, or an index under it, is not the table.
+        for arn in [
+            "arn:aws:dynamodb:us-east-1:999988887777:table/events",
+            "arn:aws:dynamodb:eu-west-1:111122223333:table/events",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/events/index/by-time",
+        ] {
+            let r = call("dynamodb.amazonaws.com", "UpdateTable", json!({ "tableName": arn }));
+            assert_eq!(run(&r), None, "{arn}");
+        }
+    }
+
+    #[test]
+    fn the_pipeline_role_passed_to_another_function_fires_its_own_function_does_not() {
+        let create = |function: &str, role: &str| {
+            run(&call(
+                "lambda.amazonaws.com",
+                "CreateFunction20150331",
+                json!({"functionName": function, "role": role}),
+            ))
+        };
+        let role = "arn:aws:iam::111122223333:role/tw-alerter-role";
+        assert_eq!(create("helper", role), Some(Hit::noted(Target::RolePassed.note(true))));
+        assert_eq!(
+            create("helper", "arn:aws:iam::111122223333:role/ops/TW-Alerter-Role"),
+            Some(Hit::noted(Target::RolePassed.note(true)))
+        );
+        assert_eq!(create("tw-alerter", role), None, "the first apply creates it");
+        assert_eq!(create("helper", "arn:aws:iam::111122223333:role/helper"), None);
+        assert_eq!(create("helper", "arn:aws:iam::999988887777:role/tw-alerter-role"), None);
+        assert_eq!(create("helper", "tw-alerter-role"), None, "not an ARN");
+        // The function's own configuration with its own role is a change to the function.
+        let own = call(
+            "lambda.amazonaws.com",
+            "UpdateFunctionConfiguration20150331v2",
+            json!({"functionName": "tw-alerter", "role": role}),
+        );
+        assert_eq!(run(&own), Some(Hit::noted(Target::Function.note(true))));
     }
 
     #[test]
