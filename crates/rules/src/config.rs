@@ -350,6 +350,26 @@ impl RulesConfig {
                 ));
             }
         }
+        // With a `[pipeline]` table the tampering rule runs whatever the profile and cannot be switched off from
+        // the file it guards: a `disable` or an exclusion naming it is refused, not obeyed quietly.
+        if self.pipeline.is_some() {
+            let tampering = crate::catalog::PIPELINE_TAMPERING_ID;
+            let named = self.disable.iter().chain(
+                self.exclusions
+                    .iter()
+                    .filter_map(|x| x.rules.as_ref())
+                    .flatten(),
+            );
+            if let Some(id) = named.into_iter().find(|id| id.get_ref() == tampering) {
+                return Err(self.error(
+                    id.span(),
+                    format!(
+                        "{tampering:?} cannot be disabled or excluded while the file has a [pipeline] table: it \
+                         reports changes to this deployment itself"
+                    ),
+                ));
+            }
+        }
         for a in &self.trusted_accounts {
             if !(a.get_ref().len() == 12 && a.get_ref().bytes().all(|b| b.is_ascii_digit())) {
                 return Err(self.error(

@@ -417,7 +417,17 @@ impl Engine {
         exclusions: Vec<Exclusion>,
         today: String,
     ) -> Engine {
+        // With a `[pipeline]` table the tampering rule is the pipeline's own guarantee, like `unevaluated-record`:
+        // no exclusion applies to it (one naming it is refused by the rules file; a rule-wide one passes it by),
+        // or a catch-all exclusion would mute the alert that reports the change that wrote it.
+        let guarded = |rule: &CompiledRule| {
+            !context.pipeline.is_empty() && rule.id() == crate::catalog::PIPELINE_TAMPERING_ID
+        };
         for rule in &mut rules {
+            if guarded(rule) {
+                rule.exclusions = Vec::new();
+                continue;
+            }
             rule.exclusions = exclusions
                 .iter()
                 .enumerate()

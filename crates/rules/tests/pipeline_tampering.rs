@@ -2,9 +2,9 @@
 //! writes it) builds an engine whose context holds those resources, and over the rule's fixtures that engine
 //! fires on every must-match record (indexed by event name, as in production), with the right note, and on no
 //! near miss. Every event name the rule declares has a must-match fixture, and without a `[pipeline]` table
-//! the rule is silent on all of them.
+//! the rule is silent on all of them; with one it runs in every profile and no `disable` or exclusion mutes it.
 
-use rules::{Detection, Engine, RulesConfig, BUILTIN};
+use rules::{Detection, Engine, Outcome, RulesConfig, BUILTIN};
 use std::path::{Path, PathBuf};
 
 const RULE_ID: &str = "trailwarden-pipeline-tampering";
@@ -143,22 +143,75 @@ fn a_pipeline_table_runs_the_rule_whatever_the_profile() {
                 .all(|r| r.id() == RULE_ID || r.id().starts_with("cis-")));
         }
     }
-    // Without a [pipeline] table, cis does not run it; an explicit disable (in the reviewed, hash-checked
-    // file) still switches it off.
+    // Without a [pipeline] table, cis does not run it.
     let cis = RulesConfig::parse("profile = \"cis\"\n", "rules.toml").unwrap();
     assert!(Engine::from_config(&cis, "2025-03-06")
         .unwrap()
         .rule(RULE_ID)
         .is_none());
-    let disabled = RulesConfig::parse(
-        &format!("disable = [\"{RULE_ID}\"]\n{RULES_FILE}"),
-        "rules.toml",
-    )
-    .unwrap();
-    assert!(Engine::from_config(&disabled, "2025-03-06")
-        .unwrap()
-        .rule(RULE_ID)
-        .is_none());
+}
+
+/// With a [pipeline] table the file cannot switch the rule off: a `disable` or an exclusion naming it is a
+/// named error at its line, and an exclusion for every rule passes it by (its other rules stay excluded).
+#[test]
+fn a_pipeline_table_cannot_disable_or_exclude_the_rule() {
+    let disabled = format!("disable = [\"{RULE_ID}\"]\n{RULES_FILE}");
+    let err = RulesConfig::parse(&disabled, "rules.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot be disabled or excluded"), "{err}");
+    assert!(err.contains("rules.toml:1:"), "{err}");
+
+    let exclusion = |rules: &str| {
+        RULES_FILE.replace(
+            "\n# Added by the trailwarden Terraform module",
+            &format!(
+                "\n[[exclusions]]\nid = \"everything\"\nreason = \"mute\"\n{rules}pattern = '{{ $.eventVersion = * }}'\n\n# Added by the trailwarden Terraform module"
+            ),
+        )
+    };
+    let named = exclusion(&format!(
+        "rules = [\"cis-4.1-unauthorized-api-calls\", \"{RULE_ID}\"]\n"
+    ));
+    let err = RulesConfig::parse(&named, "rules.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot be disabled or excluded"), "{err}");
+
+    let everything = exclusion("");
+    let config = RulesConfig::parse(&everything, "rules.toml").unwrap();
+    let engine = Engine::from_config(&config, "2025-03-06").unwrap();
+    for f in fixtures("match") {
+        let (bytes, _) = read(&f);
+        let got = outcomes(&engine, &bytes);
+        assert!(
+            got.contains(&(RULE_ID.to_owned(), false)),
+            "{}: {got:?}",
+            f.display()
+        );
+    }
+    // The same exclusion still mutes the other rules: a denied call is suppressed for cis-4.1.
+    let (denied, _) =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "tests/fixtures/cis-4.1-unauthorized-api-calls/match/access-denied-iam-user.json",
+        ));
+    let got = outcomes(&engine, &denied);
+    assert!(
+        got.contains(&("cis-4.1-unauthorized-api-calls".to_owned(), true)),
+        "{got:?}"
+    );
+}
+
+/// Every rule that matches the record, and whether an exclusion suppressed it.
+fn outcomes(engine: &Engine, bytes: &[u8]) -> Vec<(String, bool)> {
+    let parsed = cloudtrail::Parsed::new(bytes).unwrap();
+    engine
+        .evaluate(parsed.root())
+        .map(|o| match o {
+            Outcome::Finding { rule, .. } => (rule.id().to_owned(), false),
+            Outcome::Suppressed { rule, .. } => (rule.id().to_owned(), true),
+        })
+        .collect()
 }
 
 #[test]
