@@ -42,8 +42,11 @@ use cloudtrail::Node;
 ///   nothing away.
 /// * Lambda event source mappings: `UpdateEventSourceMapping` and `DeleteEventSourceMapping` of a configured
 ///   mapping (`requestParameters.uUID`, in its account and region: disabled, retargeted or removed, the fast
-///   path stops), and `CreateEventSourceMapping` into a configured function (`functionName`: another source
-///   feeding it), each also as recorded with `20150331`.
+///   path stops), or of any mapping whose call or response names a configured function (`functionName`,
+///   `responseElements.functionArn`) or whose response names a configured queue as its source
+///   (`responseElements.eventSourceArn`): the module cannot list the fast path's own mapping by UUID. And
+///   `CreateEventSourceMapping` into a configured function (`functionName`: another source feeding it), each
+///   also as recorded with `20150331`.
 /// * Lambda `CreateFunction` and `UpdateFunctionConfiguration` (every recorded name) of any other function
 ///   whose `requestParameters.role` is a configured role's ARN (same account, name ignoring case): that
 ///   function can then do all the pipeline's role may (write dedup marks, decrypt alerts, read every log). The
@@ -605,29 +608,64 @@ fn unqualified(name_and_qualifier: &str) -> &str {
         .map_or(name_and_qualifier, |(name, _)| name)
 }
 
+/// Whether `value` (a function name, full or partial ARN, with or without a qualifier) names a configured
+/// function; account and region from the ARN, else from the record.
+fn function_is_configured(value: &str, record: Node<'_>, p: &PipelineResources) -> bool {
+    let (name, account, region) = function_ref(value);
+    let account = account.or_else(|| id_at(record, &["recipientAccountId"]));
+    let region = region.or_else(|| id_at(record, &["awsRegion"]));
+    p.functions.iter().any(|f| {
+        f.name == name && account.is_none_or(|a| a == f.account) && region.is_none_or(|r| r == f.region)
+    })
+}
+
+/// `(account, region, name)` of an SQS queue ARN (`arn:PARTITION:sqs:REGION:ACCOUNT:NAME`); `None` otherwise.
+fn queue_of_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("arn"), Some(_), Some("sqs"), Some(region), Some(account), Some(name)) => {
+            Some((account, region, name))
+        }
+        _ => None,
+    }
+}
+
 fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
     if !LAMBDA_EVENTS.contains(&event) {
         return None;
     }
-    let configured_function = || {
-        param(record, "functionName").is_some_and(|value| {
-            let (name, account, region) = function_ref(value);
-            let account = account.or_else(|| id_at(record, &["recipientAccountId"]));
-            let region = region.or_else(|| id_at(record, &["awsRegion"]));
-            p.functions.iter().any(|f| {
-                f.name == name
-                    && account.is_none_or(|a| a == f.account)
-                    && region.is_none_or(|r| r == f.region)
-            })
-        })
-    };
+    let configured_function =
+        || param(record, "functionName").is_some_and(|value| function_is_configured(value, record, p));
     if event.starts_with("UpdateEventSourceMapping") || event.starts_with("DeleteEventSourceMapping")
     {
-        let uuid = param(record, "uUID").or_else(|| param(record, "uuid"))?;
-        return p
-            .event_source_mappings
-            .iter()
-            .any(|m| m.name.eq_ignore_ascii_case(uuid) && same_place(record, m))
+        let uuid = param(record, "uUID").or_else(|| param(record, "uuid"));
+        let listed = uuid.is_some_and(|uuid| {
+            p.event_source_mappings
+                .iter()
+                .any(|m| m.name.eq_ignore_ascii_case(uuid) && same_place(record, m))
+        });
+        // The Terraform module cannot list the fast path's own mapping (its UUID exists only after the function,
+        // whose configuration carries this file's SHA-256), so a mapping is also this deployment's when the call
+        // names its function (Update's functionName) or the response does: the mapping's functionArn, or an
+        // eventSourceArn that is a configured queue. A failed attempt has no response: it fires only by UUID or
+        // by functionName.
+        let response_function = id_at(record, &["responseElements", "functionArn"])
+            .is_some_and(|arn| function_is_configured(arn, record, p));
+        let response_queue = id_at(record, &["responseElements", "eventSourceArn"])
+            .and_then(queue_of_arn)
+            .is_some_and(|(account, region, name)| {
+                p.queues
+                    .iter()
+                    .any(|q| q.name == name && q.account == account && q.region == region)
+            });
+        return (listed || configured_function() || response_function || response_queue)
             .then_some(Target::EventSourceMapping);
     }
     if event.starts_with("CreateEventSourceMapping") {
