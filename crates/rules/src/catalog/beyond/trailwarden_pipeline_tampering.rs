@@ -3,7 +3,7 @@
 //! its Athena workgroup and Glue catalog).
 
 use super::common::{event_name, event_source, id_at, str_at, succeeded};
-use crate::pipeline::{Named, PipelineResources};
+use crate::pipeline::{Named, PipelineArn, PipelineResources};
 use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
@@ -355,114 +355,37 @@ enum Target {
 impl Target {
     /// The note: which resource, where the record names it; prefixed `attempt failed: ` for a failed call.
     fn note(self, ok: bool) -> &'static str {
-        match (self, ok) {
-            (Target::Bucket, true) => "this deployment's S3 bucket (requestParameters.bucketName)",
-            (Target::Bucket, false) => {
-                "attempt failed: this deployment's S3 bucket (requestParameters.bucketName)"
-            }
-            (Target::Object, true) => {
-                "this deployment's rules file object (requestParameters.bucketName, key)"
-            }
-            (Target::Object, false) => {
-                "attempt failed: this deployment's rules file object (requestParameters.bucketName, key)"
-            }
-            (Target::ObjectsUnlisted, true) => {
-                "DeleteObjects on the bucket holding this deployment's rules file (the record does not list the keys)"
-            }
-            (Target::ObjectsUnlisted, false) => {
-                "attempt failed: DeleteObjects on the bucket holding this deployment's rules file (the record does \
-                 not list the keys)"
-            }
-            (Target::Function, true) => "this deployment's function (requestParameters.functionName)",
-            (Target::Function, false) => {
-                "attempt failed: this deployment's function (requestParameters.functionName)"
-            }
-            (Target::Role, true) => "this deployment's function role (requestParameters.roleName)",
-            (Target::Role, false) => {
-                "attempt failed: this deployment's function role (requestParameters.roleName)"
-            }
-            (Target::Topic, true) => {
-                "this deployment's SNS topic (requestParameters.topicArn or subscriptionArn)"
-            }
-            (Target::Topic, false) => {
-                "attempt failed: this deployment's SNS topic (requestParameters.topicArn or subscriptionArn)"
-            }
-            (Target::Key, true) => "this deployment's KMS key (requestParameters.keyId, resources)",
-            (Target::Key, false) => {
-                "attempt failed: this deployment's KMS key (requestParameters.keyId, resources)"
-            }
-            (Target::Trail, true) => "this deployment's trail (requestParameters.name or trailName)",
-            (Target::Trail, false) => {
-                "attempt failed: this deployment's trail (requestParameters.name or trailName)"
-            }
-            (Target::Alarm, true) => {
-                "this deployment's CloudWatch alarm (requestParameters.alarmNames or alarmName)"
-            }
-            (Target::Alarm, false) => {
-                "attempt failed: this deployment's CloudWatch alarm (requestParameters.alarmNames or alarmName)"
-            }
-            (Target::EventRule, true) => {
-                "this deployment's EventBridge rule (requestParameters.name or rule)"
-            }
-            (Target::EventRule, false) => {
-                "attempt failed: this deployment's EventBridge rule (requestParameters.name or rule)"
-            }
-            (Target::ObjectPrefix, true) => {
-                "an object under one of this deployment's S3 prefixes (requestParameters.bucketName, key)"
-            }
-            (Target::ObjectPrefix, false) => {
-                "attempt failed: an object under one of this deployment's S3 prefixes (requestParameters.bucketName, \
-                 key)"
-            }
-            (Target::PrefixUnlisted, true) => {
-                "DeleteObjects on a bucket holding one of this deployment's S3 prefixes (the record does not list \
-                 the keys)"
-            }
-            (Target::PrefixUnlisted, false) => {
-                "attempt failed: DeleteObjects on a bucket holding one of this deployment's S3 prefixes (the record \
-                 does not list the keys)"
-            }
-            (Target::Queue, true) => "this deployment's SQS queue (requestParameters.queueUrl)",
-            (Target::Queue, false) => {
-                "attempt failed: this deployment's SQS queue (requestParameters.queueUrl)"
-            }
-            (Target::Table, true) => {
-                "this deployment's DynamoDB table (requestParameters.tableName, targetTableName or resourceArn)"
-            }
-            (Target::Table, false) => {
-                "attempt failed: this deployment's DynamoDB table (requestParameters.tableName, targetTableName or \
-                 resourceArn)"
-            }
-            (Target::EventSourceMapping, true) => {
-                "this deployment's event source mapping (requestParameters.uUID), or a new one into its function \
-                 (functionName)"
-            }
-            (Target::EventSourceMapping, false) => {
-                "attempt failed: this deployment's event source mapping (requestParameters.uUID), or a new one into \
-                 its function (functionName)"
-            }
-            (Target::RolePassed, true) => {
-                "another function given this deployment's role (requestParameters.role): it can then do what the \
-                 pipeline does"
-            }
-            (Target::RolePassed, false) => {
-                "attempt failed: another function given this deployment's role (requestParameters.role)"
-            }
-            (Target::Workgroup, true) => "this deployment's Athena workgroup (requestParameters.workGroup)",
-            (Target::Workgroup, false) => {
-                "attempt failed: this deployment's Athena workgroup (requestParameters.workGroup)"
-            }
-            (Target::GlueDatabase, true) => "this deployment's Glue database (requestParameters.name)",
-            (Target::GlueDatabase, false) => {
-                "attempt failed: this deployment's Glue database (requestParameters.name)"
-            }
-            (Target::GlueTable, true) => {
-                "this deployment's Glue table (requestParameters.databaseName, name or tableInput.name)"
-            }
-            (Target::GlueTable, false) => {
-                "attempt failed: this deployment's Glue table (requestParameters.databaseName, name or \
-                 tableInput.name)"
-            }
+        let (succeeded, failed) = self.notes();
+        if ok { succeeded } else { failed }
+    }
+
+    /// The note for a call that succeeded and for a failed attempt (the same, prefixed `attempt failed: `).
+    fn notes(self) -> (&'static str, &'static str) {
+        macro_rules! both {
+            ($text:literal) => {
+                ($text, concat!("attempt failed: ", $text))
+            };
+        }
+        match self {
+            Target::Bucket => both!("this deployment's S3 bucket (requestParameters.bucketName)"),
+            Target::Object => both!("this deployment's rules file object (requestParameters.bucketName, key)"),
+            Target::ObjectsUnlisted => both!("DeleteObjects on the bucket holding this deployment's rules file (the record does not list the keys)"),
+            Target::Function => both!("this deployment's function (requestParameters.functionName)"),
+            Target::Role => both!("this deployment's function role (requestParameters.roleName)"),
+            Target::Topic => both!("this deployment's SNS topic (requestParameters.topicArn or subscriptionArn)"),
+            Target::Key => both!("this deployment's KMS key (requestParameters.keyId, resources)"),
+            Target::Trail => both!("this deployment's trail (requestParameters.name or trailName)"),
+            Target::Alarm => both!("this deployment's CloudWatch alarm (requestParameters.alarmNames or alarmName)"),
+            Target::EventRule => both!("this deployment's EventBridge rule (requestParameters.name or rule)"),
+            Target::ObjectPrefix => both!("an object under one of this deployment's S3 prefixes (requestParameters.bucketName, key)"),
+            Target::PrefixUnlisted => both!("DeleteObjects on a bucket holding one of this deployment's S3 prefixes (the record does not list the keys)"),
+            Target::Queue => both!("this deployment's SQS queue (requestParameters.queueUrl)"),
+            Target::Table => both!("this deployment's DynamoDB table (requestParameters.tableName, targetTableName or resourceArn)"),
+            Target::EventSourceMapping => both!("this deployment's event source mapping (requestParameters.uUID), or a new one into its function (functionName)"),
+            Target::RolePassed => both!("another function given this deployment's role (requestParameters.role): it can then do what the pipeline does"),
+            Target::Workgroup => both!("this deployment's Athena workgroup (requestParameters.workGroup)"),
+            Target::GlueDatabase => both!("this deployment's Glue database (requestParameters.name)"),
+            Target::GlueTable => both!("this deployment's Glue table (requestParameters.databaseName, name or tableInput.name)"),
         }
     }
 }
@@ -619,24 +542,6 @@ fn function_is_configured(value: &str, record: Node<'_>, p: &PipelineResources) 
     })
 }
 
-/// `(account, region, name)` of an SQS queue ARN (`arn:PARTITION:sqs:REGION:ACCOUNT:NAME`); `None` otherwise.
-fn queue_of_arn(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    match (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        (Some("arn"), Some(_), Some("sqs"), Some(region), Some(account), Some(name)) => {
-            Some((account, region, name))
-        }
-        _ => None,
-    }
-}
-
 fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
     if !LAMBDA_EVENTS.contains(&event) {
         return None;
@@ -659,11 +564,12 @@ fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target
         let response_function = id_at(record, &["responseElements", "functionArn"])
             .is_some_and(|arn| function_is_configured(arn, record, p));
         let response_queue = id_at(record, &["responseElements", "eventSourceArn"])
-            .and_then(queue_of_arn)
-            .is_some_and(|(account, region, name)| {
-                p.queues
-                    .iter()
-                    .any(|q| q.name == name && q.account == account && q.region == region)
+            .map(PipelineArn::parse)
+            .is_some_and(|source| match source {
+                Ok(PipelineArn::Queue(queue)) => p.queues.iter().any(|q| {
+                    q.name == queue.name && q.account == queue.account && q.region == queue.region
+                }),
+                _ => false,
             });
         return (listed || configured_function() || response_function || response_queue)
             .then_some(Target::EventSourceMapping);
