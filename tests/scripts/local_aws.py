@@ -161,7 +161,8 @@ def fast(endpoint, fast_queue, inbox, logfile, event_id, port, workdir):
     messages, _ = drain(sqs, fast_queue)
     t_queue = time.time()
     # EventBridge delivers the event once per rule whose pattern selects it (the root sign-in is also selected
-    # by the external-access rules' pattern): one batch, the dedup table makes the copies one alert each.
+    # by the external-access rules' pattern): one batch; the function evaluates the first copy and skips the others
+    # (a copy in a later batch would be held back by the dedup table).
     if not messages or any(json.loads(m["Body"])["detail"]["eventID"] != event_id for m in messages):
         sys.exit(f"expected the rules to route the event to the fast-path queue, got {len(messages)} messages")
     print(f"    the rules routed it to the fast-path queue ({len(messages)} cop{'y' if len(messages) == 1 else 'ies'}, "
@@ -187,7 +188,7 @@ def fast(endpoint, fast_queue, inbox, logfile, event_id, port, workdir):
     if any(a["event_id"] != event_id or a.get("path") != "eventbridge" for a in shown):
         sys.exit("an alert of another record or path arrived")
     if len({a["finding_id"] for a in shown}) != len(shown):
-        sys.exit("a finding was alerted twice (the dedup table did not hold the copy back)")
+        sys.exit("a finding was alerted twice (a copy of the event was evaluated again)")
     print(f"fast path: PutEvents -> alert in {t_alert - t0:.2f} s "
           f"(to the queue {t_queue - t0:.2f} s, cargo lambda invoke {t_done - t_invoke:.2f} s)")
     print("  (in AWS: CloudTrail puts the event on EventBridge within seconds of the call; the event source")

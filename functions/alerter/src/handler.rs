@@ -105,6 +105,10 @@ struct DedupState {
 /// Reads every announced log file and evaluates every delivered record, even when an earlier one failed; an
 /// announcement that could not be read at all fails after the others (its invocation, or in an SQS batch its
 /// message).
+/// The summary's `skipped` reason for a copy of an EventBridge event already evaluated in the same invocation.
+pub const EVENTBRIDGE_COPY: &str =
+    "a copy of an EventBridge event already evaluated in this invocation";
+
 async fn handle_items<S: ObjectSource, K: AlertSink>(
     invocation: Invocation,
     context: &lambda_runtime::Context,
@@ -130,6 +134,10 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
     let mut dedup = DedupState::default();
     // The findings archive's lines (only collected with an archive): one object at the end of the invocation.
     let mut archived: Vec<ArchiveLine> = Vec::new();
+    // EventBridge delivers one copy of an event per matching rule, all with the event's id, and the generated
+    // fast-path patterns can overlap (a root sign-in matches three): the ids evaluated in this batch, so a copy
+    // is not evaluated, looked up and published again. A copy in a later batch is the dedup table's to hold back.
+    let mut evaluated_events: Vec<String> = Vec::new();
     let stop_at = stop_at(context, deps.config.deadline_margin);
     info!(
         request_id = %context.request_id,
@@ -203,6 +211,14 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
                 (done, error)
             }
             Item::Record(record) => {
+                if !record.event_id.is_empty() && evaluated_events.contains(&record.event_id) {
+                    info!(eventbridge_id = %record.event_id, message_id = message, "skipped: a copy of an EventBridge event already evaluated in this invocation (one copy per matching rule)");
+                    *summary
+                        .skipped
+                        .entry(EVENTBRIDGE_COPY.to_owned())
+                        .or_default() += 1;
+                    continue;
+                }
                 objects += 1;
                 let (done, error) =
                     process_record(&record, deps, &mut storm, &windows, &mut dedup, stop_at).await;
@@ -211,8 +227,12 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
                     &mut summary.eventbridge_earliest_event_time,
                     &done.earliest_event_time,
                 );
-                if let Some(e) = &error {
-                    warn!(eventbridge_id = %record.event_id, detail_type = %record.detail_type, message_id = message, error_kind = e.kind(), error = %e, "EventBridge record failed");
+                match &error {
+                    Some(e) => {
+                        warn!(eventbridge_id = %record.event_id, detail_type = %record.detail_type, message_id = message, error_kind = e.kind(), error = %e, "EventBridge record failed");
+                    }
+                    // Only a copy of an event that was evaluated and published in full is skipped.
+                    None => evaluated_events.push(record.event_id.clone()),
                 }
                 (done, error)
             }

@@ -1185,6 +1185,69 @@ async fn an_sqs_batch_reports_only_the_bad_message_in_batch_item_failures() {
     assert_eq!(response.summary().failed_objects, 1);
 }
 
+/// The root sign-in of events/sqs-eventbridge-cloudtrail.json as EventBridge delivers it when three fast-path
+/// rules select it: three SQS messages, one event id.
+fn three_copies_of_the_sign_in() -> LambdaEvent<Value> {
+    let mut batch = json_event("sqs-eventbridge-cloudtrail.json").payload;
+    let sign_in = batch["Records"][0].clone();
+    let records: Vec<Value> = (0..3)
+        .map(|i| {
+            let mut copy = sign_in.clone();
+            copy["messageId"] = Value::String(format!("copy-{i}"));
+            copy
+        })
+        .collect();
+    batch["Records"] = Value::Array(records);
+    LambdaEvent::new(batch, Context::default())
+}
+
+#[tokio::test]
+async fn copies_of_one_eventbridge_event_in_a_batch_are_evaluated_and_published_once() {
+    // No dedup table: the batch itself must not page three times for one sign-in.
+    let d = deps(MemSource::default(), RecordingSink::default());
+    let response = handle_event(three_copies_of_the_sign_in(), &d)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        serde_json::json!({"batchItemFailures": []})
+    );
+    assert_eq!(
+        fired(&d),
+        [(
+            ROOT_EVENT.to_owned(),
+            "cis-4.3-root-account-usage".to_owned()
+        )]
+    );
+    let summary = response.summary();
+    assert_eq!(summary.eventbridge_records, 1);
+    assert_eq!(
+        summary.skipped.get(alerter::handler::EVENTBRIDGE_COPY),
+        Some(&2)
+    );
+
+    // A copy is skipped only after the event was published in full: when publishing fails, every copy is
+    // tried and every message fails (to be retried), none is acknowledged as a skipped copy.
+    let d = deps(
+        MemSource::default(),
+        RecordingSink {
+            reject: true,
+            ..RecordingSink::default()
+        },
+    );
+    let response = handle_event(three_copies_of_the_sign_in(), &d)
+        .await
+        .unwrap();
+    let failed: Vec<String> = serde_json::to_value(&response).unwrap()["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failed, ["copy-0", "copy-1", "copy-2"]);
+    assert!(response.summary().skipped.is_empty());
+}
+
 #[tokio::test]
 async fn an_event_not_from_aws_is_refused_and_the_rest_of_the_batch_still_alerts() {
     // events/sqs-eventbridge-forged.json: a root console sign-in sent from source custom.app (anyone allowed
