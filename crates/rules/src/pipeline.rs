@@ -31,6 +31,35 @@
 
 use std::collections::BTreeSet;
 
+/// The fields of an ARN, `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, as written (the resource may itself
+/// hold `:` and `/`; it is empty when the ARN stops after the account). The one place ARNs are split: the
+/// `[pipeline]` entries here, and the ARNs the rules read from records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// `None` unless `arn` starts with `arn:` and has its partition, service, region and account fields.
+    pub fn split(arn: &'a str) -> Option<Arn<'a>> {
+        let mut parts = arn.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        Some(Arn {
+            partition: parts.next()?,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next().unwrap_or(""),
+        })
+    }
+}
+
 /// A named resource of one account (and region, for regional services), with the ARN it was configured as.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Named {
@@ -155,22 +184,13 @@ impl PipelineArn {
             arn: arn.to_owned(),
             reason,
         };
-        let mut parts = arn.splitn(6, ':');
-        let (
-            Some("arn"),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
+        let Some(Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        }) = Arn::split(arn)
         else {
             return Err(not_an_arn());
         };

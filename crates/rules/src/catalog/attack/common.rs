@@ -87,20 +87,11 @@ pub(super) fn principal_account(principal: &str) -> Option<&str> {
     if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
         return Some(p);
     }
-    let mut parts = p.splitn(6, ':');
-    let (Some("arn"), Some(_), Some(service), Some(_), Some(account)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    (matches!(service, "iam" | "sts")
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit()))
-    .then_some(account)
+    let arn = crate::pipeline::Arn::split(p)?;
+    (matches!(arn.service, "iam" | "sts")
+        && arn.account.len() == 12
+        && arn.account.bytes().all(|b| b.is_ascii_digit()))
+    .then_some(arn.account)
 }
 
 /// Whether `account` is outside: neither the record's recipient account nor a configured trusted account.

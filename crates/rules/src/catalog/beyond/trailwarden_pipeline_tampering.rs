@@ -3,7 +3,7 @@
 //! its Athena workgroup and Glue catalog).
 
 use super::common::{event_name, event_source, id_at, str_at, succeeded};
-use crate::pipeline::{Named, PipelineArn, PipelineResources};
+use crate::pipeline::{Arn, Named, PipelineArn, PipelineResources};
 use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
 use cloudtrail::Node;
 
@@ -504,20 +504,15 @@ fn listed_keys<'v>(record: Node<'v>) -> Option<impl Iterator<Item = &'v str>> {
 /// A Lambda `functionName` as recorded: a name, `ACCOUNT:function:NAME` or a full ARN, each with an optional
 /// `:QUALIFIER`. Returns the name, and the account and region when it carries them.
 fn function_ref(value: &str) -> (&str, Option<&str>, Option<&str>) {
-    if let Some(rest) = value.strip_prefix("arn:") {
-        // PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
-        let mut parts = rest.splitn(6, ':');
-        if let (Some(_), Some("lambda"), Some(region), Some(account), Some("function"), Some(tail)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) {
-            return (unqualified(tail), Some(account), Some(region));
-        }
-        return (value, None, None);
+    if value.starts_with("arn:") {
+        // arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        return match Arn::split(value) {
+            Some(arn) if arn.service == "lambda" => match arn.resource.strip_prefix("function:") {
+                Some(tail) => (unqualified(tail), Some(arn.account), Some(arn.region)),
+                None => (value, None, None),
+            },
+            _ => (value, None, None),
+        };
     }
     if let Some((account, tail)) = value.split_once(":function:") {
         return (unqualified(tail), Some(account), None);
@@ -596,21 +591,14 @@ fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target
 /// Whether an IAM role ARN (as a request names it: `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`) is this
 /// configured role: its account, and its name ignoring ASCII case as IAM does.
 fn role_arn_is(arn: &str, role: &Named) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("iam"), Some(_), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some(arn) = Arn::split(arn).filter(|a| a.service == "iam") else {
         return false;
     };
-    let name = resource
+    let name = arn
+        .resource
         .strip_prefix("role/")
         .and_then(|path| path.rsplit('/').next());
-    account == role.account && name.is_some_and(|n| n.eq_ignore_ascii_case(&role.name))
+    arn.account == role.account && name.is_some_and(|n| n.eq_ignore_ascii_case(&role.name))
 }
 
 /// Whether the caller is one of the configured roles (a session of it: `userIdentity.sessionContext.
@@ -787,24 +775,17 @@ fn sqs(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
 /// A DynamoDB table as a request names it: a name (in the record's account and region) or a table ARN
 /// (`arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME`; an index or stream ARN under it is not the table).
 fn is_configured_table(record: Node<'_>, value: &str, p: &PipelineResources) -> bool {
-    if let Some(rest) = value.strip_prefix("arn:") {
-        let mut parts = rest.splitn(5, ':');
-        let (Some(_), Some("dynamodb"), Some(region), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+    if value.starts_with("arn:") {
+        let Some(arn) = Arn::split(value).filter(|a| a.service == "dynamodb") else {
             return false;
         };
-        let Some(name) = resource.strip_prefix("table/").filter(|n| !n.contains('/')) else {
+        let Some(name) = arn.resource.strip_prefix("table/").filter(|n| !n.contains('/')) else {
             return false;
         };
         return p
             .tables
             .iter()
-            .any(|t| t.name == name && t.account == account && t.region == region);
+            .any(|t| t.name == name && t.account == arn.account && t.region == arn.region);
     }
     p.tables
         .iter()
