@@ -128,6 +128,28 @@ data "aws_iam_policy_document" "fast_path_queue" {
     }
   }
 
+  # The Allow above does not stop a principal of this account whose IAM policy allows sqs:SendMessage: it could
+  # put a forged "aws.*" CloudTrail event straight on the queue (PutEvents cannot forge the source; SendMessage
+  # can). So every send that does not come from one of these rules is denied, administrators included: no
+  # aws:SourceArn (an IAM principal's own call) or another one.
+  statement {
+    sid       = "DenySendExceptFastPathRules"
+    effect    = "Deny"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.fast_path[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:SourceArn"
+      values   = local.fast_path_rule_arns
+    }
+  }
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"

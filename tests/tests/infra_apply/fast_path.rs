@@ -218,10 +218,20 @@ pub async fn assert_deployed(
         strings(&send["Condition"]["ArnEquals"]["aws:SourceArn"]),
         rule_arns
     );
+    // Nobody else sends, not even a principal whose IAM policy allows sqs:SendMessage (a forged aws.* event).
+    let others = statement(&policy, "DenySendExceptFastPathRules");
+    assert_eq!(others["Effect"], "Deny");
+    assert_eq!(others["Principal"], "*");
+    assert_eq!(strings(&others["Action"]), set(&["sqs:SendMessage"]));
+    assert_eq!(strings(&others["Resource"]), set(&[&queue_arn]));
+    assert_eq!(
+        strings(&others["Condition"]["ArnNotEquals"]["aws:SourceArn"]),
+        rule_arns
+    );
     let tls = statement(&policy, "DenyInsecureTransport");
     assert_eq!(tls["Effect"], "Deny");
     assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
-    assert_eq!(policy["Statement"].as_array().unwrap().len(), 2, "{policy}");
+    assert_eq!(policy["Statement"].as_array().unwrap().len(), 3, "{policy}");
 
     // 3. The event source mapping: the queue to the function, batches of up to 100 within 10 s, partial batch
     //    failures, at most 2 concurrent instances (the S3 path keeps the rest of the reserved 10).
