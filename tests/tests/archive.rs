@@ -72,21 +72,17 @@ async fn stack(endpoint: &str, archive_bucket: &str) -> Stack {
         PREFIX,
         Some(key_arn.clone()),
     ));
-    let deps = Deps {
-        dedup: None,
-        archive: Some(archive),
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns, topic_arn.clone()),
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
-        config: Config::new(topic_arn),
-        alerts: Default::default(),
-    };
+    let deps = Deps::new(
+        S3Source::new(s3.clone()),
+        sns_sink(sns, topic_arn.clone()),
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
+        Config::new(topic_arn),
+    )
+    .with_archive(Some(archive));
     Stack {
         s3,
         sqs,

@@ -236,15 +236,13 @@ impl Stack {
             Arc::new(KmsMac::new(kms_client(&self.sdk), self.mac_key_arn.clone())),
             config.dedup_ttl,
         ));
-        Deps {
-            source: S3Source::new(self.s3.clone()),
+        Deps::new(
+            S3Source::new(self.s3.clone()),
             sink,
-            engine: Arc::new(default_engine()),
+            default_engine(),
             config,
-            alerts: Default::default(),
-            dedup: Some(dedup),
-            archive: None,
-        }
+        )
+        .with_dedup(Some(dedup))
     }
 
     fn sns_sink(&self) -> SnsSink {

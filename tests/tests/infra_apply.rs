@@ -34,7 +34,6 @@ use rules::Engine;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
@@ -914,21 +913,18 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         .expect("the deployed rules file compiles");
     // The alerts are then checked with the two rules the sample file exercises, as in s3_to_sns.rs: the
     // deployment is under test here, not the catalog or the profile. Storm control is the deployed file's.
-    let deps = Deps {
-        dedup: None,
-        archive: None,
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns.clone(), config.topic_arn.clone()),
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
+    let sink = sns_sink(sns.clone(), config.topic_arn.clone());
+    let deps = Deps::new(
+        S3Source::new(s3.clone()),
+        sink,
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
         config,
-        alerts: alert_settings,
-    };
+    )
+    .with_alerts(alert_settings);
     let summary = handle(s3_event(bucket, SAMPLE_KEY, size, &notification_id), &deps)
         .await
         .unwrap();

@@ -12,7 +12,6 @@ use rules::Engine;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::sync::Arc;
 use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
 const BUCKET: &str = "trailwarden-demo-logs";
@@ -78,22 +77,17 @@ async fn stack(endpoint: &str) -> Stack {
         max_uncompressed_bytes: 256 * 1024 * 1024,
         ..Config::new(topic_arn.clone())
     };
-    let deps = Deps {
-        dedup: None,
-        archive: None,
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns, topic_arn.clone()),
+    let deps = Deps::new(
+        S3Source::new(s3.clone()),
+        sns_sink(sns, topic_arn.clone()),
         // The handler is under test here, not the catalog: pin the two rules the sample file exercises.
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
         config,
-        alerts: Default::default(),
-    };
+    );
     Stack {
         s3,
         sqs,

@@ -16,7 +16,6 @@ use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{Context, LambdaEvent};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// A key in CloudTrail's layout, so the handler treats the object as a log file.
 const KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T0000Z_bench.json.gz";
@@ -76,15 +75,13 @@ async fn main() -> anyhow::Result<()> {
         config.max_uncompressed_bytes = v.parse().context("MAX_UNCOMPRESSED_BYTES")?;
     }
     let (engine, alerts) = config.rules(rules_text.as_deref(), &rules::today_utc())?;
-    let deps = Deps {
-        dedup: None,
-        archive: None,
-        source: FileSource(path.clone()),
-        sink: CountingSink::default(),
-        engine: Arc::new(engine),
+    let deps = Deps::new(
+        FileSource(path.clone()),
+        CountingSink::default(),
+        engine,
         config,
-        alerts,
-    };
+    )
+    .with_alerts(alerts);
     let event: S3Event = serde_json::from_value(serde_json::json!({
         "Records": [{
             "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",

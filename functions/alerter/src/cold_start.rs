@@ -8,7 +8,6 @@ use crate::handler::Deps;
 use crate::publish::{sns_client, sns_sink, SnsSink};
 use aws_sdk_s3::error::DisplayErrorContext;
 use rules::{today_utc, Exclusion};
-use std::sync::Arc;
 use tracing::warn;
 use tracing_subscriber::EnvFilter;
 use trailwarden_aws::s3_client;
@@ -89,15 +88,13 @@ pub async fn build_deps(
     for x in &expired_exclusions {
         warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
     }
-    let deps = Deps {
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns_client(sdk), config.topic_arn.clone()),
-        engine: Arc::new(engine),
-        dedup: crate::dedup::from_config(&config, sdk)?,
-        archive: crate::archive::from_config(&config, &s3),
-        config,
-        alerts,
-    };
+    let dedup = crate::dedup::from_config(&config, sdk)?;
+    let archive = crate::archive::from_config(&config, &s3);
+    let sink = sns_sink(sns_client(sdk), config.topic_arn.clone());
+    let deps = Deps::new(S3Source::new(s3.clone()), sink, engine, config)
+        .with_alerts(alerts)
+        .with_dedup(dedup)
+        .with_archive(archive);
     Ok(ColdStart {
         deps,
         expired_exclusions,

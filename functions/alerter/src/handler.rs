@@ -51,6 +51,57 @@ pub struct Deps<S, K> {
     pub archive: Option<Arc<dyn ArchiveSink>>,
 }
 
+impl<S, K> Deps<S, K> {
+    /// The one way to build [`Deps`]: the source, the sink, the compiled rules and the configuration, with
+    /// the defaults for the rest (the default storm control settings, no dedup table, no archive); the
+    /// `with_*` methods set those. Fields stay public so tests can read the fakes back and swap a port.
+    pub fn new(source: S, sink: K, engine: impl Into<Arc<Engine>>, config: Config) -> Self {
+        Deps {
+            source,
+            sink,
+            engine: engine.into(),
+            config,
+            alerts: AlertSettings::default(),
+            dedup: None,
+            archive: None,
+        }
+    }
+
+    /// Storm control settings (from the rules file).
+    pub fn with_alerts(mut self, alerts: AlertSettings) -> Self {
+        self.alerts = alerts;
+        self
+    }
+
+    /// The table of published finding ids (`None`: no deduplication).
+    pub fn with_dedup(mut self, dedup: Option<Arc<dyn Dedup>>) -> Self {
+        self.dedup = dedup;
+        self
+    }
+
+    /// The findings archive (`None`: findings are not archived).
+    pub fn with_archive(mut self, archive: Option<Arc<dyn ArchiveSink>>) -> Self {
+        self.archive = archive;
+        self
+    }
+
+    /// The same dependencies reading log files from another source.
+    pub fn with_source<S2>(self, source: S2) -> Deps<S2, K> {
+        Deps::new(source, self.sink, self.engine, self.config)
+            .with_alerts(self.alerts)
+            .with_dedup(self.dedup)
+            .with_archive(self.archive)
+    }
+
+    /// The same dependencies publishing to another sink.
+    pub fn with_sink<K2>(self, sink: K2) -> Deps<S, K2> {
+        Deps::new(self.source, sink, self.engine, self.config)
+            .with_alerts(self.alerts)
+            .with_dedup(self.dedup)
+            .with_archive(self.archive)
+    }
+}
+
 /// How long the archive's one write per invocation may take; a write that takes longer is given up and counted
 /// (`ArchiveFailed`), the invocation does not fail for it.
 pub const ARCHIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

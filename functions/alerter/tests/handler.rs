@@ -166,22 +166,17 @@ fn deps(source: MemSource, sink: RecordingSink) -> Deps<MemSource, RecordingSink
         max_uncompressed_bytes: 64 * 1024 * 1024,
         ..Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts")
     };
-    Deps {
+    Deps::new(
         source,
         sink,
         // The handler is under test here, not the catalog: pin the two rules the sample file exercises.
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
         config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    }
+    )
 }
 
 fn gz(data: &[u8]) -> Vec<u8> {
@@ -557,15 +552,13 @@ async fn storm_limits_are_per_rule() {
 #[tokio::test]
 async fn default_rules_file_runs_the_recommended_profile_on_the_sample() {
     let config = Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts");
-    let d = Deps {
-        source: MemSource::default().with(SAMPLE_KEY, sample_log()),
-        sink: RecordingSink::default(),
-        engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
+    let engine = config.engine(None, "2026-11-23").unwrap();
+    let d = Deps::new(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+        engine,
         config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
+    );
     handle(event("s3-put.json"), &d).await.unwrap();
     let root = "00000000-0000-4000-8000-000000000001";
     let want: Vec<(String, String)> = [
@@ -598,15 +591,13 @@ reason = "the deploy role dry-runs RunInstances"
 rules = ["cis-4.1-unauthorized-api-calls"]
 match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*" }
 "#;
-    let d = Deps {
-        source: MemSource::default().with(SAMPLE_KEY, sample_log()),
-        sink: RecordingSink::default(),
-        engine: Arc::new(config.engine(Some(rules), "2026-11-23").unwrap()),
+    let engine = config.engine(Some(rules), "2026-11-23").unwrap();
+    let d = Deps::new(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+        engine,
         config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
+    );
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
     assert_eq!(summary.suppressed, 1);
     assert!(
@@ -688,15 +679,8 @@ impl ObjectSource for SlowSource {
 #[tokio::test]
 async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
     let config = Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts");
-    let d = Deps {
-        source: SlowSource,
-        sink: RecordingSink::default(),
-        engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
-        config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
+    let engine = config.engine(None, "2026-11-23").unwrap();
+    let d = Deps::new(SlowSource, RecordingSink::default(), engine, config);
     let mut ev = event("s3-put.json");
     // One second left: the handler stops at 0.9 s (margin: a tenth of the time left, at most 5 s).
     ev.context.deadline = (std::time::SystemTime::now()
@@ -823,15 +807,7 @@ async fn fault_deadline_during_a_long_scan_cancels_the_scan() {
     };
     let (served, dropped) = (Arc::clone(&source.served), Arc::clone(&source.dropped));
     let base = deps(MemSource::default(), RecordingSink::default());
-    let d = Deps {
-        source,
-        sink: base.sink,
-        engine: base.engine,
-        config: base.config,
-        alerts: base.alerts,
-        dedup: None,
-        archive: None,
-    };
+    let d = base.with_source(source);
     let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
     let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
         panic!("{err:?}")
@@ -864,15 +840,7 @@ async fn fault_deadline_during_publishing_stops_with_a_named_error() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let d = Deps {
-        source: base.source,
-        sink: HangingSink,
-        engine: base.engine,
-        config: base.config,
-        alerts: base.alerts,
-        dedup: None,
-        archive: None,
-    };
+    let d = base.with_sink(HangingSink);
     let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
     let [ObjectError::Publish { source, .. }] = err.errors.as_slice() else {
         panic!("{err:?}")
@@ -918,21 +886,16 @@ async fn one_failed_batch_does_not_stop_the_alerts_after_it() {
         MemSource::default().with(SAMPLE_KEY, denials(25, "alice")),
         RecordingSink::default(),
     );
-    let d = Deps {
-        source: base.source,
-        sink: FailFirstCalls {
+    let alerts = AlertSettings {
+        storm_limit: 100,
+        ..base.alerts.clone()
+    };
+    let d = base
+        .with_sink(FailFirstCalls {
             n: 1,
             inner: RecordingSink::default(),
-        },
-        engine: base.engine,
-        config: base.config,
-        alerts: AlertSettings {
-            storm_limit: 100,
-            ..base.alerts
-        },
-        dedup: None,
-        archive: None,
-    };
+        })
+        .with_alerts(alerts);
     let err = handle(event("s3-put.json"), &d).await.unwrap_err();
     // The first batch of ten had one bad alert; the 15 alerts after it were all published, then the file
     // failed, naming the bad alert.
@@ -1591,13 +1554,10 @@ async fn dedup_unavailable_publishes_anyway_counts_it_and_stops_asking() {
         ),
         &table,
     );
-    let d = Deps {
-        alerts: AlertSettings {
-            storm_limit: 100,
-            ..AlertSettings::default()
-        },
-        ..d
-    };
+    let d = d.with_alerts(AlertSettings {
+        storm_limit: 100,
+        ..AlertSettings::default()
+    });
     let summary = handle(event("s3-put.json"), &d).await.unwrap();
     assert_eq!(
         (
@@ -1709,18 +1669,10 @@ async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_aler
         ),
         &table,
     );
-    let half = Deps {
-        source: base.source,
-        sink: AcceptFirstCalls {
-            n: 1,
-            inner: RecordingSink::default(),
-        },
-        engine: base.engine,
-        config: base.config,
-        alerts: base.alerts,
-        dedup: base.dedup,
-        archive: base.archive,
-    };
+    let half = base.with_sink(AcceptFirstCalls {
+        n: 1,
+        inner: RecordingSink::default(),
+    });
     let err = handle(event("s3-put.json"), &half).await.unwrap_err();
     assert!(
         matches!(&err.errors[..], [ObjectError::Publish { source, .. }] if source.unpublished() == 2),

@@ -16,11 +16,11 @@ use alerter::Summary;
 use aws_lambda_events::s3::S3Event;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
-use rules::{AlertSettings, Engine, UNEVALUATED_RECORD};
+use rules::{Engine, UNEVALUATED_RECORD};
 use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use test_support::hostile::{log, many_keys, stop_logging, LONE_SURROGATE_CASES};
 
 const STOPPED: &str = "cloudtrail-stopped-or-deleted";
@@ -118,15 +118,12 @@ impl Run {
 }
 
 async fn run(text: &[u8]) -> Run {
-    let d = Deps {
-        source: OneFile(gz(text)),
-        sink: Sink::default(),
-        engine: Arc::new(Engine::with_ids(&[STOPPED, CIS_4_5]).unwrap()),
-        config: Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts"),
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
+    let d = Deps::new(
+        OneFile(gz(text)),
+        Sink::default(),
+        Engine::with_ids(&[STOPPED, CIS_4_5]).unwrap(),
+        Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts"),
+    );
     let result = handle(event(), &d).await.map_err(|e| e.errors);
     let alerts = d
         .sink
