@@ -8,10 +8,9 @@
 use alerter::handler::handle_event;
 use alerter::ports::{AlertSink, OutgoingAlert, SinkError};
 use alerter::{
-    handle, kms_client, s3_client, sns_client, sns_sink, Config, Dedup, Deps, DynamoDbMarks,
-    KmsMac, MacDedup, S3Source, SnsSink,
+    kms_client, s3_client, sns_client, sns_sink, Config, Dedup, Deps, DynamoDbMarks, KmsMac,
+    MacDedup, S3Source, SnsSink,
 };
-use aws_lambda_events::s3::S3Event;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -19,7 +18,6 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_eventbridge::types::{PutEventsRequestEntry, RuleState, Target};
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
-use aws_sdk_sqs::types::QueueAttributeName;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
@@ -59,7 +57,7 @@ fn sample_records() -> Vec<Value> {
     log["Records"].as_array().unwrap().clone()
 }
 
-fn s3_event(key: &str) -> LambdaEvent<S3Event> {
+fn s3_event(key: &str) -> LambdaEvent<Value> {
     let mut e: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
     )
@@ -146,24 +144,7 @@ async fn stack(endpoint: &str) -> Stack {
         .send()
         .await
         .unwrap();
-    let fast_queue_url = sqs
-        .create_queue()
-        .queue_name("trailwarden-fast-path")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let fast_queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&fast_queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let (fast_queue_url, fast_queue_arn) = test_support::queue(&sqs, "trailwarden-fast-path").await;
     let mac_key_arn = kms_client(&sdk)
         .create_key()
         .key_spec(KeySpec::Hmac256)
@@ -421,7 +402,10 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
         .send()
         .await
         .unwrap();
-    let summary = handle(s3_event(SAMPLE_KEY), &deps).await.unwrap();
+    let summary = handle_event(s3_event(SAMPLE_KEY), &deps)
+        .await
+        .unwrap()
+        .into_summary();
     let slow = st.alerts().await;
     let all = expected(&deps.engine, &records);
     let rest: BTreeSet<_> = all.difference(&root_findings).cloned().collect();
@@ -708,7 +692,7 @@ async fn a_half_published_log_file_retried_publishes_only_the_missing_alerts() {
     });
     let want = expected(&half.engine, &records);
     assert_eq!(want.len(), 3);
-    let err = handle(s3_event(&key), &half).await.unwrap_err();
+    let err = handle_event(s3_event(&key), &half).await.unwrap_err();
     assert_eq!(err.errors.len(), 1, "{err}");
     let first = st.alerts().await;
     assert_eq!(
@@ -719,7 +703,10 @@ async fn a_half_published_log_file_retried_publishes_only_the_missing_alerts() {
 
     // Lambda retries the event: only the two missing alerts are published.
     let retry = st.deps(st.sns_sink());
-    let summary = handle(s3_event(&key), &retry).await.unwrap();
+    let summary = handle_event(s3_event(&key), &retry)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!((summary.published, summary.deduplicated), (2, 1));
     let second = st.alerts().await;
     assert_eq!(second.len(), 2);

@@ -24,9 +24,9 @@
 #![allow(clippy::print_stderr)]
 
 use alerter::{
-    handle, read_rules_file, s3_client, sns_client, sns_sink, Config, Deps, RulesLocation, S3Source,
+    handle_event, read_rules_file, s3_client, sns_client, sns_sink, Config, Deps, RulesLocation,
+    S3Source,
 };
-use aws_lambda_events::s3::S3Event;
 use aws_sdk_s3::types::{FilterRuleName, ObjectOwnership, ServerSideEncryption};
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_runtime::{Context, LambdaEvent};
@@ -383,7 +383,7 @@ fn alert_ids(envelopes: &[Value]) -> BTreeSet<(String, String)> {
 }
 
 /// The S3 notification for one object, as S3 would send it for the deployed bucket notification.
-fn s3_event(bucket: &str, key: &str, size: usize, configuration_id: &str) -> LambdaEvent<S3Event> {
+fn s3_event(bucket: &str, key: &str, size: usize, configuration_id: &str) -> LambdaEvent<Value> {
     let mut e: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
     )
@@ -925,9 +925,10 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         config,
     )
     .with_alerts(alert_settings);
-    let summary = handle(s3_event(bucket, SAMPLE_KEY, size, &notification_id), &deps)
+    let summary = handle_event(s3_event(bucket, SAMPLE_KEY, size, &notification_id), &deps)
         .await
-        .unwrap();
+        .unwrap()
+        .into_summary();
     assert_eq!(
         (summary.objects, summary.findings, summary.published),
         (1, 3, 3)

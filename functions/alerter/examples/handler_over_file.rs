@@ -8,11 +8,10 @@
 //! Usage: `handler_over_file FILE.json.gz` (prints a JSON summary on stdout).
 
 use alerter::config::Config;
-use alerter::handler::{handle, Deps};
+use alerter::handler::{handle_event, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
 use alerter::publish::sns_size;
 use anyhow::Context as _;
-use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{Context, LambdaEvent};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -82,7 +81,8 @@ async fn main() -> anyhow::Result<()> {
         config,
     )
     .with_alerts(alerts);
-    let event: S3Event = serde_json::from_value(serde_json::json!({
+    // What `main` runs: the production entry, with the event as Lambda delivers it (JSON).
+    let event = serde_json::json!({
         "Records": [{
             "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
             "eventTime": "2024-01-15T00:05:00.000Z", "eventName": "ObjectCreated:Put",
@@ -100,8 +100,10 @@ async fn main() -> anyhow::Result<()> {
                 "object": {"key": KEY, "size": size, "eTag": "0", "sequencer": "0"}
             }
         }]
-    }))?;
-    let summary = handle(LambdaEvent::new(event, Context::default()), &deps).await?;
+    });
+    let summary = handle_event(LambdaEvent::new(event, Context::default()), &deps)
+        .await?
+        .into_summary();
     println!(
         "{}",
         serde_json::json!({

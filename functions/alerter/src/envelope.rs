@@ -24,7 +24,6 @@
 //! batch: of the invocation (so it is retried and, in the end, kept in the on-failure queue), or, in an SQS
 //! batch ([`invocation`]), of its message only (`batchItemFailures`).
 
-use aws_lambda_events::s3::S3EventRecord;
 use cloudtrail::{classify_key, decode_s3_key, KeyKind, SkipReason};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -196,11 +195,6 @@ fn items_in(event: &Value, text: Option<&str>) -> Vec<Item> {
     ))]
 }
 
-/// The items of an S3 event's records (the direct notification, already deserialized).
-pub fn from_s3_records(records: &[S3EventRecord]) -> Vec<Item> {
-    records.iter().map(|r| s3_record(r, Via::S3)).collect()
-}
-
 /// One member of a `Records` array: an S3, SNS or SQS record.
 fn record(r: &Value) -> Vec<Item> {
     // S3 and SQS spell it `eventSource`, SNS `EventSource`.
@@ -279,18 +273,6 @@ fn inner(text: &str, via: Via) -> Vec<Item> {
         }
     }
     items
-}
-
-/// An S3 notification record, deserialized.
-fn s3_record(r: &S3EventRecord, via: Via) -> Item {
-    s3_notification(
-        r.event_name.as_deref(),
-        r.s3.bucket.name.as_deref(),
-        r.s3.object.key.as_deref(),
-        r.s3.object.version_id.as_deref(),
-        r.s3.object.size,
-        via,
-    )
 }
 
 /// An S3 notification record's fields: only `ObjectCreated:*` events of CloudTrail log files are read; the key

@@ -16,7 +16,6 @@ use crate::render::finding::{render_finding_with, RenderOptions, RuleText};
 use crate::render::summary::render_summary;
 use crate::storm::{Admission, StormControl};
 use crate::summary::{Response, Summary};
-use aws_lambda_events::s3::S3Event;
 use cloudtrail::{LogReader, ReaderOptions};
 use lambda_runtime::LambdaEvent;
 use rules::{scan_log_windowed, AlertSettings, Engine, Finding, ScanError, ScanStats, Windows};
@@ -105,28 +104,6 @@ impl<S, K> Deps<S, K> {
 /// How long the archive's one write per invocation may take; a write that takes longer is given up and counted
 /// (`ArchiveFailed`), the invocation does not fail for it.
 pub const ARCHIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Handles one S3 event notification (delivered to the function directly): every record in it, even when an
-/// earlier one failed.
-pub async fn handle<S: ObjectSource, K: AlertSink>(
-    event: LambdaEvent<S3Event>,
-    deps: &Deps<S, K>,
-) -> Result<Summary, HandlerError> {
-    let entries = envelope::from_s3_records(&event.payload.records)
-        .into_iter()
-        .map(|item| Entry {
-            item,
-            message_id: None,
-        })
-        .collect();
-    let invocation = Invocation {
-        sqs_batch: false,
-        entries,
-    };
-    Ok(handle_items(invocation, &event.context, deps)
-        .await?
-        .into_summary())
-}
 
 /// Handles an invocation whatever its envelope: log files announced by S3 directly, through SNS or SQS, S3's
 /// EventBridge event or CloudTrail's SNS notification, and CloudTrail records from EventBridge, directly or

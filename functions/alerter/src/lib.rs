@@ -4,7 +4,7 @@
 //!
 //! The handler depends on two small ports, [`ObjectSource`] and [`AlertSink`], so tests call it directly with
 //! in-memory fakes or with real SDK clients pointed at a local emulator. `main.rs` only wires things together:
-//! [`init_logging`], [`cold_start()`], and the runtime loop around [`handle`].
+//! [`init_logging`], [`cold_start()`], and the runtime loop around [`handle_event`].
 //!
 //! # Module graph
 //!
@@ -59,7 +59,7 @@ pub use cold_start::{build_deps, cold_start, init_logging, read_rules_file, Cold
 pub use config::{Config, ConfigError, RulesLocation};
 pub use dedup::{kms_client, DynamoDbMarks, KmsMac, MacDedup, MemDedup, MemMac, MemMarks};
 pub use errors::{HandlerError, ObjectError};
-pub use handler::{handle, handle_event, Deps};
+pub use handler::{handle_event, Deps};
 pub use ports::{
     AlertSink, ArchiveError, ArchiveSink, Dedup, DedupError, MacError, MarkMac, MarkStore,
     ObjectBody, ObjectSource, OutgoingAlert, Seen, SinkError, SourceError, StoredMark,

@@ -2,12 +2,11 @@
 
 use alerter::config::Config;
 use alerter::errors::{HandlerError, ObjectError};
-use alerter::handler::{handle, handle_event, Deps};
+use alerter::handler::{handle_event, Deps};
 use alerter::ports::{
     AlertSink, Dedup, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError,
 };
 use alerter::MemDedup;
-use aws_lambda_events::s3::S3Event;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use rules::{AlertSettings, Engine, UNEVALUATED_RECORD};
@@ -28,13 +27,13 @@ fn sample_log() -> Vec<u8> {
     std::fs::read(events_dir().join(SAMPLE_KEY)).unwrap()
 }
 
-fn event(file: &str) -> LambdaEvent<S3Event> {
+fn event(file: &str) -> LambdaEvent<Value> {
     let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
     LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
 }
 
 /// An event naming these keys (raw, as S3 would send them) in the sample bucket.
-fn event_for(keys: &[(&str, i64)]) -> LambdaEvent<S3Event> {
+fn event_for(keys: &[(&str, i64)]) -> LambdaEvent<Value> {
     let mut template: Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("s3-put.json")).unwrap())
             .unwrap();
@@ -225,7 +224,10 @@ async fn sample_event_publishes_exactly_the_matching_records() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(fired(&d), expected_sample_alerts());
     assert_eq!(
         (
@@ -283,10 +285,13 @@ async fn sample_event_publishes_exactly_the_matching_records() {
 #[tokio::test]
 async fn digest_and_other_keys_are_skipped_without_reading() {
     let d = deps(MemSource::default(), RecordingSink::default());
-    let summary = handle(event("s3-digest.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-digest.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(summary.skipped.get("digest"), Some(&1));
     assert_eq!(summary.objects, 0);
-    let summary = handle(
+    let summary = handle_event(
         event_for(&[
             ("AWSLogs/111122223333/CloudTrail/", 0),
             ("AWSLogs/111122223333/Config/ConfigWritabilityCheckFile", 0),
@@ -303,7 +308,8 @@ async fn digest_and_other_keys_are_skipped_without_reading() {
         &d,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .into_summary();
     assert_eq!(summary.skipped.get("empty_object"), Some(&3));
     assert_eq!(summary.skipped.get("insight"), Some(&1));
     assert_eq!(summary.skipped.get("not_cloudtrail"), Some(&1));
@@ -320,7 +326,10 @@ async fn encoded_keys_are_decoded_before_get_object() {
         MemSource::default().with(&decoded, sample_log()),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-encoded-key.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-encoded-key.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(
         d.source.opened.lock().unwrap().as_slice(),
         std::slice::from_ref(&decoded)
@@ -335,7 +344,7 @@ async fn failing(body: Option<Vec<u8>>) -> ObjectError {
         None => MemSource::default(),
     };
     let d = deps(source, RecordingSink::default());
-    let err: HandlerError = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err: HandlerError = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains(BUCKET) && text.contains(SAMPLE_KEY),
@@ -384,7 +393,7 @@ async fn bad_files_fail_with_named_errors() {
 #[tokio::test]
 async fn diagnostic_names_the_failure() {
     let d = deps(MemSource::default(), RecordingSink::default());
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     let diag = Diagnostic::from(err);
     assert_eq!(diag.error_type, "GetObject");
     assert!(diag.error_message.contains(SAMPLE_KEY));
@@ -397,7 +406,7 @@ async fn one_bad_object_does_not_stop_the_others_but_fails_the_invocation() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let err = handle(event_for(&[(&other, 100), (SAMPLE_KEY, 100)]), &d)
+    let err = handle_event(event_for(&[(&other, 100), (SAMPLE_KEY, 100)]), &d)
         .await
         .unwrap_err();
     assert_eq!(err.objects, 2);
@@ -416,7 +425,7 @@ async fn publish_failure_fails_the_invocation() {
         ..Default::default()
     };
     let d = deps(MemSource::default().with(SAMPLE_KEY, sample_log()), sink);
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     assert!(
         matches!(err.errors[0], ObjectError::Publish { .. }),
         "{err}"
@@ -436,7 +445,10 @@ async fn malformed_records_are_counted_and_the_rest_still_evaluated() {
         MemSource::default().with(SAMPLE_KEY, gz(broken.as_bytes())),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(
         (
             summary.records,
@@ -465,7 +477,10 @@ async fn many_findings_are_published_in_batches_of_ten() {
         RecordingSink::default(),
     );
     d.alerts.storm_limit = 100;
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(summary.published, 25);
     assert_eq!(*d.sink.calls.lock().unwrap(), 3);
 }
@@ -490,7 +505,10 @@ async fn a_storm_pages_on_the_first_hits_then_sends_one_summary() {
         MemSource::default().with(SAMPLE_KEY, denials(25, "mallory")),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     // alice made 17 of the denials, mallory 8: each principal's first 10 are sent (the budget is per rule
     // and principal), alice's other 7 are folded.
     assert_eq!(
@@ -537,7 +555,10 @@ async fn storm_limits_are_per_rule() {
     d.alerts
         .storm_limits
         .insert("cis-4.1-unauthorized-api-calls".into(), 2);
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     // alice: 2 sent, 2 folded; bob: 1 sent; 1 summary.
     assert_eq!(
         (
@@ -559,7 +580,7 @@ async fn default_rules_file_runs_the_recommended_profile_on_the_sample() {
         engine,
         config,
     );
-    handle(event("s3-put.json"), &d).await.unwrap();
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let root = "00000000-0000-4000-8000-000000000001";
     let want: Vec<(String, String)> = [
         (root, "cis-4.3-root-account-usage"),
@@ -598,7 +619,10 @@ match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*"
         engine,
         config,
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(summary.suppressed, 1);
     assert!(
         !fired(&d).iter().any(|(id, _)| id.ends_with("0003")),
@@ -613,7 +637,7 @@ async fn fault_access_denied_fails_the_invocation_with_a_named_error() {
     let mut source = MemSource::default().with(SAMPLE_KEY, sample_log());
     source.denied.push(SAMPLE_KEY.to_owned());
     let d = deps(source, RecordingSink::default());
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     assert!(
         matches!(
             err.errors[0],
@@ -637,7 +661,10 @@ async fn fault_slow_body_is_read_to_the_end() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(summary.published, 3);
 }
 
@@ -649,7 +676,7 @@ async fn fault_body_broken_off_mid_file_fails_the_invocation() {
         .broken_after
         .insert(SAMPLE_KEY.to_owned(), log.len() / 2);
     let d = deps(source, RecordingSink::default());
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     assert_eq!(err.errors[0].kind(), "Read.Io", "{err}");
 }
 
@@ -688,7 +715,7 @@ async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
         .unwrap()
         .as_millis()
         + 1000) as u64;
-    let err = handle(ev, &d).await.unwrap_err();
+    let err = handle_event(ev, &d).await.unwrap_err();
     assert_eq!(err.errors[0].kind(), "DeadlineNear");
     assert_eq!(Diagnostic::from(err).error_type, "DeadlineNear");
 }
@@ -702,7 +729,10 @@ async fn a_deadline_already_past_at_the_start_is_not_enforced() {
     );
     let mut ev = event("s3-put.json");
     ev.context.deadline = 600_000;
-    assert_eq!(handle(ev, &d).await.unwrap().published, 3);
+    assert_eq!(
+        handle_event(ev, &d).await.unwrap().into_summary().published,
+        3
+    );
 }
 
 #[tokio::test]
@@ -715,9 +745,9 @@ async fn fault_same_object_twice_gives_the_same_finding_ids() {
         let messages = d.sink.messages.lock().unwrap();
         messages.iter().map(|m| m.finding_id.clone()).collect()
     };
-    handle(event("s3-put.json"), &d).await.unwrap();
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let first = ids();
-    handle(event("s3-put.json"), &d).await.unwrap();
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let all = ids();
     assert_eq!(all.len(), 2 * first.len());
     assert_eq!(
@@ -787,7 +817,7 @@ impl ObjectSource for EndlessSource {
 }
 
 /// The sample event with `millis` left before its deadline.
-fn event_with_deadline(millis: u128) -> LambdaEvent<S3Event> {
+fn event_with_deadline(millis: u128) -> LambdaEvent<Value> {
     let mut ev = event("s3-put.json");
     ev.context.deadline = (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -808,7 +838,9 @@ async fn fault_deadline_during_a_long_scan_cancels_the_scan() {
     let (served, dropped) = (Arc::clone(&source.served), Arc::clone(&source.dropped));
     let base = deps(MemSource::default(), RecordingSink::default());
     let d = base.with_source(source);
-    let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
+    let err = handle_event(event_with_deadline(1000), &d)
+        .await
+        .unwrap_err();
     let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
         panic!("{err:?}")
     };
@@ -841,7 +873,9 @@ async fn fault_deadline_during_publishing_stops_with_a_named_error() {
         RecordingSink::default(),
     );
     let d = base.with_sink(HangingSink);
-    let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
+    let err = handle_event(event_with_deadline(1000), &d)
+        .await
+        .unwrap_err();
     let [ObjectError::Publish { source, .. }] = err.errors.as_slice() else {
         panic!("{err:?}")
     };
@@ -896,7 +930,7 @@ async fn one_failed_batch_does_not_stop_the_alerts_after_it() {
             inner: RecordingSink::default(),
         })
         .with_alerts(alerts);
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     // The first batch of ten had one bad alert; the 15 alerts after it were all published, then the file
     // failed, naming the bad alert.
     assert_eq!(d.sink.inner.messages.lock().unwrap().len(), 15);
@@ -932,9 +966,10 @@ async fn a_threshold_alert_counts_across_the_files_of_an_invocation_and_publishe
         RecordingSink::default(),
     );
     d.engine = Arc::new(Engine::with_ids(&["secrets-bulk-retrieval"]).unwrap());
-    let summary = handle(event_for(&[(SAMPLE_KEY, 100), (&second, 100)]), &d)
+    let summary = handle_event(event_for(&[(SAMPLE_KEY, 100), (&second, 100)]), &d)
         .await
-        .unwrap();
+        .unwrap()
+        .into_summary();
     // 12 distinct secrets in 12 minutes: one window of 10 minutes reaches 10 at the tenth read; the 11th is
     // inside that window (absorbed), the 12th (12:11) starts a new window that stays below the count.
     assert_eq!((summary.findings, summary.published), (1, 1));
@@ -1055,7 +1090,7 @@ async fn sample_finding_ids() -> Vec<(String, String, String)> {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    handle(event("s3-put.json"), &d).await.unwrap();
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let mut ids: Vec<_> = d
         .sink
         .bodies()
@@ -1407,7 +1442,10 @@ async fn dedup_a_finding_the_fast_path_published_is_not_published_again_from_the
         ),
         &table,
     );
-    let summary = handle(event("s3-put.json"), &slow).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &slow)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(
         (summary.findings, summary.published, summary.deduplicated),
         (3, 2, 1)
@@ -1558,7 +1596,10 @@ async fn dedup_unavailable_publishes_anyway_counts_it_and_stops_asking() {
         storm_limit: 100,
         ..AlertSettings::default()
     });
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!(
         (
             summary.published,
@@ -1673,7 +1714,7 @@ async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_aler
         n: 1,
         inner: RecordingSink::default(),
     });
-    let err = handle(event("s3-put.json"), &half).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &half).await.unwrap_err();
     assert!(
         matches!(&err.errors[..], [ObjectError::Publish { source, .. }] if source.unpublished() == 2),
         "{err:?}"
@@ -1690,7 +1731,10 @@ async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_aler
         ),
         &table,
     );
-    let summary = handle(event("s3-put.json"), &retry).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &retry)
+        .await
+        .unwrap()
+        .into_summary();
     assert_eq!((summary.published, summary.deduplicated), (2, 1));
     let mut all: Vec<String> = retry
         .sink

@@ -10,10 +10,9 @@
 
 use alerter::config::Config;
 use alerter::errors::ObjectError;
-use alerter::handler::{handle, Deps};
+use alerter::handler::{handle_event, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
-use alerter::Summary;
-use aws_lambda_events::s3::S3Event;
+use alerter::{Response, Summary};
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::{Engine, UNEVALUATED_RECORD};
@@ -60,7 +59,7 @@ impl AlertSink for Sink {
     }
 }
 
-fn event() -> LambdaEvent<S3Event> {
+fn event() -> LambdaEvent<Value> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/s3-put.json");
     let mut ev: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     ev["Records"][0]["s3"]["bucket"]["name"] = BUCKET.into();
@@ -124,7 +123,10 @@ async fn run(text: &[u8]) -> Run {
         Engine::with_ids(&[STOPPED, CIS_4_5]).unwrap(),
         Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts"),
     );
-    let result = handle(event(), &d).await.map_err(|e| e.errors);
+    let result = handle_event(event(), &d)
+        .await
+        .map(Response::into_summary)
+        .map_err(|e| e.errors);
     let alerts = d
         .sink
         .0
