@@ -18,6 +18,7 @@ use crate::storm::{Admission, StormControl};
 use crate::summary::{Response, Summary};
 use cloudtrail::{LogReader, ReaderOptions};
 use lambda_runtime::LambdaEvent;
+use rules::scan_record::scan_record;
 use rules::{scan_log_windowed, AlertSettings, Engine, Finding, ScanError, ScanStats, Windows};
 use std::future::Future;
 use std::sync::Arc;
@@ -446,6 +447,19 @@ struct ObjectDone {
     archive: Vec<ArchiveLine>,
 }
 
+impl ObjectDone {
+    /// Takes the scan's counts (the ones the publishing side does not count itself).
+    fn add_scan(&mut self, stats: &ScanStats) {
+        self.bytes = stats.bytes;
+        self.earliest_event_time = stats.earliest_event_time.clone();
+        self.records = stats.records;
+        self.malformed = stats.malformed;
+        self.unevaluated = stats.unevaluated;
+        self.findings = stats.findings;
+        self.suppressed = stats.suppressed;
+    }
+}
+
 /// Why the scanning thread stopped before the end of the file.
 #[derive(Debug)]
 enum Stop {
@@ -624,10 +638,12 @@ async fn process_object<S: ObjectSource, K: AlertSink>(
     scan_and_publish(at, version_id, body, deps, storm, windows, dedup, stop_at).await
 }
 
-/// Evaluates one CloudTrail record EventBridge delivered and publishes its findings. The record is read as
-/// the only element of a log file, so the reader's lenient parsing, the per-record cap (`MAX_RECORD_BYTES`)
-/// and the `unevaluated-record` finding for a record that cannot be evaluated are exactly a log file's; so
-/// are exclusions, threshold windows (per invocation), storm control (per batch) and rendering.
+/// Evaluates one CloudTrail record EventBridge delivered (its JSON text, as delivered) and publishes its
+/// findings. The record is evaluated directly ([`scan_record`]), with exactly a log file's record's semantics:
+/// the same lenient parser, the per-record cap (`MAX_RECORD_BYTES`), the `unevaluated-record` finding for a
+/// record that cannot be evaluated, exclusions and threshold windows (per invocation); storm control (per
+/// batch), rendering and publishing are the log files' own ([`Outbox`]). A record yields at most one finding
+/// per rule, so they are collected before publishing: no thread and no channel.
 async fn process_record<S: ObjectSource, K: AlertSink>(
     record: &EventRecord,
     deps: &Deps<S, K>,
@@ -636,19 +652,80 @@ async fn process_record<S: ObjectSource, K: AlertSink>(
     dedup: &mut DedupState,
     stop_at: Option<tokio::time::Instant>,
 ) -> (ObjectDone, Option<ObjectError>) {
-    let mut log = Vec::with_capacity(record.json.len() + 16);
-    log.extend_from_slice(b"{\"Records\":[");
-    log.extend_from_slice(record.json.as_bytes());
-    log.extend_from_slice(b"]}");
-    let body: ObjectBody = Box::new(std::io::Cursor::new(log));
     let at = Location {
         bucket: "",
         key: "",
         path: Path::EventBridge,
     };
-    let (done, error) =
-        scan_and_publish(at, None, body, deps, storm, windows, dedup, stop_at).await;
-    let error = error.map(|e| ObjectError::Record {
+    let deadline_err = |records: u64| ObjectError::DeadlineNear {
+        bucket: String::new(),
+        key: String::new(),
+        records,
+    };
+    let past = |t: tokio::time::Instant| tokio::time::Instant::now() >= t;
+    if stop_at.is_some_and(past) {
+        return (
+            ObjectDone::default(),
+            Some(record_error(record, deadline_err(0))),
+        );
+    }
+    let mut found = Vec::new();
+    let scanned = scan_record(
+        record.json.as_bytes(),
+        &deps.engine,
+        windows,
+        deps.config.max_record_bytes,
+        |f| {
+            found.push(f);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    );
+    let stats = match scanned {
+        Ok(stats) => stats,
+        // A lone record has no file-level error; this only keeps the match total.
+        Err(ScanError::Read(source)) => {
+            let e = ObjectError::Read {
+                bucket: String::new(),
+                key: String::new(),
+                source,
+            };
+            return (ObjectDone::default(), Some(record_error(record, e)));
+        }
+        Err(ScanError::Consumer(never)) => match never {},
+    };
+    let mut outbox = Outbox::new(deps, at, stop_at);
+    let mut deadline = false;
+    for finding in found {
+        // As between the findings of a log file: stop at the deadline rather than be killed half-done.
+        if stop_at.is_some_and(past) || !outbox.take(finding, storm, dedup).await {
+            deadline = true;
+            break;
+        }
+    }
+    let (mut done, publish_failure) = outbox.close(dedup, deadline).await;
+    let error = match publish_failure {
+        Some(source) => Some(ObjectError::Publish {
+            bucket: String::new(),
+            key: String::new(),
+            source,
+        }),
+        None if deadline => Some(deadline_err(stats.records)),
+        None => None,
+    };
+    if matches!(error, Some(ObjectError::DeadlineNear { .. })) {
+        // As a log file cut off at the deadline: only the records evaluated are counted.
+        done.records = stats.records;
+    } else {
+        log_scanned(at, None, &stats, &done);
+        done.add_scan(&stats);
+    }
+    (done, error.map(|e| record_error(record, e)))
+}
+
+/// A record's failure named as a log file's would be (its kind: `Publish`, `Publish.Deadline`,
+/// `DeadlineNear`, …), under the EventBridge event's id.
+fn record_error(record: &EventRecord, e: ObjectError) -> ObjectError {
+    ObjectError::Record {
         event_id: record.event_id.clone(),
         kind: e.kind(),
         message: match e {
@@ -661,14 +738,190 @@ async fn process_record<S: ObjectSource, K: AlertSink>(
             ObjectError::Task { message, .. } => message,
             other => other.to_string(),
         },
-    });
-    (done, error)
+    }
 }
 
-/// Scans a body of records (a log file's, or an EventBridge record wrapped as one) and publishes its
-/// findings. Returns what it did, and the error that fails it, if any: a publishing failure does not stop
-/// the scan (the alerts after it are still published), the deadline does (the scan is cancelled and stops
-/// within a record).
+/// The findings of one log file or record on their way out: storm admission, rendering, batches of
+/// [`FLUSH_SIZE`] handed to the sink (through the dedup table), and the archive lines with their status.
+struct Outbox<'a, S, K> {
+    deps: &'a Deps<S, K>,
+    at: Location<'a>,
+    stop_at: Option<tokio::time::Instant>,
+    batch: Vec<OutgoingAlert>,
+    /// The archive lines of `batch`, their status set once it is flushed.
+    pending: Vec<ArchiveLine>,
+    /// Alerts handed to the sink so far.
+    handed: usize,
+    failures: Vec<SinkError>,
+    done: ObjectDone,
+}
+
+impl<'a, S, K: AlertSink> Outbox<'a, S, K> {
+    fn new(deps: &'a Deps<S, K>, at: Location<'a>, stop_at: Option<tokio::time::Instant>) -> Self {
+        Outbox {
+            deps,
+            at,
+            stop_at,
+            batch: Vec::with_capacity(FLUSH_SIZE),
+            pending: Vec::new(),
+            handed: 0,
+            failures: Vec::new(),
+            done: ObjectDone::default(),
+        }
+    }
+
+    /// Takes one finding: admitted by storm control (or folded), rendered, and published once a batch is
+    /// full. `false`: publishing reached the deadline, stop.
+    async fn take(
+        &mut self,
+        finding: Finding,
+        storm: &mut StormControl,
+        dedup: &mut DedupState,
+    ) -> bool {
+        let Location { bucket, key, path } = self.at;
+        let deps = self.deps;
+        let archiving = deps.archive.is_some();
+        let alert = match path {
+            Path::S3 => Alert::new(finding, bucket, key),
+            Path::EventBridge => Alert::eventbridge(finding),
+        };
+        if alert.finding.is_unevaluated() {
+            self.done.unevaluated += 1;
+            let at: Option<UnevaluatedAt> = serde_json::from_str(alert.finding.record.get()).ok();
+            warn!(
+                bucket,
+                key,
+                index = at.as_ref().map(|a| a.unevaluated.index),
+                offset = at.as_ref().map(|a| a.unevaluated.offset),
+                reason = at.as_ref().map_or("", |a| a.unevaluated.reason.as_str()),
+                event_id = alert.finding.event_id.as_deref().unwrap_or(""),
+                event_name = alert.finding.event_name.as_deref().unwrap_or(""),
+                "unevaluated record: alerted as a finding"
+            );
+        }
+        let admission = storm.admit(&alert);
+        info!(
+            bucket,
+            key,
+            path = path.as_str(),
+            rule_id = %alert.finding.rule_id,
+            event_id = alert.finding.event_id.as_deref().unwrap_or(""),
+            event_name = alert.finding.event_name.as_deref().unwrap_or(""),
+            storm_folded = admission == Admission::Fold,
+            "finding"
+        );
+        if admission == Admission::Fold {
+            self.done.folded += 1;
+            if archiving {
+                self.done.archive.push(ArchiveLine::new(
+                    &alert,
+                    alert.finding.id(),
+                    ArchiveStatus::Folded,
+                ));
+            }
+            return true;
+        }
+        let rule = deps.engine.rule(&alert.finding.rule_id);
+        let text = RuleText {
+            rationale: rule.map_or("", |r| r.rationale()),
+            next_steps: rule.map_or("", |r| r.next_steps()),
+        };
+        let rendered = render_finding_with(
+            &alert,
+            text,
+            RenderOptions {
+                email_include_record: deps.config.email_include_record,
+            },
+        );
+        if archiving {
+            self.pending.push(ArchiveLine::new(
+                &alert,
+                rendered.finding_id.clone(),
+                ArchiveStatus::PublishFailed,
+            ));
+        }
+        self.batch.push(rendered);
+        if self.batch.len() == FLUSH_SIZE {
+            if let Some(e) = self.flush(dedup).await {
+                // One failed batch does not stop the file: the alerts after it are still published,
+                // then the file fails. Only the deadline stops it.
+                warn!(bucket, key, error = %e, "alerts not published; publishing the rest of the file");
+                let deadline = matches!(e, SinkError::Deadline { .. });
+                self.failures.push(e);
+                if deadline {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Publishes the current batch; its error, if any.
+    async fn flush(&mut self, dedup: &mut DedupState) -> Option<SinkError> {
+        let batch = std::mem::take(&mut self.batch);
+        let flushed = publish_findings(batch, self.deps, dedup, self.stop_at).await;
+        flushed.settle(&mut self.pending, &mut self.done.archive);
+        self.handed += flushed.handed;
+        self.done.published += flushed.published;
+        flushed.error
+    }
+
+    /// Publishes what is left unless the deadline was reached (`deadline`), and returns what the findings
+    /// did with their publishing failures as one error.
+    async fn close(
+        mut self,
+        dedup: &mut DedupState,
+        deadline: bool,
+    ) -> (ObjectDone, Option<SinkError>) {
+        if !deadline && !self.batch.is_empty() {
+            if let Some(e) = self.flush(dedup).await {
+                self.failures.push(e);
+            }
+        }
+        // Rendered but never handed to the sink (the deadline): archived as not published.
+        self.done.archive.append(&mut self.pending);
+        (self.done, combine(self.failures, self.handed))
+    }
+}
+
+/// Logs what the scan of a log file (or of an EventBridge record) found: suppressed findings, exclusions,
+/// uncounted threshold events, and one line with its counts. Each unevaluated record was logged with its
+/// position and reason as its finding went by.
+fn log_scanned(at: Location<'_>, version_id: Option<&str>, stats: &ScanStats, done: &ObjectDone) {
+    let Location { bucket, key, path } = at;
+    for s in &stats.suppressed_samples {
+        info!(bucket, key, rule_id = %s.rule_id, exclusion_id = %s.exclusion_id, event_id = s.event_id.as_deref().unwrap_or(""), "finding suppressed by exclusion");
+    }
+    for (exclusion_id, count) in &stats.suppressed_by {
+        info!(bucket, key, exclusion_id = %exclusion_id, suppressed = count, "exclusion applied");
+    }
+    if stats.threshold_uncounted > 0 {
+        warn!(
+            bucket,
+            key,
+            uncounted = stats.threshold_uncounted,
+            "threshold rule events not counted (state cap full, or no eventTime)"
+        );
+    }
+    info!(
+        bucket,
+        key,
+        path = path.as_str(),
+        version_id = version_id.unwrap_or(""),
+        records = stats.records,
+        malformed = stats.malformed,
+        unevaluated = done.unevaluated,
+        findings = stats.findings,
+        suppressed = stats.suppressed,
+        published = done.published,
+        bytes = stats.bytes,
+        "log file processed"
+    );
+}
+
+/// Scans a log file's body and publishes its findings. Returns what it did, and the error that fails it, if
+/// any: a publishing failure does not stop the scan (the alerts after it are still published), the deadline
+/// does (the scan is cancelled and stops within a record).
 #[allow(
     clippy::too_many_arguments,
     reason = "the invocation's shared state (storm, windows, dedup, deadline) is passed as it is"
@@ -683,8 +936,7 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
     dedup: &mut DedupState,
     stop_at: Option<tokio::time::Instant>,
 ) -> (ObjectDone, Option<ObjectError>) {
-    let Location { bucket, key, path } = at;
-    let mut done = ObjectDone::default();
+    let Location { bucket, key, .. } = at;
     let deadline_err = |records: u64| ObjectError::DeadlineNear {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
@@ -723,12 +975,7 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
         })
     });
 
-    let mut batch: Vec<OutgoingAlert> = Vec::with_capacity(FLUSH_SIZE);
-    // The archive lines of `batch`, their status set once it is flushed.
-    let archiving = deps.archive.is_some();
-    let mut pending: Vec<ArchiveLine> = Vec::new();
-    let mut handed = 0usize;
-    let mut failures: Vec<SinkError> = Vec::new();
+    let mut outbox = Outbox::new(deps, at, stop_at);
     let mut deadline = false;
     loop {
         // Stop before Lambda kills the invocation half-done: fail it instead, so it is retried (alerts already
@@ -741,95 +988,12 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
             None => rx.recv().await,
         };
         let Some(finding) = next else { break };
-        let alert = match path {
-            Path::S3 => Alert::new(finding, bucket, key),
-            Path::EventBridge => Alert::eventbridge(finding),
-        };
-        if alert.finding.is_unevaluated() {
-            done.unevaluated += 1;
-            let at: Option<UnevaluatedAt> = serde_json::from_str(alert.finding.record.get()).ok();
-            warn!(
-                bucket,
-                key,
-                index = at.as_ref().map(|a| a.unevaluated.index),
-                offset = at.as_ref().map(|a| a.unevaluated.offset),
-                reason = at.as_ref().map_or("", |a| a.unevaluated.reason.as_str()),
-                event_id = alert.finding.event_id.as_deref().unwrap_or(""),
-                event_name = alert.finding.event_name.as_deref().unwrap_or(""),
-                "unevaluated record: alerted as a finding"
-            );
-        }
-        let admission = storm.admit(&alert);
-        info!(
-            bucket,
-            key,
-            path = path.as_str(),
-            rule_id = %alert.finding.rule_id,
-            event_id = alert.finding.event_id.as_deref().unwrap_or(""),
-            event_name = alert.finding.event_name.as_deref().unwrap_or(""),
-            storm_folded = admission == Admission::Fold,
-            "finding"
-        );
-        if admission == Admission::Fold {
-            done.folded += 1;
-            if archiving {
-                done.archive.push(ArchiveLine::new(
-                    &alert,
-                    alert.finding.id(),
-                    ArchiveStatus::Folded,
-                ));
-            }
-            continue;
-        }
-        let rule = deps.engine.rule(&alert.finding.rule_id);
-        let text = RuleText {
-            rationale: rule.map_or("", |r| r.rationale()),
-            next_steps: rule.map_or("", |r| r.next_steps()),
-        };
-        let rendered = render_finding_with(
-            &alert,
-            text,
-            RenderOptions {
-                email_include_record: deps.config.email_include_record,
-            },
-        );
-        if archiving {
-            pending.push(ArchiveLine::new(
-                &alert,
-                rendered.finding_id.clone(),
-                ArchiveStatus::PublishFailed,
-            ));
-        }
-        batch.push(rendered);
-        if batch.len() == FLUSH_SIZE {
-            let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
-            flushed.settle(&mut pending, &mut done.archive);
-            handed += flushed.handed;
-            done.published += flushed.published;
-            if let Some(e) = flushed.error {
-                // One failed batch does not stop the file: the alerts after it are still published,
-                // then the file fails. Only the deadline stops it.
-                warn!(bucket, key, error = %e, "alerts not published; publishing the rest of the file");
-                deadline = matches!(e, SinkError::Deadline { .. });
-                failures.push(e);
-                if deadline {
-                    break;
-                }
-            }
+        if !outbox.take(finding, storm, dedup).await {
+            deadline = true;
+            break;
         }
     }
-    if !deadline && !batch.is_empty() {
-        let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
-        flushed.settle(&mut pending, &mut done.archive);
-        handed += flushed.handed;
-        done.published += flushed.published;
-        if let Some(e) = flushed.error {
-            failures.push(e);
-        }
-    }
-
-    // Rendered but never handed to the sink (the deadline): archived as not published.
-    done.archive.append(&mut pending);
+    let (mut done, publish_failure) = outbox.close(dedup, deadline).await;
 
     // On the deadline: cancel the scan, let a scanning thread blocked on a full channel go (drop the
     // receiver), and wait (boundedly) for it to stop.
@@ -855,7 +1019,7 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
         Some(Ok(r)) => r,
         Some(Err(_)) | None => (Err(ScanError::Consumer(Stop::Cancelled)), 0),
     };
-    let publish_error = combine(failures, handed).map(|source| ObjectError::Publish {
+    let publish_error = publish_failure.map(|source| ObjectError::Publish {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         source,
@@ -888,42 +1052,8 @@ async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
             return (done, Some(publish_error.unwrap_or(scan_error)));
         }
     };
-    // Each unevaluated record was logged with its position and reason as its finding went by.
-    for s in &stats.suppressed_samples {
-        info!(bucket, key, rule_id = %s.rule_id, exclusion_id = %s.exclusion_id, event_id = s.event_id.as_deref().unwrap_or(""), "finding suppressed by exclusion");
-    }
-    for (exclusion_id, count) in &stats.suppressed_by {
-        info!(bucket, key, exclusion_id = %exclusion_id, suppressed = count, "exclusion applied");
-    }
-    if stats.threshold_uncounted > 0 {
-        warn!(
-            bucket,
-            key,
-            uncounted = stats.threshold_uncounted,
-            "threshold rule events not counted (state cap full, or no eventTime)"
-        );
-    }
-    info!(
-        bucket,
-        key,
-        path = path.as_str(),
-        version_id = version_id.unwrap_or(""),
-        records = stats.records,
-        malformed = stats.malformed,
-        unevaluated = done.unevaluated,
-        findings = stats.findings,
-        suppressed = stats.suppressed,
-        published = done.published,
-        bytes = stats.bytes,
-        "log file processed"
-    );
-    done.bytes = stats.bytes;
-    done.earliest_event_time = stats.earliest_event_time;
-    done.records = stats.records;
-    done.malformed = stats.malformed;
-    done.unevaluated = stats.unevaluated;
-    done.findings = stats.findings;
-    done.suppressed = stats.suppressed;
+    log_scanned(at, version_id, &stats, &done);
+    done.add_scan(&stats);
     (done, publish_error)
 }
 
