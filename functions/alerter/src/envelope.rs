@@ -129,7 +129,7 @@ pub struct Entry {
 
 /// An invocation's event, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
+pub struct Classified {
     /// An SQS batch (its records are `aws:sqs` messages): a failure is reported per message
     /// (`batchItemFailures`) instead of failing the invocation.
     pub sqs_batch: bool,
@@ -137,7 +137,7 @@ pub struct Invocation {
 }
 
 /// The entries of an invocation's event, whatever its envelope, each with its SQS message id in an SQS batch.
-pub fn invocation(event: &Value) -> Invocation {
+pub fn invocation(event: &Value) -> Classified {
     let records = event.get("Records").and_then(Value::as_array);
     let sqs_batch = records
         .and_then(|r| r.first())
@@ -166,7 +166,7 @@ pub fn invocation(event: &Value) -> Invocation {
             })
             .collect(),
     };
-    Invocation { sqs_batch, entries }
+    Classified { sqs_batch, entries }
 }
 
 /// The items of an invocation's event, whatever its envelope.
