@@ -1,5 +1,5 @@
 //! The findings archive end to end on moto_server: the handler with real SDK clients and the S3 archive
-//! (`alerter::archive`) writes exactly one SSE-KMS object per invocation with one JSON line per finding, none
+//! (`alerter::adapters::archive`) writes exactly one SSE-KMS object per invocation with one JSON line per finding, none
 //! for an invocation without findings, and an archive that cannot be written (its bucket is missing) neither
 //! fails the invocation nor stops its alerts, and is counted (`archive_failed`, the `ArchiveFailed` metric).
 
@@ -146,7 +146,7 @@ async fn every_finding_of_an_invocation_in_one_object_and_nothing_without_findin
     let summary = handle_event(event_for_key(SAMPLE_KEY, "req-findings"), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.findings, summary.published), (3, 3));
     assert_eq!((summary.archived, summary.archive_failed), (3, 0));
 
@@ -261,7 +261,7 @@ async fn every_finding_of_an_invocation_in_one_object_and_nothing_without_findin
     let summary = handle_event(event_for_key(&quiet_key, "req-quiet"), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (summary.records, summary.findings, summary.archived),
         (1, 0, 0)
@@ -287,7 +287,7 @@ async fn an_archive_that_cannot_be_written_does_not_fail_alerting_and_is_counted
     let summary = handle_event(event_for_key(SAMPLE_KEY, "req-no-bucket"), &st.deps)
         .await
         .expect("the invocation succeeds although the archive failed")
-        .into_summary();
+        .into_report();
     assert_eq!((summary.findings, summary.published), (3, 3));
     assert_eq!((summary.archived, summary.archive_failed), (0, 3));
     assert_eq!(drain_queue(&st.sqs, &st.queue_url).await.len(), 3);
@@ -317,7 +317,7 @@ async fn each_line_says_what_became_of_its_finding() {
     let first = handle_event(event_for_key(SAMPLE_KEY, "req-first"), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(first.archived, 3);
     let lines_of = |objects: Vec<(String, Vec<u8>)>| -> Vec<Value> {
         objects
@@ -359,7 +359,7 @@ async fn each_line_says_what_became_of_its_finding() {
     let summary = handle_event(event_for_key(SAMPLE_KEY, "req-second"), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (
             summary.findings,
@@ -407,7 +407,7 @@ async fn each_line_says_what_became_of_its_finding() {
     let summary = handle_event(event_for_key(SAMPLE_KEY, "req-third"), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.archived, summary.archive_failed), (0, 3));
     assert_eq!(archive.objects().len(), 1);
 }

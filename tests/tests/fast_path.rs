@@ -41,7 +41,7 @@ fn patterns(engine: &Engine) -> (Vec<Value>, bool) {
 }
 
 /// How many copies of an already evaluated EventBridge event the invocation skipped.
-fn copies_skipped(summary: &alerter::summary::Summary) -> u64 {
+fn copies_skipped(summary: &alerter::report::Report) -> u64 {
     summary
         .skipped
         .get(alerter::handler::EVENTBRIDGE_COPY)
@@ -384,9 +384,9 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
         .iter()
         .all(|a| a["path"] == "eventbridge" && a["bucket"] == "" && a["key"] == ""));
     // One copy per selecting rule, one event id: the first is evaluated, the others skipped as copies.
-    assert_eq!(response.summary().eventbridge_records, 1);
-    assert_eq!(response.summary().deduplicated, 0);
-    assert_eq!(copies_skipped(response.summary()), copies - 1);
+    assert_eq!(response.report().eventbridge_records, 1);
+    assert_eq!(response.report().deduplicated, 0);
+    assert_eq!(copies_skipped(response.report()), copies - 1);
 
     // 2. Minutes later the log file with the same record arrives through S3: its other findings are alerted,
     // the root sign-in's are not published again.
@@ -405,7 +405,7 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
     let summary = handle_event(s3_event(SAMPLE_KEY), &deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     let slow = st.alerts().await;
     let all = expected(&deps.engine, &records);
     let rest: BTreeSet<_> = all.difference(&root_findings).cloned().collect();
@@ -505,7 +505,7 @@ async fn an_event_not_from_aws_never_alerts_and_the_genuine_one_in_the_same_batc
         serde_json::to_value(&response).unwrap(),
         json!({"batchItemFailures": []})
     );
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(
         (summary.foreign_events_refused, summary.eventbridge_records),
         (1, 1)
@@ -555,18 +555,24 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
         let mut item = dynamodb
             .put_item()
             .table_name(TABLE)
-            .item(alerter::dedup::KEY, AttributeValue::S(id.to_owned()))
-            .item(alerter::dedup::EXPIRES_AT, AttributeValue::N(far.clone()));
+            .item(
+                alerter::adapters::dedup::KEY,
+                AttributeValue::S(id.to_owned()),
+            )
+            .item(
+                alerter::adapters::dedup::EXPIRES_AT,
+                AttributeValue::N(far.clone()),
+            );
         if let Some(mac) = mac {
             item = item.item(
-                alerter::dedup::MAC,
+                alerter::adapters::dedup::MAC,
                 AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(mac)),
             );
         }
         item.send()
     };
     let mut forgeries: Vec<Option<Vec<u8>>> = vec![None, Some(vec![0x42; 32])];
-    let message = alerter::dedup::mark_message(&ids[0], far.parse().unwrap());
+    let message = alerter::adapters::dedup::mark_message(&ids[0], far.parse().unwrap());
     forgeries.push(Some(
         kms_client(&st.sdk)
             .generate_mac()
@@ -592,7 +598,7 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
         let response = handle_event(LambdaEvent::new(batch, Context::default()), &deps)
             .await
             .unwrap();
-        let summary = response.summary();
+        let summary = response.report();
         let alerts = st.alerts().await;
         assert_eq!(
             pairs(&alerts),
@@ -612,7 +618,10 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
         let stored = dynamodb
             .get_item()
             .table_name(TABLE)
-            .key(alerter::dedup::KEY, AttributeValue::S(ids[0].clone()))
+            .key(
+                alerter::adapters::dedup::KEY,
+                AttributeValue::S(ids[0].clone()),
+            )
             .consistent_read(true)
             .send()
             .await
@@ -620,7 +629,7 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
             .item
             .unwrap();
         assert!(
-            matches!(stored.get(alerter::dedup::MAC), Some(AttributeValue::B(b)) if b.as_ref().len() == 32)
+            matches!(stored.get(alerter::adapters::dedup::MAC), Some(AttributeValue::B(b)) if b.as_ref().len() == 32)
         );
 
         // A second delivery of the same event, now that the function's own marks are there: deduplicated.
@@ -631,8 +640,8 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
             .await
             .unwrap();
         assert!(st.alerts().await.is_empty(), "round {round}");
-        assert!(response.summary().deduplicated >= ids.len() as u64);
-        assert_eq!(response.summary().dedup_mark_unauthenticated, 0);
+        assert!(response.report().deduplicated >= ids.len() as u64);
+        assert_eq!(response.report().dedup_mark_unauthenticated, 0);
     }
 }
 
@@ -706,7 +715,7 @@ async fn a_half_published_log_file_retried_publishes_only_the_missing_alerts() {
     let summary = handle_event(s3_event(&key), &retry)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (2, 1));
     let second = st.alerts().await;
     assert_eq!(second.len(), 2);

@@ -928,7 +928,7 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
     let summary = handle_event(s3_event(bucket, SAMPLE_KEY, size, &notification_id), &deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (summary.objects, summary.findings, summary.published),
         (1, 3, 3)

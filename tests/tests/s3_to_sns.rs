@@ -138,7 +138,7 @@ async fn cloudtrail_file_in_s3_becomes_alerts_in_a_subscribed_queue() {
     let summary = handle_event(event("s3-put.json"), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (
             summary.objects,
@@ -285,7 +285,7 @@ async fn non_matching_records_digests_and_missing_objects() {
     let summary = handle_event(event_for_key(&key), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (summary.records, summary.findings, summary.published),
         (4, 0, 0)
@@ -299,7 +299,7 @@ async fn non_matching_records_digests_and_missing_objects() {
     let summary = handle_event(event("s3-digest.json"), &st.deps)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(summary.skipped.get("digest"), Some(&1));
 
     // A log file that is not in the bucket: the real S3 adapter reports a 404 with bucket and key.
@@ -364,7 +364,7 @@ async fn the_delivered_version_is_read_not_a_later_overwrite() {
         serde_json::from_value(e.clone()).unwrap(),
         Context::default(),
     );
-    let summary = handle_event(event, &st.deps).await.unwrap().into_summary();
+    let summary = handle_event(event, &st.deps).await.unwrap().into_report();
     assert_eq!(
         (summary.records, summary.findings, summary.published),
         (8, 3, 3),
@@ -402,7 +402,7 @@ async fn the_delivered_version_is_read_not_a_later_overwrite() {
     )
     .await
     .unwrap()
-    .into_summary();
+    .into_report();
     assert_eq!((summary.records, summary.findings), (1, 0));
 
     // A version that was deleted (or never existed) is a named failure, not a silent fallback to the key.

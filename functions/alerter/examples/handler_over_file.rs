@@ -7,10 +7,10 @@
 //!
 //! Usage: `handler_over_file FILE.json.gz` (prints a JSON summary on stdout).
 
+use alerter::adapters::sns::sns_size;
 use alerter::config::Config;
 use alerter::handler::{handle_event, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
-use alerter::publish::sns_size;
 use anyhow::Context as _;
 use lambda_runtime::{Context, LambdaEvent};
 use std::path::PathBuf;
@@ -103,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
     });
     let summary = handle_event(LambdaEvent::new(event, Context::default()), &deps)
         .await?
-        .into_summary();
+        .into_report();
     println!(
         "{}",
         serde_json::json!({

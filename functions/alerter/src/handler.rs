@@ -2,8 +2,8 @@
 //! EventBridge delivered, directly or in an SQS batch), every log file and record in it evaluated, every new
 //! finding published (the dedup table, when configured, holds back the ones already published).
 
+use crate::adapters::archive::{self, ArchiveLine, ArchiveStatus};
 use crate::alert::{Alert, Path};
-use crate::archive::{self, ArchiveLine, ArchiveStatus};
 use crate::config::Config;
 use crate::envelope::{self, Entry, EventRecord, Item, Target};
 use crate::errors::{HandlerError, ObjectError};
@@ -13,9 +13,9 @@ use crate::ports::{
     OutgoingAlert, SinkError,
 };
 use crate::render::finding::{render_finding_with, RenderOptions, RuleText};
-use crate::render::summary::render_summary;
+use crate::render::storm_digest::render_storm_digest;
+use crate::report::{Report, Response};
 use crate::storm::{Admission, StormControl};
-use crate::summary::{Response, Summary};
 use cloudtrail::{LogReader, ReaderOptions};
 use lambda_runtime::LambdaEvent;
 use rules::scan_record::scan_record;
@@ -44,10 +44,10 @@ pub struct Deps<S, K> {
     pub config: Config,
     /// Storm control settings from the rules file.
     pub alerts: AlertSettings,
-    /// The table of published finding ids (`DEDUP_TABLE`, [`crate::dedup`]); `None`: every finding is
+    /// The table of published finding ids (`DEDUP_TABLE`, [`crate::adapters::dedup`]); `None`: every finding is
     /// published, also when an earlier attempt or the fast path already did.
     pub dedup: Option<Arc<dyn Dedup>>,
-    /// The findings archive (`ARCHIVE_BUCKET`, [`crate::archive`]); `None`: findings are not archived.
+    /// The findings archive (`ARCHIVE_BUCKET`, [`crate::adapters::archive`]); `None`: findings are not archived.
     pub archive: Option<Arc<dyn ArchiveSink>>,
 }
 
@@ -130,12 +130,12 @@ pub async fn handle_event<S: ObjectSource, K: AlertSink>(
     invocation.run(entries).await
 }
 
-/// The summary's `skipped` reason for a copy of an EventBridge event already evaluated in the same invocation.
+/// The report's `skipped` reason for a copy of an EventBridge event already evaluated in the same invocation.
 pub const EVENTBRIDGE_COPY: &str =
     "a copy of an EventBridge event already evaluated in this invocation";
 
 /// One invocation and everything it keeps until it answers: the deadline, storm control, the threshold
-/// windows, the dedup table's state, the archive lines, the failures, and the counters (the [`Summary`], the
+/// windows, the dedup table's state, the archive lines, the failures, and the counters (the [`Report`], the
 /// one place they are added up). Reads every announced log file and evaluates every delivered record, even
 /// when an earlier one failed; an announcement that could not be read at all fails after the others (its
 /// invocation, or in an SQS batch its message).
@@ -162,7 +162,7 @@ struct Invocation<'a, S, K> {
     /// copy is not evaluated, looked up and published again. A copy in a later batch is the dedup table's to
     /// hold back.
     evaluated_events: Vec<String>,
-    summary: Summary,
+    report: Report,
     /// Items read or evaluated (the failed ones included).
     items: usize,
     errors: Vec<ObjectError>,
@@ -199,7 +199,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             dedup_down: false,
             archive_lines: Vec::new(),
             evaluated_events: Vec::new(),
-            summary: Summary::default(),
+            report: Report::default(),
             items: 0,
             errors: Vec::new(),
             failed_messages: Vec::new(),
@@ -247,7 +247,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
                     message_id = self.message(),
                     "skipped: not a CloudTrail log file being created"
                 );
-                *self.summary.skipped.entry(reason.to_owned()).or_default() += 1;
+                *self.report.skipped.entry(reason.to_owned()).or_default() += 1;
             }
             Item::Refused(refused) => {
                 // Not a failure: a forged event never becomes valid, so it is not retried nor kept in the
@@ -258,7 +258,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
                     event_id,
                 } = &refused;
                 warn!(source = %event_source, detail_type = %detail_type, eventbridge_id = %event_id, message_id = self.message(), error = %refused, "EventBridge event refused: not from an AWS service");
-                self.summary.foreign_events_refused += 1;
+                self.report.foreign_events_refused += 1;
             }
             Item::Unrecognized(reason) => {
                 // Counted as a log file that failed: it stood for one the function could not even name.
@@ -286,7 +286,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             path: Path::S3,
         };
         match self.read_log_file(at, version_id.as_deref()).await {
-            Ok(()) => self.summary.objects += 1,
+            Ok(()) => self.report.objects += 1,
             Err(e) => {
                 warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), via = via.as_str(), message_id = self.message(), error_kind = e.kind(), error = %e, "log file failed");
                 self.failed(e);
@@ -335,7 +335,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
         if !record.event_id.is_empty() && self.evaluated_events.contains(&record.event_id) {
             info!(eventbridge_id = %record.event_id, message_id = self.message(), "skipped: a copy of an EventBridge event already evaluated in this invocation (one copy per matching rule)");
             *self
-                .summary
+                .report
                 .skipped
                 .entry(EVENTBRIDGE_COPY.to_owned())
                 .or_default() += 1;
@@ -571,7 +571,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
         };
         if alert.finding.is_unevaluated() {
             // Counted here, as it goes by, so that a scan that fails later still counts it.
-            self.summary.unevaluated += 1;
+            self.report.unevaluated += 1;
             let at: Option<UnevaluatedAt> = serde_json::from_str(alert.finding.record.get()).ok();
             warn!(
                 bucket,
@@ -649,7 +649,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
         let flushed = self.publish_findings(batch).await;
         flushed.settle(&mut outbox.pending, &mut self.archive_lines);
         outbox.handed += flushed.handed;
-        self.summary.published += flushed.published;
+        self.report.published += flushed.published;
         flushed.error
     }
 
@@ -699,7 +699,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             "log file processed"
         );
         self.count_records(at, stats.records);
-        let s = &mut self.summary;
+        let s = &mut self.report;
         s.malformed += stats.malformed;
         s.findings += stats.findings;
         s.suppressed += stats.suppressed;
@@ -713,9 +713,9 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
 
     /// Counts records evaluated (also by a scan that stopped early).
     fn count_records(&mut self, at: Location<'_>, records: u64) {
-        self.summary.records += records;
+        self.report.records += records;
         if matches!(at.path, Path::EventBridge) {
-            self.summary.eventbridge_records += records;
+            self.report.eventbridge_records += records;
         }
     }
 
@@ -754,7 +754,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
         let mut held_back = std::collections::HashSet::new();
         if let Some(seen) = &seen {
             for id in &seen.unauthenticated {
-                self.summary.dedup_mark_unauthenticated += 1;
+                self.report.dedup_mark_unauthenticated += 1;
                 warn!(finding_id = %id, "dedup mark not written by this function (no valid mac): ignored, the finding is published");
             }
         }
@@ -765,14 +765,14 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
                     let published = seen.published.contains(&a.finding_id);
                     if published {
                         held_back.insert(a.finding_id.clone());
-                        self.summary.deduplicated += 1;
+                        self.report.deduplicated += 1;
                         info!(finding_id = %a.finding_id, "finding already published (dedup table): not published again");
                     }
                     !published
                 })
                 .collect(),
             None => {
-                self.summary.dedup_unavailable += batch.len() as u64;
+                self.report.dedup_unavailable += batch.len() as u64;
                 batch
             }
         };
@@ -796,7 +796,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             if let Err(e) = bounded(table.mark(&accepted), None).await {
                 warn!(error = %e, findings = accepted.len(), "published findings could not be marked: a later copy may be published again");
                 self.dedup_down = true;
-                self.summary.dedup_unavailable += accepted.len() as u64;
+                self.report.dedup_unavailable += accepted.len() as u64;
             }
         }
         let handed = fresh.len();
@@ -812,22 +812,22 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
     /// The rest of each storm, one digest per rule, after every item (an item that failed still contributes
     /// what it found before failing). Digests are not deduplicated: their id names this invocation.
     async fn publish_storm_digests(&mut self) {
-        let digests = self.storm.summaries();
-        self.summary.storm_folded = self.storm.folded();
+        let digests = self.storm.digests();
+        self.report.storm_folded = self.storm.folded();
         if digests.is_empty() {
             return;
         }
-        let messages: Vec<OutgoingAlert> = digests.iter().map(render_summary).collect();
+        let messages: Vec<OutgoingAlert> = digests.iter().map(render_storm_digest).collect();
         for s in &digests {
             warn!(rule_id = %s.rule_id, folded = s.count, sent_individually = s.sent_individually, "storm: findings folded into a summary");
         }
         match self.deps.sink.publish_until(&messages, self.stop_at).await {
             Ok(()) => {
-                self.summary.storm_summaries = messages.len() as u64;
-                self.summary.published += messages.len() as u64;
+                self.report.storm_summaries = messages.len() as u64;
+                self.report.published += messages.len() as u64;
             }
             Err(source) => {
-                self.errors.push(ObjectError::PublishSummaries {
+                self.errors.push(ObjectError::PublishStormDigests {
                     rule_ids: digests.iter().map(|s| s.rule_id.clone()).collect(),
                     source,
                 });
@@ -857,11 +857,11 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
         match result {
             Ok(Ok(())) => {
                 info!(findings = n, day = %day, "findings archived");
-                self.summary.archived = n;
+                self.report.archived = n;
             }
             Ok(Err(e)) => {
                 warn!(findings = n, error = %e, "findings archive not written: alerting is unaffected");
-                self.summary.archive_failed = n;
+                self.report.archive_failed = n;
             }
             Err(_) => {
                 warn!(
@@ -869,7 +869,7 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
                     timeout_ms = ARCHIVE_TIMEOUT.as_millis() as u64,
                     "findings archive not written in time: alerting is unaffected"
                 );
-                self.summary.archive_failed = n;
+                self.report.archive_failed = n;
             }
         }
     }
@@ -877,27 +877,27 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
     /// Emits the metrics, logs the counts and answers: an SQS batch names its failed messages, any other
     /// invocation fails as a whole when an item failed.
     fn answer(mut self) -> Result<Response, HandlerError> {
-        let summary = &mut self.summary;
-        summary.failed_objects = self.errors.len() as u64;
+        let report = &mut self.report;
+        report.failed_objects = self.errors.len() as u64;
         // CloudWatch Embedded Metric Format: lines on stdout become metrics in CloudWatch.
-        emit_metrics(summary, &self.function_name);
+        emit_metrics(report, &self.function_name);
         info!(
-            objects = summary.objects,
-            eventbridge_records = summary.eventbridge_records,
-            records = summary.records,
-            malformed = summary.malformed,
-            unevaluated = summary.unevaluated,
-            findings = summary.findings,
-            suppressed = summary.suppressed,
-            published = summary.published,
-            deduplicated = summary.deduplicated,
-            dedup_unavailable = summary.dedup_unavailable,
-            dedup_mark_unauthenticated = summary.dedup_mark_unauthenticated,
-            storm_folded = summary.storm_folded,
-            storm_summaries = summary.storm_summaries,
-            archived = summary.archived,
-            archive_failed = summary.archive_failed,
-            skipped = summary.skipped.values().sum::<u64>(),
+            objects = report.objects,
+            eventbridge_records = report.eventbridge_records,
+            records = report.records,
+            malformed = report.malformed,
+            unevaluated = report.unevaluated,
+            findings = report.findings,
+            suppressed = report.suppressed,
+            published = report.published,
+            deduplicated = report.deduplicated,
+            dedup_unavailable = report.dedup_unavailable,
+            dedup_mark_unauthenticated = report.dedup_mark_unauthenticated,
+            storm_folded = report.storm_folded,
+            storm_summaries = report.storm_summaries,
+            archived = report.archived,
+            archive_failed = report.archive_failed,
+            skipped = report.skipped.values().sum::<u64>(),
             failed = self.errors.len(),
             failed_messages = self.failed_messages.len(),
             "invocation done"
@@ -909,10 +909,10 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
                     "SQS batch: the failed messages are reported in batchItemFailures (retried), the others are done"
                 );
             }
-            return Ok(Response::batch(self.failed_messages, self.summary));
+            return Ok(Response::batch(self.failed_messages, self.report));
         }
         if self.errors.is_empty() {
-            Ok(Response::Summary(self.summary))
+            Ok(Response::Report(self.report))
         } else {
             Err(HandlerError {
                 objects: self.items,
@@ -955,8 +955,8 @@ fn earliest(slot: &mut Option<String>, t: &Option<String>) {
     clippy::print_stdout,
     reason = "CloudWatch Embedded Metric Format is read from the function's stdout"
 )]
-fn emit_metrics(summary: &Summary, function_name: &str) {
-    for line in emf_lines(summary, function_name, chrono::Utc::now()) {
+fn emit_metrics(report: &Report, function_name: &str) {
+    for line in emf_lines(report, function_name, chrono::Utc::now()) {
         println!("{line}");
     }
 }

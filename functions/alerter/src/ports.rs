@@ -32,7 +32,7 @@ pub trait ObjectSource: Send + Sync {
     ) -> impl Future<Output = Result<ObjectBody, SourceError>> + Send;
 }
 
-/// One alert, rendered and ready to deliver: a finding or a storm summary, with one body per kind of
+/// One alert, rendered and ready to deliver: a finding or a storm digest, with one body per kind of
 /// recipient. The sink decides how to put it on the wire.
 #[derive(Debug, Clone)]
 pub struct OutgoingAlert {
@@ -162,7 +162,7 @@ pub struct StoredMark {
     pub mac: Option<Vec<u8>>,
 }
 
-/// The dedup table's raw items (DynamoDB in production): no meaning, no trust. [`crate::dedup::MacDedup`]
+/// The dedup table's raw items (DynamoDB in production): no meaning, no trust. [`crate::adapters::dedup::MacDedup`]
 /// turns it into a [`Dedup`] that believes only the marks it can authenticate.
 pub trait MarkStore: Send + Sync {
     /// The items stored for `finding_ids` (the ones that have none are absent).
@@ -207,7 +207,7 @@ pub enum ArchiveError {
 pub type ArchiveFuture<'a> =
     std::pin::Pin<Box<dyn Future<Output = Result<(), ArchiveError>> + Send + 'a>>;
 
-/// Where the findings archive goes (S3 in production, `crate::archive`): one object per invocation holding
+/// Where the findings archive goes (S3 in production, `crate::adapters::archive`): one object per invocation holding
 /// every finding of it as JSON lines.
 pub trait ArchiveSink: Send + Sync {
     /// Writes one invocation's object (`body`: JSON lines) for the UTC `day` (`YYYY-MM-DD`) under the

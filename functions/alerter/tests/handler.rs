@@ -227,7 +227,7 @@ async fn sample_event_publishes_exactly_the_matching_records() {
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(fired(&d), expected_sample_alerts());
     assert_eq!(
         (
@@ -288,7 +288,7 @@ async fn digest_and_other_keys_are_skipped_without_reading() {
     let summary = handle_event(event("s3-digest.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(summary.skipped.get("digest"), Some(&1));
     assert_eq!(summary.objects, 0);
     let summary = handle_event(
@@ -309,7 +309,7 @@ async fn digest_and_other_keys_are_skipped_without_reading() {
     )
     .await
     .unwrap()
-    .into_summary();
+    .into_report();
     assert_eq!(summary.skipped.get("empty_object"), Some(&3));
     assert_eq!(summary.skipped.get("insight"), Some(&1));
     assert_eq!(summary.skipped.get("not_cloudtrail"), Some(&1));
@@ -329,7 +329,7 @@ async fn encoded_keys_are_decoded_before_get_object() {
     let summary = handle_event(event("s3-encoded-key.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         d.source.opened.lock().unwrap().as_slice(),
         std::slice::from_ref(&decoded)
@@ -448,7 +448,7 @@ async fn malformed_records_are_counted_and_the_rest_still_evaluated() {
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (
             summary.records,
@@ -480,7 +480,7 @@ async fn many_findings_are_published_in_batches_of_ten() {
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(summary.published, 25);
     assert_eq!(*d.sink.calls.lock().unwrap(), 3);
 }
@@ -508,7 +508,7 @@ async fn a_storm_pages_on_the_first_hits_then_sends_one_summary() {
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     // alice made 17 of the denials, mallory 8: each principal's first 10 are sent (the budget is per rule
     // and principal), alice's other 7 are folded.
     assert_eq!(
@@ -558,7 +558,7 @@ async fn storm_limits_are_per_rule() {
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     // alice: 2 sent, 2 folded; bob: 1 sent; 1 summary.
     assert_eq!(
         (
@@ -622,7 +622,7 @@ match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*"
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(summary.suppressed, 1);
     assert!(
         !fired(&d).iter().any(|(id, _)| id.ends_with("0003")),
@@ -664,7 +664,7 @@ async fn fault_slow_body_is_read_to_the_end() {
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(summary.published, 3);
 }
 
@@ -730,7 +730,7 @@ async fn a_deadline_already_past_at_the_start_is_not_enforced() {
     let mut ev = event("s3-put.json");
     ev.context.deadline = 600_000;
     assert_eq!(
-        handle_event(ev, &d).await.unwrap().into_summary().published,
+        handle_event(ev, &d).await.unwrap().into_report().published,
         3
     );
 }
@@ -969,7 +969,7 @@ async fn a_threshold_alert_counts_across_the_files_of_an_invocation_and_publishe
     let summary = handle_event(event_for(&[(SAMPLE_KEY, 100), (&second, 100)]), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     // 12 distinct secrets in 12 minutes: one window of 10 minutes reaches 10 at the tenth read; the 11th is
     // inside that window (absorbed), the 12th (12:11) starts a new window that stays below the count.
     assert_eq!((summary.findings, summary.published), (1, 1));
@@ -1023,7 +1023,7 @@ async fn every_envelope_of_the_sample_gives_the_same_alerts() {
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(fired(&d), expected_sample_alerts(), "{file}");
         assert_eq!(
-            (summary.summary().objects, summary.summary().findings),
+            (summary.report().objects, summary.report().findings),
             (1, 3),
             "{file}"
         );
@@ -1059,7 +1059,7 @@ async fn an_unknown_envelope_fails_with_a_named_error_after_the_rest() {
         serde_json::to_value(&response).unwrap(),
         serde_json::json!({"batchItemFailures": [{"itemIdentifier": "bad-message"}]})
     );
-    assert_eq!(response.summary().failed_objects, 1);
+    assert_eq!(response.report().failed_objects, 1);
     assert_eq!(
         fired(&d),
         expected_sample_alerts(),
@@ -1114,7 +1114,7 @@ async fn an_eventbridge_record_invoked_directly_is_alerted_as_its_log_file_recor
         .await
         .unwrap();
     assert!(response.batch_item_failures().is_none(), "not an SQS batch");
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(
         (
             summary.objects,
@@ -1180,7 +1180,7 @@ async fn an_sqs_batch_reports_only_the_bad_message_in_batch_item_failures() {
             "cis-4.3-root-account-usage".to_owned()
         )]
     );
-    assert_eq!(response.summary().failed_objects, 1);
+    assert_eq!(response.report().failed_objects, 1);
 }
 
 /// The root sign-in of events/sqs-eventbridge-cloudtrail.json as EventBridge delivers it when three fast-path
@@ -1217,7 +1217,7 @@ async fn copies_of_one_eventbridge_event_in_a_batch_are_evaluated_and_published_
             "cis-4.3-root-account-usage".to_owned()
         )]
     );
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(summary.eventbridge_records, 1);
     assert_eq!(
         summary.skipped.get(alerter::handler::EVENTBRIDGE_COPY),
@@ -1243,7 +1243,7 @@ async fn copies_of_one_eventbridge_event_in_a_batch_are_evaluated_and_published_
         .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(failed, ["copy-0", "copy-1", "copy-2"]);
-    assert!(response.summary().skipped.is_empty());
+    assert!(response.report().skipped.is_empty());
 }
 
 #[tokio::test]
@@ -1267,7 +1267,7 @@ async fn an_event_not_from_aws_is_refused_and_the_rest_of_the_batch_still_alerts
         )],
         "only the genuine sign-in alerts"
     );
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(summary.foreign_events_refused, 1);
     assert_eq!(
         summary.eventbridge_records, 1,
@@ -1292,8 +1292,8 @@ async fn an_event_not_from_aws_is_refused_and_the_rest_of_the_batch_still_alerts
         .await
         .unwrap();
     assert!(fired(&d).is_empty());
-    assert_eq!(response.summary().foreign_events_refused, 1);
-    assert_eq!(response.summary().records, 0);
+    assert_eq!(response.report().foreign_events_refused, 1);
+    assert_eq!(response.report().records, 0);
 }
 
 #[tokio::test]
@@ -1356,7 +1356,7 @@ async fn an_sqs_message_whose_alert_cannot_be_published_fails_alone() {
         response.batch_item_failures().unwrap(),
         ["2e1424d4-f796-459a-8184-9c92662be6da"]
     );
-    assert_eq!(response.summary().published, 0);
+    assert_eq!(response.report().published, 0);
 }
 
 #[tokio::test]
@@ -1412,7 +1412,7 @@ async fn an_eventbridge_record_over_the_record_cap_is_an_unevaluated_record_aler
     let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.unevaluated, summary.published), (1, 1));
     let body = &d.sink.bodies()[0];
     assert_eq!(body["rule_id"], UNEVALUATED_RECORD);
@@ -1426,7 +1426,7 @@ async fn dedup_a_finding_the_fast_path_published_is_not_published_again_from_the
     let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &fast)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (1, 0));
     let root_id = fast.sink.bodies()[0]["finding_id"]
         .as_str()
@@ -1445,7 +1445,7 @@ async fn dedup_a_finding_the_fast_path_published_is_not_published_again_from_the
     let summary = handle_event(event("s3-put.json"), &slow)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (summary.findings, summary.published, summary.deduplicated),
         (3, 2, 1)
@@ -1489,10 +1489,12 @@ async fn dedup_marks_written_by_someone_else_never_hold_an_alert_back() {
         .to_owned();
     let far = chrono::Utc::now().timestamp() + 86_400;
     let other_key = alerter::MemMac::new(*b"another principal's key");
-    let forged_mac =
-        alerter::ports::MarkMac::generate(&other_key, &alerter::dedup::mark_message(&root_id, far))
-            .await
-            .unwrap();
+    let forged_mac = alerter::ports::MarkMac::generate(
+        &other_key,
+        &alerter::adapters::dedup::mark_message(&root_id, far),
+    )
+    .await
+    .unwrap();
     for forged in [None, Some(vec![0u8; 32]), Some(forged_mac)] {
         marks.insert(alerter::ports::StoredMark {
             finding_id: root_id.clone(),
@@ -1504,7 +1506,7 @@ async fn dedup_marks_written_by_someone_else_never_hold_an_alert_back() {
         let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
             .await
             .unwrap()
-            .into_summary();
+            .into_report();
         assert_eq!(
             fired(&d),
             [(
@@ -1536,7 +1538,7 @@ async fn dedup_marks_written_by_someone_else_never_hold_an_alert_back() {
         let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &again)
             .await
             .unwrap()
-            .into_summary();
+            .into_report();
         assert!(fired(&again).is_empty());
         assert_eq!(
             (summary.deduplicated, summary.dedup_mark_unauthenticated),
@@ -1568,7 +1570,7 @@ async fn dedup_kms_failing_publishes_anyway_as_dedup_unavailable() {
     let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(fired(&d).len(), 1);
     assert_eq!(
         (
@@ -1599,7 +1601,7 @@ async fn dedup_unavailable_publishes_anyway_counts_it_and_stops_asking() {
     let summary = handle_event(event("s3-put.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(
         (
             summary.published,
@@ -1639,7 +1641,7 @@ async fn dedup_that_does_not_answer_is_not_waited_for() {
     let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.dedup_unavailable), (1, 1));
 }
 
@@ -1666,7 +1668,7 @@ async fn dedup_marks_only_what_the_sink_accepted() {
     let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &ok)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (1, 0));
     assert_eq!(table.marked().len(), 1);
 }
@@ -1734,7 +1736,7 @@ async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_aler
     let summary = handle_event(event("s3-put.json"), &retry)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (2, 1));
     let mut all: Vec<String> = retry
         .sink

@@ -12,7 +12,7 @@ use alerter::config::Config;
 use alerter::errors::ObjectError;
 use alerter::handler::{handle_event, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
-use alerter::{Response, Summary};
+use alerter::{Report, Response};
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::{Engine, UNEVALUATED_RECORD};
@@ -69,7 +69,7 @@ fn event() -> LambdaEvent<Value> {
 
 /// What one invocation over a hostile file did: its summary (or error) and the JSON bodies of the alerts.
 struct Run {
-    result: Result<Summary, Vec<ObjectError>>,
+    result: Result<Report, Vec<ObjectError>>,
     alerts: Vec<Value>,
 }
 
@@ -125,7 +125,7 @@ async fn run(text: &[u8]) -> Run {
     );
     let result = handle_event(event(), &d)
         .await
-        .map(Response::into_summary)
+        .map(Response::into_report)
         .map_err(|e| e.errors);
     let alerts = d
         .sink

@@ -37,7 +37,7 @@ pub enum ArchiveStatus {
     Published,
     /// Held back: the dedup table says it was already published (by the fast path or an earlier attempt).
     Deduplicated,
-    /// Folded into a storm summary instead of being sent on its own.
+    /// Folded into a storm digest instead of being sent on its own.
     Folded,
     /// In a publishing call that failed (some of that call's alerts may have been delivered); the invocation
     /// fails and is retried.
