@@ -3,6 +3,7 @@
 //! for an invocation without findings, and an archive that cannot be written (its bucket is missing) neither
 //! fails the invocation nor stops its alerts, and is counted (`archive_failed`, the `ArchiveFailed` metric).
 
+use alerter::channels::archive::ArchiveChannel;
 use alerter::{
     handle_event, s3_client, sns_client, sns_sink, ArchiveSink, Config, Deps, S3Archive, S3Source,
     SnsSink,
@@ -352,7 +353,9 @@ async fn each_line_says_what_became_of_its_finding() {
     };
     dedup.mark(std::slice::from_ref(&root_id)).await.unwrap();
     st.deps.dedup = Some(dedup.clone() as Arc<dyn Dedup>);
-    st.deps.archive = Some(archive.clone() as Arc<dyn ArchiveSink>);
+    st.deps.channels = vec![Arc::new(ArchiveChannel::new(
+        archive.clone() as Arc<dyn ArchiveSink>
+    ))];
     st.deps.alerts.storm_limits = [("cis-4.1-unauthorized-api-calls".to_owned(), 0)].into();
     drain_queue(&st.sqs, &st.queue_url).await;
 

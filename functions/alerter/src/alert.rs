@@ -1,4 +1,4 @@
-//! The alert: a finding plus where its record came from. [`crate::render`] turns it into an outgoing alert.
+//! The alert: a finding plus where its record came from. [`crate::channels::sns::render`] turns it into an outgoing alert.
 
 use rules::Finding;
 use serde::Serialize;

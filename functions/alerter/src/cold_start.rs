@@ -89,12 +89,12 @@ pub async fn build_deps(
         warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
     }
     let dedup = crate::adapters::dedup::from_config(&config, sdk)?;
-    let archive = crate::adapters::archive::from_config(&config, &s3);
+    let channels = crate::channels::from_config(&config, &s3);
     let sink = sns_sink(sns_client(sdk), config.topic_arn.clone());
     let deps = Deps::new(S3Source::new(s3.clone()), sink, engine, config)
         .with_alerts(alerts)
         .with_dedup(dedup)
-        .with_archive(archive);
+        .with_channels(channels);
     Ok(ColdStart {
         deps,
         expired_exclusions,

@@ -2,18 +2,18 @@
 //! EventBridge delivered, directly or in an SQS batch), every log file and record in it evaluated, every new
 //! finding published (the dedup table, when configured, holds back the ones already published).
 
-use crate::adapters::archive::{self, ArchiveLine, ArchiveStatus};
 use crate::alert::{Alert, Path};
+use crate::channels::archive::ArchiveChannel;
+use crate::channels::sns::render::finding::RenderOptions;
+use crate::channels::sns::SnsOutlet;
 use crate::config::Config;
 use crate::envelope::{self, Entry, EventRecord, Item, Target};
 use crate::errors::{HandlerError, ObjectError};
 use crate::metrics::emf_lines;
 use crate::ports::{
-    AlertSink, ArchiveSink, Dedup, DedupError, DedupFuture, ObjectBody, ObjectSource,
-    OutgoingAlert, SinkError,
+    AlertSink, ArchiveSink, Channel, Dedup, Delivery, Fate, ObjectBody, ObjectSource, Outlet,
+    RuleText, SinkError,
 };
-use crate::render::finding::{render_finding_with, RenderOptions, RuleText};
-use crate::render::storm_digest::render_storm_digest;
 use crate::report::{Report, Response};
 use crate::storm::{Admission, StormControl};
 use cloudtrail::{LogReader, ReaderOptions};
@@ -29,13 +29,6 @@ use tracing::{info, warn};
 /// Findings waiting between the scanning thread and the publisher; bounds memory on files with many matches.
 const CHANNEL_CAPACITY: usize = 64;
 
-/// Alerts handed to the sink at a time (one SNS PublishBatch call holds 10; the sink packs as it needs).
-const FLUSH_SIZE: usize = 10;
-
-/// How long one dedup table call may take before the findings are published without its answer (and
-/// `DedupUnavailable` counted): the fast path must not wait for the SDK's own timeouts.
-pub const DEDUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Everything the handler needs, built once at cold start.
 pub struct Deps<S, K> {
     pub source: S,
@@ -47,8 +40,9 @@ pub struct Deps<S, K> {
     /// The table of published finding ids (`DEDUP_TABLE`, [`crate::adapters::dedup`]); `None`: every finding is
     /// published, also when an earlier attempt or the fast path already did.
     pub dedup: Option<Arc<dyn Dedup>>,
-    /// The findings archive (`ARCHIVE_BUCKET`, [`crate::adapters::archive`]); `None`: findings are not archived.
-    pub archive: Option<Arc<dyn ArchiveSink>>,
+    /// The channels besides SNS, in the order they receive findings ([`crate::channels::from_config`]: the
+    /// findings archive, `ARCHIVE_BUCKET`); none by default.
+    pub channels: Vec<Arc<dyn Channel>>,
 }
 
 impl<S, K> Deps<S, K> {
@@ -63,7 +57,7 @@ impl<S, K> Deps<S, K> {
             config,
             alerts: AlertSettings::default(),
             dedup: None,
-            archive: None,
+            channels: Vec::new(),
         }
     }
 
@@ -79,9 +73,23 @@ impl<S, K> Deps<S, K> {
         self
     }
 
-    /// The findings archive (`None`: findings are not archived).
-    pub fn with_archive(mut self, archive: Option<Arc<dyn ArchiveSink>>) -> Self {
-        self.archive = archive;
+    /// The findings archive as a channel (`None`: findings are not archived).
+    pub fn with_archive(self, archive: Option<Arc<dyn ArchiveSink>>) -> Self {
+        match archive {
+            Some(sink) => self.with_channel(Arc::new(ArchiveChannel::new(sink))),
+            None => self,
+        }
+    }
+
+    /// One more channel, after the others.
+    pub fn with_channel(mut self, channel: Arc<dyn Channel>) -> Self {
+        self.channels.push(channel);
+        self
+    }
+
+    /// These channels besides SNS, in this order.
+    pub fn with_channels(mut self, channels: Vec<Arc<dyn Channel>>) -> Self {
+        self.channels = channels;
         self
     }
 
@@ -90,7 +98,7 @@ impl<S, K> Deps<S, K> {
         Deps::new(source, self.sink, self.engine, self.config)
             .with_alerts(self.alerts)
             .with_dedup(self.dedup)
-            .with_archive(self.archive)
+            .with_channels(self.channels)
     }
 
     /// The same dependencies publishing to another sink.
@@ -98,13 +106,9 @@ impl<S, K> Deps<S, K> {
         Deps::new(self.source, sink, self.engine, self.config)
             .with_alerts(self.alerts)
             .with_dedup(self.dedup)
-            .with_archive(self.archive)
+            .with_channels(self.channels)
     }
 }
-
-/// How long the archive's one write per invocation may take; a write that takes longer is given up and counted
-/// (`ArchiveFailed`), the invocation does not fail for it.
-pub const ARCHIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Handles an invocation whatever its envelope: log files announced by S3 directly, through SNS or SQS, S3's
 /// EventBridge event or CloudTrail's SNS notification, and CloudTrail records from EventBridge, directly or
@@ -141,7 +145,6 @@ pub const EVENTBRIDGE_COPY: &str =
 /// invocation, or in an SQS batch its message).
 struct Invocation<'a, S, K> {
     deps: &'a Deps<S, K>,
-    request_id: String,
     function_name: String,
     /// An SQS batch: failures are reported per message (`batchItemFailures`).
     sqs_batch: bool,
@@ -152,11 +155,9 @@ struct Invocation<'a, S, K> {
     /// Threshold rules count within one invocation, across its files and records (shared with the scanning
     /// thread).
     windows: Arc<Windows>,
-    /// A dedup table call failed or timed out: the table is not asked again in this invocation (each call
-    /// would wait).
-    dedup_down: bool,
-    /// The findings archive's lines (only collected with an archive): one object at the end.
-    archive_lines: Vec<ArchiveLine>,
+    /// The channels' parts of this invocation: SNS first (it settles each finding's fate), then the others
+    /// ([`Deps::channels`]).
+    outlets: Vec<Box<dyn Outlet + 'a>>,
     /// EventBridge delivers one copy of an event per matching rule, all with the event's id, and the generated
     /// fast-path patterns can overlap (a root sign-in matches three): the ids evaluated in this batch, so a
     /// copy is not evaluated, looked up and published again. A copy in a later batch is the dedup table's to
@@ -176,28 +177,23 @@ struct Invocation<'a, S, K> {
     message_id: Option<String>,
 }
 
-/// One log file's (or record's) rendered alerts on their way out: the batch being filled and the archive
-/// lines of its alerts (their status set once it is flushed), what was handed to the sink, what failed.
-#[derive(Default)]
-struct Outbox {
-    batch: Vec<OutgoingAlert>,
-    pending: Vec<ArchiveLine>,
-    handed: usize,
-    failures: Vec<SinkError>,
-}
-
 impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
     fn new(deps: &'a Deps<S, K>, context: &lambda_runtime::Context, sqs_batch: bool) -> Self {
+        let stop_at = stop_at(context, deps.config.deadline_margin);
+        let options = RenderOptions {
+            email_include_record: deps.config.email_include_record,
+        };
+        let sns = SnsOutlet::new(&deps.sink, deps.dedup.as_deref(), options, stop_at);
+        let mut outlets: Vec<Box<dyn Outlet + 'a>> = vec![Box::new(sns)];
+        outlets.extend(deps.channels.iter().map(|c| c.open(&context.request_id)));
         Invocation {
             deps,
-            request_id: context.request_id.clone(),
             function_name: context.env_config.function_name.clone(),
             sqs_batch,
-            stop_at: stop_at(context, deps.config.deadline_margin),
+            stop_at,
             storm: StormControl::new(deps.alerts.clone(), context.request_id.clone()),
             windows: Arc::new(Windows::new()),
-            dedup_down: false,
-            archive_lines: Vec::new(),
+            outlets,
             evaluated_events: Vec::new(),
             report: Report::default(),
             items: 0,
@@ -216,7 +212,10 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             self.item(item).await;
         }
         self.publish_storm_digests().await;
-        self.write_archive().await;
+        // The end of the invocation for every channel (the archive writes its object here).
+        for outlet in std::mem::take(&mut self.outlets) {
+            outlet.close(&mut self.report).await;
+        }
         self.answer()
     }
 
@@ -396,17 +395,16 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             }
             Err(ScanError::Consumer(never)) => match never {},
         };
-        let mut outbox = Outbox::default();
         let mut deadline = false;
         for finding in found {
             // As between the findings of a log file: stop at the deadline rather than be killed half-done.
-            if self.past_deadline() || !self.take(&mut outbox, at, finding).await {
+            if self.past_deadline() || !self.take(at, finding).await {
                 deadline = true;
                 break;
             }
         }
         let publish_error = self
-            .close(outbox, deadline)
+            .end_item(deadline)
             .await
             .map(|source| ObjectError::Publish {
                 bucket: String::new(),
@@ -472,7 +470,6 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             })
         });
 
-        let mut outbox = Outbox::default();
         let mut deadline = false;
         loop {
             // Stop before Lambda kills the invocation half-done: fail it instead, so it is retried (alerts
@@ -485,13 +482,13 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
                 None => rx.recv().await,
             };
             let Some(finding) = next else { break };
-            if !self.take(&mut outbox, at, finding).await {
+            if !self.take(at, finding).await {
                 deadline = true;
                 break;
             }
         }
         let publish_error = self
-            .close(outbox, deadline)
+            .end_item(deadline)
             .await
             .map(|source| ObjectError::Publish {
                 bucket: bucket.to_owned(),
@@ -559,12 +556,10 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
         publish_error.map_or(Ok(()), Err)
     }
 
-    /// Takes one finding: admitted by storm control (or folded), rendered, and published once a batch is
-    /// full. `false`: publishing reached the deadline, stop.
-    async fn take(&mut self, outbox: &mut Outbox, at: Location<'_>, finding: Finding) -> bool {
+    /// Takes one finding: storm control admits it (or folds it into its rule's digest), and every channel
+    /// receives it with its context. `false`: delivering reached the deadline, stop.
+    async fn take(&mut self, at: Location<'_>, finding: Finding) -> bool {
         let Location { bucket, key, path } = at;
-        let deps = self.deps;
-        let archiving = deps.archive.is_some();
         let alert = match path {
             Path::S3 => Alert::new(finding, bucket, key),
             Path::EventBridge => Alert::eventbridge(finding),
@@ -595,75 +590,53 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             storm_folded = admission == Admission::Fold,
             "finding"
         );
-        if admission == Admission::Fold {
-            if !self.folded_from.contains(&self.message_id) {
-                self.folded_from.push(self.message_id.clone());
-            }
-            if archiving {
-                self.archive_lines.push(ArchiveLine::new(
-                    &alert,
-                    alert.finding.id(),
-                    ArchiveStatus::Folded,
-                ));
-            }
-            return true;
+        if admission == Admission::Fold && !self.folded_from.contains(&self.message_id) {
+            self.folded_from.push(self.message_id.clone());
         }
-        let rule = deps.engine.rule(&alert.finding.rule_id);
-        let text = RuleText {
-            rationale: rule.map_or("", |r| r.rationale()),
-            next_steps: rule.map_or("", |r| r.next_steps()),
-        };
-        let rendered = render_finding_with(
-            &alert,
-            text,
-            RenderOptions {
-                email_include_record: deps.config.email_include_record,
+        let rule = self.deps.engine.rule(&alert.finding.rule_id);
+        let finding_id = alert.finding.id();
+        let delivery = Delivery {
+            alert: &alert,
+            finding_id: &finding_id,
+            rule: RuleText {
+                rationale: rule.map_or("", |r| r.rationale()),
+                next_steps: rule.map_or("", |r| r.next_steps()),
             },
-        );
-        if archiving {
-            outbox.pending.push(ArchiveLine::new(
-                &alert,
-                rendered.finding_id.clone(),
-                ArchiveStatus::PublishFailed,
-            ));
+            admission,
+        };
+        // Every channel takes the finding first, then every channel hears the fates that settled (SNS settles
+        // a batch when its last finding arrives, so the others must have seen that finding already).
+        let mut settled: Vec<(String, Fate)> = Vec::new();
+        let mut stop = false;
+        for outlet in &mut self.outlets {
+            let taken = outlet.finding(delivery).await;
+            settled.extend(taken.settled);
+            stop |= taken.stop;
         }
-        outbox.batch.push(rendered);
-        if outbox.batch.len() == FLUSH_SIZE {
-            if let Some(e) = self.flush(outbox).await {
-                // One failed batch does not stop the file: the alerts after it are still published, then the
-                // file fails. Only the deadline stops it.
-                warn!(bucket, key, error = %e, "alerts not published; publishing the rest of the file");
-                let deadline = matches!(e, SinkError::Deadline { .. });
-                outbox.failures.push(e);
-                if deadline {
-                    return false;
-                }
-            }
-        }
-        true
+        self.tell(&settled);
+        !stop
     }
 
-    /// Publishes the outbox's batch; its error, if any.
-    async fn flush(&mut self, outbox: &mut Outbox) -> Option<SinkError> {
-        let batch = std::mem::take(&mut outbox.batch);
-        let flushed = self.publish_findings(batch).await;
-        flushed.settle(&mut outbox.pending, &mut self.archive_lines);
-        outbox.handed += flushed.handed;
-        self.report.published += flushed.published;
-        flushed.error
+    /// Passes settled fates on to every channel.
+    fn tell(&mut self, settled: &[(String, Fate)]) {
+        if settled.is_empty() {
+            return;
+        }
+        for outlet in &mut self.outlets {
+            outlet.settled(settled);
+        }
     }
 
-    /// Publishes what is left in the outbox unless the deadline was reached (`deadline`); its publishing
-    /// failures as one error.
-    async fn close(&mut self, mut outbox: Outbox, deadline: bool) -> Option<SinkError> {
-        if !deadline && !outbox.batch.is_empty() {
-            if let Some(e) = self.flush(&mut outbox).await {
-                outbox.failures.push(e);
-            }
+    /// The end of one log file or record for every channel, in order (each hears the fates the ones before
+    /// it settled); the item's delivery failure, if any.
+    async fn end_item(&mut self, deadline: bool) -> Option<SinkError> {
+        let mut error = None;
+        for i in 0..self.outlets.len() {
+            let ended = self.outlets[i].end_item(deadline).await;
+            self.tell(&ended.settled);
+            error = error.or(ended.error);
         }
-        // Rendered but never handed to the sink (the deadline): archived as not published.
-        self.archive_lines.append(&mut outbox.pending);
-        combine(outbox.failures, outbox.handed)
+        error
     }
 
     /// Adds a finished scan's counts, and logs what it found: suppressed findings, exclusions, uncounted
@@ -719,157 +692,25 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
         }
     }
 
-    /// Publishes rendered findings. With a dedup table: the ones it has seen are held back (`Deduplicated`),
-    /// the others are handed to the sink one per call, all at once, so that exactly the ones it accepted are
-    /// then marked; a table that fails or does not answer within [`DEDUP_TIMEOUT`] is not waited for (the
-    /// findings are published, `DedupUnavailable` counted, and it is not asked again in this invocation).
-    async fn publish_findings(&mut self, batch: Vec<OutgoingAlert>) -> Flushed {
-        let deps = self.deps;
-        let stop_at = self.stop_at;
-        let Some(table) = deps.dedup.as_deref() else {
-            let n = batch.len();
-            let result = deps.sink.publish_until(&batch, stop_at).await;
-            let unpublished = result.as_ref().err().map_or(0, |e| e.unpublished().min(n));
-            return Flushed {
-                handed: n,
-                published: (n - unpublished) as u64,
-                error: result.err(),
-                accepted: None,
-                held_back: std::collections::HashSet::new(),
-            };
-        };
-        let ids: Vec<String> = batch.iter().map(|a| a.finding_id.clone()).collect();
-        let seen = if self.dedup_down {
-            None
-        } else {
-            match bounded(table.seen(&ids), stop_at).await {
-                Ok(seen) => Some(seen),
-                Err(e) => {
-                    warn!(error = %e, findings = ids.len(), "dedup table unavailable: publishing without it");
-                    self.dedup_down = true;
-                    None
-                }
-            }
-        };
-        let mut held_back = std::collections::HashSet::new();
-        if let Some(seen) = &seen {
-            for id in &seen.unauthenticated {
-                self.report.dedup_mark_unauthenticated += 1;
-                warn!(finding_id = %id, "dedup mark not written by this function (no valid mac): ignored, the finding is published");
-            }
-        }
-        let fresh: Vec<OutgoingAlert> = match &seen {
-            Some(seen) => batch
-                .into_iter()
-                .filter(|a| {
-                    let published = seen.published.contains(&a.finding_id);
-                    if published {
-                        held_back.insert(a.finding_id.clone());
-                        self.report.deduplicated += 1;
-                        info!(finding_id = %a.finding_id, "finding already published (dedup table): not published again");
-                    }
-                    !published
-                })
-                .collect(),
-            None => {
-                self.report.dedup_unavailable += batch.len() as u64;
-                batch
-            }
-        };
-        let results = futures_util::future::join_all(
-            fresh
-                .iter()
-                .map(|a| deps.sink.publish_until(std::slice::from_ref(a), stop_at)),
-        )
-        .await;
-        let mut accepted = Vec::with_capacity(fresh.len());
-        let mut failures = Vec::new();
-        for (alert, result) in fresh.iter().zip(results) {
-            match result {
-                Ok(()) => accepted.push(alert.finding_id.clone()),
-                Err(e) => failures.push(e),
-            }
-        }
-        // Marked only after the sink accepted them: a crash before this line can cause a duplicate, never a
-        // loss. Not bounded by the invocation's stop time: its margin is there to finish what was published.
-        if !accepted.is_empty() && !self.dedup_down {
-            if let Err(e) = bounded(table.mark(&accepted), None).await {
-                warn!(error = %e, findings = accepted.len(), "published findings could not be marked: a later copy may be published again");
-                self.dedup_down = true;
-                self.report.dedup_unavailable += accepted.len() as u64;
-            }
-        }
-        let handed = fresh.len();
-        Flushed {
-            handed,
-            published: accepted.len() as u64,
-            error: combine(failures, handed),
-            accepted: Some(accepted.into_iter().collect()),
-            held_back,
-        }
-    }
-
     /// The rest of each storm, one digest per rule, after every item (an item that failed still contributes
-    /// what it found before failing). Digests are not deduplicated: their id names this invocation.
+    /// what it found before failing), to every channel. A channel that cannot deliver them fails the messages
+    /// whose findings were folded.
     async fn publish_storm_digests(&mut self) {
         let digests = self.storm.digests();
         self.report.storm_folded = self.storm.folded();
-        if digests.is_empty() {
-            return;
-        }
-        let messages: Vec<OutgoingAlert> = digests.iter().map(render_storm_digest).collect();
-        for s in &digests {
-            warn!(rule_id = %s.rule_id, folded = s.count, sent_individually = s.sent_individually, "storm: findings folded into a summary");
-        }
-        match self.deps.sink.publish_until(&messages, self.stop_at).await {
-            Ok(()) => {
-                self.report.storm_summaries = messages.len() as u64;
-                self.report.published += messages.len() as u64;
-            }
-            Err(source) => {
-                self.errors.push(ObjectError::PublishStormDigests {
-                    rule_ids: digests.iter().map(|s| s.rule_id.clone()).collect(),
-                    source,
-                });
-                for m in std::mem::take(&mut self.folded_from) {
-                    self.fail_message(m);
-                }
+        let mut failures = Vec::new();
+        for outlet in &mut self.outlets {
+            if let Err(source) = outlet.storm_digests(&digests).await {
+                failures.push(source);
             }
         }
-    }
-
-    /// Writes the invocation's findings to the archive as one object (nothing without findings). A failure or
-    /// a write slower than [`ARCHIVE_TIMEOUT`] is logged and counted in `archive_failed` (findings), never an
-    /// error of the invocation: the alerts are out, and a retry would publish them again for the sake of a
-    /// copy.
-    async fn write_archive(&mut self) {
-        let Some(sink) = self.deps.archive.as_deref() else {
-            return;
-        };
-        if self.archive_lines.is_empty() {
-            return;
-        }
-        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let body = archive::object(&mut self.archive_lines, &self.request_id);
-        let n = self.archive_lines.len() as u64;
-        let result =
-            tokio::time::timeout(ARCHIVE_TIMEOUT, sink.write(&day, &self.request_id, body)).await;
-        match result {
-            Ok(Ok(())) => {
-                info!(findings = n, day = %day, "findings archived");
-                self.report.archived = n;
-            }
-            Ok(Err(e)) => {
-                warn!(findings = n, error = %e, "findings archive not written: alerting is unaffected");
-                self.report.archive_failed = n;
-            }
-            Err(_) => {
-                warn!(
-                    findings = n,
-                    timeout_ms = ARCHIVE_TIMEOUT.as_millis() as u64,
-                    "findings archive not written in time: alerting is unaffected"
-                );
-                self.report.archive_failed = n;
+        for source in failures {
+            self.errors.push(ObjectError::PublishStormDigests {
+                rule_ids: digests.iter().map(|s| s.rule_id.clone()).collect(),
+                source,
+            });
+            for m in std::mem::take(&mut self.folded_from) {
+                self.fail_message(m);
             }
         }
     }
@@ -1050,46 +891,6 @@ impl tokio::io::AsyncRead for CancellableBody {
     }
 }
 
-/// The publishing failures of one log file as one error: the deadline if it was reached, else the alerts
-/// rejected as invalid (named), else the ones left unpublished.
-fn combine(failures: Vec<SinkError>, total: usize) -> Option<SinkError> {
-    let unpublished = failures.iter().map(SinkError::unpublished).sum();
-    let last_error = failures.iter().rev().find_map(|e| match e {
-        SinkError::Unpublished { last_error, .. } | SinkError::Rejected { last_error, .. } => {
-            Some(last_error.clone())
-        }
-        SinkError::Deadline { .. } => None,
-    });
-    let rejected: Vec<String> = failures
-        .iter()
-        .flat_map(|e| match e {
-            SinkError::Rejected { finding_ids, .. } => finding_ids.clone(),
-            _ => Vec::new(),
-        })
-        .collect();
-    if failures.is_empty() {
-        None
-    } else if failures
-        .iter()
-        .any(|e| matches!(e, SinkError::Deadline { .. }))
-    {
-        Some(SinkError::Deadline { unpublished, total })
-    } else if !rejected.is_empty() {
-        Some(SinkError::Rejected {
-            finding_ids: rejected,
-            unpublished,
-            total,
-            last_error: last_error.unwrap_or_default(),
-        })
-    } else {
-        Some(SinkError::Unpublished {
-            unpublished,
-            total,
-            last_error: last_error.unwrap_or_default(),
-        })
-    }
-}
-
 /// Where an `unevaluated-record` finding's record was, from the small record the finding carries
 /// ([`Finding::unevaluated`]).
 #[derive(serde::Deserialize)]
@@ -1111,55 +912,6 @@ struct Location<'a> {
     bucket: &'a str,
     key: &'a str,
     path: Path,
-}
-
-/// What one flush of rendered findings did.
-struct Flushed {
-    /// Alerts handed to the sink (the ones the dedup table held back are not).
-    handed: usize,
-    /// Alerts the sink accepted.
-    published: u64,
-    error: Option<SinkError>,
-    /// Ids the sink accepted, and ids the dedup table held back (`None`: no table; then, without an error,
-    /// every alert was accepted).
-    accepted: Option<std::collections::HashSet<String>>,
-    held_back: std::collections::HashSet<String>,
-}
-
-impl Flushed {
-    /// Moves the archive lines of the flushed alerts from `pending` to `done` with their status.
-    fn settle(&self, pending: &mut Vec<ArchiveLine>, done: &mut Vec<ArchiveLine>) {
-        for mut line in pending.drain(..) {
-            line.status = if self.held_back.contains(&line.finding_id) {
-                ArchiveStatus::Deduplicated
-            } else if match &self.accepted {
-                Some(ids) => ids.contains(&line.finding_id),
-                None => self.error.is_none(),
-            } {
-                ArchiveStatus::Published
-            } else {
-                ArchiveStatus::PublishFailed
-            };
-            done.push(line);
-        }
-    }
-}
-
-/// A dedup table call, cut off after [`DEDUP_TIMEOUT`] or at `stop_at`, whichever comes first.
-async fn bounded<T>(
-    call: DedupFuture<'_, T>,
-    stop_at: Option<tokio::time::Instant>,
-) -> Result<T, DedupError> {
-    let limit = tokio::time::Instant::now() + DEDUP_TIMEOUT;
-    let limit = stop_at.map_or(limit, |t| t.min(limit));
-    tokio::time::timeout_at(limit, call)
-        .await
-        .unwrap_or_else(|_| {
-            Err(DedupError::Unavailable(format!(
-                "no answer within {} ms",
-                DEDUP_TIMEOUT.as_millis()
-            )))
-        })
 }
 
 #[cfg(test)]
@@ -1213,47 +965,5 @@ mod tests {
         );
         assert_eq!((evaluated, findings), (50, 50));
         assert_eq!(result.unwrap().records, 50);
-    }
-
-    #[test]
-    fn publishing_failures_combine_into_one_error_deadline_first() {
-        let unpublished = |n| SinkError::Unpublished {
-            unpublished: n,
-            total: 10,
-            last_error: "InternalError: x".into(),
-        };
-        let rejected = |id: &str| SinkError::Rejected {
-            finding_ids: vec![id.to_owned()],
-            unpublished: 1,
-            total: 10,
-            last_error: "InvalidParameter: y".into(),
-        };
-        assert!(combine(vec![], 30).is_none());
-        let e = combine(vec![unpublished(2), rejected("a"), rejected("b")], 30).unwrap();
-        assert!(
-            matches!(&e, SinkError::Rejected { finding_ids, unpublished: 4, total: 30, last_error } if finding_ids == &["a", "b"] && last_error.starts_with("InvalidParameter")),
-            "{e:?}"
-        );
-        let e = combine(
-            vec![
-                rejected("a"),
-                SinkError::Deadline {
-                    unpublished: 10,
-                    total: 10,
-                },
-            ],
-            30,
-        )
-        .unwrap();
-        assert!(
-            matches!(
-                e,
-                SinkError::Deadline {
-                    unpublished: 11,
-                    total: 30
-                }
-            ),
-            "{e:?}"
-        );
     }
 }

@@ -9,13 +9,15 @@
 //! # Module graph
 //!
 //! The modules follow the record's path: [`cold_start`](mod@cold_start) builds the [`handler`]'s
-//! dependencies once; the handler's `Invocation` reads each log file through the [`ports`] (the S3 adapter
-//! is [`adapters::s3_source`]), folds storms ([`storm`]), renders alerts ([`render`]), hands them to the sink
-//! port (the SNS adapter is [`adapters::sns`]), and reports what the invocation did ([`report`], [`metrics`],
-//! [`errors`]). The AWS adapters ([`adapters`]: S3 source, SNS sink, DynamoDB marks and KMS MAC, S3 archive)
-//! depend on the ports only; the render budget measures alerts with the SNS adapter's encoding, so the SNS
-//! size limit has one owner. Who uses whom (`lib.rs` only declares modules and re-exports;
-//! `tests/module_graph.rs` checks this list against the sources and fails on any cycle):
+//! dependencies once; the handler's `Invocation` takes each event's items from the [`envelope`], reads each
+//! log file through the [`ports`] (the S3 adapter is [`adapters::s3_source`]) or evaluates each delivered
+//! record, folds storms ([`storm`]), hands every finding with its context to the [`channels`] (SNS,
+//! [`channels::sns`], renders and publishes it through the sink port, whose adapter is [`adapters::sns`]; the
+//! findings archive, [`channels::archive`], records it), and reports what the invocation did ([`report`],
+//! [`metrics`], [`errors`]). The AWS adapters ([`adapters`]: S3 source, SNS sink, DynamoDB marks and KMS MAC,
+//! S3 archive) depend on the ports only; the SNS channel's size budget measures alerts with the SNS adapter's
+//! encoding, so the SNS size limit has one owner. Who uses whom (`lib.rs` only declares modules and
+//! re-exports; `tests/module_graph.rs` checks this list against the sources and fails on any cycle):
 //!
 //! - `adapters`
 //! - `adapters::archive` → `alert`, `config`, `ports`
@@ -23,23 +25,27 @@
 //! - `adapters::s3_source` → `ports`
 //! - `adapters::sns` → `ports`
 //! - `alert`
-//! - `cold_start` → `adapters::archive`, `adapters::dedup`, `adapters::s3_source`, `adapters::sns`, `config`, `handler`
+//! - `channels` → `config`, `ports`
+//! - `channels::archive` → `adapters::archive`, `config`, `ports`, `report`, `storm`
+//! - `channels::sns` → `channels::sns::render`, `ports`, `report`, `storm`
+//! - `channels::sns::render` → `channels::sns::render::finding`, `channels::sns::render::storm_digest`, `channels::sns::render::text`
+//! - `channels::sns::render::budget` → `adapters::sns`, `channels::sns::render::text`, `ports`
+//! - `channels::sns::render::finding` → `alert`, `channels::sns::render::budget`, `channels::sns::render::text`, `ports`
+//! - `channels::sns::render::storm_digest` → `channels::sns::render::budget`, `channels::sns::render::text`, `ports`, `storm`
+//! - `channels::sns::render::text`
+//! - `cold_start` → `adapters::dedup`, `adapters::s3_source`, `adapters::sns`, `channels`, `config`, `handler`
 //! - `config`
 //! - `envelope`
 //! - `errors` → `ports`
-//! - `handler` → `adapters::archive`, `alert`, `config`, `envelope`, `errors`, `metrics`, `ports`, `render::finding`, `render::storm_digest`, `report`, `storm`
+//! - `handler` → `alert`, `channels::archive`, `channels::sns`, `channels::sns::render::finding`, `config`, `envelope`, `errors`, `metrics`, `ports`, `report`, `storm`
 //! - `metrics` → `report`
-//! - `ports`
-//! - `render` → `render::finding`, `render::storm_digest`, `render::text`
-//! - `render::budget` → `adapters::sns`, `ports`, `render::text`
-//! - `render::finding` → `alert`, `ports`, `render::budget`, `render::text`
-//! - `render::storm_digest` → `ports`, `render::budget`, `render::text`, `storm`
-//! - `render::text`
+//! - `ports` → `alert`, `report`, `storm`
 //! - `report`
 //! - `storm` → `alert`
 
 pub mod adapters;
 pub mod alert;
+pub mod channels;
 pub mod cold_start;
 pub mod config;
 pub mod envelope;
@@ -47,7 +53,7 @@ pub mod errors;
 pub mod handler;
 pub mod metrics;
 pub mod ports;
-pub mod render;
+
 pub mod report;
 pub mod storm;
 

@@ -6,10 +6,12 @@ mod common;
 
 use alerter::adapters::sns::{sns_size, SnsEntry, MAX_SNS_BYTES};
 use alerter::alert::Alert;
+use alerter::channels::sns::render::finding::{
+    render_finding, render_finding_with, RenderOptions, RuleText,
+};
+use alerter::channels::sns::render::storm_digest::render_storm_digest;
+use alerter::channels::sns::render::text::{is_hidden, pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
 use alerter::ports::OutgoingAlert;
-use alerter::render::finding::{render_finding, render_finding_with, RenderOptions, RuleText};
-use alerter::render::storm_digest::render_storm_digest;
-use alerter::render::text::{is_hidden, pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
 use alerter::storm::StormDigest;
 use common::finding;
 use flate2::read::GzDecoder;

@@ -5,10 +5,12 @@
 
 use alerter::adapters::sns::{sns_size, SnsEntry, MAX_SNS_BYTES};
 use alerter::alert::Alert;
+use alerter::channels::sns::render::finding::{
+    render_finding, render_finding_with, RenderOptions, RuleText,
+};
+use alerter::channels::sns::render::storm_digest::render_storm_digest;
+use alerter::channels::sns::render::text::{is_hidden, MAX_SMS_CHARS};
 use alerter::ports::OutgoingAlert;
-use alerter::render::finding::{render_finding, render_finding_with, RenderOptions, RuleText};
-use alerter::render::storm_digest::render_storm_digest;
-use alerter::render::text::{is_hidden, MAX_SMS_CHARS};
 use alerter::storm::StormDigest;
 use proptest::prelude::*;
 use rules::{Engine, Finding, Hit, Severity};

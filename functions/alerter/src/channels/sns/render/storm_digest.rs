@@ -1,11 +1,11 @@
 //! A storm digest as an outgoing alert: what was folded for one rule in one invocation, with lists halved
 //! until the alert fits.
 
-use crate::ports::OutgoingAlert;
-use crate::render::budget::{cap_in_place, fits, FIELD_CAP};
-use crate::render::text::{
+use crate::channels::sns::render::budget::{cap_in_place, fits, FIELD_CAP};
+use crate::channels::sns::render::text::{
     attributes, field, known, sms_line, subject_line, to_json, visible, SCHEMA_VERSION, UNKNOWN,
 };
+use crate::ports::OutgoingAlert;
 use crate::storm::StormDigest;
 use rules::Severity;
 use serde::Serialize;

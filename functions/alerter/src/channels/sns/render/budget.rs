@@ -3,8 +3,8 @@
 //! JSON escaping is known in advance; as a last resort every field is capped.
 
 use crate::adapters::sns::{sns_size, MAX_SNS_BYTES};
+use crate::channels::sns::render::text::cut_chars;
 use crate::ports::OutgoingAlert;
-use crate::render::text::cut_chars;
 
 /// A trimmed message aims below the limit by this much (the size is measured, this is only headroom).
 pub(crate) const TRIM_MARGIN: usize = 8 * 1024;
