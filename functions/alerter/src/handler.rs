@@ -1,6 +1,7 @@
 //! The handler: one invocation in (an S3 event, another envelope announcing log files, or CloudTrail records
 //! EventBridge delivered, directly or in an SQS batch), every log file and record in it evaluated, every new
-//! finding published (the dedup table, when configured, holds back the ones already published).
+//! finding handed to the channels (SNS publishes it unless the dedup table, when configured, says it already
+//! was; the archive records it).
 
 use crate::alert::{Alert, Path};
 use crate::channels::archive::ArchiveChannel;
@@ -139,8 +140,8 @@ pub const EVENTBRIDGE_COPY: &str =
     "a copy of an EventBridge event already evaluated in this invocation";
 
 /// One invocation and everything it keeps until it answers: the deadline, storm control, the threshold
-/// windows, the dedup table's state, the archive lines, the failures, and the counters (the [`Report`], the
-/// one place they are added up). Reads every announced log file and evaluates every delivered record, even
+/// windows, the channels' parts of it (SNS's batches and dedup state, the archive's lines), the failures, and
+/// the counters (the [`Report`], the one place they are added up). Reads every announced log file and evaluates every delivered record, even
 /// when an earlier one failed; an announcement that could not be read at all fails after the others (its
 /// invocation, or in an SQS batch its message).
 struct Invocation<'a, S, K> {
