@@ -1,6 +1,6 @@
 //! SNS as a channel: each finding storm control lets through is rendered for people and programs (email, SMS
 //! and JSON bodies, [`render`], within SNS's size budget) and handed to the sink port
-//! ([`AlertSink`](crate::ports::AlertSink), the SNS adapter [`crate::adapters::sns`] in production: batching,
+//! ([`AlertSink`], the SNS adapter [`crate::adapters::sns`] in production: batching,
 //! retries) in batches of [`FLUSH_SIZE`], through the dedup table when there is one; the storm digests go at
 //! the end of the invocation. It settles each finding's [`Fate`], and its failures fail the item.
 
