@@ -1,7 +1,7 @@
 ################################################################################
 # Findings archive (enable_findings_archive): the function writes every finding of an invocation as JSON lines,
 # one object per invocation, to <bucket>/<prefix>day=YYYY-MM-DD/<request-id>.jsonl (SSE-KMS with the stack key;
-# functions/alerter/src/archive.rs), and the Glue table `findings` reads them for Athena.
+# functions/alerter/src/adapters/archive.rs), and the Glue table `findings` reads them for Athena.
 ################################################################################
 
 locals {

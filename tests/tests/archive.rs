@@ -1,13 +1,13 @@
 //! The findings archive end to end on moto_server: the handler with real SDK clients and the S3 archive
-//! (`alerter::archive`) writes exactly one SSE-KMS object per invocation with one JSON line per finding, none
+//! (`alerter::adapters::archive`) writes exactly one SSE-KMS object per invocation with one JSON line per finding, none
 //! for an invocation without findings, and an archive that cannot be written (its bucket is missing) neither
 //! fails the invocation nor stops its alerts, and is counted (`archive_failed`, the `ArchiveFailed` metric).
 
+use alerter::channels::archive::ArchiveChannel;
 use alerter::{
-    handle, s3_client, sns_client, sns_sink, ArchiveSink, Config, Deps, S3Archive, S3Source,
+    handle_event, s3_client, sns_client, sns_sink, ArchiveSink, Config, Deps, S3Archive, S3Source,
     SnsSink,
 };
-use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
 use serde_json::Value;
@@ -19,7 +19,7 @@ const LOGS: &str = "trailwarden-archive-logs";
 const PREFIX: &str = "trailwarden-findings/";
 const SAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
 
-fn event_for_key(key: &str, request_id: &str) -> LambdaEvent<S3Event> {
+fn event_for_key(key: &str, request_id: &str) -> LambdaEvent<Value> {
     let mut e: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
     )
@@ -72,21 +72,17 @@ async fn stack(endpoint: &str, archive_bucket: &str) -> Stack {
         PREFIX,
         Some(key_arn.clone()),
     ));
-    let deps = Deps {
-        dedup: None,
-        archive: Some(archive),
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns, topic_arn.clone()),
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
-        config: Config::new(topic_arn),
-        alerts: Default::default(),
-    };
+    let deps = Deps::new(
+        S3Source::new(s3.clone()),
+        sns_sink(sns, topic_arn.clone()),
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
+        Config::new(topic_arn),
+    )
+    .with_archive(Some(archive));
     Stack {
         s3,
         sqs,
@@ -148,9 +144,10 @@ async fn every_finding_of_an_invocation_in_one_object_and_nothing_without_findin
     )
     .await;
 
-    let summary = handle(event_for_key(SAMPLE_KEY, "req-findings"), &st.deps)
+    let summary = handle_event(event_for_key(SAMPLE_KEY, "req-findings"), &st.deps)
         .await
-        .unwrap();
+        .unwrap()
+        .into_report();
     assert_eq!((summary.findings, summary.published), (3, 3));
     assert_eq!((summary.archived, summary.archive_failed), (3, 0));
 
@@ -262,9 +259,10 @@ async fn every_finding_of_an_invocation_in_one_object_and_nothing_without_findin
         })]),
     )
     .await;
-    let summary = handle(event_for_key(&quiet_key, "req-quiet"), &st.deps)
+    let summary = handle_event(event_for_key(&quiet_key, "req-quiet"), &st.deps)
         .await
-        .unwrap();
+        .unwrap()
+        .into_report();
     assert_eq!(
         (summary.records, summary.findings, summary.archived),
         (1, 0, 0)
@@ -287,9 +285,10 @@ async fn an_archive_that_cannot_be_written_does_not_fail_alerting_and_is_counted
     )
     .await;
 
-    let summary = handle(event_for_key(SAMPLE_KEY, "req-no-bucket"), &st.deps)
+    let summary = handle_event(event_for_key(SAMPLE_KEY, "req-no-bucket"), &st.deps)
         .await
-        .expect("the invocation succeeds although the archive failed");
+        .expect("the invocation succeeds although the archive failed")
+        .into_report();
     assert_eq!((summary.findings, summary.published), (3, 3));
     assert_eq!((summary.archived, summary.archive_failed), (0, 3));
     assert_eq!(drain_queue(&st.sqs, &st.queue_url).await.len(), 3);
@@ -316,9 +315,10 @@ async fn each_line_says_what_became_of_its_finding() {
     // storm summary at once (storm limit 0 for cis-4.1).
     let archive = Arc::new(MemArchive::new(PREFIX));
     let dedup = Arc::new(MemDedup::new());
-    let first = handle(event_for_key(SAMPLE_KEY, "req-first"), &st.deps)
+    let first = handle_event(event_for_key(SAMPLE_KEY, "req-first"), &st.deps)
         .await
-        .unwrap();
+        .unwrap()
+        .into_report();
     assert_eq!(first.archived, 3);
     let lines_of = |objects: Vec<(String, Vec<u8>)>| -> Vec<Value> {
         objects
@@ -353,13 +353,16 @@ async fn each_line_says_what_became_of_its_finding() {
     };
     dedup.mark(std::slice::from_ref(&root_id)).await.unwrap();
     st.deps.dedup = Some(dedup.clone() as Arc<dyn Dedup>);
-    st.deps.archive = Some(archive.clone() as Arc<dyn ArchiveSink>);
+    st.deps.channels = vec![Arc::new(ArchiveChannel::new(
+        archive.clone() as Arc<dyn ArchiveSink>
+    ))];
     st.deps.alerts.storm_limits = [("cis-4.1-unauthorized-api-calls".to_owned(), 0)].into();
     drain_queue(&st.sqs, &st.queue_url).await;
 
-    let summary = handle(event_for_key(SAMPLE_KEY, "req-second"), &st.deps)
+    let summary = handle_event(event_for_key(SAMPLE_KEY, "req-second"), &st.deps)
         .await
-        .unwrap();
+        .unwrap()
+        .into_report();
     assert_eq!(
         (
             summary.findings,
@@ -404,9 +407,10 @@ async fn each_line_says_what_became_of_its_finding() {
     );
     // The failing archive: counted, the invocation still succeeds.
     archive.set_failing(true);
-    let summary = handle(event_for_key(SAMPLE_KEY, "req-third"), &st.deps)
+    let summary = handle_event(event_for_key(SAMPLE_KEY, "req-third"), &st.deps)
         .await
-        .unwrap();
+        .unwrap()
+        .into_report();
     assert_eq!((summary.archived, summary.archive_failed), (0, 3));
     assert_eq!(archive.objects().len(), 1);
 }

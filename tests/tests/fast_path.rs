@@ -8,10 +8,9 @@
 use alerter::handler::handle_event;
 use alerter::ports::{AlertSink, OutgoingAlert, SinkError};
 use alerter::{
-    handle, kms_client, s3_client, sns_client, sns_sink, Config, Dedup, Deps, DynamoDbMarks,
-    KmsMac, MacDedup, S3Source, SnsSink,
+    kms_client, s3_client, sns_client, sns_sink, Config, Dedup, Deps, DynamoDbMarks, KmsMac,
+    MacDedup, S3Source, SnsSink,
 };
-use aws_lambda_events::s3::S3Event;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -19,7 +18,6 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_eventbridge::types::{PutEventsRequestEntry, RuleState, Target};
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
-use aws_sdk_sqs::types::QueueAttributeName;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
@@ -43,7 +41,7 @@ fn patterns(engine: &Engine) -> (Vec<Value>, bool) {
 }
 
 /// How many copies of an already evaluated EventBridge event the invocation skipped.
-fn copies_skipped(summary: &alerter::summary::Summary) -> u64 {
+fn copies_skipped(summary: &alerter::report::Report) -> u64 {
     summary
         .skipped
         .get(alerter::handler::EVENTBRIDGE_COPY)
@@ -59,7 +57,7 @@ fn sample_records() -> Vec<Value> {
     log["Records"].as_array().unwrap().clone()
 }
 
-fn s3_event(key: &str) -> LambdaEvent<S3Event> {
+fn s3_event(key: &str) -> LambdaEvent<Value> {
     let mut e: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
     )
@@ -146,24 +144,7 @@ async fn stack(endpoint: &str) -> Stack {
         .send()
         .await
         .unwrap();
-    let fast_queue_url = sqs
-        .create_queue()
-        .queue_name("trailwarden-fast-path")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let fast_queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&fast_queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let (fast_queue_url, fast_queue_arn) = test_support::queue(&sqs, "trailwarden-fast-path").await;
     let mac_key_arn = kms_client(&sdk)
         .create_key()
         .key_spec(KeySpec::Hmac256)
@@ -236,15 +217,13 @@ impl Stack {
             Arc::new(KmsMac::new(kms_client(&self.sdk), self.mac_key_arn.clone())),
             config.dedup_ttl,
         ));
-        Deps {
-            source: S3Source::new(self.s3.clone()),
+        Deps::new(
+            S3Source::new(self.s3.clone()),
             sink,
-            engine: Arc::new(default_engine()),
+            default_engine(),
             config,
-            alerts: Default::default(),
-            dedup: Some(dedup),
-            archive: None,
-        }
+        )
+        .with_dedup(Some(dedup))
     }
 
     fn sns_sink(&self) -> SnsSink {
@@ -405,9 +384,9 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
         .iter()
         .all(|a| a["path"] == "eventbridge" && a["bucket"] == "" && a["key"] == ""));
     // One copy per selecting rule, one event id: the first is evaluated, the others skipped as copies.
-    assert_eq!(response.summary().eventbridge_records, 1);
-    assert_eq!(response.summary().deduplicated, 0);
-    assert_eq!(copies_skipped(response.summary()), copies - 1);
+    assert_eq!(response.report().eventbridge_records, 1);
+    assert_eq!(response.report().deduplicated, 0);
+    assert_eq!(copies_skipped(response.report()), copies - 1);
 
     // 2. Minutes later the log file with the same record arrives through S3: its other findings are alerted,
     // the root sign-in's are not published again.
@@ -423,7 +402,10 @@ async fn a_record_on_eventbridge_is_alerted_once_and_its_log_file_adds_only_the_
         .send()
         .await
         .unwrap();
-    let summary = handle(s3_event(SAMPLE_KEY), &deps).await.unwrap();
+    let summary = handle_event(s3_event(SAMPLE_KEY), &deps)
+        .await
+        .unwrap()
+        .into_report();
     let slow = st.alerts().await;
     let all = expected(&deps.engine, &records);
     let rest: BTreeSet<_> = all.difference(&root_findings).cloned().collect();
@@ -523,7 +505,7 @@ async fn an_event_not_from_aws_never_alerts_and_the_genuine_one_in_the_same_batc
         serde_json::to_value(&response).unwrap(),
         json!({"batchItemFailures": []})
     );
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(
         (summary.foreign_events_refused, summary.eventbridge_records),
         (1, 1)
@@ -573,18 +555,24 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
         let mut item = dynamodb
             .put_item()
             .table_name(TABLE)
-            .item(alerter::dedup::KEY, AttributeValue::S(id.to_owned()))
-            .item(alerter::dedup::EXPIRES_AT, AttributeValue::N(far.clone()));
+            .item(
+                alerter::adapters::dedup::KEY,
+                AttributeValue::S(id.to_owned()),
+            )
+            .item(
+                alerter::adapters::dedup::EXPIRES_AT,
+                AttributeValue::N(far.clone()),
+            );
         if let Some(mac) = mac {
             item = item.item(
-                alerter::dedup::MAC,
+                alerter::adapters::dedup::MAC,
                 AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(mac)),
             );
         }
         item.send()
     };
     let mut forgeries: Vec<Option<Vec<u8>>> = vec![None, Some(vec![0x42; 32])];
-    let message = alerter::dedup::mark_message(&ids[0], far.parse().unwrap());
+    let message = alerter::adapters::dedup::mark_message(&ids[0], far.parse().unwrap());
     forgeries.push(Some(
         kms_client(&st.sdk)
             .generate_mac()
@@ -610,7 +598,7 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
         let response = handle_event(LambdaEvent::new(batch, Context::default()), &deps)
             .await
             .unwrap();
-        let summary = response.summary();
+        let summary = response.report();
         let alerts = st.alerts().await;
         assert_eq!(
             pairs(&alerts),
@@ -630,7 +618,10 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
         let stored = dynamodb
             .get_item()
             .table_name(TABLE)
-            .key(alerter::dedup::KEY, AttributeValue::S(ids[0].clone()))
+            .key(
+                alerter::adapters::dedup::KEY,
+                AttributeValue::S(ids[0].clone()),
+            )
             .consistent_read(true)
             .send()
             .await
@@ -638,7 +629,7 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
             .item
             .unwrap();
         assert!(
-            matches!(stored.get(alerter::dedup::MAC), Some(AttributeValue::B(b)) if b.as_ref().len() == 32)
+            matches!(stored.get(alerter::adapters::dedup::MAC), Some(AttributeValue::B(b)) if b.as_ref().len() == 32)
         );
 
         // A second delivery of the same event, now that the function's own marks are there: deduplicated.
@@ -649,8 +640,8 @@ async fn a_root_sign_in_whose_finding_ids_were_written_into_the_dedup_table_befo
             .await
             .unwrap();
         assert!(st.alerts().await.is_empty(), "round {round}");
-        assert!(response.summary().deduplicated >= ids.len() as u64);
-        assert_eq!(response.summary().dedup_mark_unauthenticated, 0);
+        assert!(response.report().deduplicated >= ids.len() as u64);
+        assert_eq!(response.report().dedup_mark_unauthenticated, 0);
     }
 }
 
@@ -710,7 +701,7 @@ async fn a_half_published_log_file_retried_publishes_only_the_missing_alerts() {
     });
     let want = expected(&half.engine, &records);
     assert_eq!(want.len(), 3);
-    let err = handle(s3_event(&key), &half).await.unwrap_err();
+    let err = handle_event(s3_event(&key), &half).await.unwrap_err();
     assert_eq!(err.errors.len(), 1, "{err}");
     let first = st.alerts().await;
     assert_eq!(
@@ -721,7 +712,10 @@ async fn a_half_published_log_file_retried_publishes_only_the_missing_alerts() {
 
     // Lambda retries the event: only the two missing alerts are published.
     let retry = st.deps(st.sns_sink());
-    let summary = handle(s3_event(&key), &retry).await.unwrap();
+    let summary = handle_event(s3_event(&key), &retry)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (2, 1));
     let second = st.alerts().await;
     assert_eq!(second.len(), 2);

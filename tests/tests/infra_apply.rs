@@ -24,9 +24,9 @@
 #![allow(clippy::print_stderr)]
 
 use alerter::{
-    handle, read_rules_file, s3_client, sns_client, sns_sink, Config, Deps, RulesLocation, S3Source,
+    handle_event, read_rules_file, s3_client, sns_client, sns_sink, Config, Deps, RulesLocation,
+    S3Source,
 };
-use aws_lambda_events::s3::S3Event;
 use aws_sdk_s3::types::{FilterRuleName, ObjectOwnership, ServerSideEncryption};
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_runtime::{Context, LambdaEvent};
@@ -34,7 +34,6 @@ use rules::Engine;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
@@ -384,7 +383,7 @@ fn alert_ids(envelopes: &[Value]) -> BTreeSet<(String, String)> {
 }
 
 /// The S3 notification for one object, as S3 would send it for the deployed bucket notification.
-fn s3_event(bucket: &str, key: &str, size: usize, configuration_id: &str) -> LambdaEvent<S3Event> {
+fn s3_event(bucket: &str, key: &str, size: usize, configuration_id: &str) -> LambdaEvent<Value> {
     let mut e: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
     )
@@ -914,24 +913,22 @@ async fn example_applies_on_moto_and_its_stack_delivers_alerts() {
         .expect("the deployed rules file compiles");
     // The alerts are then checked with the two rules the sample file exercises, as in s3_to_sns.rs: the
     // deployment is under test here, not the catalog or the profile. Storm control is the deployed file's.
-    let deps = Deps {
-        dedup: None,
-        archive: None,
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns.clone(), config.topic_arn.clone()),
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
+    let sink = sns_sink(sns.clone(), config.topic_arn.clone());
+    let deps = Deps::new(
+        S3Source::new(s3.clone()),
+        sink,
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
         config,
-        alerts: alert_settings,
-    };
-    let summary = handle(s3_event(bucket, SAMPLE_KEY, size, &notification_id), &deps)
+    )
+    .with_alerts(alert_settings);
+    let summary = handle_event(s3_event(bucket, SAMPLE_KEY, size, &notification_id), &deps)
         .await
-        .unwrap();
+        .unwrap()
+        .into_report();
     assert_eq!(
         (summary.objects, summary.findings, summary.published),
         (1, 3, 3)

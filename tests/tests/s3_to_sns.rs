@@ -2,28 +2,26 @@
 //! clients → SNS → an SQS queue subscribed to the topic. Asserts the exact alerts that arrive.
 
 use alerter::{
-    handle, s3_client, sns_client, sns_sink, Config, Deps, ObjectError, S3Source, SnsSink,
+    handle_event, s3_client, sns_client, sns_sink, Config, Deps, ObjectError, S3Source, SnsSink,
     SourceError,
 };
-use aws_lambda_events::s3::S3Event;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
 use rules::Engine;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::sync::Arc;
 use test_support::{drain_queue, repo_root, sdk_config, subscribed_queue, MotoServer};
 
 const BUCKET: &str = "trailwarden-demo-logs";
 const SAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
 
-fn event(file: &str) -> LambdaEvent<S3Event> {
+fn event(file: &str) -> LambdaEvent<Value> {
     let text = std::fs::read_to_string(repo_root().join("events").join(file)).unwrap();
     LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
 }
 
-fn event_for_key(key: &str) -> LambdaEvent<S3Event> {
+fn event_for_key(key: &str) -> LambdaEvent<Value> {
     let mut e: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
     )
@@ -78,22 +76,17 @@ async fn stack(endpoint: &str) -> Stack {
         max_uncompressed_bytes: 256 * 1024 * 1024,
         ..Config::new(topic_arn.clone())
     };
-    let deps = Deps {
-        dedup: None,
-        archive: None,
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns, topic_arn.clone()),
+    let deps = Deps::new(
+        S3Source::new(s3.clone()),
+        sns_sink(sns, topic_arn.clone()),
         // The handler is under test here, not the catalog: pin the two rules the sample file exercises.
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
         config,
-        alerts: Default::default(),
-    };
+    );
     Stack {
         s3,
         sqs,
@@ -142,7 +135,10 @@ async fn cloudtrail_file_in_s3_becomes_alerts_in_a_subscribed_queue() {
     )
     .await;
 
-    let summary = handle(event("s3-put.json"), &st.deps).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &st.deps)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(
         (
             summary.objects,
@@ -286,7 +282,10 @@ async fn non_matching_records_digests_and_missing_objects() {
     ]}"#;
     let key = SAMPLE_KEY.replace("SamPLe", "Quiet0");
     st.put(&key, gz(quiet.as_bytes())).await;
-    let summary = handle(event_for_key(&key), &st.deps).await.unwrap();
+    let summary = handle_event(event_for_key(&key), &st.deps)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(
         (summary.records, summary.findings, summary.published),
         (4, 0, 0)
@@ -297,12 +296,17 @@ async fn non_matching_records_digests_and_missing_objects() {
     );
 
     // A digest notification is skipped without reading it.
-    let summary = handle(event("s3-digest.json"), &st.deps).await.unwrap();
+    let summary = handle_event(event("s3-digest.json"), &st.deps)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(summary.skipped.get("digest"), Some(&1));
 
     // A log file that is not in the bucket: the real S3 adapter reports a 404 with bucket and key.
     let missing = SAMPLE_KEY.replace("SamPLe", "Gone00");
-    let err = handle(event_for_key(&missing), &st.deps).await.unwrap_err();
+    let err = handle_event(event_for_key(&missing), &st.deps)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err.errors[0], ObjectError::GetObject { source: SourceError::NotFound, key, .. } if *key == missing),
         "{err}"
@@ -356,11 +360,11 @@ async fn the_delivered_version_is_read_not_a_later_overwrite() {
     )
     .unwrap();
     e["Records"][0]["s3"]["object"]["versionId"] = Value::from(delivered.as_str());
-    let event: LambdaEvent<S3Event> = LambdaEvent::new(
+    let event: LambdaEvent<Value> = LambdaEvent::new(
         serde_json::from_value(e.clone()).unwrap(),
         Context::default(),
     );
-    let summary = handle(event, &st.deps).await.unwrap();
+    let summary = handle_event(event, &st.deps).await.unwrap().into_report();
     assert_eq!(
         (summary.records, summary.findings, summary.published),
         (8, 3, 3),
@@ -389,7 +393,7 @@ async fn the_delivered_version_is_read_not_a_later_overwrite() {
         .as_object_mut()
         .unwrap()
         .remove("versionId");
-    let summary = handle(
+    let summary = handle_event(
         LambdaEvent::new(
             serde_json::from_value(e.clone()).unwrap(),
             Context::default(),
@@ -397,12 +401,13 @@ async fn the_delivered_version_is_read_not_a_later_overwrite() {
         &st.deps,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .into_report();
     assert_eq!((summary.records, summary.findings), (1, 0));
 
     // A version that was deleted (or never existed) is a named failure, not a silent fallback to the key.
     e["Records"][0]["s3"]["object"]["versionId"] = Value::from("3HL4kqtJlcpXroDTDmjVBH40Nrjfkd");
-    let err = handle(
+    let err = handle_event(
         LambdaEvent::new(serde_json::from_value(e).unwrap(), Context::default()),
         &st.deps,
     )

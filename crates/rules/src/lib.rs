@@ -12,6 +12,7 @@ pub mod pattern;
 pub mod pipeline;
 pub mod rule;
 pub mod scan;
+pub mod scan_record;
 pub mod severity;
 pub mod sql;
 pub mod stratus;

@@ -241,7 +241,7 @@ pub fn scan_log_windowed<E>(
 }
 
 /// Counts an unevaluated record (with details for the first [`MALFORMED_SAMPLES`]) and passes its finding on.
-fn report_unevaluated<E>(
+pub(crate) fn report_unevaluated<E>(
     stats: &mut ScanStats,
     u: Unevaluated<'_>,
     recovered: &Recovered,

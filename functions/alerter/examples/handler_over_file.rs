@@ -7,16 +7,14 @@
 //!
 //! Usage: `handler_over_file FILE.json.gz` (prints a JSON summary on stdout).
 
+use alerter::adapters::sns::sns_size;
 use alerter::config::Config;
-use alerter::handler::{handle, Deps};
+use alerter::handler::{handle_event, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
-use alerter::publish::sns_size;
 use anyhow::Context as _;
-use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{Context, LambdaEvent};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// A key in CloudTrail's layout, so the handler treats the object as a log file.
 const KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T0000Z_bench.json.gz";
@@ -76,16 +74,15 @@ async fn main() -> anyhow::Result<()> {
         config.max_uncompressed_bytes = v.parse().context("MAX_UNCOMPRESSED_BYTES")?;
     }
     let (engine, alerts) = config.rules(rules_text.as_deref(), &rules::today_utc())?;
-    let deps = Deps {
-        dedup: None,
-        archive: None,
-        source: FileSource(path.clone()),
-        sink: CountingSink::default(),
-        engine: Arc::new(engine),
+    let deps = Deps::new(
+        FileSource(path.clone()),
+        CountingSink::default(),
+        engine,
         config,
-        alerts,
-    };
-    let event: S3Event = serde_json::from_value(serde_json::json!({
+    )
+    .with_alerts(alerts);
+    // What `main` runs: the production entry, with the event as Lambda delivers it (JSON).
+    let event = serde_json::json!({
         "Records": [{
             "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
             "eventTime": "2024-01-15T00:05:00.000Z", "eventName": "ObjectCreated:Put",
@@ -103,8 +100,10 @@ async fn main() -> anyhow::Result<()> {
                 "object": {"key": KEY, "size": size, "eTag": "0", "sequencer": "0"}
             }
         }]
-    }))?;
-    let summary = handle(LambdaEvent::new(event, Context::default()), &deps).await?;
+    });
+    let summary = handle_event(LambdaEvent::new(event, Context::default()), &deps)
+        .await?
+        .into_report();
     println!(
         "{}",
         serde_json::json!({

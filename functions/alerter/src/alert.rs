@@ -1,4 +1,5 @@
-//! The alert: a finding plus where its record came from. [`crate::render`] turns it into an outgoing alert.
+//! The alert: a finding plus where its record came from. The channels render it for themselves (SNS:
+//! [`crate::channels::sns::render`]).
 
 use rules::Finding;
 use serde::Serialize;

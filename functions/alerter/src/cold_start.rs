@@ -2,13 +2,12 @@
 //! settings from the environment, the rules file (from disk or S3), the compiled rules, the S3 source and the
 //! SNS sink. `main.rs` calls [`init_logging`] and [`cold_start`]; tests call [`build_deps`].
 
-use crate::aws::S3Source;
+use crate::adapters::s3_source::S3Source;
+use crate::adapters::sns::{sns_client, sns_sink, SnsSink};
 use crate::config::{Config, ConfigError, RulesLocation};
 use crate::handler::Deps;
-use crate::publish::{sns_client, sns_sink, SnsSink};
 use aws_sdk_s3::error::DisplayErrorContext;
 use rules::{today_utc, Exclusion};
-use std::sync::Arc;
 use tracing::warn;
 use tracing_subscriber::EnvFilter;
 use trailwarden_aws::s3_client;
@@ -89,15 +88,13 @@ pub async fn build_deps(
     for x in &expired_exclusions {
         warn!(exclusion_id = %x.id, expires = x.expires.as_deref().unwrap_or(""), "exclusion has expired and no longer applies");
     }
-    let deps = Deps {
-        source: S3Source::new(s3.clone()),
-        sink: sns_sink(sns_client(sdk), config.topic_arn.clone()),
-        engine: Arc::new(engine),
-        dedup: crate::dedup::from_config(&config, sdk)?,
-        archive: crate::archive::from_config(&config, &s3),
-        config,
-        alerts,
-    };
+    let dedup = crate::adapters::dedup::from_config(&config, sdk)?;
+    let channels = crate::channels::from_config(&config, &s3);
+    let sink = sns_sink(sns_client(sdk), config.topic_arn.clone());
+    let deps = Deps::new(S3Source::new(s3.clone()), sink, engine, config)
+        .with_alerts(alerts)
+        .with_dedup(dedup)
+        .with_channels(channels);
     Ok(ColdStart {
         deps,
         expired_exclusions,

@@ -76,15 +76,15 @@ pub struct Config {
     /// `EMAIL_INCLUDE_RECORD` (`true`/`false`): whether email bodies carry the record. Records can carry
     /// secrets (request parameters); the JSON body always carries it. Default `true`.
     pub email_include_record: bool,
-    /// `DEDUP_TABLE`: the DynamoDB table of published finding ids (`crate::dedup`); unset = no deduplication.
+    /// `DEDUP_TABLE`: the DynamoDB table of published finding ids (`crate::adapters::dedup`); unset = no deduplication.
     pub dedup_table: Option<String>,
     /// `DEDUP_MAC_KEY_ID`: the ARN of the KMS HMAC key (HMAC_256, GENERATE_VERIFY_MAC) that authenticates the
-    /// dedup table's marks (`crate::dedup`). Required when `DEDUP_TABLE` is set
+    /// dedup table's marks (`crate::adapters::dedup`). Required when `DEDUP_TABLE` is set
     /// ([`ConfigError::DedupWithoutMacKey`]).
     pub dedup_mac_key_id: Option<String>,
     /// `DEDUP_TTL_HOURS` (default 72, at least 1): how long a published finding id is kept.
     pub dedup_ttl: std::time::Duration,
-    /// `ARCHIVE_BUCKET`: the bucket of the findings archive (`crate::archive`); unset = no archive.
+    /// `ARCHIVE_BUCKET`: the bucket of the findings archive (`crate::adapters::archive`); unset = no archive.
     pub archive_bucket: Option<String>,
     /// `ARCHIVE_PREFIX` (default `trailwarden-findings/`; a `/` is added when missing): the archive's key prefix.
     pub archive_prefix: String,

@@ -24,7 +24,6 @@
 //! batch: of the invocation (so it is retried and, in the end, kept in the on-failure queue), or, in an SQS
 //! batch ([`invocation`]), of its message only (`batchItemFailures`).
 
-use aws_lambda_events::s3::S3EventRecord;
 use cloudtrail::{classify_key, decode_s3_key, KeyKind, SkipReason};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -130,7 +129,7 @@ pub struct Entry {
 
 /// An invocation's event, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
+pub struct Classified {
     /// An SQS batch (its records are `aws:sqs` messages): a failure is reported per message
     /// (`batchItemFailures`) instead of failing the invocation.
     pub sqs_batch: bool,
@@ -138,7 +137,7 @@ pub struct Invocation {
 }
 
 /// The entries of an invocation's event, whatever its envelope, each with its SQS message id in an SQS batch.
-pub fn invocation(event: &Value) -> Invocation {
+pub fn invocation(event: &Value) -> Classified {
     let records = event.get("Records").and_then(Value::as_array);
     let sqs_batch = records
         .and_then(|r| r.first())
@@ -167,7 +166,7 @@ pub fn invocation(event: &Value) -> Invocation {
             })
             .collect(),
     };
-    Invocation { sqs_batch, entries }
+    Classified { sqs_batch, entries }
 }
 
 /// The items of an invocation's event, whatever its envelope.
@@ -194,11 +193,6 @@ fn items_in(event: &Value, text: Option<&str>) -> Vec<Item> {
         "the event is none of the known envelopes (S3, SNS, SQS, EventBridge, CloudTrail SNS); top-level keys: {}",
         keys_of(event)
     ))]
-}
-
-/// The items of an S3 event's records (the direct notification, already deserialized).
-pub fn from_s3_records(records: &[S3EventRecord]) -> Vec<Item> {
-    records.iter().map(|r| s3_record(r, Via::S3)).collect()
 }
 
 /// One member of a `Records` array: an S3, SNS or SQS record.
@@ -279,18 +273,6 @@ fn inner(text: &str, via: Via) -> Vec<Item> {
         }
     }
     items
-}
-
-/// An S3 notification record, deserialized.
-fn s3_record(r: &S3EventRecord, via: Via) -> Item {
-    s3_notification(
-        r.event_name.as_deref(),
-        r.s3.bucket.name.as_deref(),
-        r.s3.object.key.as_deref(),
-        r.s3.object.version_id.as_deref(),
-        r.s3.object.size,
-        via,
-    )
 }
 
 /// An S3 notification record's fields: only `ObjectCreated:*` events of CloudTrail log files are read; the key

@@ -34,9 +34,9 @@ pub enum ObjectError {
         #[source]
         source: SinkError,
     },
-    /// The end-of-invocation storm summaries could not be published.
+    /// The end-of-invocation storm digests could not be published.
     #[error("storm summaries for {rule_ids:?}: {source}")]
-    PublishSummaries {
+    PublishStormDigests {
         rule_ids: Vec<String>,
         #[source]
         source: SinkError,
@@ -84,13 +84,12 @@ impl ObjectError {
                 ReadError::TooLarge { .. } => "Read.TooLarge",
                 ReadError::Io(_) => "Read.Io",
             },
-            ObjectError::Publish { source, .. } | ObjectError::PublishSummaries { source, .. } => {
-                match source {
-                    SinkError::Unpublished { .. } => "Publish",
-                    SinkError::Rejected { .. } => "Publish.Rejected",
-                    SinkError::Deadline { .. } => "Publish.Deadline",
-                }
-            }
+            ObjectError::Publish { source, .. }
+            | ObjectError::PublishStormDigests { source, .. } => match source {
+                SinkError::Unpublished { .. } => "Publish",
+                SinkError::Rejected { .. } => "Publish.Rejected",
+                SinkError::Deadline { .. } => "Publish.Deadline",
+            },
             ObjectError::Task { .. } => "Task",
             ObjectError::DeadlineNear { .. } => "DeadlineNear",
             ObjectError::Record { kind, .. } => kind,
@@ -183,7 +182,7 @@ mod tests {
                 key: key(),
                 source: sink(),
             },
-            ObjectError::PublishSummaries {
+            ObjectError::PublishStormDigests {
                 rule_ids: vec![],
                 source: sink(),
             },
@@ -202,7 +201,7 @@ mod tests {
                     last_error: "InvalidParameter: x".into(),
                 },
             },
-            ObjectError::PublishSummaries {
+            ObjectError::PublishStormDigests {
                 rule_ids: vec![],
                 source: SinkError::Deadline {
                     unpublished: 1,
@@ -226,7 +225,7 @@ mod tests {
                 ObjectError::GetObject { .. }
                 | ObjectError::Read { .. }
                 | ObjectError::Publish { .. }
-                | ObjectError::PublishSummaries { .. }
+                | ObjectError::PublishStormDigests { .. }
                 | ObjectError::DeadlineNear { .. }
                 | ObjectError::Task { .. }
                 | ObjectError::Envelope { .. }
@@ -279,7 +278,7 @@ mod tests {
             .iter()
             .map(ObjectError::kind)
             .collect();
-        // Publishing a file's findings and the storm summaries fail the same way: one kind, "Publish".
+        // Publishing a file's findings and the storm digests fail the same way: one kind, "Publish".
         // A publishing failure's kind says why: retries exhausted, rejected as invalid, or the deadline.
         assert_eq!(
             others,

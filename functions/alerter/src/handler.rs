@@ -1,24 +1,25 @@
 //! The handler: one invocation in (an S3 event, another envelope announcing log files, or CloudTrail records
 //! EventBridge delivered, directly or in an SQS batch), every log file and record in it evaluated, every new
-//! finding published (the dedup table, when configured, holds back the ones already published).
+//! finding handed to the channels (SNS publishes it unless the dedup table, when configured, says it already
+//! was; the archive records it).
 
 use crate::alert::{Alert, Path};
-use crate::archive::{self, ArchiveLine, ArchiveStatus};
+use crate::channels::archive::ArchiveChannel;
+use crate::channels::sns::render::finding::RenderOptions;
+use crate::channels::sns::SnsOutlet;
 use crate::config::Config;
-use crate::envelope::{self, Entry, EventRecord, Invocation, Item, Target};
+use crate::envelope::{self, Entry, EventRecord, Item, Target};
 use crate::errors::{HandlerError, ObjectError};
 use crate::metrics::emf_lines;
 use crate::ports::{
-    AlertSink, ArchiveSink, Dedup, DedupError, DedupFuture, ObjectBody, ObjectSource,
-    OutgoingAlert, SinkError,
+    AlertSink, ArchiveSink, Channel, Dedup, Delivery, Fate, ObjectBody, ObjectSource, Outlet,
+    RuleText, SinkError,
 };
-use crate::render::finding::{render_finding_with, RenderOptions, RuleText};
-use crate::render::summary::render_summary;
+use crate::report::{Report, Response};
 use crate::storm::{Admission, StormControl};
-use crate::summary::{Response, Summary};
-use aws_lambda_events::s3::S3Event;
 use cloudtrail::{LogReader, ReaderOptions};
 use lambda_runtime::LambdaEvent;
+use rules::scan_record::scan_record;
 use rules::{scan_log_windowed, AlertSettings, Engine, Finding, ScanError, ScanStats, Windows};
 use std::future::Future;
 use std::sync::Arc;
@@ -29,13 +30,6 @@ use tracing::{info, warn};
 /// Findings waiting between the scanning thread and the publisher; bounds memory on files with many matches.
 const CHANNEL_CAPACITY: usize = 64;
 
-/// Alerts handed to the sink at a time (one SNS PublishBatch call holds 10; the sink packs as it needs).
-const FLUSH_SIZE: usize = 10;
-
-/// How long one dedup table call may take before the findings are published without its answer (and
-/// `DedupUnavailable` counted): the fast path must not wait for the SDK's own timeouts.
-pub const DEDUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Everything the handler needs, built once at cold start.
 pub struct Deps<S, K> {
     pub source: S,
@@ -44,37 +38,77 @@ pub struct Deps<S, K> {
     pub config: Config,
     /// Storm control settings from the rules file.
     pub alerts: AlertSettings,
-    /// The table of published finding ids (`DEDUP_TABLE`, [`crate::dedup`]); `None`: every finding is
+    /// The table of published finding ids (`DEDUP_TABLE`, [`crate::adapters::dedup`]); `None`: every finding is
     /// published, also when an earlier attempt or the fast path already did.
     pub dedup: Option<Arc<dyn Dedup>>,
-    /// The findings archive (`ARCHIVE_BUCKET`, [`crate::archive`]); `None`: findings are not archived.
-    pub archive: Option<Arc<dyn ArchiveSink>>,
+    /// The channels besides SNS, in the order they receive findings ([`crate::channels::from_config`]: the
+    /// findings archive, `ARCHIVE_BUCKET`); none by default.
+    pub channels: Vec<Arc<dyn Channel>>,
 }
 
-/// How long the archive's one write per invocation may take; a write that takes longer is given up and counted
-/// (`ArchiveFailed`), the invocation does not fail for it.
-pub const ARCHIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+impl<S, K> Deps<S, K> {
+    /// The one way to build [`Deps`]: the source, the sink, the compiled rules and the configuration, with
+    /// the defaults for the rest (the default storm control settings, no dedup table, no archive); the
+    /// `with_*` methods set those. Fields stay public so tests can read the fakes back and swap a port.
+    pub fn new(source: S, sink: K, engine: impl Into<Arc<Engine>>, config: Config) -> Self {
+        Deps {
+            source,
+            sink,
+            engine: engine.into(),
+            config,
+            alerts: AlertSettings::default(),
+            dedup: None,
+            channels: Vec::new(),
+        }
+    }
 
-/// Handles one S3 event notification (delivered to the function directly): every record in it, even when an
-/// earlier one failed.
-pub async fn handle<S: ObjectSource, K: AlertSink>(
-    event: LambdaEvent<S3Event>,
-    deps: &Deps<S, K>,
-) -> Result<Summary, HandlerError> {
-    let entries = envelope::from_s3_records(&event.payload.records)
-        .into_iter()
-        .map(|item| Entry {
-            item,
-            message_id: None,
-        })
-        .collect();
-    let invocation = Invocation {
-        sqs_batch: false,
-        entries,
-    };
-    Ok(handle_items(invocation, &event.context, deps)
-        .await?
-        .into_summary())
+    /// Storm control settings (from the rules file).
+    pub fn with_alerts(mut self, alerts: AlertSettings) -> Self {
+        self.alerts = alerts;
+        self
+    }
+
+    /// The table of published finding ids (`None`: no deduplication).
+    pub fn with_dedup(mut self, dedup: Option<Arc<dyn Dedup>>) -> Self {
+        self.dedup = dedup;
+        self
+    }
+
+    /// The findings archive as a channel (`None`: findings are not archived).
+    pub fn with_archive(self, archive: Option<Arc<dyn ArchiveSink>>) -> Self {
+        match archive {
+            Some(sink) => self.with_channel(Arc::new(ArchiveChannel::new(sink))),
+            None => self,
+        }
+    }
+
+    /// One more channel, after the others.
+    pub fn with_channel(mut self, channel: Arc<dyn Channel>) -> Self {
+        self.channels.push(channel);
+        self
+    }
+
+    /// These channels besides SNS, in this order.
+    pub fn with_channels(mut self, channels: Vec<Arc<dyn Channel>>) -> Self {
+        self.channels = channels;
+        self
+    }
+
+    /// The same dependencies reading log files from another source.
+    pub fn with_source<S2>(self, source: S2) -> Deps<S2, K> {
+        Deps::new(source, self.sink, self.engine, self.config)
+            .with_alerts(self.alerts)
+            .with_dedup(self.dedup)
+            .with_channels(self.channels)
+    }
+
+    /// The same dependencies publishing to another sink.
+    pub fn with_sink<K2>(self, sink: K2) -> Deps<S, K2> {
+        Deps::new(self.source, sink, self.engine, self.config)
+            .with_alerts(self.alerts)
+            .with_dedup(self.dedup)
+            .with_channels(self.channels)
+    }
 }
 
 /// Handles an invocation whatever its envelope: log files announced by S3 directly, through SNS or SQS, S3's
@@ -88,76 +122,132 @@ pub async fn handle_event<S: ObjectSource, K: AlertSink>(
     event: LambdaEvent<serde_json::Value>,
     deps: &Deps<S, K>,
 ) -> Result<Response, HandlerError> {
-    handle_items(envelope::invocation(&event.payload), &event.context, deps).await
-}
-
-/// The dedup table's use within one invocation.
-#[derive(Debug, Default)]
-struct DedupState {
-    /// A call failed or timed out: the table is not asked again in this invocation (each call would wait).
-    down: bool,
-    deduplicated: u64,
-    unavailable: u64,
-    /// Marks found that the function could not authenticate (ignored).
-    unauthenticated: u64,
-}
-
-/// Reads every announced log file and evaluates every delivered record, even when an earlier one failed; an
-/// announcement that could not be read at all fails after the others (its invocation, or in an SQS batch its
-/// message).
-/// The summary's `skipped` reason for a copy of an EventBridge event already evaluated in the same invocation.
-pub const EVENTBRIDGE_COPY: &str =
-    "a copy of an EventBridge event already evaluated in this invocation";
-
-async fn handle_items<S: ObjectSource, K: AlertSink>(
-    invocation: Invocation,
-    context: &lambda_runtime::Context,
-    deps: &Deps<S, K>,
-) -> Result<Response, HandlerError> {
-    let Invocation { sqs_batch, entries } = invocation;
-    let mut summary = Summary::default();
-    let mut errors = Vec::new();
-    let mut objects = 0;
-    // SQS batches: the messages that failed, in order; `unreportable` when a failed item has no message id.
-    let mut failed_messages: Vec<String> = Vec::new();
-    let mut unreportable = false;
-    let mut fail = |message_id: &Option<String>| match message_id {
-        Some(m) if !failed_messages.contains(m) => failed_messages.push(m.clone()),
-        Some(_) => {}
-        None => unreportable = true,
-    };
-    // Messages that had findings folded into a storm summary: they fail too when the summaries do.
-    let mut folded_from: Vec<Option<String>> = Vec::new();
-    // Storm control spans the batch; threshold rules count within one invocation, across its files and records.
-    let mut storm = StormControl::new(deps.alerts.clone(), context.request_id.clone());
-    let windows = Arc::new(Windows::new());
-    let mut dedup = DedupState::default();
-    // The findings archive's lines (only collected with an archive): one object at the end of the invocation.
-    let mut archived: Vec<ArchiveLine> = Vec::new();
-    // EventBridge delivers one copy of an event per matching rule, all with the event's id, and the generated
-    // fast-path patterns can overlap (a root sign-in matches three): the ids evaluated in this batch, so a copy
-    // is not evaluated, looked up and published again. A copy in a later batch is the dedup table's to hold back.
-    let mut evaluated_events: Vec<String> = Vec::new();
-    let stop_at = stop_at(context, deps.config.deadline_margin);
+    let envelope::Classified { sqs_batch, entries } = envelope::invocation(&event.payload);
+    let invocation = Invocation::new(deps, &event.context, sqs_batch);
     info!(
-        request_id = %context.request_id,
-        deadline_ms = context.deadline,
+        request_id = %event.context.request_id,
+        deadline_ms = event.context.deadline,
         items = entries.len(),
         sqs_batch,
         dedup = deps.dedup.is_some(),
         "invocation started"
     );
-    for Entry { item, message_id } in entries {
-        let message = message_id.as_deref().unwrap_or("");
-        let (done, error) = match item {
+    invocation.run(entries).await
+}
+
+/// The report's `skipped` reason for a copy of an EventBridge event already evaluated in the same invocation.
+pub const EVENTBRIDGE_COPY: &str =
+    "a copy of an EventBridge event already evaluated in this invocation";
+
+/// One invocation and everything it keeps until it answers: the deadline, storm control, the threshold
+/// windows, the channels' parts of it (SNS's batches and dedup state, the archive's lines), the failures, and
+/// the counters (the [`Report`], the one place they are added up). Reads every announced log file and evaluates every delivered record, even
+/// when an earlier one failed; an announcement that could not be read at all fails after the others (its
+/// invocation, or in an SQS batch its message).
+struct Invocation<'a, S, K> {
+    deps: &'a Deps<S, K>,
+    function_name: String,
+    /// An SQS batch: failures are reported per message (`batchItemFailures`).
+    sqs_batch: bool,
+    /// When to stop working ([`stop_at`]).
+    stop_at: Option<tokio::time::Instant>,
+    /// Storm control spans the batch.
+    storm: StormControl,
+    /// Threshold rules count within one invocation, across its files and records (shared with the scanning
+    /// thread).
+    windows: Arc<Windows>,
+    /// The channels' parts of this invocation: SNS first (it settles each finding's fate), then the others
+    /// ([`Deps::channels`]).
+    outlets: Vec<Box<dyn Outlet + 'a>>,
+    /// EventBridge delivers one copy of an event per matching rule, all with the event's id, and the generated
+    /// fast-path patterns can overlap (a root sign-in matches three): the ids evaluated in this batch, so a
+    /// copy is not evaluated, looked up and published again. A copy in a later batch is the dedup table's to
+    /// hold back.
+    evaluated_events: Vec<String>,
+    report: Report,
+    /// Items read or evaluated (the failed ones included).
+    items: usize,
+    errors: Vec<ObjectError>,
+    /// SQS batches: the messages that failed, in order.
+    failed_messages: Vec<String>,
+    /// A failed item had no message id: the batch cannot be answered message by message.
+    unreportable: bool,
+    /// Messages that had findings folded into a storm digest: they fail too when the digests do.
+    folded_from: Vec<Option<String>>,
+    /// The SQS message of the item being handled (`None` outside an SQS batch).
+    message_id: Option<String>,
+}
+
+impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
+    fn new(deps: &'a Deps<S, K>, context: &lambda_runtime::Context, sqs_batch: bool) -> Self {
+        let stop_at = stop_at(context, deps.config.deadline_margin);
+        let options = RenderOptions {
+            email_include_record: deps.config.email_include_record,
+        };
+        let sns = SnsOutlet::new(&deps.sink, deps.dedup.as_deref(), options, stop_at);
+        let mut outlets: Vec<Box<dyn Outlet + 'a>> = vec![Box::new(sns)];
+        outlets.extend(deps.channels.iter().map(|c| c.open(&context.request_id)));
+        Invocation {
+            deps,
+            function_name: context.env_config.function_name.clone(),
+            sqs_batch,
+            stop_at,
+            storm: StormControl::new(deps.alerts.clone(), context.request_id.clone()),
+            windows: Arc::new(Windows::new()),
+            outlets,
+            evaluated_events: Vec::new(),
+            report: Report::default(),
+            items: 0,
+            errors: Vec::new(),
+            failed_messages: Vec::new(),
+            unreportable: false,
+            folded_from: Vec::new(),
+            message_id: None,
+        }
+    }
+
+    /// Handles every entry, then publishes the storm digests, writes the archive and answers.
+    async fn run(mut self, entries: Vec<Entry>) -> Result<Response, HandlerError> {
+        for Entry { item, message_id } in entries {
+            self.message_id = message_id;
+            self.item(item).await;
+        }
+        self.publish_storm_digests().await;
+        // The end of the invocation for every channel (the archive writes its object here).
+        for outlet in std::mem::take(&mut self.outlets) {
+            outlet.close(&mut self.report).await;
+        }
+        self.answer()
+    }
+
+    fn message(&self) -> &str {
+        self.message_id.as_deref().unwrap_or("")
+    }
+
+    /// Names the current item's message as failed (SQS batches).
+    fn fail_message(&mut self, message_id: Option<String>) {
+        match message_id {
+            Some(m) if !self.failed_messages.contains(&m) => self.failed_messages.push(m),
+            Some(_) => {}
+            None => self.unreportable = true,
+        }
+    }
+
+    /// The current item failed: the invocation (or its message) fails after the others.
+    fn failed(&mut self, e: ObjectError) {
+        self.errors.push(e);
+        self.fail_message(self.message_id.clone());
+    }
+
+    async fn item(&mut self, item: Item) {
+        match item {
             Item::Skip(reason) => {
                 info!(
                     reason,
-                    message_id = message,
+                    message_id = self.message(),
                     "skipped: not a CloudTrail log file being created"
                 );
-                *summary.skipped.entry(reason.to_owned()).or_default() += 1;
-                continue;
+                *self.report.skipped.entry(reason.to_owned()).or_default() += 1;
             }
             Item::Refused(refused) => {
                 // Not a failure: a forged event never becomes valid, so it is not retried nor kept in the
@@ -167,198 +257,529 @@ async fn handle_items<S: ObjectSource, K: AlertSink>(
                     detail_type,
                     event_id,
                 } = &refused;
-                warn!(source = %event_source, detail_type = %detail_type, eventbridge_id = %event_id, message_id = message, error = %refused, "EventBridge event refused: not from an AWS service");
-                summary.foreign_events_refused += 1;
-                continue;
+                warn!(source = %event_source, detail_type = %detail_type, eventbridge_id = %event_id, message_id = self.message(), error = %refused, "EventBridge event refused: not from an AWS service");
+                self.report.foreign_events_refused += 1;
             }
             Item::Unrecognized(reason) => {
                 // Counted as a log file that failed: it stood for one the function could not even name.
-                objects += 1;
-                warn!(reason = %reason, message_id = message, "announcement not recognized");
-                errors.push(ObjectError::Envelope { reason });
-                fail(&message_id);
-                continue;
+                self.items += 1;
+                warn!(reason = %reason, message_id = self.message(), "announcement not recognized");
+                self.failed(ObjectError::Envelope { reason });
             }
-            Item::Target(Target {
-                bucket,
-                key,
-                version_id,
-                via,
-            }) => {
-                objects += 1;
-                let at = Location {
-                    bucket: &bucket,
-                    key: &key,
-                    path: Path::S3,
+            Item::Target(target) => self.log_file(target).await,
+            Item::Record(record) => self.record(record).await,
+        }
+    }
+
+    /// Reads one log file and publishes its findings.
+    async fn log_file(&mut self, target: Target) {
+        self.items += 1;
+        let Target {
+            bucket,
+            key,
+            version_id,
+            via,
+        } = &target;
+        let at = Location {
+            bucket,
+            key,
+            path: Path::S3,
+        };
+        match self.read_log_file(at, version_id.as_deref()).await {
+            Ok(()) => self.report.objects += 1,
+            Err(e) => {
+                warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), via = via.as_str(), message_id = self.message(), error_kind = e.kind(), error = %e, "log file failed");
+                self.failed(e);
+            }
+        }
+    }
+
+    /// Opens a log file (within the deadline) and scans it.
+    async fn read_log_file(
+        &mut self,
+        at: Location<'_>,
+        version_id: Option<&str>,
+    ) -> Result<(), ObjectError> {
+        let Location { bucket, key, .. } = at;
+        let deadline_err = || ObjectError::DeadlineNear {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            records: 0,
+        };
+        if self.past_deadline() {
+            return Err(deadline_err());
+        }
+        let open = self.deps.source.open(bucket, key, version_id);
+        let opened = match self.stop_at {
+            Some(t) => tokio::time::timeout_at(t, open)
+                .await
+                .map_err(|_| deadline_err())?,
+            None => open.await,
+        };
+        let body = opened.map_err(|source| ObjectError::GetObject {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            source,
+        })?;
+        self.scan_and_publish(at, version_id, body).await
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.stop_at
+            .is_some_and(|t| tokio::time::Instant::now() >= t)
+    }
+
+    /// Evaluates one CloudTrail record EventBridge delivered, unless a copy of its event was already
+    /// evaluated in this invocation.
+    async fn record(&mut self, record: EventRecord) {
+        if !record.event_id.is_empty() && self.evaluated_events.contains(&record.event_id) {
+            info!(eventbridge_id = %record.event_id, message_id = self.message(), "skipped: a copy of an EventBridge event already evaluated in this invocation (one copy per matching rule)");
+            *self
+                .report
+                .skipped
+                .entry(EVENTBRIDGE_COPY.to_owned())
+                .or_default() += 1;
+            return;
+        }
+        self.items += 1;
+        match self.evaluate_record(&record).await {
+            // Only a copy of an event that was evaluated and published in full is skipped.
+            Ok(()) => self.evaluated_events.push(record.event_id),
+            Err(e) => {
+                let e = record_error(&record, e);
+                warn!(eventbridge_id = %record.event_id, detail_type = %record.detail_type, message_id = self.message(), error_kind = e.kind(), error = %e, "EventBridge record failed");
+                self.failed(e);
+            }
+        }
+    }
+
+    /// Evaluates one record (its JSON text, as delivered) and publishes its findings. The record is evaluated
+    /// directly ([`scan_record`]), with exactly a log file's record's semantics: the same lenient parser, the
+    /// per-record cap (`MAX_RECORD_BYTES`), the `unevaluated-record` finding for a record that cannot be
+    /// evaluated, exclusions and threshold windows (per invocation); storm control (per batch), rendering and
+    /// publishing are the log files' own. A record yields at most one finding per rule, so they are collected
+    /// before publishing: no thread and no channel.
+    async fn evaluate_record(&mut self, record: &EventRecord) -> Result<(), ObjectError> {
+        let at = Location {
+            bucket: "",
+            key: "",
+            path: Path::EventBridge,
+        };
+        let deadline_err = |records: u64| ObjectError::DeadlineNear {
+            bucket: String::new(),
+            key: String::new(),
+            records,
+        };
+        if self.past_deadline() {
+            return Err(deadline_err(0));
+        }
+        let mut found = Vec::new();
+        let scanned = scan_record(
+            record.json.as_bytes(),
+            &self.deps.engine,
+            &self.windows,
+            self.deps.config.max_record_bytes,
+            |f| {
+                found.push(f);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        );
+        let stats = match scanned {
+            Ok(stats) => stats,
+            // A lone record has no file-level error; this only keeps the match total.
+            Err(ScanError::Read(source)) => {
+                return Err(ObjectError::Read {
+                    bucket: String::new(),
+                    key: String::new(),
+                    source,
+                })
+            }
+            Err(ScanError::Consumer(never)) => match never {},
+        };
+        let mut deadline = false;
+        for finding in found {
+            // As between the findings of a log file: stop at the deadline rather than be killed half-done.
+            if self.past_deadline() || !self.take(at, finding).await {
+                deadline = true;
+                break;
+            }
+        }
+        let publish_error = self
+            .end_item(deadline)
+            .await
+            .map(|source| ObjectError::Publish {
+                bucket: String::new(),
+                key: String::new(),
+                source,
+            });
+        match publish_error {
+            Some(e) => {
+                self.count_scan(at, None, &stats);
+                Err(e)
+            }
+            None if deadline => {
+                // As a log file cut off at the deadline: only the records evaluated are counted.
+                self.count_records(at, stats.records);
+                Err(deadline_err(stats.records))
+            }
+            None => {
+                self.count_scan(at, None, &stats);
+                Ok(())
+            }
+        }
+    }
+
+    /// Scans a log file's body and publishes its findings. A publishing failure does not stop the scan (the
+    /// alerts after it are still published), the deadline does (the scan is cancelled and stops within a
+    /// record).
+    async fn scan_and_publish(
+        &mut self,
+        at: Location<'_>,
+        version_id: Option<&str>,
+        body: ObjectBody,
+    ) -> Result<(), ObjectError> {
+        let Location { bucket, key, .. } = at;
+        // The reader is synchronous (pure crate); run it on a blocking thread fed by the streaming body, and
+        // hand findings to this task through a bounded channel, so neither the object nor the findings are
+        // held whole in memory. Whatever way this function returns, the scan is cancelled (the guard) and so
+        // stops within a record instead of running on into the next invocation.
+        let cancel = CancellationToken::new();
+        let _stop_scan = cancel.clone().drop_guard();
+        let body = CancellableBody {
+            inner: body,
+            cancelled: Box::pin(cancel.clone().cancelled_owned()),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Finding>(CHANNEL_CAPACITY);
+        let engine = Arc::clone(&self.deps.engine);
+        let options = ReaderOptions {
+            max_uncompressed_bytes: Some(self.deps.config.max_uncompressed_bytes),
+            max_record_bytes: Some(self.deps.config.max_record_bytes),
+        };
+        let bridge = SyncIoBridge::new_with_handle(
+            Box::new(body) as ObjectBody,
+            tokio::runtime::Handle::current(),
+        );
+        let scan_cancel = cancel.clone();
+        let windows = Arc::clone(&self.windows);
+        let mut scan = tokio::task::spawn_blocking(move || {
+            let mut reader = match LogReader::new(bridge, options) {
+                Ok(r) => r,
+                Err(e) => return (Err(ScanError::Read(e)), 0),
+            };
+            scan_until(&mut reader, &engine, &windows, &scan_cancel, |f| {
+                tx.blocking_send(f).map_err(|_| Stop::PublisherGone)
+            })
+        });
+
+        let mut deadline = false;
+        loop {
+            // Stop before Lambda kills the invocation half-done: fail it instead, so it is retried (alerts
+            // already published are published again: at-least-once).
+            let next = match self.stop_at {
+                Some(t) => tokio::select! {
+                    f = rx.recv() => f,
+                    () = tokio::time::sleep_until(t) => { deadline = true; break }
+                },
+                None => rx.recv().await,
+            };
+            let Some(finding) = next else { break };
+            if !self.take(at, finding).await {
+                deadline = true;
+                break;
+            }
+        }
+        let publish_error = self
+            .end_item(deadline)
+            .await
+            .map(|source| ObjectError::Publish {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                source,
+            });
+
+        // On the deadline: cancel the scan, let a scanning thread blocked on a full channel go (drop the
+        // receiver), and wait (boundedly) for it to stop.
+        if deadline {
+            cancel.cancel();
+        }
+        drop(rx);
+        let joined = if deadline {
+            match tokio::time::timeout(SCAN_STOP_GRACE, &mut scan).await {
+                Ok(j) => Some(j),
+                Err(_) => {
+                    warn!(
+                        bucket,
+                        key, "the scanning thread did not stop within its grace period"
+                    );
+                    None
+                }
+            }
+        } else {
+            Some((&mut scan).await)
+        };
+        let (result, evaluated) = match joined {
+            Some(Ok(r)) => r,
+            Some(Err(_)) | None => (Err(ScanError::Consumer(Stop::Cancelled)), 0),
+        };
+        let stats = match result {
+            Ok(stats) => stats,
+            Err(e) => {
+                let scan_error = match e {
+                    _ if deadline && publish_error.is_none() => ObjectError::DeadlineNear {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                        records: evaluated,
+                    },
+                    ScanError::Read(source) => ObjectError::Read {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                        source,
+                    },
+                    ScanError::Consumer(_) => ObjectError::Task {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                        message: "the scanning thread stopped unexpectedly".to_owned(),
+                    },
                 };
-                let (done, error) = process_object(
-                    at,
-                    version_id.as_deref(),
-                    deps,
-                    &mut storm,
-                    &windows,
-                    &mut dedup,
-                    stop_at,
-                )
-                .await;
-                earliest(&mut summary.earliest_event_time, &done.earliest_event_time);
-                match &error {
-                    None => summary.objects += 1,
-                    Some(e) => {
-                        warn!(bucket = %bucket, key = %key, version_id = version_id.as_deref().unwrap_or(""), via = via.as_str(), message_id = message, error_kind = e.kind(), error = %e, "log file failed");
-                    }
-                }
-                (done, error)
-            }
-            Item::Record(record) => {
-                if !record.event_id.is_empty() && evaluated_events.contains(&record.event_id) {
-                    info!(eventbridge_id = %record.event_id, message_id = message, "skipped: a copy of an EventBridge event already evaluated in this invocation (one copy per matching rule)");
-                    *summary
-                        .skipped
-                        .entry(EVENTBRIDGE_COPY.to_owned())
-                        .or_default() += 1;
-                    continue;
-                }
-                objects += 1;
-                let (done, error) =
-                    process_record(&record, deps, &mut storm, &windows, &mut dedup, stop_at).await;
-                summary.eventbridge_records += done.records;
-                earliest(
-                    &mut summary.eventbridge_earliest_event_time,
-                    &done.earliest_event_time,
+                warn!(
+                    bucket,
+                    key,
+                    records_evaluated = evaluated,
+                    deadline,
+                    "log file scan stopped early"
                 );
-                match &error {
-                    Some(e) => {
-                        warn!(eventbridge_id = %record.event_id, detail_type = %record.detail_type, message_id = message, error_kind = e.kind(), error = %e, "EventBridge record failed");
-                    }
-                    // Only a copy of an event that was evaluated and published in full is skipped.
-                    None => evaluated_events.push(record.event_id.clone()),
-                }
-                (done, error)
+                self.count_records(at, evaluated);
+                // A publishing failure is the first cause (the deadline inside publishing included).
+                return Err(publish_error.unwrap_or(scan_error));
             }
         };
-        // What an item did counts also when it failed part-way (alerts it published, records it could not
-        // evaluate).
-        summary.records += done.records;
-        summary.malformed += done.malformed;
-        summary.unevaluated += done.unevaluated;
-        summary.findings += done.findings;
-        summary.suppressed += done.suppressed;
-        summary.bytes += done.bytes;
-        summary.published += done.published;
-        archived.extend(done.archive);
-        if done.folded > 0 && !folded_from.contains(&message_id) {
-            folded_from.push(message_id.clone());
-        }
-        if let Some(e) = error {
-            errors.push(e);
-            fail(&message_id);
-        }
+        self.count_scan(at, version_id, &stats);
+        publish_error.map_or(Ok(()), Err)
     }
-    // The rest of each storm, one summary per rule, after every item (an item that failed still contributes
-    // what it found before failing). Summaries are not deduplicated: their id names this invocation.
-    let storm_summaries = storm.summaries();
-    summary.storm_folded = storm.folded();
-    if !storm_summaries.is_empty() {
-        let messages: Vec<OutgoingAlert> = storm_summaries.iter().map(render_summary).collect();
-        for s in &storm_summaries {
-            warn!(rule_id = %s.rule_id, folded = s.count, sent_individually = s.sent_individually, "storm: findings folded into a summary");
-        }
-        match deps.sink.publish_until(&messages, stop_at).await {
-            Ok(()) => {
-                summary.storm_summaries = messages.len() as u64;
-                summary.published += messages.len() as u64;
-            }
-            Err(source) => {
-                errors.push(ObjectError::PublishSummaries {
-                    rule_ids: storm_summaries.iter().map(|s| s.rule_id.clone()).collect(),
-                    source,
-                });
-                for m in &folded_from {
-                    fail(m);
-                }
-            }
-        }
-    }
-    if let Some(sink) = deps.archive.as_deref() {
-        archive_findings(sink, &mut archived, &context.request_id, &mut summary).await;
-    }
-    summary.failed_objects = errors.len() as u64;
-    summary.deduplicated = dedup.deduplicated;
-    summary.dedup_unavailable = dedup.unavailable;
-    summary.dedup_mark_unauthenticated = dedup.unauthenticated;
-    // CloudWatch Embedded Metric Format: lines on stdout become metrics in CloudWatch.
-    emit_metrics(&summary, &context.env_config.function_name);
-    info!(
-        objects = summary.objects,
-        eventbridge_records = summary.eventbridge_records,
-        records = summary.records,
-        malformed = summary.malformed,
-        unevaluated = summary.unevaluated,
-        findings = summary.findings,
-        suppressed = summary.suppressed,
-        published = summary.published,
-        deduplicated = summary.deduplicated,
-        dedup_unavailable = summary.dedup_unavailable,
-        dedup_mark_unauthenticated = summary.dedup_mark_unauthenticated,
-        storm_folded = summary.storm_folded,
-        storm_summaries = summary.storm_summaries,
-        archived = summary.archived,
-        archive_failed = summary.archive_failed,
-        skipped = summary.skipped.values().sum::<u64>(),
-        failed = errors.len(),
-        failed_messages = failed_messages.len(),
-        "invocation done"
-    );
-    if sqs_batch && !unreportable {
-        if !failed_messages.is_empty() {
+
+    /// Takes one finding: storm control admits it (or folds it into its rule's digest), and every channel
+    /// receives it with its context. `false`: delivering reached the deadline, stop.
+    async fn take(&mut self, at: Location<'_>, finding: Finding) -> bool {
+        let Location { bucket, key, path } = at;
+        let alert = match path {
+            Path::S3 => Alert::new(finding, bucket, key),
+            Path::EventBridge => Alert::eventbridge(finding),
+        };
+        if alert.finding.is_unevaluated() {
+            // Counted here, as it goes by, so that a scan that fails later still counts it.
+            self.report.unevaluated += 1;
+            let at: Option<UnevaluatedAt> = serde_json::from_str(alert.finding.record.get()).ok();
             warn!(
-                failed_messages = ?failed_messages,
-                "SQS batch: the failed messages are reported in batchItemFailures (retried), the others are done"
+                bucket,
+                key,
+                index = at.as_ref().map(|a| a.unevaluated.index),
+                offset = at.as_ref().map(|a| a.unevaluated.offset),
+                reason = at.as_ref().map_or("", |a| a.unevaluated.reason.as_str()),
+                event_id = alert.finding.event_id.as_deref().unwrap_or(""),
+                event_name = alert.finding.event_name.as_deref().unwrap_or(""),
+                "unevaluated record: alerted as a finding"
             );
         }
-        return Ok(Response::batch(failed_messages, summary));
+        let admission = self.storm.admit(&alert);
+        info!(
+            bucket,
+            key,
+            path = path.as_str(),
+            rule_id = %alert.finding.rule_id,
+            event_id = alert.finding.event_id.as_deref().unwrap_or(""),
+            event_name = alert.finding.event_name.as_deref().unwrap_or(""),
+            storm_folded = admission == Admission::Fold,
+            "finding"
+        );
+        if admission == Admission::Fold && !self.folded_from.contains(&self.message_id) {
+            self.folded_from.push(self.message_id.clone());
+        }
+        let rule = self.deps.engine.rule(&alert.finding.rule_id);
+        let finding_id = alert.finding.id();
+        let delivery = Delivery {
+            alert: &alert,
+            finding_id: &finding_id,
+            rule: RuleText {
+                rationale: rule.map_or("", |r| r.rationale()),
+                next_steps: rule.map_or("", |r| r.next_steps()),
+            },
+            admission,
+        };
+        // Every channel takes the finding first, then every channel hears the fates that settled (SNS settles
+        // a batch when its last finding arrives, so the others must have seen that finding already).
+        let mut settled: Vec<(String, Fate)> = Vec::new();
+        let mut stop = false;
+        for outlet in &mut self.outlets {
+            let taken = outlet.finding(delivery).await;
+            settled.extend(taken.settled);
+            stop |= taken.stop;
+        }
+        self.tell(&settled);
+        !stop
     }
-    if errors.is_empty() {
-        Ok(Response::Summary(summary))
-    } else {
-        Err(HandlerError { objects, errors })
+
+    /// Passes settled fates on to every channel.
+    fn tell(&mut self, settled: &[(String, Fate)]) {
+        if settled.is_empty() {
+            return;
+        }
+        for outlet in &mut self.outlets {
+            outlet.settled(settled);
+        }
+    }
+
+    /// The end of one log file or record for every channel, in order (each hears the fates the ones before
+    /// it settled); the item's delivery failure, if any.
+    async fn end_item(&mut self, deadline: bool) -> Option<SinkError> {
+        let mut error = None;
+        for i in 0..self.outlets.len() {
+            let ended = self.outlets[i].end_item(deadline).await;
+            self.tell(&ended.settled);
+            error = error.or(ended.error);
+        }
+        error
+    }
+
+    /// Adds a finished scan's counts, and logs what it found: suppressed findings, exclusions, uncounted
+    /// threshold events, and one line with its counts. (Each unevaluated record was logged, and counted, as
+    /// its finding went by.)
+    fn count_scan(&mut self, at: Location<'_>, version_id: Option<&str>, stats: &ScanStats) {
+        let Location { bucket, key, path } = at;
+        for s in &stats.suppressed_samples {
+            info!(bucket, key, rule_id = %s.rule_id, exclusion_id = %s.exclusion_id, event_id = s.event_id.as_deref().unwrap_or(""), "finding suppressed by exclusion");
+        }
+        for (exclusion_id, count) in &stats.suppressed_by {
+            info!(bucket, key, exclusion_id = %exclusion_id, suppressed = count, "exclusion applied");
+        }
+        if stats.threshold_uncounted > 0 {
+            warn!(
+                bucket,
+                key,
+                uncounted = stats.threshold_uncounted,
+                "threshold rule events not counted (state cap full, or no eventTime)"
+            );
+        }
+        info!(
+            bucket,
+            key,
+            path = path.as_str(),
+            version_id = version_id.unwrap_or(""),
+            records = stats.records,
+            malformed = stats.malformed,
+            unevaluated = stats.unevaluated,
+            findings = stats.findings,
+            suppressed = stats.suppressed,
+            bytes = stats.bytes,
+            "log file processed"
+        );
+        self.count_records(at, stats.records);
+        let s = &mut self.report;
+        s.malformed += stats.malformed;
+        s.findings += stats.findings;
+        s.suppressed += stats.suppressed;
+        s.bytes += stats.bytes;
+        let earliest_slot = match path {
+            Path::S3 => &mut s.earliest_event_time,
+            Path::EventBridge => &mut s.eventbridge_earliest_event_time,
+        };
+        earliest(earliest_slot, &stats.earliest_event_time);
+    }
+
+    /// Counts records evaluated (also by a scan that stopped early).
+    fn count_records(&mut self, at: Location<'_>, records: u64) {
+        self.report.records += records;
+        if matches!(at.path, Path::EventBridge) {
+            self.report.eventbridge_records += records;
+        }
+    }
+
+    /// The rest of each storm, one digest per rule, after every item (an item that failed still contributes
+    /// what it found before failing), to every channel. A channel that cannot deliver them fails the messages
+    /// whose findings were folded.
+    async fn publish_storm_digests(&mut self) {
+        let digests = self.storm.digests();
+        self.report.storm_folded = self.storm.folded();
+        let mut failures = Vec::new();
+        for outlet in &mut self.outlets {
+            if let Err(source) = outlet.storm_digests(&digests).await {
+                failures.push(source);
+            }
+        }
+        for source in failures {
+            self.errors.push(ObjectError::PublishStormDigests {
+                rule_ids: digests.iter().map(|s| s.rule_id.clone()).collect(),
+                source,
+            });
+            for m in std::mem::take(&mut self.folded_from) {
+                self.fail_message(m);
+            }
+        }
+    }
+
+    /// Emits the metrics, logs the counts and answers: an SQS batch names its failed messages, any other
+    /// invocation fails as a whole when an item failed.
+    fn answer(mut self) -> Result<Response, HandlerError> {
+        let report = &mut self.report;
+        report.failed_objects = self.errors.len() as u64;
+        // CloudWatch Embedded Metric Format: lines on stdout become metrics in CloudWatch.
+        emit_metrics(report, &self.function_name);
+        info!(
+            objects = report.objects,
+            eventbridge_records = report.eventbridge_records,
+            records = report.records,
+            malformed = report.malformed,
+            unevaluated = report.unevaluated,
+            findings = report.findings,
+            suppressed = report.suppressed,
+            published = report.published,
+            deduplicated = report.deduplicated,
+            dedup_unavailable = report.dedup_unavailable,
+            dedup_mark_unauthenticated = report.dedup_mark_unauthenticated,
+            storm_folded = report.storm_folded,
+            storm_summaries = report.storm_summaries,
+            archived = report.archived,
+            archive_failed = report.archive_failed,
+            skipped = report.skipped.values().sum::<u64>(),
+            failed = self.errors.len(),
+            failed_messages = self.failed_messages.len(),
+            "invocation done"
+        );
+        if self.sqs_batch && !self.unreportable {
+            if !self.failed_messages.is_empty() {
+                warn!(
+                    failed_messages = ?self.failed_messages,
+                    "SQS batch: the failed messages are reported in batchItemFailures (retried), the others are done"
+                );
+            }
+            return Ok(Response::batch(self.failed_messages, self.report));
+        }
+        if self.errors.is_empty() {
+            Ok(Response::Report(self.report))
+        } else {
+            Err(HandlerError {
+                objects: self.items,
+                errors: self.errors,
+            })
+        }
     }
 }
 
-/// Writes the invocation's findings to the archive as one object (nothing without findings). A failure or a
-/// write slower than [`ARCHIVE_TIMEOUT`] is logged and counted in `archive_failed` (findings), never an error
-/// of the invocation: the alerts are out, and a retry would publish them again for the sake of a copy.
-async fn archive_findings(
-    sink: &dyn ArchiveSink,
-    lines: &mut [ArchiveLine],
-    request_id: &str,
-    summary: &mut Summary,
-) {
-    if lines.is_empty() {
-        return;
-    }
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let body = archive::object(lines, request_id);
-    let n = lines.len() as u64;
-    let result = tokio::time::timeout(ARCHIVE_TIMEOUT, sink.write(&day, request_id, body)).await;
-    match result {
-        Ok(Ok(())) => {
-            info!(findings = n, day = %day, "findings archived");
-            summary.archived = n;
-        }
-        Ok(Err(e)) => {
-            warn!(findings = n, error = %e, "findings archive not written: alerting is unaffected");
-            summary.archive_failed = n;
-        }
-        Err(_) => {
-            warn!(
-                findings = n,
-                timeout_ms = ARCHIVE_TIMEOUT.as_millis() as u64,
-                "findings archive not written in time: alerting is unaffected"
-            );
-            summary.archive_failed = n;
-        }
+/// A record's failure named as a log file's would be (its kind: `Publish`, `Publish.Deadline`,
+/// `DeadlineNear`, …), under the EventBridge event's id.
+fn record_error(record: &EventRecord, e: ObjectError) -> ObjectError {
+    ObjectError::Record {
+        event_id: record.event_id.clone(),
+        kind: e.kind(),
+        message: match e {
+            ObjectError::Publish { source, .. } => source.to_string(),
+            ObjectError::Read { source, .. } => source.to_string(),
+            ObjectError::GetObject { source, .. } => source.to_string(),
+            ObjectError::DeadlineNear { records, .. } => format!(
+                "stopped before the invocation deadline after evaluating {records} records; it will be retried"
+            ),
+            ObjectError::Task { message, .. } => message,
+            other => other.to_string(),
+        },
     }
 }
 
@@ -376,8 +797,8 @@ fn earliest(slot: &mut Option<String>, t: &Option<String>) {
     clippy::print_stdout,
     reason = "CloudWatch Embedded Metric Format is read from the function's stdout"
 )]
-fn emit_metrics(summary: &Summary, function_name: &str) {
-    for line in emf_lines(summary, function_name, chrono::Utc::now()) {
+fn emit_metrics(report: &Report, function_name: &str) {
+    for line in emf_lines(report, function_name, chrono::Utc::now()) {
         println!("{line}");
     }
 }
@@ -399,23 +820,6 @@ fn stop_at(
         return None;
     }
     Some(tokio::time::Instant::now() + left.saturating_sub(margin.min(left / 10)))
-}
-
-/// What one log file (or EventBridge record) contributed to the invocation, also when it failed part-way.
-#[derive(Debug, Default)]
-struct ObjectDone {
-    /// Findings folded into a storm summary.
-    folded: u64,
-    bytes: u64,
-    earliest_event_time: Option<String>,
-    records: u64,
-    malformed: u64,
-    findings: u64,
-    unevaluated: u64,
-    suppressed: u64,
-    published: u64,
-    /// The findings archive's lines (collected only when the archive is configured).
-    archive: Vec<ArchiveLine>,
 }
 
 /// Why the scanning thread stopped before the end of the file.
@@ -488,46 +892,6 @@ impl tokio::io::AsyncRead for CancellableBody {
     }
 }
 
-/// The publishing failures of one log file as one error: the deadline if it was reached, else the alerts
-/// rejected as invalid (named), else the ones left unpublished.
-fn combine(failures: Vec<SinkError>, total: usize) -> Option<SinkError> {
-    let unpublished = failures.iter().map(SinkError::unpublished).sum();
-    let last_error = failures.iter().rev().find_map(|e| match e {
-        SinkError::Unpublished { last_error, .. } | SinkError::Rejected { last_error, .. } => {
-            Some(last_error.clone())
-        }
-        SinkError::Deadline { .. } => None,
-    });
-    let rejected: Vec<String> = failures
-        .iter()
-        .flat_map(|e| match e {
-            SinkError::Rejected { finding_ids, .. } => finding_ids.clone(),
-            _ => Vec::new(),
-        })
-        .collect();
-    if failures.is_empty() {
-        None
-    } else if failures
-        .iter()
-        .any(|e| matches!(e, SinkError::Deadline { .. }))
-    {
-        Some(SinkError::Deadline { unpublished, total })
-    } else if !rejected.is_empty() {
-        Some(SinkError::Rejected {
-            finding_ids: rejected,
-            unpublished,
-            total,
-            last_error: last_error.unwrap_or_default(),
-        })
-    } else {
-        Some(SinkError::Unpublished {
-            unpublished,
-            total,
-            last_error: last_error.unwrap_or_default(),
-        })
-    }
-}
-
 /// Where an `unevaluated-record` finding's record was, from the small record the finding carries
 /// ([`Finding::unevaluated`]).
 #[derive(serde::Deserialize)]
@@ -549,496 +913,6 @@ struct Location<'a> {
     bucket: &'a str,
     key: &'a str,
     path: Path,
-}
-
-/// Scans one log file and publishes its findings ([`scan_and_publish`]).
-async fn process_object<S: ObjectSource, K: AlertSink>(
-    at: Location<'_>,
-    version_id: Option<&str>,
-    deps: &Deps<S, K>,
-    storm: &mut StormControl,
-    windows: &Arc<Windows>,
-    dedup: &mut DedupState,
-    stop_at: Option<tokio::time::Instant>,
-) -> (ObjectDone, Option<ObjectError>) {
-    let Location { bucket, key, .. } = at;
-    let done = ObjectDone::default();
-    let deadline_err = |records: u64| ObjectError::DeadlineNear {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        records,
-    };
-    let past = |t: tokio::time::Instant| tokio::time::Instant::now() >= t;
-    if stop_at.is_some_and(past) {
-        return (done, Some(deadline_err(0)));
-    }
-    let open = deps.source.open(bucket, key, version_id);
-    let opened = match stop_at {
-        Some(t) => match tokio::time::timeout_at(t, open).await {
-            Ok(r) => r,
-            Err(_) => return (done, Some(deadline_err(0))),
-        },
-        None => open.await,
-    };
-    let body = match opened {
-        Ok(b) => b,
-        Err(source) => {
-            return (
-                done,
-                Some(ObjectError::GetObject {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                    source,
-                }),
-            )
-        }
-    };
-    scan_and_publish(at, version_id, body, deps, storm, windows, dedup, stop_at).await
-}
-
-/// Evaluates one CloudTrail record EventBridge delivered and publishes its findings. The record is read as
-/// the only element of a log file, so the reader's lenient parsing, the per-record cap (`MAX_RECORD_BYTES`)
-/// and the `unevaluated-record` finding for a record that cannot be evaluated are exactly a log file's; so
-/// are exclusions, threshold windows (per invocation), storm control (per batch) and rendering.
-async fn process_record<S: ObjectSource, K: AlertSink>(
-    record: &EventRecord,
-    deps: &Deps<S, K>,
-    storm: &mut StormControl,
-    windows: &Arc<Windows>,
-    dedup: &mut DedupState,
-    stop_at: Option<tokio::time::Instant>,
-) -> (ObjectDone, Option<ObjectError>) {
-    let mut log = Vec::with_capacity(record.json.len() + 16);
-    log.extend_from_slice(b"{\"Records\":[");
-    log.extend_from_slice(record.json.as_bytes());
-    log.extend_from_slice(b"]}");
-    let body: ObjectBody = Box::new(std::io::Cursor::new(log));
-    let at = Location {
-        bucket: "",
-        key: "",
-        path: Path::EventBridge,
-    };
-    let (done, error) =
-        scan_and_publish(at, None, body, deps, storm, windows, dedup, stop_at).await;
-    let error = error.map(|e| ObjectError::Record {
-        event_id: record.event_id.clone(),
-        kind: e.kind(),
-        message: match e {
-            ObjectError::Publish { source, .. } => source.to_string(),
-            ObjectError::Read { source, .. } => source.to_string(),
-            ObjectError::GetObject { source, .. } => source.to_string(),
-            ObjectError::DeadlineNear { records, .. } => format!(
-                "stopped before the invocation deadline after evaluating {records} records; it will be retried"
-            ),
-            ObjectError::Task { message, .. } => message,
-            other => other.to_string(),
-        },
-    });
-    (done, error)
-}
-
-/// Scans a body of records (a log file's, or an EventBridge record wrapped as one) and publishes its
-/// findings. Returns what it did, and the error that fails it, if any: a publishing failure does not stop
-/// the scan (the alerts after it are still published), the deadline does (the scan is cancelled and stops
-/// within a record).
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the invocation's shared state (storm, windows, dedup, deadline) is passed as it is"
-)]
-async fn scan_and_publish<S: ObjectSource, K: AlertSink>(
-    at: Location<'_>,
-    version_id: Option<&str>,
-    body: ObjectBody,
-    deps: &Deps<S, K>,
-    storm: &mut StormControl,
-    windows: &Arc<Windows>,
-    dedup: &mut DedupState,
-    stop_at: Option<tokio::time::Instant>,
-) -> (ObjectDone, Option<ObjectError>) {
-    let Location { bucket, key, path } = at;
-    let mut done = ObjectDone::default();
-    let deadline_err = |records: u64| ObjectError::DeadlineNear {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        records,
-    };
-
-    // The reader is synchronous (pure crate); run it on a blocking thread fed by the streaming body, and
-    // hand findings to this task through a bounded channel, so neither the object nor the findings are
-    // held whole in memory. Whatever way this function returns, the scan is cancelled (the guard) and so
-    // stops within a record instead of running on into the next invocation.
-    let cancel = CancellationToken::new();
-    let _stop_scan = cancel.clone().drop_guard();
-    let body = CancellableBody {
-        inner: body,
-        cancelled: Box::pin(cancel.clone().cancelled_owned()),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Finding>(CHANNEL_CAPACITY);
-    let engine = Arc::clone(&deps.engine);
-    let options = ReaderOptions {
-        max_uncompressed_bytes: Some(deps.config.max_uncompressed_bytes),
-        max_record_bytes: Some(deps.config.max_record_bytes),
-    };
-    let bridge = SyncIoBridge::new_with_handle(
-        Box::new(body) as ObjectBody,
-        tokio::runtime::Handle::current(),
-    );
-    let scan_cancel = cancel.clone();
-    let windows = Arc::clone(windows);
-    let mut scan = tokio::task::spawn_blocking(move || {
-        let mut reader = match LogReader::new(bridge, options) {
-            Ok(r) => r,
-            Err(e) => return (Err(ScanError::Read(e)), 0),
-        };
-        scan_until(&mut reader, &engine, &windows, &scan_cancel, |f| {
-            tx.blocking_send(f).map_err(|_| Stop::PublisherGone)
-        })
-    });
-
-    let mut batch: Vec<OutgoingAlert> = Vec::with_capacity(FLUSH_SIZE);
-    // The archive lines of `batch`, their status set once it is flushed.
-    let archiving = deps.archive.is_some();
-    let mut pending: Vec<ArchiveLine> = Vec::new();
-    let mut handed = 0usize;
-    let mut failures: Vec<SinkError> = Vec::new();
-    let mut deadline = false;
-    loop {
-        // Stop before Lambda kills the invocation half-done: fail it instead, so it is retried (alerts already
-        // published are published again: at-least-once).
-        let next = match stop_at {
-            Some(t) => tokio::select! {
-                f = rx.recv() => f,
-                () = tokio::time::sleep_until(t) => { deadline = true; break }
-            },
-            None => rx.recv().await,
-        };
-        let Some(finding) = next else { break };
-        let alert = match path {
-            Path::S3 => Alert::new(finding, bucket, key),
-            Path::EventBridge => Alert::eventbridge(finding),
-        };
-        if alert.finding.is_unevaluated() {
-            done.unevaluated += 1;
-            let at: Option<UnevaluatedAt> = serde_json::from_str(alert.finding.record.get()).ok();
-            warn!(
-                bucket,
-                key,
-                index = at.as_ref().map(|a| a.unevaluated.index),
-                offset = at.as_ref().map(|a| a.unevaluated.offset),
-                reason = at.as_ref().map_or("", |a| a.unevaluated.reason.as_str()),
-                event_id = alert.finding.event_id.as_deref().unwrap_or(""),
-                event_name = alert.finding.event_name.as_deref().unwrap_or(""),
-                "unevaluated record: alerted as a finding"
-            );
-        }
-        let admission = storm.admit(&alert);
-        info!(
-            bucket,
-            key,
-            path = path.as_str(),
-            rule_id = %alert.finding.rule_id,
-            event_id = alert.finding.event_id.as_deref().unwrap_or(""),
-            event_name = alert.finding.event_name.as_deref().unwrap_or(""),
-            storm_folded = admission == Admission::Fold,
-            "finding"
-        );
-        if admission == Admission::Fold {
-            done.folded += 1;
-            if archiving {
-                done.archive.push(ArchiveLine::new(
-                    &alert,
-                    alert.finding.id(),
-                    ArchiveStatus::Folded,
-                ));
-            }
-            continue;
-        }
-        let rule = deps.engine.rule(&alert.finding.rule_id);
-        let text = RuleText {
-            rationale: rule.map_or("", |r| r.rationale()),
-            next_steps: rule.map_or("", |r| r.next_steps()),
-        };
-        let rendered = render_finding_with(
-            &alert,
-            text,
-            RenderOptions {
-                email_include_record: deps.config.email_include_record,
-            },
-        );
-        if archiving {
-            pending.push(ArchiveLine::new(
-                &alert,
-                rendered.finding_id.clone(),
-                ArchiveStatus::PublishFailed,
-            ));
-        }
-        batch.push(rendered);
-        if batch.len() == FLUSH_SIZE {
-            let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
-            flushed.settle(&mut pending, &mut done.archive);
-            handed += flushed.handed;
-            done.published += flushed.published;
-            if let Some(e) = flushed.error {
-                // One failed batch does not stop the file: the alerts after it are still published,
-                // then the file fails. Only the deadline stops it.
-                warn!(bucket, key, error = %e, "alerts not published; publishing the rest of the file");
-                deadline = matches!(e, SinkError::Deadline { .. });
-                failures.push(e);
-                if deadline {
-                    break;
-                }
-            }
-        }
-    }
-    if !deadline && !batch.is_empty() {
-        let flushed = publish_findings(std::mem::take(&mut batch), deps, dedup, stop_at).await;
-        flushed.settle(&mut pending, &mut done.archive);
-        handed += flushed.handed;
-        done.published += flushed.published;
-        if let Some(e) = flushed.error {
-            failures.push(e);
-        }
-    }
-
-    // Rendered but never handed to the sink (the deadline): archived as not published.
-    done.archive.append(&mut pending);
-
-    // On the deadline: cancel the scan, let a scanning thread blocked on a full channel go (drop the
-    // receiver), and wait (boundedly) for it to stop.
-    if deadline {
-        cancel.cancel();
-    }
-    drop(rx);
-    let joined = if deadline {
-        match tokio::time::timeout(SCAN_STOP_GRACE, &mut scan).await {
-            Ok(j) => Some(j),
-            Err(_) => {
-                warn!(
-                    bucket,
-                    key, "the scanning thread did not stop within its grace period"
-                );
-                None
-            }
-        }
-    } else {
-        Some((&mut scan).await)
-    };
-    let (result, evaluated) = match joined {
-        Some(Ok(r)) => r,
-        Some(Err(_)) | None => (Err(ScanError::Consumer(Stop::Cancelled)), 0),
-    };
-    let publish_error = combine(failures, handed).map(|source| ObjectError::Publish {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        source,
-    });
-    let stats = match result {
-        Ok(stats) => stats,
-        Err(e) => {
-            let scan_error = match e {
-                _ if deadline && publish_error.is_none() => deadline_err(evaluated),
-                ScanError::Read(source) => ObjectError::Read {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                    source,
-                },
-                ScanError::Consumer(_) => ObjectError::Task {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                    message: "the scanning thread stopped unexpectedly".to_owned(),
-                },
-            };
-            warn!(
-                bucket,
-                key,
-                records_evaluated = evaluated,
-                deadline,
-                "log file scan stopped early"
-            );
-            done.records = evaluated;
-            // A publishing failure is the first cause (the deadline inside publishing included).
-            return (done, Some(publish_error.unwrap_or(scan_error)));
-        }
-    };
-    // Each unevaluated record was logged with its position and reason as its finding went by.
-    for s in &stats.suppressed_samples {
-        info!(bucket, key, rule_id = %s.rule_id, exclusion_id = %s.exclusion_id, event_id = s.event_id.as_deref().unwrap_or(""), "finding suppressed by exclusion");
-    }
-    for (exclusion_id, count) in &stats.suppressed_by {
-        info!(bucket, key, exclusion_id = %exclusion_id, suppressed = count, "exclusion applied");
-    }
-    if stats.threshold_uncounted > 0 {
-        warn!(
-            bucket,
-            key,
-            uncounted = stats.threshold_uncounted,
-            "threshold rule events not counted (state cap full, or no eventTime)"
-        );
-    }
-    info!(
-        bucket,
-        key,
-        path = path.as_str(),
-        version_id = version_id.unwrap_or(""),
-        records = stats.records,
-        malformed = stats.malformed,
-        unevaluated = done.unevaluated,
-        findings = stats.findings,
-        suppressed = stats.suppressed,
-        published = done.published,
-        bytes = stats.bytes,
-        "log file processed"
-    );
-    done.bytes = stats.bytes;
-    done.earliest_event_time = stats.earliest_event_time;
-    done.records = stats.records;
-    done.malformed = stats.malformed;
-    done.unevaluated = stats.unevaluated;
-    done.findings = stats.findings;
-    done.suppressed = stats.suppressed;
-    (done, publish_error)
-}
-
-/// What one flush of rendered findings did.
-struct Flushed {
-    /// Alerts handed to the sink (the ones the dedup table held back are not).
-    handed: usize,
-    /// Alerts the sink accepted.
-    published: u64,
-    error: Option<SinkError>,
-    /// Ids the sink accepted, and ids the dedup table held back (`None`: no table; then, without an error,
-    /// every alert was accepted).
-    accepted: Option<std::collections::HashSet<String>>,
-    held_back: std::collections::HashSet<String>,
-}
-
-impl Flushed {
-    /// Moves the archive lines of the flushed alerts from `pending` to `done` with their status.
-    fn settle(&self, pending: &mut Vec<ArchiveLine>, done: &mut Vec<ArchiveLine>) {
-        for mut line in pending.drain(..) {
-            line.status = if self.held_back.contains(&line.finding_id) {
-                ArchiveStatus::Deduplicated
-            } else if match &self.accepted {
-                Some(ids) => ids.contains(&line.finding_id),
-                None => self.error.is_none(),
-            } {
-                ArchiveStatus::Published
-            } else {
-                ArchiveStatus::PublishFailed
-            };
-            done.push(line);
-        }
-    }
-}
-
-/// Publishes rendered findings. With a dedup table: the ones it has seen are held back (`Deduplicated`), the
-/// others are handed to the sink one per call, all at once, so that exactly the ones it accepted are then
-/// marked; a table that fails or does not answer within [`DEDUP_TIMEOUT`] is not waited for (the findings are
-/// published, `DedupUnavailable` counted, and it is not asked again in this invocation).
-async fn publish_findings<S, K: AlertSink>(
-    batch: Vec<OutgoingAlert>,
-    deps: &Deps<S, K>,
-    dedup: &mut DedupState,
-    stop_at: Option<tokio::time::Instant>,
-) -> Flushed {
-    let Some(table) = deps.dedup.as_deref() else {
-        let n = batch.len();
-        let result = deps.sink.publish_until(&batch, stop_at).await;
-        let unpublished = result.as_ref().err().map_or(0, |e| e.unpublished().min(n));
-        return Flushed {
-            handed: n,
-            published: (n - unpublished) as u64,
-            error: result.err(),
-            accepted: None,
-            held_back: std::collections::HashSet::new(),
-        };
-    };
-    let ids: Vec<String> = batch.iter().map(|a| a.finding_id.clone()).collect();
-    let seen = if dedup.down {
-        None
-    } else {
-        match bounded(table.seen(&ids), stop_at).await {
-            Ok(seen) => Some(seen),
-            Err(e) => {
-                warn!(error = %e, findings = ids.len(), "dedup table unavailable: publishing without it");
-                dedup.down = true;
-                None
-            }
-        }
-    };
-    let mut held_back = std::collections::HashSet::new();
-    if let Some(seen) = &seen {
-        for id in &seen.unauthenticated {
-            dedup.unauthenticated += 1;
-            warn!(finding_id = %id, "dedup mark not written by this function (no valid mac): ignored, the finding is published");
-        }
-    }
-    let fresh: Vec<OutgoingAlert> = match &seen {
-        Some(seen) => batch
-            .into_iter()
-            .filter(|a| {
-                let published = seen.published.contains(&a.finding_id);
-                if published {
-                    held_back.insert(a.finding_id.clone());
-                    dedup.deduplicated += 1;
-                    info!(finding_id = %a.finding_id, "finding already published (dedup table): not published again");
-                }
-                !published
-            })
-            .collect(),
-        None => {
-            dedup.unavailable += batch.len() as u64;
-            batch
-        }
-    };
-    let results = futures_util::future::join_all(
-        fresh
-            .iter()
-            .map(|a| deps.sink.publish_until(std::slice::from_ref(a), stop_at)),
-    )
-    .await;
-    let mut accepted = Vec::with_capacity(fresh.len());
-    let mut failures = Vec::new();
-    for (alert, result) in fresh.iter().zip(results) {
-        match result {
-            Ok(()) => accepted.push(alert.finding_id.clone()),
-            Err(e) => failures.push(e),
-        }
-    }
-    // Marked only after the sink accepted them: a crash before this line can cause a duplicate, never a loss.
-    // Not bounded by the invocation's stop time: its margin is there to finish what was published.
-    if !accepted.is_empty() && !dedup.down {
-        if let Err(e) = bounded(table.mark(&accepted), None).await {
-            warn!(error = %e, findings = accepted.len(), "published findings could not be marked: a later copy may be published again");
-            dedup.down = true;
-            dedup.unavailable += accepted.len() as u64;
-        }
-    }
-    let handed = fresh.len();
-    Flushed {
-        handed,
-        published: accepted.len() as u64,
-        error: combine(failures, handed),
-        accepted: Some(accepted.into_iter().collect()),
-        held_back,
-    }
-}
-
-/// A dedup table call, cut off after [`DEDUP_TIMEOUT`] or at `stop_at`, whichever comes first.
-async fn bounded<T>(
-    call: DedupFuture<'_, T>,
-    stop_at: Option<tokio::time::Instant>,
-) -> Result<T, DedupError> {
-    let limit = tokio::time::Instant::now() + DEDUP_TIMEOUT;
-    let limit = stop_at.map_or(limit, |t| t.min(limit));
-    tokio::time::timeout_at(limit, call)
-        .await
-        .unwrap_or_else(|_| {
-            Err(DedupError::Unavailable(format!(
-                "no answer within {} ms",
-                DEDUP_TIMEOUT.as_millis()
-            )))
-        })
 }
 
 #[cfg(test)]
@@ -1092,47 +966,5 @@ mod tests {
         );
         assert_eq!((evaluated, findings), (50, 50));
         assert_eq!(result.unwrap().records, 50);
-    }
-
-    #[test]
-    fn publishing_failures_combine_into_one_error_deadline_first() {
-        let unpublished = |n| SinkError::Unpublished {
-            unpublished: n,
-            total: 10,
-            last_error: "InternalError: x".into(),
-        };
-        let rejected = |id: &str| SinkError::Rejected {
-            finding_ids: vec![id.to_owned()],
-            unpublished: 1,
-            total: 10,
-            last_error: "InvalidParameter: y".into(),
-        };
-        assert!(combine(vec![], 30).is_none());
-        let e = combine(vec![unpublished(2), rejected("a"), rejected("b")], 30).unwrap();
-        assert!(
-            matches!(&e, SinkError::Rejected { finding_ids, unpublished: 4, total: 30, last_error } if finding_ids == &["a", "b"] && last_error.starts_with("InvalidParameter")),
-            "{e:?}"
-        );
-        let e = combine(
-            vec![
-                rejected("a"),
-                SinkError::Deadline {
-                    unpublished: 10,
-                    total: 10,
-                },
-            ],
-            30,
-        )
-        .unwrap();
-        assert!(
-            matches!(
-                e,
-                SinkError::Deadline {
-                    unpublished: 11,
-                    total: 30
-                }
-            ),
-            "{e:?}"
-        );
     }
 }

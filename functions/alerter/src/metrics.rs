@@ -2,7 +2,7 @@
 //! Logs turns into metrics in the `trailwarden` namespace (no PutMetricData call, no extra permission).
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 
-use crate::summary::Summary;
+use crate::report::Report;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
@@ -10,41 +10,37 @@ use serde_json::{json, Value};
 pub const NAMESPACE: &str = "trailwarden";
 
 /// Metric name, unit and value, in the order they are emitted.
-fn metrics(summary: &Summary, now: DateTime<Utc>) -> Vec<(&'static str, &'static str, Value)> {
-    let skipped: u64 = summary.skipped.values().sum();
+fn metrics(report: &Report, now: DateTime<Utc>) -> Vec<(&'static str, &'static str, Value)> {
+    let skipped: u64 = report.skipped.values().sum();
     let mut m = vec![
-        ("LogFiles", "Count", json!(summary.objects)),
-        ("FailedLogFiles", "Count", json!(summary.failed_objects)),
+        ("LogFiles", "Count", json!(report.objects)),
+        ("FailedLogFiles", "Count", json!(report.failed_objects)),
         ("SkippedObjects", "Count", json!(skipped)),
-        ("Records", "Count", json!(summary.records)),
-        ("MalformedRecords", "Count", json!(summary.malformed)),
-        ("UnevaluatedRecords", "Count", json!(summary.unevaluated)),
-        ("Findings", "Count", json!(summary.findings)),
-        ("Suppressed", "Count", json!(summary.suppressed)),
-        ("Published", "Count", json!(summary.published)),
-        ("StormFolded", "Count", json!(summary.storm_folded)),
-        ("BytesRead", "Bytes", json!(summary.bytes)),
-        ("Deduplicated", "Count", json!(summary.deduplicated)),
-        (
-            "DedupUnavailable",
-            "Count",
-            json!(summary.dedup_unavailable),
-        ),
+        ("Records", "Count", json!(report.records)),
+        ("MalformedRecords", "Count", json!(report.malformed)),
+        ("UnevaluatedRecords", "Count", json!(report.unevaluated)),
+        ("Findings", "Count", json!(report.findings)),
+        ("Suppressed", "Count", json!(report.suppressed)),
+        ("Published", "Count", json!(report.published)),
+        ("StormFolded", "Count", json!(report.storm_folded)),
+        ("BytesRead", "Bytes", json!(report.bytes)),
+        ("Deduplicated", "Count", json!(report.deduplicated)),
+        ("DedupUnavailable", "Count", json!(report.dedup_unavailable)),
         (
             "DedupMarkUnauthenticated",
             "Count",
-            json!(summary.dedup_mark_unauthenticated),
+            json!(report.dedup_mark_unauthenticated),
         ),
         (
             "ForeignEventsRefused",
             "Count",
-            json!(summary.foreign_events_refused),
+            json!(report.foreign_events_refused),
         ),
-        ("Archived", "Count", json!(summary.archived)),
-        ("ArchiveFailed", "Count", json!(summary.archive_failed)),
+        ("Archived", "Count", json!(report.archived)),
+        ("ArchiveFailed", "Count", json!(report.archive_failed)),
     ];
     // Detection lag: from the oldest event read from a log file to now (CloudTrail's delivery delay plus ours).
-    if let Some(lag) = lag_seconds(summary.earliest_event_time.as_deref(), now) {
+    if let Some(lag) = lag_seconds(report.earliest_event_time.as_deref(), now) {
         m.push(("LagSeconds", "Seconds", json!(lag)));
     }
     m
@@ -60,13 +56,13 @@ fn lag_seconds(event_time: Option<&str>, now: DateTime<Utc>) -> Option<f64> {
 /// The EMF lines of an invocation: [`emf_line`] (every metric by `FunctionName`), then one line per path a
 /// record came by with `LagSeconds` by `FunctionName` and `Path` (`s3`: from the oldest record of the log
 /// files read; `eventbridge`: from the oldest record EventBridge delivered).
-pub fn emf_lines(summary: &Summary, function_name: &str, now: DateTime<Utc>) -> Vec<String> {
-    let mut lines = vec![emf_line(summary, function_name, now)];
+pub fn emf_lines(report: &Report, function_name: &str, now: DateTime<Utc>) -> Vec<String> {
+    let mut lines = vec![emf_line(report, function_name, now)];
     for (path, time) in [
-        ("s3", summary.earliest_event_time.as_deref()),
+        ("s3", report.earliest_event_time.as_deref()),
         (
             "eventbridge",
-            summary.eventbridge_earliest_event_time.as_deref(),
+            report.eventbridge_earliest_event_time.as_deref(),
         ),
     ] {
         let Some(lag) = lag_seconds(time, now) else {
@@ -101,8 +97,8 @@ fn function_label(function_name: &str) -> &str {
 }
 
 /// The EMF line for one invocation.
-pub fn emf_line(summary: &Summary, function_name: &str, now: DateTime<Utc>) -> String {
-    let values = metrics(summary, now);
+pub fn emf_line(report: &Report, function_name: &str, now: DateTime<Utc>) -> String {
+    let values = metrics(report, now);
     let mut doc = serde_json::Map::new();
     doc.insert(
         "_aws".into(),
@@ -128,7 +124,7 @@ mod tests {
 
     #[test]
     fn emf_document_declares_every_metric_it_carries() {
-        let mut s = Summary {
+        let mut s = Report {
             objects: 2,
             records: 100,
             unevaluated: 2,
@@ -136,7 +132,7 @@ mod tests {
             published: 6,
             bytes: 4096,
             earliest_event_time: Some("2026-11-23T10:00:00Z".into()),
-            ..Summary::default()
+            ..Report::default()
         };
         s.skipped.insert("digest".into(), 3);
         let now = DateTime::parse_from_rfc3339("2026-11-23T10:05:30Z")
@@ -167,14 +163,14 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-23T10:05:30Z")
             .unwrap()
             .with_timezone(&Utc);
-        let s = Summary {
+        let s = Report {
             eventbridge_records: 1,
             eventbridge_earliest_event_time: Some("2026-11-23T10:05:27.5Z".into()),
             deduplicated: 2,
             dedup_unavailable: 1,
             foreign_events_refused: 4,
             dedup_mark_unauthenticated: 3,
-            ..Summary::default()
+            ..Report::default()
         };
         let lines = emf_lines(&s, "fn", now);
         assert_eq!(lines.len(), 2, "no log file read: no s3 lag line");
@@ -207,7 +203,7 @@ mod tests {
             json!([{"Name": "LagSeconds", "Unit": "Seconds"}])
         );
 
-        let both = Summary {
+        let both = Report {
             earliest_event_time: Some("2026-11-23T10:00:30Z".into()),
             ..s
         };
@@ -230,8 +226,7 @@ mod tests {
 
     #[test]
     fn no_event_time_means_no_lag_metric() {
-        let v: Value =
-            serde_json::from_str(&emf_line(&Summary::default(), "", Utc::now())).unwrap();
+        let v: Value = serde_json::from_str(&emf_line(&Report::default(), "", Utc::now())).unwrap();
         assert!(v.get("LagSeconds").is_none());
         assert_eq!(v["FunctionName"], "local");
     }

@@ -1,6 +1,8 @@
-//! The handler's two ports, in the alerter's own terms: where log files come from ([`ObjectSource`], S3 in
-//! production) and where alerts go ([`AlertSink`], SNS in production). The adapters (`aws`, `publish`) and
-//! the test fakes implement them; this module depends on no other module of the crate.
+//! The handler's ports, in the alerter's own terms: where log files come from ([`ObjectSource`], S3 in
+//! production), where alerts go (the channels: [`Outlet`], [`Channel`]; SNS's transport is [`AlertSink`]),
+//! the dedup table ([`Dedup`]) and the archive's store ([`ArchiveSink`]). The adapters
+//! ([`crate::adapters`]) and the test fakes implement them; this module depends only on the types a channel
+//! is handed (the alert, storm control's verdict, the report).
 
 use std::future::Future;
 use tokio::io::AsyncRead;
@@ -32,7 +34,7 @@ pub trait ObjectSource: Send + Sync {
     ) -> impl Future<Output = Result<ObjectBody, SourceError>> + Send;
 }
 
-/// One alert, rendered and ready to deliver: a finding or a storm summary, with one body per kind of
+/// One alert, rendered and ready to deliver: a finding or a storm digest, with one body per kind of
 /// recipient. The sink decides how to put it on the wire.
 #[derive(Debug, Clone)]
 pub struct OutgoingAlert {
@@ -162,7 +164,7 @@ pub struct StoredMark {
     pub mac: Option<Vec<u8>>,
 }
 
-/// The dedup table's raw items (DynamoDB in production): no meaning, no trust. [`crate::dedup::MacDedup`]
+/// The dedup table's raw items (DynamoDB in production): no meaning, no trust. [`crate::adapters::dedup::MacDedup`]
 /// turns it into a [`Dedup`] that believes only the marks it can authenticate.
 pub trait MarkStore: Send + Sync {
     /// The items stored for `finding_ids` (the ones that have none are absent).
@@ -207,10 +209,104 @@ pub enum ArchiveError {
 pub type ArchiveFuture<'a> =
     std::pin::Pin<Box<dyn Future<Output = Result<(), ArchiveError>> + Send + 'a>>;
 
-/// Where the findings archive goes (S3 in production, `crate::archive`): one object per invocation holding
+/// Where the findings archive goes (S3 in production, `crate::adapters::archive`): one object per invocation holding
 /// every finding of it as JSON lines.
 pub trait ArchiveSink: Send + Sync {
     /// Writes one invocation's object (`body`: JSON lines) for the UTC `day` (`YYYY-MM-DD`) under the
     /// invocation's `request_id`.
     fn write<'a>(&'a self, day: &'a str, request_id: &'a str, body: Vec<u8>) -> ArchiveFuture<'a>;
+}
+
+/// What became of a finding in the alerting channel (SNS); the recording channels (the archive) are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// Accepted by SNS.
+    Published,
+    /// Held back: the dedup table says it was already published (by the fast path or an earlier attempt).
+    Deduplicated,
+    /// Folded into a storm digest instead of being sent on its own.
+    Folded,
+    /// In a publishing call that failed (some of that call's alerts may have been delivered), or never handed
+    /// to SNS (the deadline); the invocation fails and is retried.
+    PublishFailed,
+}
+
+/// The rule's text a channel may show with a finding (from the catalog; empty for a rule without it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleText<'a> {
+    /// Why it matters.
+    pub rationale: &'a str,
+    /// What to check next.
+    pub next_steps: &'a str,
+}
+
+/// A finding as every channel receives it: the finding with its context (where its record came from, its
+/// rule's text, what storm control decided). Each channel renders it for itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// The finding, with its log file (bucket, key) and path (`s3` or `eventbridge`).
+    pub alert: &'a crate::alert::Alert,
+    /// Its deterministic id ([`rules::Finding::id`]).
+    pub finding_id: &'a str,
+    pub rule: RuleText<'a>,
+    /// Sent on its own, or folded into its rule's storm digest.
+    pub admission: crate::storm::Admission,
+}
+
+/// Fates a channel settled (finding id, fate): the handler passes them on to every channel.
+pub type Settled = Vec<(String, Fate)>;
+
+/// What a channel did with one finding.
+#[derive(Debug, Default)]
+pub struct Taken {
+    pub settled: Settled,
+    /// Delivering reached the invocation's deadline: stop handling findings (the item fails and is retried).
+    pub stop: bool,
+}
+
+/// What a channel did at the end of one log file or record.
+#[derive(Debug, Default)]
+pub struct ItemEnd {
+    pub settled: Settled,
+    /// The item's delivery failure (an alerting channel's; it fails the item).
+    pub error: Option<SinkError>,
+}
+
+/// A boxed future, so that [`Outlet`] can be used as `dyn Outlet`.
+pub type OutletFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One channel's part of one invocation: it is handed every finding with its context ([`Delivery`]), in
+/// order, and renders and delivers it (at once, in batches, or at the end). An alerting channel (SNS) settles
+/// each finding's [`Fate`] and its failures fail the item; a recording channel (the archive) is told the fates
+/// and its failures are only counted.
+pub trait Outlet: Send {
+    /// One finding of the current log file or record.
+    fn finding<'s>(&'s mut self, delivery: Delivery<'s>) -> OutletFuture<'s, Taken>;
+
+    /// The end of the current log file or record (`deadline`: it was cut off there, deliver nothing more).
+    fn end_item(&mut self, deadline: bool) -> OutletFuture<'_, ItemEnd>;
+
+    /// Fates a channel settled (this one's included).
+    fn settled(&mut self, _fates: &[(String, Fate)]) {}
+
+    /// The storm digests, after every item (an item that failed still contributes what it found).
+    fn storm_digests<'s>(
+        &'s mut self,
+        _digests: &'s [crate::storm::StormDigest],
+    ) -> OutletFuture<'s, Result<(), SinkError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The end of the invocation: deliver what is left, and add this channel's counts to the report.
+    fn close<'s>(self: Box<Self>, report: &'s mut crate::report::Report) -> OutletFuture<'s, ()>
+    where
+        Self: 's;
+}
+
+/// A channel besides SNS (SNS is opened from the handler's sink port): configured at cold start
+/// ([`crate::channels::from_config`]), opened once per invocation.
+pub trait Channel: Send + Sync {
+    /// This channel's part of the invocation `request_id`.
+    fn open(&self, request_id: &str) -> Box<dyn Outlet + '_>;
 }

@@ -6,7 +6,7 @@
 //!   `[alerts]` table, per rule if configured), so one noisy caller cannot use up another caller's alerts;
 //! - a rule sends at most [`STORM_CEILING_FACTOR`] × N individual alerts over all principals, so a caller who
 //!   can mint principal strings (role session names are the caller's choice) cannot flood the topic;
-//! - the rest is folded into one summary per rule, sent at the end of the invocation.
+//! - the rest is folded into one digest per rule, sent at the end of the invocation.
 
 use crate::alert::Alert;
 use rules::{AlertSettings, Finding, Severity};
@@ -51,7 +51,7 @@ fn principal_key(f: &Finding) -> std::borrow::Cow<'_, str> {
 
 /// Storm control: what was not sent individually for one rule in one invocation.
 #[derive(Debug, Clone)]
-pub struct StormSummary {
+pub struct StormDigest {
     pub rule_id: String,
     pub title: String,
     pub severity: Severity,
@@ -68,13 +68,13 @@ pub struct StormSummary {
     pub regions: Vec<String>,
     /// (bucket, key) of the log files.
     pub files: Vec<(String, String)>,
-    /// Lambda request id, for a deterministic summary finding_id.
+    /// Lambda request id, for a deterministic digest finding_id.
     pub invocation_id: String,
 }
 
-impl Default for StormSummary {
+impl Default for StormDigest {
     fn default() -> Self {
-        StormSummary {
+        StormDigest {
             rule_id: String::new(),
             title: String::new(),
             severity: Severity::Info,
@@ -224,18 +224,18 @@ impl StormControl {
             .sum()
     }
 
-    /// One summary per rule that went over its limit, in rule-id order.
-    pub fn summaries(&self) -> Vec<StormSummary> {
+    /// One digest per rule that went over its limit, in rule-id order.
+    pub fn digests(&self) -> Vec<StormDigest> {
         self.rules
             .iter()
             .filter_map(|(rule_id, state)| {
                 let f = state.folded.as_ref()?;
                 let mut principals: Vec<(String, u64)> =
                     f.principals.iter().map(|(p, n)| (p.clone(), *n)).collect();
-                // Most frequent first; ties by name so the summary is deterministic.
+                // Most frequent first; ties by name so the digest is deterministic.
                 principals.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 principals.truncate(TOP_PRINCIPALS);
-                Some(StormSummary {
+                Some(StormDigest {
                     rule_id: rule_id.clone(),
                     title: f.title.clone(),
                     severity: f.severity,

@@ -145,7 +145,7 @@ async fn a_missing_or_invalid_rules_file_stops_the_cold_start() {
 
 #[test]
 fn the_sns_and_s3_clients_have_operation_timeouts() {
-    let sns = alerter::publish::sns_client(&sdk());
+    let sns = alerter::adapters::sns::sns_client(&sdk());
     let t = sns.config().timeout_config().unwrap();
     assert_eq!(
         t.operation_timeout(),

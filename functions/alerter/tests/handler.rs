@@ -2,12 +2,11 @@
 
 use alerter::config::Config;
 use alerter::errors::{HandlerError, ObjectError};
-use alerter::handler::{handle, handle_event, Deps};
+use alerter::handler::{handle_event, Deps};
 use alerter::ports::{
     AlertSink, Dedup, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError,
 };
 use alerter::MemDedup;
-use aws_lambda_events::s3::S3Event;
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use rules::{AlertSettings, Engine, UNEVALUATED_RECORD};
@@ -28,13 +27,13 @@ fn sample_log() -> Vec<u8> {
     std::fs::read(events_dir().join(SAMPLE_KEY)).unwrap()
 }
 
-fn event(file: &str) -> LambdaEvent<S3Event> {
+fn event(file: &str) -> LambdaEvent<Value> {
     let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
     LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
 }
 
 /// An event naming these keys (raw, as S3 would send them) in the sample bucket.
-fn event_for(keys: &[(&str, i64)]) -> LambdaEvent<S3Event> {
+fn event_for(keys: &[(&str, i64)]) -> LambdaEvent<Value> {
     let mut template: Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("s3-put.json")).unwrap())
             .unwrap();
@@ -166,22 +165,17 @@ fn deps(source: MemSource, sink: RecordingSink) -> Deps<MemSource, RecordingSink
         max_uncompressed_bytes: 64 * 1024 * 1024,
         ..Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts")
     };
-    Deps {
+    Deps::new(
         source,
         sink,
         // The handler is under test here, not the catalog: pin the two rules the sample file exercises.
-        engine: Arc::new(
-            Engine::with_ids(&[
-                "cis-4.1-unauthorized-api-calls",
-                "cis-4.3-root-account-usage",
-            ])
-            .unwrap(),
-        ),
+        Engine::with_ids(&[
+            "cis-4.1-unauthorized-api-calls",
+            "cis-4.3-root-account-usage",
+        ])
+        .unwrap(),
         config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    }
+    )
 }
 
 fn gz(data: &[u8]) -> Vec<u8> {
@@ -230,7 +224,10 @@ async fn sample_event_publishes_exactly_the_matching_records() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(fired(&d), expected_sample_alerts());
     assert_eq!(
         (
@@ -288,10 +285,13 @@ async fn sample_event_publishes_exactly_the_matching_records() {
 #[tokio::test]
 async fn digest_and_other_keys_are_skipped_without_reading() {
     let d = deps(MemSource::default(), RecordingSink::default());
-    let summary = handle(event("s3-digest.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-digest.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(summary.skipped.get("digest"), Some(&1));
     assert_eq!(summary.objects, 0);
-    let summary = handle(
+    let summary = handle_event(
         event_for(&[
             ("AWSLogs/111122223333/CloudTrail/", 0),
             ("AWSLogs/111122223333/Config/ConfigWritabilityCheckFile", 0),
@@ -308,7 +308,8 @@ async fn digest_and_other_keys_are_skipped_without_reading() {
         &d,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .into_report();
     assert_eq!(summary.skipped.get("empty_object"), Some(&3));
     assert_eq!(summary.skipped.get("insight"), Some(&1));
     assert_eq!(summary.skipped.get("not_cloudtrail"), Some(&1));
@@ -325,7 +326,10 @@ async fn encoded_keys_are_decoded_before_get_object() {
         MemSource::default().with(&decoded, sample_log()),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-encoded-key.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-encoded-key.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(
         d.source.opened.lock().unwrap().as_slice(),
         std::slice::from_ref(&decoded)
@@ -340,7 +344,7 @@ async fn failing(body: Option<Vec<u8>>) -> ObjectError {
         None => MemSource::default(),
     };
     let d = deps(source, RecordingSink::default());
-    let err: HandlerError = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err: HandlerError = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains(BUCKET) && text.contains(SAMPLE_KEY),
@@ -389,7 +393,7 @@ async fn bad_files_fail_with_named_errors() {
 #[tokio::test]
 async fn diagnostic_names_the_failure() {
     let d = deps(MemSource::default(), RecordingSink::default());
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     let diag = Diagnostic::from(err);
     assert_eq!(diag.error_type, "GetObject");
     assert!(diag.error_message.contains(SAMPLE_KEY));
@@ -402,7 +406,7 @@ async fn one_bad_object_does_not_stop_the_others_but_fails_the_invocation() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let err = handle(event_for(&[(&other, 100), (SAMPLE_KEY, 100)]), &d)
+    let err = handle_event(event_for(&[(&other, 100), (SAMPLE_KEY, 100)]), &d)
         .await
         .unwrap_err();
     assert_eq!(err.objects, 2);
@@ -421,7 +425,7 @@ async fn publish_failure_fails_the_invocation() {
         ..Default::default()
     };
     let d = deps(MemSource::default().with(SAMPLE_KEY, sample_log()), sink);
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     assert!(
         matches!(err.errors[0], ObjectError::Publish { .. }),
         "{err}"
@@ -441,7 +445,10 @@ async fn malformed_records_are_counted_and_the_rest_still_evaluated() {
         MemSource::default().with(SAMPLE_KEY, gz(broken.as_bytes())),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(
         (
             summary.records,
@@ -470,7 +477,10 @@ async fn many_findings_are_published_in_batches_of_ten() {
         RecordingSink::default(),
     );
     d.alerts.storm_limit = 100;
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(summary.published, 25);
     assert_eq!(*d.sink.calls.lock().unwrap(), 3);
 }
@@ -495,7 +505,10 @@ async fn a_storm_pages_on_the_first_hits_then_sends_one_summary() {
         MemSource::default().with(SAMPLE_KEY, denials(25, "mallory")),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     // alice made 17 of the denials, mallory 8: each principal's first 10 are sent (the budget is per rule
     // and principal), alice's other 7 are folded.
     assert_eq!(
@@ -542,7 +555,10 @@ async fn storm_limits_are_per_rule() {
     d.alerts
         .storm_limits
         .insert("cis-4.1-unauthorized-api-calls".into(), 2);
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     // alice: 2 sent, 2 folded; bob: 1 sent; 1 summary.
     assert_eq!(
         (
@@ -557,16 +573,14 @@ async fn storm_limits_are_per_rule() {
 #[tokio::test]
 async fn default_rules_file_runs_the_recommended_profile_on_the_sample() {
     let config = Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts");
-    let d = Deps {
-        source: MemSource::default().with(SAMPLE_KEY, sample_log()),
-        sink: RecordingSink::default(),
-        engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
+    let engine = config.engine(None, "2026-11-23").unwrap();
+    let d = Deps::new(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+        engine,
         config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
-    handle(event("s3-put.json"), &d).await.unwrap();
+    );
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let root = "00000000-0000-4000-8000-000000000001";
     let want: Vec<(String, String)> = [
         (root, "cis-4.3-root-account-usage"),
@@ -598,16 +612,17 @@ reason = "the deploy role dry-runs RunInstances"
 rules = ["cis-4.1-unauthorized-api-calls"]
 match = { "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/deploy/*" }
 "#;
-    let d = Deps {
-        source: MemSource::default().with(SAMPLE_KEY, sample_log()),
-        sink: RecordingSink::default(),
-        engine: Arc::new(config.engine(Some(rules), "2026-11-23").unwrap()),
+    let engine = config.engine(Some(rules), "2026-11-23").unwrap();
+    let d = Deps::new(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+        engine,
         config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    );
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(summary.suppressed, 1);
     assert!(
         !fired(&d).iter().any(|(id, _)| id.ends_with("0003")),
@@ -622,7 +637,7 @@ async fn fault_access_denied_fails_the_invocation_with_a_named_error() {
     let mut source = MemSource::default().with(SAMPLE_KEY, sample_log());
     source.denied.push(SAMPLE_KEY.to_owned());
     let d = deps(source, RecordingSink::default());
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     assert!(
         matches!(
             err.errors[0],
@@ -646,7 +661,10 @@ async fn fault_slow_body_is_read_to_the_end() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(summary.published, 3);
 }
 
@@ -658,7 +676,7 @@ async fn fault_body_broken_off_mid_file_fails_the_invocation() {
         .broken_after
         .insert(SAMPLE_KEY.to_owned(), log.len() / 2);
     let d = deps(source, RecordingSink::default());
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     assert_eq!(err.errors[0].kind(), "Read.Io", "{err}");
 }
 
@@ -688,15 +706,8 @@ impl ObjectSource for SlowSource {
 #[tokio::test]
 async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
     let config = Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts");
-    let d = Deps {
-        source: SlowSource,
-        sink: RecordingSink::default(),
-        engine: Arc::new(config.engine(None, "2026-11-23").unwrap()),
-        config,
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
+    let engine = config.engine(None, "2026-11-23").unwrap();
+    let d = Deps::new(SlowSource, RecordingSink::default(), engine, config);
     let mut ev = event("s3-put.json");
     // One second left: the handler stops at 0.9 s (margin: a tenth of the time left, at most 5 s).
     ev.context.deadline = (std::time::SystemTime::now()
@@ -704,7 +715,7 @@ async fn fault_near_the_deadline_stops_early_and_fails_for_a_retry() {
         .unwrap()
         .as_millis()
         + 1000) as u64;
-    let err = handle(ev, &d).await.unwrap_err();
+    let err = handle_event(ev, &d).await.unwrap_err();
     assert_eq!(err.errors[0].kind(), "DeadlineNear");
     assert_eq!(Diagnostic::from(err).error_type, "DeadlineNear");
 }
@@ -718,7 +729,10 @@ async fn a_deadline_already_past_at_the_start_is_not_enforced() {
     );
     let mut ev = event("s3-put.json");
     ev.context.deadline = 600_000;
-    assert_eq!(handle(ev, &d).await.unwrap().published, 3);
+    assert_eq!(
+        handle_event(ev, &d).await.unwrap().into_report().published,
+        3
+    );
 }
 
 #[tokio::test]
@@ -731,9 +745,9 @@ async fn fault_same_object_twice_gives_the_same_finding_ids() {
         let messages = d.sink.messages.lock().unwrap();
         messages.iter().map(|m| m.finding_id.clone()).collect()
     };
-    handle(event("s3-put.json"), &d).await.unwrap();
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let first = ids();
-    handle(event("s3-put.json"), &d).await.unwrap();
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let all = ids();
     assert_eq!(all.len(), 2 * first.len());
     assert_eq!(
@@ -803,7 +817,7 @@ impl ObjectSource for EndlessSource {
 }
 
 /// The sample event with `millis` left before its deadline.
-fn event_with_deadline(millis: u128) -> LambdaEvent<S3Event> {
+fn event_with_deadline(millis: u128) -> LambdaEvent<Value> {
     let mut ev = event("s3-put.json");
     ev.context.deadline = (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -823,16 +837,10 @@ async fn fault_deadline_during_a_long_scan_cancels_the_scan() {
     };
     let (served, dropped) = (Arc::clone(&source.served), Arc::clone(&source.dropped));
     let base = deps(MemSource::default(), RecordingSink::default());
-    let d = Deps {
-        source,
-        sink: base.sink,
-        engine: base.engine,
-        config: base.config,
-        alerts: base.alerts,
-        dedup: None,
-        archive: None,
-    };
-    let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
+    let d = base.with_source(source);
+    let err = handle_event(event_with_deadline(1000), &d)
+        .await
+        .unwrap_err();
     let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
         panic!("{err:?}")
     };
@@ -864,16 +872,10 @@ async fn fault_deadline_during_publishing_stops_with_a_named_error() {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    let d = Deps {
-        source: base.source,
-        sink: HangingSink,
-        engine: base.engine,
-        config: base.config,
-        alerts: base.alerts,
-        dedup: None,
-        archive: None,
-    };
-    let err = handle(event_with_deadline(1000), &d).await.unwrap_err();
+    let d = base.with_sink(HangingSink);
+    let err = handle_event(event_with_deadline(1000), &d)
+        .await
+        .unwrap_err();
     let [ObjectError::Publish { source, .. }] = err.errors.as_slice() else {
         panic!("{err:?}")
     };
@@ -918,22 +920,17 @@ async fn one_failed_batch_does_not_stop_the_alerts_after_it() {
         MemSource::default().with(SAMPLE_KEY, denials(25, "alice")),
         RecordingSink::default(),
     );
-    let d = Deps {
-        source: base.source,
-        sink: FailFirstCalls {
+    let alerts = AlertSettings {
+        storm_limit: 100,
+        ..base.alerts.clone()
+    };
+    let d = base
+        .with_sink(FailFirstCalls {
             n: 1,
             inner: RecordingSink::default(),
-        },
-        engine: base.engine,
-        config: base.config,
-        alerts: AlertSettings {
-            storm_limit: 100,
-            ..base.alerts
-        },
-        dedup: None,
-        archive: None,
-    };
-    let err = handle(event("s3-put.json"), &d).await.unwrap_err();
+        })
+        .with_alerts(alerts);
+    let err = handle_event(event("s3-put.json"), &d).await.unwrap_err();
     // The first batch of ten had one bad alert; the 15 alerts after it were all published, then the file
     // failed, naming the bad alert.
     assert_eq!(d.sink.inner.messages.lock().unwrap().len(), 15);
@@ -969,9 +966,10 @@ async fn a_threshold_alert_counts_across_the_files_of_an_invocation_and_publishe
         RecordingSink::default(),
     );
     d.engine = Arc::new(Engine::with_ids(&["secrets-bulk-retrieval"]).unwrap());
-    let summary = handle(event_for(&[(SAMPLE_KEY, 100), (&second, 100)]), &d)
+    let summary = handle_event(event_for(&[(SAMPLE_KEY, 100), (&second, 100)]), &d)
         .await
-        .unwrap();
+        .unwrap()
+        .into_report();
     // 12 distinct secrets in 12 minutes: one window of 10 minutes reaches 10 at the tenth read; the 11th is
     // inside that window (absorbed), the 12th (12:11) starts a new window that stays below the count.
     assert_eq!((summary.findings, summary.published), (1, 1));
@@ -1025,7 +1023,7 @@ async fn every_envelope_of_the_sample_gives_the_same_alerts() {
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(fired(&d), expected_sample_alerts(), "{file}");
         assert_eq!(
-            (summary.summary().objects, summary.summary().findings),
+            (summary.report().objects, summary.report().findings),
             (1, 3),
             "{file}"
         );
@@ -1061,7 +1059,7 @@ async fn an_unknown_envelope_fails_with_a_named_error_after_the_rest() {
         serde_json::to_value(&response).unwrap(),
         serde_json::json!({"batchItemFailures": [{"itemIdentifier": "bad-message"}]})
     );
-    assert_eq!(response.summary().failed_objects, 1);
+    assert_eq!(response.report().failed_objects, 1);
     assert_eq!(
         fired(&d),
         expected_sample_alerts(),
@@ -1092,7 +1090,7 @@ async fn sample_finding_ids() -> Vec<(String, String, String)> {
         MemSource::default().with(SAMPLE_KEY, sample_log()),
         RecordingSink::default(),
     );
-    handle(event("s3-put.json"), &d).await.unwrap();
+    handle_event(event("s3-put.json"), &d).await.unwrap();
     let mut ids: Vec<_> = d
         .sink
         .bodies()
@@ -1116,7 +1114,7 @@ async fn an_eventbridge_record_invoked_directly_is_alerted_as_its_log_file_recor
         .await
         .unwrap();
     assert!(response.batch_item_failures().is_none(), "not an SQS batch");
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(
         (
             summary.objects,
@@ -1182,7 +1180,7 @@ async fn an_sqs_batch_reports_only_the_bad_message_in_batch_item_failures() {
             "cis-4.3-root-account-usage".to_owned()
         )]
     );
-    assert_eq!(response.summary().failed_objects, 1);
+    assert_eq!(response.report().failed_objects, 1);
 }
 
 /// The root sign-in of events/sqs-eventbridge-cloudtrail.json as EventBridge delivers it when three fast-path
@@ -1219,7 +1217,7 @@ async fn copies_of_one_eventbridge_event_in_a_batch_are_evaluated_and_published_
             "cis-4.3-root-account-usage".to_owned()
         )]
     );
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(summary.eventbridge_records, 1);
     assert_eq!(
         summary.skipped.get(alerter::handler::EVENTBRIDGE_COPY),
@@ -1245,7 +1243,7 @@ async fn copies_of_one_eventbridge_event_in_a_batch_are_evaluated_and_published_
         .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(failed, ["copy-0", "copy-1", "copy-2"]);
-    assert!(response.summary().skipped.is_empty());
+    assert!(response.report().skipped.is_empty());
 }
 
 #[tokio::test]
@@ -1269,7 +1267,7 @@ async fn an_event_not_from_aws_is_refused_and_the_rest_of_the_batch_still_alerts
         )],
         "only the genuine sign-in alerts"
     );
-    let summary = response.summary();
+    let summary = response.report();
     assert_eq!(summary.foreign_events_refused, 1);
     assert_eq!(
         summary.eventbridge_records, 1,
@@ -1294,8 +1292,8 @@ async fn an_event_not_from_aws_is_refused_and_the_rest_of_the_batch_still_alerts
         .await
         .unwrap();
     assert!(fired(&d).is_empty());
-    assert_eq!(response.summary().foreign_events_refused, 1);
-    assert_eq!(response.summary().records, 0);
+    assert_eq!(response.report().foreign_events_refused, 1);
+    assert_eq!(response.report().records, 0);
 }
 
 #[tokio::test]
@@ -1358,7 +1356,7 @@ async fn an_sqs_message_whose_alert_cannot_be_published_fails_alone() {
         response.batch_item_failures().unwrap(),
         ["2e1424d4-f796-459a-8184-9c92662be6da"]
     );
-    assert_eq!(response.summary().published, 0);
+    assert_eq!(response.report().published, 0);
 }
 
 #[tokio::test]
@@ -1414,7 +1412,7 @@ async fn an_eventbridge_record_over_the_record_cap_is_an_unevaluated_record_aler
     let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.unevaluated, summary.published), (1, 1));
     let body = &d.sink.bodies()[0];
     assert_eq!(body["rule_id"], UNEVALUATED_RECORD);
@@ -1428,7 +1426,7 @@ async fn dedup_a_finding_the_fast_path_published_is_not_published_again_from_the
     let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &fast)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (1, 0));
     let root_id = fast.sink.bodies()[0]["finding_id"]
         .as_str()
@@ -1444,7 +1442,10 @@ async fn dedup_a_finding_the_fast_path_published_is_not_published_again_from_the
         ),
         &table,
     );
-    let summary = handle(event("s3-put.json"), &slow).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &slow)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(
         (summary.findings, summary.published, summary.deduplicated),
         (3, 2, 1)
@@ -1488,10 +1489,12 @@ async fn dedup_marks_written_by_someone_else_never_hold_an_alert_back() {
         .to_owned();
     let far = chrono::Utc::now().timestamp() + 86_400;
     let other_key = alerter::MemMac::new(*b"another principal's key");
-    let forged_mac =
-        alerter::ports::MarkMac::generate(&other_key, &alerter::dedup::mark_message(&root_id, far))
-            .await
-            .unwrap();
+    let forged_mac = alerter::ports::MarkMac::generate(
+        &other_key,
+        &alerter::adapters::dedup::mark_message(&root_id, far),
+    )
+    .await
+    .unwrap();
     for forged in [None, Some(vec![0u8; 32]), Some(forged_mac)] {
         marks.insert(alerter::ports::StoredMark {
             finding_id: root_id.clone(),
@@ -1503,7 +1506,7 @@ async fn dedup_marks_written_by_someone_else_never_hold_an_alert_back() {
         let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
             .await
             .unwrap()
-            .into_summary();
+            .into_report();
         assert_eq!(
             fired(&d),
             [(
@@ -1535,7 +1538,7 @@ async fn dedup_marks_written_by_someone_else_never_hold_an_alert_back() {
         let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &again)
             .await
             .unwrap()
-            .into_summary();
+            .into_report();
         assert!(fired(&again).is_empty());
         assert_eq!(
             (summary.deduplicated, summary.dedup_mark_unauthenticated),
@@ -1567,7 +1570,7 @@ async fn dedup_kms_failing_publishes_anyway_as_dedup_unavailable() {
     let summary = handle_event(json_event("sqs-eventbridge-cloudtrail.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!(fired(&d).len(), 1);
     assert_eq!(
         (
@@ -1591,14 +1594,14 @@ async fn dedup_unavailable_publishes_anyway_counts_it_and_stops_asking() {
         ),
         &table,
     );
-    let d = Deps {
-        alerts: AlertSettings {
-            storm_limit: 100,
-            ..AlertSettings::default()
-        },
-        ..d
-    };
-    let summary = handle(event("s3-put.json"), &d).await.unwrap();
+    let d = d.with_alerts(AlertSettings {
+        storm_limit: 100,
+        ..AlertSettings::default()
+    });
+    let summary = handle_event(event("s3-put.json"), &d)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!(
         (
             summary.published,
@@ -1638,7 +1641,7 @@ async fn dedup_that_does_not_answer_is_not_waited_for() {
     let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &d)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.dedup_unavailable), (1, 1));
 }
 
@@ -1665,7 +1668,7 @@ async fn dedup_marks_only_what_the_sink_accepted() {
     let summary = handle_event(json_event("eventbridge-cloudtrail.json"), &ok)
         .await
         .unwrap()
-        .into_summary();
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (1, 0));
     assert_eq!(table.marked().len(), 1);
 }
@@ -1709,19 +1712,11 @@ async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_aler
         ),
         &table,
     );
-    let half = Deps {
-        source: base.source,
-        sink: AcceptFirstCalls {
-            n: 1,
-            inner: RecordingSink::default(),
-        },
-        engine: base.engine,
-        config: base.config,
-        alerts: base.alerts,
-        dedup: base.dedup,
-        archive: base.archive,
-    };
-    let err = handle(event("s3-put.json"), &half).await.unwrap_err();
+    let half = base.with_sink(AcceptFirstCalls {
+        n: 1,
+        inner: RecordingSink::default(),
+    });
+    let err = handle_event(event("s3-put.json"), &half).await.unwrap_err();
     assert!(
         matches!(&err.errors[..], [ObjectError::Publish { source, .. }] if source.unpublished() == 2),
         "{err:?}"
@@ -1738,7 +1733,10 @@ async fn dedup_a_half_published_log_file_retried_publishes_only_the_missing_aler
         ),
         &table,
     );
-    let summary = handle(event("s3-put.json"), &retry).await.unwrap();
+    let summary = handle_event(event("s3-put.json"), &retry)
+        .await
+        .unwrap()
+        .into_report();
     assert_eq!((summary.published, summary.deduplicated), (2, 1));
     let mut all: Vec<String> = retry
         .sink

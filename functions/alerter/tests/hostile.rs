@@ -10,17 +10,16 @@
 
 use alerter::config::Config;
 use alerter::errors::ObjectError;
-use alerter::handler::{handle, Deps};
+use alerter::handler::{handle_event, Deps};
 use alerter::ports::{AlertSink, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError};
-use alerter::Summary;
-use aws_lambda_events::s3::S3Event;
+use alerter::{Report, Response};
 use flate2::write::GzEncoder;
 use lambda_runtime::{Context, LambdaEvent};
-use rules::{AlertSettings, Engine, UNEVALUATED_RECORD};
+use rules::{Engine, UNEVALUATED_RECORD};
 use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use test_support::hostile::{log, many_keys, stop_logging, LONE_SURROGATE_CASES};
 
 const STOPPED: &str = "cloudtrail-stopped-or-deleted";
@@ -60,7 +59,7 @@ impl AlertSink for Sink {
     }
 }
 
-fn event() -> LambdaEvent<S3Event> {
+fn event() -> LambdaEvent<Value> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/s3-put.json");
     let mut ev: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     ev["Records"][0]["s3"]["bucket"]["name"] = BUCKET.into();
@@ -70,7 +69,7 @@ fn event() -> LambdaEvent<S3Event> {
 
 /// What one invocation over a hostile file did: its summary (or error) and the JSON bodies of the alerts.
 struct Run {
-    result: Result<Summary, Vec<ObjectError>>,
+    result: Result<Report, Vec<ObjectError>>,
     alerts: Vec<Value>,
 }
 
@@ -118,16 +117,16 @@ impl Run {
 }
 
 async fn run(text: &[u8]) -> Run {
-    let d = Deps {
-        source: OneFile(gz(text)),
-        sink: Sink::default(),
-        engine: Arc::new(Engine::with_ids(&[STOPPED, CIS_4_5]).unwrap()),
-        config: Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts"),
-        alerts: AlertSettings::default(),
-        dedup: None,
-        archive: None,
-    };
-    let result = handle(event(), &d).await.map_err(|e| e.errors);
+    let d = Deps::new(
+        OneFile(gz(text)),
+        Sink::default(),
+        Engine::with_ids(&[STOPPED, CIS_4_5]).unwrap(),
+        Config::new("arn:aws:sns:us-east-1:111122223333:trailwarden-alerts"),
+    );
+    let result = handle_event(event(), &d)
+        .await
+        .map(Response::into_report)
+        .map_err(|e| e.errors);
     let alerts = d
         .sink
         .0

@@ -1,11 +1,11 @@
 //! The SNS adapter: the message encoding, PublishBatch packing, per-entry failure handling and retries, with a
 //! fake batch publisher.
 
-use alerter::ports::{AlertSink, OutgoingAlert, SinkError};
-use alerter::publish::{
+use alerter::adapters::sns::{
     account, pack, sns_size, BatchOutcome, BatchPublisher, CallFailure, EntryFailure, RetryPolicy,
     RetryingSink, SnsEntry, MAX_SNS_BYTES, UNACCOUNTED,
 };
+use alerter::ports::{AlertSink, OutgoingAlert, SinkError};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;

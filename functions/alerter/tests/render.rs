@@ -4,13 +4,15 @@
 
 mod common;
 
+use alerter::adapters::sns::{sns_size, SnsEntry, MAX_SNS_BYTES};
 use alerter::alert::Alert;
+use alerter::channels::sns::render::finding::{
+    render_finding, render_finding_with, RenderOptions, RuleText,
+};
+use alerter::channels::sns::render::storm_digest::render_storm_digest;
+use alerter::channels::sns::render::text::{is_hidden, pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
 use alerter::ports::OutgoingAlert;
-use alerter::publish::{sns_size, SnsEntry, MAX_SNS_BYTES};
-use alerter::render::finding::{render_finding, render_finding_with, RenderOptions, RuleText};
-use alerter::render::summary::render_summary;
-use alerter::render::text::{is_hidden, pretty_json, MAX_SMS_CHARS, SCHEMA_VERSION};
-use alerter::storm::StormSummary;
+use alerter::storm::StormDigest;
 use common::finding;
 use flate2::read::GzDecoder;
 use rules::{Engine, Outcome, RulesConfig, Severity};
@@ -397,8 +399,8 @@ fn sms_and_subject_stay_short_with_long_principals_and_titles() {
     insta::assert_snapshot!("long_subject", msg.subject);
 }
 
-fn storm() -> StormSummary {
-    StormSummary {
+fn storm() -> StormDigest {
+    StormDigest {
         rule_id: "cis-4.1-unauthorized-api-calls".to_owned(),
         title: "Unauthorized API call".to_owned(),
         severity: Severity::Medium,
@@ -430,7 +432,7 @@ fn storm() -> StormSummary {
 #[test]
 fn storm_summary() {
     let s = storm();
-    let msg = render_summary(&s);
+    let msg = render_storm_digest(&s);
     check(&msg);
     let (default, email, sms) = bodies(&msg);
     insta::assert_snapshot!("summary_subject", msg.subject);
@@ -443,17 +445,17 @@ fn storm_summary() {
     assert_eq!(v["count"], 137);
     assert_eq!(v["lists_truncated"], false);
     // One id per rule per invocation.
-    assert_eq!(render_summary(&s).finding_id, msg.finding_id);
-    let other = StormSummary {
+    assert_eq!(render_storm_digest(&s).finding_id, msg.finding_id);
+    let other = StormDigest {
         invocation_id: "another".to_owned(),
         ..storm()
     };
-    assert_ne!(render_summary(&other).finding_id, msg.finding_id);
+    assert_ne!(render_storm_digest(&other).finding_id, msg.finding_id);
 }
 
 #[test]
 fn storm_summary_over_many_regions_and_files_fits() {
-    let s = StormSummary {
+    let s = StormDigest {
         accounts: (0..40).map(|i| format!("{:012}", i)).collect(),
         regions: vec!["us-east-1".to_owned(), "eu-west-1".to_owned()],
         files: (0..3000)
@@ -466,7 +468,7 @@ fn storm_summary_over_many_regions_and_files_fits() {
             .collect(),
         ..storm()
     };
-    let msg = render_summary(&s);
+    let msg = render_storm_digest(&s);
     check(&msg);
     let (default, email, sms) = bodies(&msg);
     let v: Value = serde_json::from_str(&default).unwrap();
@@ -482,7 +484,7 @@ fn storm_summary_over_many_regions_and_files_fits() {
 
 #[test]
 fn empty_summary_does_not_panic() {
-    let msg = render_summary(&StormSummary::default());
+    let msg = render_storm_digest(&StormDigest::default());
     check(&msg);
 }
 
@@ -505,14 +507,14 @@ fn silence_block_matches_the_field_the_principal_came_from() {
 
 #[test]
 fn huge_summary_fields_are_cut_as_a_last_resort() {
-    let s = StormSummary {
+    let s = StormDigest {
         title: "t\"".repeat(150 * 1024),
         top_principals: vec![("p".repeat(300 * 1024), 1)],
         ..storm()
     };
-    let msg = render_summary(&s);
+    let msg = render_storm_digest(&s);
     check(&msg);
-    assert_eq!(msg.finding_id, render_summary(&storm()).finding_id);
+    assert_eq!(msg.finding_id, render_storm_digest(&storm()).finding_id);
 }
 
 #[test]
@@ -609,7 +611,7 @@ fn hidden_characters_are_escaped_in_email_sms_and_attributes() {
 
 #[test]
 fn hidden_characters_are_escaped_in_storm_summaries() {
-    let s = StormSummary {
+    let s = StormDigest {
         title: "Unauthorized\u{2028}API call\u{202E}".to_owned(),
         top_principals: vec![
             (
@@ -627,7 +629,7 @@ fn hidden_characters_are_escaped_in_storm_summaries() {
         controls: vec!["CIS\u{2060} 4.1".to_owned()],
         ..storm()
     };
-    let msg = render_summary(&s);
+    let msg = render_storm_digest(&s);
     check(&msg);
     let (default, email, sms) = bodies(&msg);
     insta::assert_snapshot!("hidden_summary_email", email);

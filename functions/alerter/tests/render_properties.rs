@@ -3,13 +3,15 @@
 //! message attribute holds a hidden character (bidi control, zero-width character, line or paragraph
 //! separator, control character) raw.
 
+use alerter::adapters::sns::{sns_size, SnsEntry, MAX_SNS_BYTES};
 use alerter::alert::Alert;
+use alerter::channels::sns::render::finding::{
+    render_finding, render_finding_with, RenderOptions, RuleText,
+};
+use alerter::channels::sns::render::storm_digest::render_storm_digest;
+use alerter::channels::sns::render::text::{is_hidden, MAX_SMS_CHARS};
 use alerter::ports::OutgoingAlert;
-use alerter::publish::{sns_size, SnsEntry, MAX_SNS_BYTES};
-use alerter::render::finding::{render_finding, render_finding_with, RenderOptions, RuleText};
-use alerter::render::summary::render_summary;
-use alerter::render::text::{is_hidden, MAX_SMS_CHARS};
-use alerter::storm::StormSummary;
+use alerter::storm::StormDigest;
 use proptest::prelude::*;
 use rules::{Engine, Finding, Hit, Severity};
 use serde_json::{json, Value};
@@ -129,7 +131,7 @@ proptest! {
         files in prop::collection::vec((hostile(), hostile()), 0..3), controls in prop::collection::vec(hostile(), 0..3),
         first in prop::option::of(hostile()), invocation in hostile(),
     ) {
-        let s = StormSummary {
+        let s = StormDigest {
             rule_id,
             title,
             severity: Severity::Medium,
@@ -144,6 +146,6 @@ proptest! {
             files,
             invocation_id: invocation,
         };
-        all_clean(&render_summary(&s))?;
+        all_clean(&render_storm_digest(&s))?;
     }
 }

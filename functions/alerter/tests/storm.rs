@@ -58,7 +58,7 @@ fn a_noisy_caller_cannot_use_up_another_callers_alerts() {
     assert_eq!(s.admit(&denied(51, "noisy")), Admission::Fold);
 
     assert_eq!(s.folded(), 41);
-    let summaries = s.summaries();
+    let summaries = s.digests();
     assert_eq!(summaries.len(), 1);
     let summary = &summaries[0];
     assert_eq!(summary.rule_id, DENIED);
@@ -82,7 +82,7 @@ fn each_principal_has_its_own_budget_per_rule() {
         .collect();
     use Admission::{Fold, Send};
     assert_eq!(admitted, [Send, Send, Send, Send, Fold, Send, Fold]);
-    let summary = &s.summaries()[0];
+    let summary = &s.digests()[0];
     assert_eq!(summary.sent_individually, 5);
     assert_eq!(summary.top_principals, vec![(arn("a"), 1), (arn("b"), 1)]);
 }
@@ -97,7 +97,7 @@ fn a_critical_rule_is_never_folded() {
         assert_eq!(s.admit(&alert), Admission::Send, "StopLogging #{i}");
     }
     assert_eq!(s.folded(), 0);
-    assert!(s.summaries().is_empty());
+    assert!(s.digests().is_empty());
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn an_unevaluated_record_is_never_folded() {
         assert_eq!(s.admit(&alert), Admission::Send, "unevaluated record #{i}");
     }
     assert_eq!(s.folded(), 0);
-    assert!(s.summaries().is_empty());
+    assert!(s.digests().is_empty());
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn a_flood_of_invented_principals_stops_at_the_rules_ceiling() {
     // Over the ceiling even a principal with budget left is folded, for this rule only.
     assert_eq!(s.admit(&denied(1000, "session-0")), Admission::Fold);
     assert_eq!(s.admit(&stopped(0, "session-0")), Admission::Send);
-    let summary = &s.summaries()[0];
+    let summary = &s.digests()[0];
     assert_eq!(summary.sent_individually, ceiling);
     assert_eq!(summary.count, 1000 - ceiling + 1);
     assert_eq!(
@@ -189,7 +189,7 @@ fn oversized_principals_are_counted_in_bounded_memory_but_apart() {
         s.admit(&denied(i, &format!("{long}a")));
         s.admit(&denied(i, &format!("{long}b")));
     }
-    let summary = &s.summaries()[0];
+    let summary = &s.digests()[0];
     assert_eq!(summary.sent_individually, 20, "ten each: told apart");
     assert_eq!(summary.count, 2);
     assert_eq!(summary.top_principals.len(), 2);

@@ -10,7 +10,7 @@ pub mod hostile;
 #[cfg(feature = "moto")]
 mod moto;
 #[cfg(feature = "moto")]
-pub use moto::{drain_queue, moto_server_exe, sdk_config, subscribed_queue, MotoServer};
+pub use moto::{drain_queue, moto_server_exe, queue, sdk_config, subscribed_queue, MotoServer};
 
 /// The repository root (this crate lives in `tests/support/`).
 pub fn repo_root() -> PathBuf {

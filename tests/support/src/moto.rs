@@ -162,14 +162,8 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// A new SQS queue subscribed to an SNS topic (optionally with a message-attribute filter policy); its URL.
-pub async fn subscribed_queue(
-    sns: &aws_sdk_sns::Client,
-    sqs: &aws_sdk_sqs::Client,
-    topic_arn: &str,
-    name: &str,
-    filter_policy: Option<&str>,
-) -> String {
+/// A new SQS queue: its URL and its ARN (what SNS subscriptions and EventBridge targets name).
+pub async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
     use aws_sdk_sqs::types::QueueAttributeName;
     let url = sqs
         .create_queue()
@@ -189,6 +183,18 @@ pub async fn subscribed_queue(
         .attributes
         .unwrap()[&QueueAttributeName::QueueArn]
         .clone();
+    (url, arn)
+}
+
+/// A new SQS queue subscribed to an SNS topic (optionally with a message-attribute filter policy); its URL.
+pub async fn subscribed_queue(
+    sns: &aws_sdk_sns::Client,
+    sqs: &aws_sdk_sqs::Client,
+    topic_arn: &str,
+    name: &str,
+    filter_policy: Option<&str>,
+) -> String {
+    let (url, arn) = queue(sqs, name).await;
     let mut sub = sns
         .subscribe()
         .topic_arn(topic_arn)

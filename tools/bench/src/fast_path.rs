@@ -312,7 +312,11 @@ pub async fn measure(endpoint: &str, opts: &Opts) -> anyhow::Result<Report> {
 
 /// Every event must have been evaluated and every alert accepted: a measurement of a failing path is no figure.
 fn check(response: &Response, findings: usize, n: usize) -> anyhow::Result<()> {
-    let Response::Batch { failed, summary } = response else {
+    let Response::Batch {
+        failed,
+        report: summary,
+    } = response
+    else {
         bail!("event {n}: an SQS batch answered without batchItemFailures");
     };
     ensure!(failed.is_empty(), "event {n}: batchItemFailures {failed:?}");
@@ -333,13 +337,13 @@ async fn create_table(dynamodb: &aws_sdk_dynamodb::Client) -> anyhow::Result<()>
         .table_name(TABLE)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name(alerter::dedup::KEY)
+                .attribute_name(alerter::adapters::dedup::KEY)
                 .attribute_type(ScalarAttributeType::S)
                 .build()?,
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name(alerter::dedup::KEY)
+                .attribute_name(alerter::adapters::dedup::KEY)
                 .key_type(KeyType::Hash)
                 .build()?,
         )

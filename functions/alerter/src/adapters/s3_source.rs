@@ -1,5 +1,5 @@
 //! The S3 adapter of the [`ObjectSource`] port: GetObject, streamed. (The client comes from
-//! `trailwarden_aws::s3_client`; the SNS adapter is [`crate::publish`].)
+//! `trailwarden_aws::s3_client`; the SNS adapter is [`crate::adapters::sns`].)
 
 use crate::ports::{ObjectBody, ObjectSource, SourceError};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};

@@ -1,5 +1,5 @@
 //! Alert rendering: one [`OutgoingAlert`](crate::ports::OutgoingAlert) per finding ([`finding`]) or per storm
-//! summary ([`summary`]), with a body per kind of recipient:
+//! digest ([`storm_digest`]), with a body per kind of recipient:
 //!
 //! - JSON (queues, functions, webhooks): versioned (`schema_version`, `kind`).
 //! - email: plain text a person can act on at 3 a.m.: headline, who/what/where/when, why it matters, what
@@ -13,9 +13,9 @@
 
 pub mod budget;
 pub mod finding;
-pub mod summary;
+pub mod storm_digest;
 pub mod text;
 
 pub use finding::{render_finding, RuleText};
-pub use summary::render_summary;
+pub use storm_digest::render_storm_digest;
 pub use text::{pretty_json, sanitize_subject, MAX_SMS_CHARS, MAX_SUBJECT_CHARS, SCHEMA_VERSION};

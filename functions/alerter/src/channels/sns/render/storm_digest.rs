@@ -1,24 +1,24 @@
-//! A storm summary as an outgoing alert: what was folded for one rule in one invocation, with lists halved
+//! A storm digest as an outgoing alert: what was folded for one rule in one invocation, with lists halved
 //! until the alert fits.
 
-use crate::ports::OutgoingAlert;
-use crate::render::budget::{cap_in_place, fits, FIELD_CAP};
-use crate::render::text::{
+use crate::channels::sns::render::budget::{cap_in_place, fits, FIELD_CAP};
+use crate::channels::sns::render::text::{
     attributes, field, known, sms_line, subject_line, to_json, visible, SCHEMA_VERSION, UNKNOWN,
 };
-use crate::storm::StormSummary;
+use crate::ports::OutgoingAlert;
+use crate::storm::StormDigest;
 use rules::Severity;
 use serde::Serialize;
 use std::fmt::Write as _;
 
-/// The id of a storm summary: one per rule per invocation.
-fn summary_id(invocation_id: &str, rule_id: &str) -> String {
+/// The id of a storm digest: one per rule per invocation.
+fn digest_id(invocation_id: &str, rule_id: &str) -> String {
     rules::short_hash(&["summary", invocation_id, rule_id])
 }
 
-/// Renders a storm summary as an alert that fits in one SNS message: when its lists are too long, they are
+/// Renders a storm digest as an alert that fits in one SNS message: when its lists are too long, they are
 /// halved until it fits (and the bodies say so).
-pub fn render_summary(s: &StormSummary) -> OutgoingAlert {
+pub fn render_storm_digest(s: &StormDigest) -> OutgoingAlert {
     let longest = [
         s.top_principals.len(),
         s.accounts.len(),
@@ -29,10 +29,10 @@ pub fn render_summary(s: &StormSummary) -> OutgoingAlert {
     .into_iter()
     .max()
     .unwrap_or(0);
-    let id = summary_id(&s.invocation_id, &s.rule_id);
+    let id = digest_id(&s.invocation_id, &s.rule_id);
     let mut limit = longest;
     loop {
-        let msg = SummaryView::new(s, limit, &id).render();
+        let msg = DigestView::new(s, limit, &id).render();
         if fits(&msg) {
             return msg;
         }
@@ -41,7 +41,7 @@ pub fn render_summary(s: &StormSummary) -> OutgoingAlert {
         }
         limit /= 2;
     }
-    // Even without its lists the summary is too large: some field is huge. Cut every field.
+    // Even without its lists the digest is too large: some field is huge. Cut every field.
     let mut capped = s.clone();
     for f in [
         &mut capped.rule_id,
@@ -56,11 +56,11 @@ pub fn render_summary(s: &StormSummary) -> OutgoingAlert {
     {
         cap_in_place(f, FIELD_CAP);
     }
-    SummaryView::new(&capped, 0, &id).render()
+    DigestView::new(&capped, 0, &id).render()
 }
 
-struct SummaryView<'a> {
-    s: &'a StormSummary,
+struct DigestView<'a> {
+    s: &'a StormDigest,
     id: &'a str,
     title: &'a str,
     rule_id: &'a str,
@@ -68,9 +68,9 @@ struct SummaryView<'a> {
     limit: usize,
 }
 
-impl<'a> SummaryView<'a> {
-    fn new(s: &'a StormSummary, limit: usize, id: &'a str) -> Self {
-        SummaryView {
+impl<'a> DigestView<'a> {
+    fn new(s: &'a StormDigest, limit: usize, id: &'a str) -> Self {
+        DigestView {
             s,
             id,
             title: &s.title,

@@ -1,4 +1,4 @@
-//! Text helpers shared by the finding and summary renderers: the body schema version, JSON, email fields,
+//! Text helpers shared by the finding and storm digest renderers: the body schema version, JSON, email fields,
 //! the subject and SMS lines (with their length limits), the console link, and the record pretty-printer.
 
 use rules::Severity;

@@ -1,4 +1,5 @@
-//! The invocation summary: what one invocation did. The handler fills it, `cargo lambda invoke` prints it,
+//! The invocation report: what one invocation did (its counters, added up in one place, the handler's
+//! `Invocation`). The handler fills it, `cargo lambda invoke` prints it,
 //! and [`crate::metrics`] turns it into CloudWatch metrics.
 
 use serde::Serialize;
@@ -6,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// What one invocation did; `cargo lambda invoke` prints it.
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
-pub struct Summary {
+pub struct Report {
     /// Log files read.
     pub objects: u64,
     /// Event records that were not log files, by reason (`digest`, `insight`, `empty_object`, …).
@@ -21,11 +22,11 @@ pub struct Summary {
     pub findings: u64,
     /// Findings suppressed by exclusions (counted and logged with the exclusion id).
     pub suppressed: u64,
-    /// Messages published: individual alerts plus storm summaries.
+    /// Messages published: individual alerts plus storm digests.
     pub published: u64,
-    /// Findings folded into storm summaries instead of being sent one by one.
+    /// Findings folded into storm digests instead of being sent one by one.
     pub storm_folded: u64,
-    /// Storm summaries published.
+    /// Storm digests published.
     pub storm_summaries: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
@@ -60,8 +61,8 @@ pub struct Summary {
 /// What an invocation returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
-    /// Not an SQS batch: the summary (what `cargo lambda invoke` prints).
-    Summary(Summary),
+    /// Not an SQS batch: the report (what `cargo lambda invoke` prints).
+    Report(Report),
     /// An SQS batch (event source mapping with `ReportBatchItemFailures`): serialized as
     /// `{"batchItemFailures": [{"itemIdentifier": "<messageId>"}, …]}`, an empty list when every message is
     /// done. Lambda deletes the other messages and makes the named ones visible again (retried, then moved to
@@ -70,32 +71,32 @@ pub enum Response {
         /// The `messageId`s of the messages that failed, in the batch's order.
         failed: Vec<String>,
         /// What the invocation did (logged and in the metrics; not part of the response).
-        summary: Summary,
+        report: Report,
     },
 }
 
 impl Response {
-    pub fn batch(failed: Vec<String>, summary: Summary) -> Response {
-        Response::Batch { failed, summary }
+    pub fn batch(failed: Vec<String>, report: Report) -> Response {
+        Response::Batch { failed, report }
     }
 
     /// What the invocation did.
-    pub fn summary(&self) -> &Summary {
+    pub fn report(&self) -> &Report {
         match self {
-            Response::Summary(s) | Response::Batch { summary: s, .. } => s,
+            Response::Report(s) | Response::Batch { report: s, .. } => s,
         }
     }
 
-    pub fn into_summary(self) -> Summary {
+    pub fn into_report(self) -> Report {
         match self {
-            Response::Summary(s) | Response::Batch { summary: s, .. } => s,
+            Response::Report(s) | Response::Batch { report: s, .. } => s,
         }
     }
 
     /// The failed messages' ids of an SQS batch; `None` for any other invocation.
     pub fn batch_item_failures(&self) -> Option<&[String]> {
         match self {
-            Response::Summary(_) => None,
+            Response::Report(_) => None,
             Response::Batch { failed, .. } => Some(failed),
         }
     }
@@ -117,7 +118,7 @@ struct BatchItemFailure<'a> {
 impl Serialize for Response {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Response::Summary(s) => s.serialize(serializer),
+            Response::Report(s) => s.serialize(serializer),
             Response::Batch { failed, .. } => BatchResponse {
                 batch_item_failures: failed
                     .iter()
@@ -137,20 +138,20 @@ mod tests {
 
     #[test]
     fn an_sqs_batch_answers_exactly_lambdas_partial_batch_response() {
-        let done = Response::batch(vec![], Summary::default());
+        let done = Response::batch(vec![], Report::default());
         assert_eq!(
             serde_json::to_string(&done).unwrap(),
             r#"{"batchItemFailures":[]}"#
         );
-        let failed = Response::batch(vec!["m-1".into(), "m-3".into()], Summary::default());
+        let failed = Response::batch(vec!["m-1".into(), "m-3".into()], Report::default());
         assert_eq!(
             serde_json::to_string(&failed).unwrap(),
             r#"{"batchItemFailures":[{"itemIdentifier":"m-1"},{"itemIdentifier":"m-3"}]}"#
         );
         assert_eq!(failed.batch_item_failures().unwrap().len(), 2);
-        let summary = Response::Summary(Summary {
+        let summary = Response::Report(Report {
             objects: 1,
-            ..Summary::default()
+            ..Report::default()
         });
         let v = serde_json::to_value(&summary).unwrap();
         assert_eq!(v["objects"], 1);

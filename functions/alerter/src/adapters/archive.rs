@@ -29,20 +29,8 @@ use std::sync::{Arc, Mutex};
 /// Default `ARCHIVE_PREFIX`.
 pub use crate::config::DEFAULT_ARCHIVE_PREFIX as DEFAULT_PREFIX;
 
-/// What became of an archived finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ArchiveStatus {
-    /// Accepted by SNS.
-    Published,
-    /// Held back: the dedup table says it was already published (by the fast path or an earlier attempt).
-    Deduplicated,
-    /// Folded into a storm summary instead of being sent on its own.
-    Folded,
-    /// In a publishing call that failed (some of that call's alerts may have been delivered); the invocation
-    /// fails and is retried.
-    PublishFailed,
-}
+/// What became of an archived finding (its fate in the alerting channel).
+pub use crate::ports::Fate as ArchiveStatus;
 
 /// One line of the archive. The Glue table `findings` has these columns, in this order, and the partition
 /// `day`.

@@ -3,28 +3,22 @@
 //! to paste to silence it), an SMS line and a subject.
 
 use crate::alert::Alert;
-use crate::ports::OutgoingAlert;
-use crate::render::budget::{
+use crate::channels::sns::render::budget::{
     cap_in_place, escaped_len, fits, line_prefix_within, prefix_at, prefix_within, size, FIELD_CAP,
     TRIM_TARGET,
 };
-use crate::render::text::{
+use crate::channels::sns::render::text::{
     attributes, console_link, escape_hidden_in_strings, field, known, or, pretty_json, sms_line,
     subject_line, to_json, visible, visible_lines, SCHEMA_VERSION, UNKNOWN,
 };
+use crate::ports::OutgoingAlert;
 use rules::{short_principal, suggest_exclusion, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::fmt::Write as _;
 
 /// Rule text for the email body.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RuleText<'a> {
-    /// Why it matters.
-    pub rationale: &'a str,
-    /// What to check next.
-    pub next_steps: &'a str,
-}
+pub use crate::ports::RuleText;
 
 /// Deployment choices for the alert bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +37,7 @@ impl Default for RenderOptions {
     }
 }
 
-/// Renders one finding as an alert that fits in one SNS message ([`crate::render::budget`]), with the
+/// Renders one finding as an alert that fits in one SNS message ([`crate::channels::sns::render::budget`]), with the
 /// default [`RenderOptions`].
 pub fn render_finding(alert: &Alert, rule: RuleText<'_>) -> OutgoingAlert {
     render_finding_with(alert, rule, RenderOptions::default())

@@ -1,10 +1,10 @@
 //! The size budget: an alert must fit in one SNS message ([`MAX_SNS_BYTES`], measured with the SNS adapter's
-//! own encoding, [`crate::publish::sns_size`]). Over budget, a record is cut to a prefix whose size after
+//! own encoding, [`crate::adapters::sns::sns_size`]). Over budget, a record is cut to a prefix whose size after
 //! JSON escaping is known in advance; as a last resort every field is capped.
 
+use crate::adapters::sns::{sns_size, MAX_SNS_BYTES};
+use crate::channels::sns::render::text::cut_chars;
 use crate::ports::OutgoingAlert;
-use crate::publish::{sns_size, MAX_SNS_BYTES};
-use crate::render::text::cut_chars;
 
 /// A trimmed message aims below the limit by this much (the size is measured, this is only headroom).
 pub(crate) const TRIM_MARGIN: usize = 8 * 1024;
