@@ -476,9 +476,11 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             // Stop before Lambda kills the invocation half-done: fail it instead, so it is retried (alerts
             // already published are published again: at-least-once).
             let next = match self.stop_at {
+                // Biased to the deadline: once it has passed, stop even while findings are waiting.
                 Some(t) => tokio::select! {
-                    f = rx.recv() => f,
+                    biased;
                     () = tokio::time::sleep_until(t) => { deadline = true; break }
+                    f = rx.recv() => f,
                 },
                 None => rx.recv().await,
             };
@@ -522,7 +524,25 @@ impl<'a, S: ObjectSource, K: AlertSink> Invocation<'a, S, K> {
             Some(Err(_)) | None => (Err(ScanError::Consumer(Stop::Cancelled)), 0),
         };
         let stats = match result {
-            Ok(stats) => stats,
+            Ok(stats) if !deadline => stats,
+            // The scan finished, but the loop stopped at the deadline: findings it had not taken yet (still in
+            // the channel) or not yet handed to SNS (a channel's batch, dropped at the deadline) were never
+            // published. The log file is not done: it fails and is retried (at-least-once), never reported
+            // as read.
+            Ok(stats) => {
+                warn!(
+                    bucket,
+                    key,
+                    records_evaluated = stats.records,
+                    "the deadline came before every finding of a finished scan was delivered"
+                );
+                self.count_records(at, stats.records);
+                return Err(publish_error.unwrap_or(ObjectError::DeadlineNear {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    records: stats.records,
+                }));
+            }
             Err(e) => {
                 let scan_error = match e {
                     _ if deadline && publish_error.is_none() => ObjectError::DeadlineNear {

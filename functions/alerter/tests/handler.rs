@@ -4,7 +4,8 @@ use alerter::config::Config;
 use alerter::errors::{HandlerError, ObjectError};
 use alerter::handler::{handle_event, Deps};
 use alerter::ports::{
-    AlertSink, Dedup, ObjectBody, ObjectSource, OutgoingAlert, SinkError, SourceError,
+    AlertSink, Channel, Dedup, Delivery, ItemEnd, ObjectBody, ObjectSource, OutgoingAlert, Outlet,
+    OutletFuture, SinkError, SourceError, Taken,
 };
 use alerter::MemDedup;
 use flate2::write::GzEncoder;
@@ -890,6 +891,72 @@ async fn fault_deadline_during_publishing_stops_with_a_named_error() {
         "{source:?}"
     );
     assert_eq!(Diagnostic::from(err).error_type, "Publish.Deadline");
+}
+
+/// A channel whose first finding takes `delay` to deliver (a slow destination); it never asks to stop.
+struct SlowChannel {
+    delay: std::time::Duration,
+}
+
+struct SlowOutlet {
+    delay: Option<std::time::Duration>,
+}
+
+impl Channel for SlowChannel {
+    fn open(&self, _request_id: &str) -> Box<dyn Outlet + '_> {
+        Box::new(SlowOutlet {
+            delay: Some(self.delay),
+        })
+    }
+}
+
+impl Outlet for SlowOutlet {
+    fn finding<'s>(&'s mut self, _delivery: Delivery<'s>) -> OutletFuture<'s, Taken> {
+        let delay = self.delay.take();
+        Box::pin(async move {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            Taken::default()
+        })
+    }
+
+    fn end_item(&mut self, _deadline: bool) -> OutletFuture<'_, ItemEnd> {
+        Box::pin(async { ItemEnd::default() })
+    }
+
+    fn close<'s>(self: Box<Self>, _report: &'s mut alerter::Report) -> OutletFuture<'s, ()>
+    where
+        Self: 's,
+    {
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn fault_deadline_after_a_finished_scan_with_findings_undelivered_fails_the_log_file() {
+    // The scan of the sample file ends at once (its three findings wait in the channel), but delivering the
+    // first one outlasts the deadline. Before: the loop stopped at the deadline, the SNS batch was dropped,
+    // and since the scan itself had finished the log file was reported as read: three alerts lost, no retry.
+    let base = deps(
+        MemSource::default().with(SAMPLE_KEY, sample_log()),
+        RecordingSink::default(),
+    );
+    let d = base.with_channel(Arc::new(SlowChannel {
+        delay: std::time::Duration::from_millis(1500),
+    }));
+    let err = handle_event(event_with_deadline(1000), &d)
+        .await
+        .unwrap_err();
+    let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*records, 8, "the scan had evaluated every record of the file");
+    assert!(
+        d.sink.messages.lock().unwrap().is_empty(),
+        "nothing was handed to SNS"
+    );
+    assert_eq!(Diagnostic::from(err).error_type, "DeadlineNear");
 }
 
 /// A sink that fails its first `n` calls.
