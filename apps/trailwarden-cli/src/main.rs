@@ -6,8 +6,9 @@
 //!
 //! # Module graph
 //!
-//! Modules depend on one another without cycles (`tests/modules.rs` checks it: every `crate::` and `super::`
-//! path, and every module on its parent, as an edge). From the leaves up:
+//! Modules depend on one another without cycles (the workspace's module-graph test,
+//! `tests/support/tests/module_graph.rs`, checks it: every `crate::`, `super::` and `self::` path, and every
+//! module on its parent, as an edge). From the leaves up:
 //!
 //! ```text
 //! location  window  exit  ruleset  hunt            leaves: the vocabulary of inputs, the time window, exit
