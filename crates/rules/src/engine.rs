@@ -9,10 +9,14 @@
 //! or numeric patterns, code rules without an event list): the cost per record grows with the rules relevant
 //! to it, not with the size of the catalog.
 
-use crate::config::{Profile, RulesConfig};
+use crate::config::RulesConfig;
 use crate::pattern::{Document as _, Lookup, ParseError, PathStep, Pattern};
-use crate::threshold::ThresholdSpec;
-use crate::{catalog, CodeRule, ConfigError, Context, Control, Detection, Hit, Rule, Severity};
+use crate::profile::Profile;
+use crate::threshold::{ThresholdRule, ThresholdSpec};
+use crate::{
+    config::ConfigError, rule::Catalog, rule::CodeRule, rule::Context, rule::Control,
+    rule::Detection, rule::Hit, rule::Rule, severity::Severity,
+};
 use cloudtrail::Node;
 use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
@@ -305,6 +309,9 @@ pub struct Engine {
     unindexed: Vec<usize>,
     /// The date used for records without an `eventTime` (the day the engine was built).
     today: String,
+    /// The catalog's rule that watches this deployment's own resources (no exclusion applies to it while
+    /// the context has any); empty for an engine built from a list of rules.
+    own_resources_rule: &'static str,
 }
 
 impl Engine {
@@ -326,27 +333,28 @@ impl Engine {
             Context::default(),
             Vec::new(),
             String::new(),
+            "",
         ))
     }
 
-    /// Every built-in rule.
-    pub fn builtin() -> Result<Self, EngineError> {
-        Engine::new(catalog::BUILTIN)
+    /// Every rule of `catalog`.
+    pub fn all_of(catalog: &Catalog) -> Result<Self, EngineError> {
+        Engine::new(catalog.rules)
     }
 
-    /// The built-in rules of a profile.
-    pub fn profile(profile: Profile) -> Result<Self, EngineError> {
-        Engine::new(catalog::BUILTIN.iter().filter(|r| r.in_profile(profile)))
+    /// The rules of `catalog` in a profile.
+    pub fn profile_of(catalog: &Catalog, profile: Profile) -> Result<Self, EngineError> {
+        Engine::new(catalog.rules.iter().filter(|r| r.in_profile(profile)))
     }
 
-    /// The built-in rules with these ids (in catalog order); an unknown id is an error.
-    pub fn with_ids<S: AsRef<str>>(ids: &[S]) -> Result<Self, EngineError> {
-        Engine::builtin()?.retain_ids(ids)
-    }
-
-    /// Builds the engine a configuration file describes: its profile adjusted by `enable`/`disable`, its
-    /// custom rules, context and exclusions. `today` (`YYYY-MM-DD`) dates records that lack an `eventTime`.
-    pub fn from_config(cfg: &RulesConfig, today: &str) -> Result<Self, ConfigError> {
+    /// Builds the engine a configuration file describes over `catalog`: its profile adjusted by
+    /// `enable`/`disable`, its custom rules, context and exclusions. `today` (`YYYY-MM-DD`) dates records that
+    /// lack an `eventTime`.
+    pub fn from_config_with(
+        cfg: &RulesConfig,
+        catalog: &Catalog,
+        today: &str,
+    ) -> Result<Self, ConfigError> {
         let profile = cfg.profile();
         // A rules file with a `[pipeline]` table (the Terraform module writes it) watches its own pipeline
         // whatever the profile: `cis` included. Only an explicit `disable` (visible in the reviewed file)
@@ -355,11 +363,11 @@ impl Engine {
         let wanted = |rule: &Rule| {
             (rule.in_profile(profile)
                 || cfg.enable.iter().any(|e| e.get_ref() == rule.id)
-                || (pipeline_watched && rule.id == crate::catalog::PIPELINE_TAMPERING_ID))
+                || (pipeline_watched && rule.id == catalog.own_resources_rule))
                 && !cfg.disable.iter().any(|d| d.get_ref() == rule.id)
         };
         let mut rules = Vec::new();
-        for rule in catalog::BUILTIN.iter().filter(|r| wanted(r)) {
+        for rule in catalog.rules.iter().filter(|r| wanted(r)) {
             // Built-in patterns are validated by a test; report rather than panic all the same.
             rules.push(CompiledRule::compile(rule).map_err(|e| cfg.error(0..0, e.to_string()))?);
         }
@@ -408,6 +416,7 @@ impl Engine {
             context,
             exclusions,
             today.to_owned(),
+            catalog.own_resources_rule,
         ))
     }
 
@@ -416,13 +425,13 @@ impl Engine {
         context: Context,
         exclusions: Vec<Exclusion>,
         today: String,
+        own_resources_rule: &'static str,
     ) -> Engine {
         // With a `[pipeline]` table the tampering rule is the pipeline's own guarantee, like `unevaluated-record`:
         // no exclusion applies to it (one naming it is refused by the rules file; a rule-wide one passes it by),
         // or a catch-all exclusion would mute the alert that reports the change that wrote it.
-        let guarded = |rule: &CompiledRule| {
-            !context.pipeline.is_empty() && rule.id() == crate::catalog::PIPELINE_TAMPERING_ID
-        };
+        let guarded =
+            |rule: &CompiledRule| !context.pipeline.is_empty() && rule.id() == own_resources_rule;
         for rule in &mut rules {
             if guarded(rule) {
                 rule.exclusions = Vec::new();
@@ -499,6 +508,7 @@ impl Engine {
             fields,
             unindexed,
             today,
+            own_resources_rule,
         }
     }
 
@@ -517,13 +527,20 @@ impl Engine {
             context,
             exclusions,
             today,
+            own_resources_rule,
             ..
         } = self;
         let kept = rules
             .into_iter()
             .filter(|r| ids.iter().any(|id| id.as_ref() == r.id()))
             .collect();
-        Ok(Engine::assemble(kept, context, exclusions, today))
+        Ok(Engine::assemble(
+            kept,
+            context,
+            exclusions,
+            today,
+            own_resources_rule,
+        ))
     }
 
     /// Sets the deployment context code rules consult.
@@ -651,6 +668,16 @@ impl Iterator for MergeAscending<'_> {
             }
         }
         Some(min)
+    }
+}
+
+impl ThresholdRule for CompiledRule {
+    fn id(&self) -> &str {
+        CompiledRule::id(self)
+    }
+
+    fn threshold(&self) -> Option<&ThresholdSpec> {
+        CompiledRule::threshold(self)
     }
 }
 

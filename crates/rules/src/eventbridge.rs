@@ -50,7 +50,8 @@
 use crate::pattern::ast::{Literal, Node, Term, Test};
 use crate::pattern::PathStep;
 use crate::{
-    CompiledRule, Context, Engine, DENIED_ERROR_CODE_PREFIXES, DENIED_ERROR_CODE_SUFFIXES,
+    catalog::events::DENIED_ERROR_CODE_PREFIXES, catalog::events::DENIED_ERROR_CODE_SUFFIXES,
+    engine::CompiledRule, engine::Engine, rule::Context,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -470,7 +471,7 @@ struct RuleShape {
     widened: Option<String>,
 }
 
-/// The external-caller test of [`crate::external_caller`] as constraints: the caller's account a non-empty
+/// The external-caller test of [`crate::external::external_caller`] as constraints: the caller's account a non-empty
 /// string outside the trusted accounts (EventBridge cannot compare it with `recipientAccountId`), a recipient
 /// account, and no `invokedBy`.
 fn external_caller(context: &Context) -> Conj {
@@ -897,7 +898,7 @@ fn pack(conjs: Vec<Conj>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Pattern, RulesConfig};
+    use crate::{config::RulesConfig, pattern::Pattern};
     use serde_json::json;
 
     fn conjs(src: &str) -> Vec<Value> {
@@ -967,7 +968,7 @@ mod tests {
 
     fn engine(custom: &[&str]) -> Engine {
         let mut cfg = String::from("profile = \"cis\"\ndisable = [");
-        let ids: Vec<String> = crate::BUILTIN
+        let ids: Vec<String> = crate::catalog::BUILTIN
             .iter()
             .map(|r| format!("\"{}\"", r.id))
             .collect();

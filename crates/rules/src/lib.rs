@@ -1,6 +1,7 @@
 //! trailwarden's detection rules: the rule model, the built-in catalog, the compiled engine and the scan
 //! pipeline shared by the Lambda and the CLI. Pure and synchronous: no AWS, no async.
 
+pub mod builtin;
 pub mod catalog;
 pub mod config;
 pub mod coverage;
@@ -10,11 +11,13 @@ pub mod external;
 pub mod finding;
 pub mod pattern;
 pub mod pipeline;
+pub mod profile;
 pub mod rule;
 pub mod scan;
 pub mod severity;
 pub mod sql;
 pub mod stratus;
+pub mod suggest;
 pub mod threshold;
 pub mod unevaluated;
 
@@ -23,10 +26,7 @@ pub use catalog::events::{
     IAM_POLICY_CHANGE_EVENTS, SECURITY_GROUP_CHANGE_EVENTS,
 };
 pub use catalog::BUILTIN;
-pub use config::{
-    suggest_exclusion, AlertSettings, ConfigError, PipelineSpec, Profile, RulesConfig,
-    UnknownProfile, SUGGESTED_EXCLUSION_DAYS,
-};
+pub use config::{AlertSettings, ConfigError, PipelineSpec, RulesConfig};
 pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use external::{external_caller, CallerFields, ExternalCaller};
 pub use finding::{
@@ -35,12 +35,14 @@ pub use finding::{
 };
 pub use pattern::{Document, ParseError, Pattern};
 pub use pipeline::{ArnError, PipelineArn, PipelineResources};
-pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
+pub use profile::{Profile, UnknownProfile};
+pub use rule::{Catalog, CodeRule, Context, Control, Detection, Hit, Rule};
 pub use scan::{
     scan_log, scan_log_filtered, scan_log_windowed, MalformedRecord, ScanError, ScanStats,
     SuppressedFinding,
 };
 pub use severity::Severity;
+pub use suggest::{suggest_exclusion, SUGGESTED_EXCLUSION_DAYS};
 pub use threshold::{Observation, Threshold, ThresholdDetails, ThresholdSpec, Uncounted, Windows};
 pub use unevaluated::UNEVALUATED_RECORD;
 

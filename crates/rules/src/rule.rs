@@ -2,7 +2,7 @@
 //! cannot say it).
 
 use crate::threshold::Threshold;
-use crate::{PipelineResources, Profile, Severity};
+use crate::{pipeline::PipelineResources, profile::Profile, severity::Severity};
 use cloudtrail::Node;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -134,5 +134,23 @@ impl Rule {
     /// Whether `profile` runs this rule: `all` runs every rule, the others the rules that list them.
     pub fn in_profile(&self, profile: Profile) -> bool {
         profile == Profile::All || self.profiles.contains(&profile)
+    }
+}
+
+/// A set of rules handed to the configuration and the engine, which do not know the built-in catalog
+/// themselves (the built-in one is `catalog::CATALOG`).
+#[derive(Debug, Clone, Copy)]
+pub struct Catalog {
+    /// Every rule, in catalog order.
+    pub rules: &'static [&'static Rule],
+    /// The id of the rule that watches this deployment's own resources: on whatever the profile when the
+    /// rules file has a `[pipeline]` table, and never excluded.
+    pub own_resources_rule: &'static str,
+}
+
+impl Catalog {
+    /// Whether `id` is one of the catalog's rules.
+    pub fn contains(&self, id: &str) -> bool {
+        self.rules.iter().any(|r| r.id == id)
     }
 }

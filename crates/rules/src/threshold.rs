@@ -35,7 +35,6 @@
 //! log line and `trailwarden scan`'s summary) and the rule's next alert says so in its note.
 
 use crate::pattern::{ParseError, Pattern};
-use crate::CompiledRule;
 use cloudtrail::{Kind, Node};
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
@@ -111,7 +110,16 @@ fn parse_field(text: &str) -> Result<Vec<Box<str>>, ThresholdError> {
     }
 }
 
-/// A compiled threshold: what a [`CompiledRule`] with a threshold carries besides its filter.
+/// What the windows read of a rule (a compiled rule, `engine::CompiledRule`, is one): its id and its
+/// threshold, if it has one.
+pub trait ThresholdRule {
+    /// The rule's id.
+    fn id(&self) -> &str;
+    /// The rule's threshold (`None`: the rule alerts on every match).
+    fn threshold(&self) -> Option<&ThresholdSpec>;
+}
+
+/// A compiled threshold: what a compiled rule with a threshold carries besides its filter.
 #[derive(Debug, Clone)]
 pub struct ThresholdSpec {
     count: u32,
@@ -234,7 +242,7 @@ impl ThresholdSpec {
     /// [`decode_key`]). `part` is a scratch buffer.
     ///
     /// `userIdentity.arn`, the principal, falls back to the other fields that name a principal, in the order
-    /// findings name one ([`crate::PrincipalField::ALL`]: `principalId`, `userName`, `invokedBy`, `type`),
+    /// findings name one ([`crate::finding::PrincipalField::ALL`]: `principalId`, `userName`, `invokedBy`, `type`),
     /// marked with the field (`principalId=…`): callers without an ARN (`AWSAccount` callers from other
     /// accounts, some service events) are then counted each on their own instead of all under `(missing)`.
     fn key_into(&self, record: Node<'_>, out: &mut String, part: &mut String) {
@@ -252,7 +260,7 @@ impl ThresholdSpec {
             });
             if !found && is_principal_arn(path) {
                 if let Some(identity) = record.get("userIdentity") {
-                    for field in &crate::PrincipalField::ALL[1..] {
+                    for field in &cloudtrail::vocab::PrincipalField::ALL[1..] {
                         if let Some(v) = identity.get(field.key()).and_then(|v| v.as_str()) {
                             let _ = write!(part, "{}={}", field.key(), cut(v));
                             found = true;
@@ -402,7 +410,7 @@ fn canonical_time(t: i64) -> Option<String> {
         .then(|| at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
-/// What a threshold alert says, besides its record: attached to the [`Finding`](crate::Finding).
+/// What a threshold alert says, besides its record: attached to the [`Finding`](crate::finding::Finding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThresholdDetails {
     /// How many events (or distinct values) the window held when the rule fired (at least `threshold`).
@@ -669,13 +677,13 @@ impl Windows {
     /// paths allocate nothing: the key is encoded into a reused buffer and looked up by reference, the time's
     /// text is kept only when it is not canonical, values are interned per key, and a key whose retained
     /// entries hold fewer distinct values than the count cannot complete a window, so no window is searched.
-    pub fn observe(&self, rule: &CompiledRule, record: Node<'_>) -> Option<ThresholdDetails> {
+    pub fn observe(&self, rule: &impl ThresholdRule, record: Node<'_>) -> Option<ThresholdDetails> {
         self.observe_event(rule, record).alert
     }
 
     /// [`Windows::observe`], saying also whether the event was counted (one lock, no lookup of the rule's
     /// uncounted totals unless an alert or an uncounted event needs them).
-    pub fn observe_event(&self, rule: &CompiledRule, record: Node<'_>) -> Observation {
+    pub fn observe_event(&self, rule: &impl ThresholdRule, record: Node<'_>) -> Observation {
         let Some(spec) = rule.threshold() else {
             return Observation::default();
         };
@@ -701,7 +709,7 @@ impl Windows {
     fn count(
         &self,
         state: &mut State,
-        rule: &CompiledRule,
+        rule: &impl ThresholdRule,
         spec: &ThresholdSpec,
         record: Node<'_>,
     ) -> Result<Option<ThresholdDetails>, NotCounted> {
@@ -925,7 +933,7 @@ fn details(ks: &KeyState, range: std::ops::Range<usize>, spec: &ThresholdSpec) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Engine, RulesConfig};
+    use crate::{config::RulesConfig, engine::Engine};
     use serde_json::json;
 
     /// An engine with one custom threshold rule on `{ $.eventName = "Get" }`.

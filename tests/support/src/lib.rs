@@ -6,9 +6,9 @@
 
 pub mod hostile;
 pub mod module_graph;
-mod paths;
 #[cfg(feature = "moto")]
 mod moto;
+mod paths;
 #[cfg(feature = "moto")]
 pub use moto::{drain_queue, moto_server_exe, sdk_config, subscribed_queue, MotoServer};
 pub use paths::{corpus_dir, corpus_files, in_ci, repo_root, require, shared_dir, skip};

@@ -44,7 +44,9 @@ impl ModuleGraph {
     pub fn all(&self) -> Graph {
         let mut all = self.uses.clone();
         for (m, children) in &self.declares {
-            all.entry(m.clone()).or_default().extend(children.iter().cloned());
+            all.entry(m.clone())
+                .or_default()
+                .extend(children.iter().cloned());
         }
         all
     }
@@ -99,7 +101,12 @@ pub fn read_tree(src: &Path) -> std::io::Result<Vec<(String, String)>> {
 pub fn render(graph: &Graph) -> String {
     graph
         .iter()
-        .map(|(m, to)| format!("  {m} -> {}", to.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .map(|(m, to)| {
+            format!(
+                "  {m} -> {}",
+                to.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -122,12 +129,53 @@ fn build(files: &[(String, String)]) -> ModuleGraph {
             module_of_file.insert(target, join(&declaring, &name));
         }
     }
+    // Modules declared under `#[cfg(test)]` (`#[cfg(test)] mod tests;`) and what is below them are tests.
+    let mut test_only = BTreeSet::new();
+    for (file, text) in files {
+        let code = strip(text);
+        let declaring = module_of_file
+            .get(file)
+            .cloned()
+            .unwrap_or_else(|| module_of(file));
+        let mut at = 0;
+        while let Some(i) = code[at..].find("#[cfg(test)]") {
+            let rest = &code[at + i + "#[cfg(test)]".len()..];
+            let item = rest.trim_start();
+            let item = item.strip_prefix("pub ").unwrap_or(item);
+            if let Some(decl) = item.strip_prefix("mod ") {
+                if let Some((name, _)) = decl.split_once(';') {
+                    if !name.contains('{') {
+                        test_only.insert(join(&declaring, name.trim()));
+                    }
+                }
+            }
+            at += i + 1;
+        }
+    }
+    let is_test = |m: &str| {
+        test_only
+            .iter()
+            .any(|t| m == t || m.starts_with(&format!("{t}::")))
+    };
+    module_of_file.retain(|_, m| !is_test(m));
+    let files: Vec<(String, String)> = files
+        .iter()
+        .filter(|(f, _)| module_of_file.contains_key(f))
+        .cloned()
+        .collect();
+    let files = files.as_slice();
     let modules: BTreeSet<String> = module_of_file.values().cloned().collect();
-    let mut declares: Graph = modules.iter().map(|m| (m.clone(), BTreeSet::new())).collect();
+    let mut declares: Graph = modules
+        .iter()
+        .map(|m| (m.clone(), BTreeSet::new()))
+        .collect();
     for m in &modules {
         if m != ROOT {
             let parent = m.rsplit_once("::").map_or(ROOT, |(p, _)| p);
-            declares.entry(parent.to_owned()).or_default().insert(m.clone());
+            declares
+                .entry(parent.to_owned())
+                .or_default()
+                .insert(m.clone());
         }
     }
     // The code of each module, and its re-exports: name -> the absolute path it re-exports.
@@ -144,7 +192,10 @@ fn build(files: &[(String, String)]) -> ModuleGraph {
             }
         }
     }
-    let mut uses: Graph = modules.iter().map(|m| (m.clone(), BTreeSet::new())).collect();
+    let mut uses: Graph = modules
+        .iter()
+        .map(|m| (m.clone(), BTreeSet::new()))
+        .collect();
     for (from, code) in &code {
         for path in references(code, from, &modules) {
             for to in resolve(&path, &modules, &reexports, 0) {
@@ -184,12 +235,24 @@ fn resolve(
 ) -> Vec<String> {
     let (n, module) = (0..=path.len())
         .rev()
-        .map(|n| (n, if n == 0 { ROOT.to_owned() } else { path[..n].join("::") }))
+        .map(|n| {
+            (
+                n,
+                if n == 0 {
+                    ROOT.to_owned()
+                } else {
+                    path[..n].join("::")
+                },
+            )
+        })
         .find(|(_, m)| modules.contains(m))
         .unwrap_or((0, ROOT.to_owned()));
     let mut found = vec![module.clone()];
     if depth < 16 {
-        if let Some(target) = path.get(n).and_then(|name| reexports.get(&module)?.get(name)) {
+        if let Some(target) = path
+            .get(n)
+            .and_then(|name| reexports.get(&module)?.get(name))
+        {
             if target.as_slice() != &path[..=n] {
                 let mut next = target.clone();
                 next.extend(path[n + 1..].iter().cloned());
@@ -302,7 +365,9 @@ fn references(code: &str, module: &str, modules: &BTreeSet<String>) -> Vec<Vec<S
                 }
             }
             Token::Ident(kw) if kw == "mod" => {
-                if let (Some(Token::Ident(name)), Some(Token::Open)) = (toks.get(i + 1), toks.get(i + 2)) {
+                if let (Some(Token::Ident(name)), Some(Token::Open)) =
+                    (toks.get(i + 1), toks.get(i + 2))
+                {
                     inline.push((depth, name.clone()));
                 }
             }
@@ -702,8 +767,14 @@ mod tests {
         };
         assert_eq!(with_b("fn f() {}\n"), None);
         assert!(with_b("use crate::a::Thing;\n").is_some());
-        assert!(with_b("use crate::Thing;\n").is_some(), "through a re-export");
-        assert!(with_b("fn f() { super::a::g() }\n").is_some(), "through super");
+        assert!(
+            with_b("use crate::Thing;\n").is_some(),
+            "through a re-export"
+        );
+        assert!(
+            with_b("fn f() { super::a::g() }\n").is_some(),
+            "through super"
+        );
         assert_eq!(
             with_b("// use crate::a::Thing;\nfn f() {}\n#[cfg(test)]\nmod tests { use crate::a::Thing; }\n"),
             None,
@@ -723,17 +794,38 @@ mod tests {
     }
 
     #[test]
+    fn modules_declared_for_tests_are_not_read() {
+        let g = ModuleGraph::of(&files(&[
+            ("lib.rs", "pub mod p;\n"),
+            ("p/mod.rs", "pub struct X;\n#[cfg(test)]\nmod tests;\n"),
+            ("p/tests/mod.rs", "mod api;\nuse crate::p::X;\n"),
+            ("p/tests/api.rs", "use super::super::X;\n"),
+        ]));
+        assert!(!g.uses.contains_key("p::tests"), "{g:?}");
+        assert_eq!(g.cycle(), None, "{g:?}");
+    }
+
+    #[test]
     fn a_reexport_is_a_use_of_its_defining_module() {
         let g = ModuleGraph::of(&files(&[
-            ("lib.rs", "pub mod engine;\npub mod scan;\npub use engine::Engine;\n"),
+            (
+                "lib.rs",
+                "pub mod engine;\npub mod scan;\npub use engine::Engine;\n",
+            ),
             ("engine.rs", "pub struct Engine;\n"),
             ("scan.rs", "use crate::Engine;\n"),
         ]));
         assert!(g.uses["scan"].contains("engine"), "{g:?}");
         assert!(g.uses["crate"].contains("engine"), "{g:?}");
-        assert!(g.cycle().is_some(), "a use through the root's re-export: {g:?}");
+        assert!(
+            g.cycle().is_some(),
+            "a use through the root's re-export: {g:?}"
+        );
         let g = ModuleGraph::of(&files(&[
-            ("lib.rs", "pub mod engine;\npub mod scan;\npub use engine::Engine;\n"),
+            (
+                "lib.rs",
+                "pub mod engine;\npub mod scan;\npub use engine::Engine;\n",
+            ),
             ("engine.rs", "pub struct Engine;\n"),
             ("scan.rs", "use crate::engine::Engine;\n"),
         ]));

@@ -60,7 +60,7 @@ mod tests {
     use crate::catalog::cis::{
         cis_4_10_security_group_changes, cis_4_1_unauthorized_api_calls, cis_4_4_iam_policy_changes,
     };
-    use crate::{Detection, Pattern, Rule};
+    use crate::{pattern::Pattern, rule::Detection, rule::Rule};
 
     fn pattern(rule: &Rule) -> Pattern {
         match rule.detection {

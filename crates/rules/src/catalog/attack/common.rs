@@ -4,7 +4,7 @@
 //! `false`), never as a panic. Only the policy readers allocate (they parse a policy document, which only the
 //! rare policy-changing calls carry).
 
-use crate::Context;
+use crate::rule::Context;
 use cloudtrail::Node;
 use serde_json::Value;
 

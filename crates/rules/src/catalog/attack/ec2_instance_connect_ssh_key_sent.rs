@@ -1,7 +1,7 @@
 //! An SSH key pushed to an instance through EC2 Instance Connect.
 
 use super::common::{is_call, made_by_aws_service, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `SendSSHPublicKey` (eventSource `ec2-instance-connect.amazonaws.com`; no `errorCode`,

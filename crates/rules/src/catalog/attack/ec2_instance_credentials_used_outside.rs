@@ -2,7 +2,7 @@
 //! credentials).
 
 use super::common::{is_instance_session, made_by_aws_service, str_at};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 use std::net::IpAddr;
 
@@ -110,7 +110,7 @@ mod tests {
     /// from another, over two hours: one alert per credentials and address within an hour.
     #[test]
     fn once_per_credentials_and_address_per_hour() {
-        use crate::{scan_log, Engine};
+        use crate::{scan_log, engine::Engine};
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ec2-instance-credentials-used-outside/match/");
         let stolen: serde_json::Value =
             serde_json::from_slice(&std::fs::read(format!("{dir}stratus-get-caller-identity.json")).unwrap()).unwrap();

@@ -1,7 +1,7 @@
 //! Account-wide discovery calls made with an EC2 instance's role credentials.
 
 use super::common::{event_name, is_instance_session};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The identity-enumeration calls a workload rarely needs and an intruder on an instance makes first.

@@ -1,7 +1,7 @@
 //! Lambda function code replaced by an IAM user or the root user.
 
 use super::common::{identity_type, is_call, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The `UpdateFunctionCode` event names Lambda logs.

@@ -1,7 +1,7 @@
 //! A Lambda function's resource policy opened to anyone or another account.
 
 use super::common::{is_call, is_outside, principal_account, recipient, str_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The `AddPermission` event names Lambda logs (the API version is part of the name).

@@ -1,7 +1,7 @@
 //! Layers (possibly extensions) set on an existing Lambda function.
 
 use super::common::{is_call, is_outside, made_by_aws_service, recipient, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The `UpdateFunctionConfiguration` event names Lambda logs.

@@ -1,7 +1,7 @@
 //! An RDS snapshot shared with another account or made public.
 
 use super::common::{is_call, is_outside, principal_account, recipient, str_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `ModifyDBSnapshotAttribute` or `ModifyDBClusterSnapshotAttribute` (eventSource

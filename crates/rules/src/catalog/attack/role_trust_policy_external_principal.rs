@@ -1,7 +1,7 @@
 //! A role's trust policy lets another account, or anyone, assume it.
 
 use super::common::{is_call, policy_document, policy_grant, recipient, succeeded, Grant};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `UpdateAssumeRolePolicy` (its `requestParameters.policyDocument`) or `CreateRole` (its

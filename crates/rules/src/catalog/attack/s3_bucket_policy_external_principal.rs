@@ -1,7 +1,7 @@
 //! An S3 bucket policy that grants another account, or anyone, access.
 
 use super::common::{is_call, policy_document, policy_grant, recipient, succeeded, Grant};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `PutBucketPolicy` (eventSource `s3.amazonaws.com`; no `errorCode`, no `errorMessage`)

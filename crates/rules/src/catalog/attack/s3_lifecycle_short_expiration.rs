@@ -1,7 +1,7 @@
 //! An S3 lifecycle rule that deletes objects within days.
 
 use super::common::{is_call, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Objects expiring after this many days or fewer make a lifecycle rule "short".

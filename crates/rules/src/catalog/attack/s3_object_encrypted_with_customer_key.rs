@@ -1,7 +1,7 @@
 //! S3 objects written with a customer-provided encryption key (SSE-C).
 
 use super::common::{is_call, str_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `CopyObject`, `PutObject` or `CreateMultipartUpload` data event (eventSource

@@ -1,7 +1,7 @@
 //! SSM Session Manager session started.
 
 use super::common::{is_call, made_by_aws_service, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `StartSession` (eventSource `ssm.amazonaws.com`; no `errorCode`, no `errorMessage`)

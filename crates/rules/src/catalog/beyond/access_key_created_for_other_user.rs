@@ -1,7 +1,7 @@
 //! An access key created for a user other than the caller.
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `CreateAccessKey` (eventSource `iam.amazonaws.com`; no `errorCode`, no `errorMessage`)

@@ -1,7 +1,7 @@
 //! An AMI shared with another account or made public.
 
 use super::common::ec2_shared_outside;
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `ModifyImageAttribute` (eventSource `ec2.amazonaws.com`; no `errorCode`, no

@@ -1,7 +1,7 @@
 //! CloudTrail event selectors changed so that a trail no longer records (write) management events.
 
 use super::common::{event_name, event_source, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::{Elements, Node};
 
 /// Fires on a successful `PutEventSelectors` (eventSource `cloudtrail.amazonaws.com`; no `errorCode`, no

@@ -3,7 +3,7 @@
 //! Every function is total: a missing field, or a field of an unexpected JSON type, reads as "absent" (`None`,
 //! `false`), never as a panic. None of them allocates.
 
-use crate::{Context, Hit};
+use crate::{rule::Context, rule::Hit};
 use cloudtrail::Node;
 
 pub(super) use crate::external::{external_caller, made_by_aws_service, ExternalCaller};

@@ -1,7 +1,7 @@
 //! A principal of another, untrusted account successfully called into this account.
 
 use super::common::{external_caller, succeeded, ExternalCaller};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a **successful** call (no `errorCode`, no `errorMessage`) whose caller belongs to another account

@@ -2,7 +2,7 @@
 
 use super::common::{error_code, external_caller, ExternalCaller};
 use crate::catalog::events::is_denied_error_code;
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a call **denied for lack of permission** whose caller belongs to another, untrusted account: the

@@ -1,7 +1,7 @@
 //! A console password set, changed or removed for a user other than the caller.
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, is_true, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful (no `errorCode`, no `errorMessage`) `CreateLoginProfile`, `UpdateLoginProfile` or

@@ -1,7 +1,7 @@
 //! Root user activity that changes something.
 
 use super::common::{event_name, event_type, is_read_only, is_true, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a **successful, non-read-only call made by the root user** (`userIdentity.type = Root`) that was not

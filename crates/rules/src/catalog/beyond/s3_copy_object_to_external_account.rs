@@ -1,7 +1,7 @@
 //! An S3 object copied into a bucket of another, untrusted account.
 
 use super::common::{event_name, event_source, id_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful S3 `CopyObject` data event (eventSource `s3.amazonaws.com`; no `errorCode`, no

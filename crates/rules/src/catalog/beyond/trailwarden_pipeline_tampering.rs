@@ -4,7 +4,7 @@
 
 use super::common::{event_name, event_source, id_at, str_at, succeeded};
 use crate::pipeline::{Arn, Named, PipelineArn, PipelineResources};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a record of one of the calls below whose target is one of this deployment's own resources, listed

@@ -1,7 +1,7 @@
 //! A change made in a region outside the allow-list.
 
 use super::common::{event_type, id_at, is_read_only, made_by_aws_service};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires, when allowed regions are configured (`allowed_regions` in the config; empty = rule off), on a record

@@ -1,7 +1,7 @@
 //! Another account's principal used one of this account's VPC endpoints.
 
 use super::common::{error_code, event_type, id_at, identity_type};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a CloudTrail **network activity event** (`eventType = AwsVpceEvent`, `eventCategory =

@@ -1,7 +1,7 @@
 //! A watched access key was used.
 
 use super::common::identity_str;
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on **any** record whose `userIdentity.accessKeyId` is one of the configured watched access keys
