@@ -33,12 +33,12 @@
 //!
 //! Every error names the line and column it comes from.
 
-use crate::pattern::{ParseError, Pattern};
 use crate::pipeline::{PipelineArn, PipelineResources};
 use crate::profile::Profile;
 use crate::rule::Catalog;
 use crate::severity::Severity;
 use crate::threshold::ThresholdSpec;
+use pattern::{ParseError, Pattern};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;

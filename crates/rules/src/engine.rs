@@ -10,7 +10,6 @@
 //! to it, not with the size of the catalog.
 
 use crate::config::RulesConfig;
-use crate::pattern::{Document as _, Lookup, ParseError, PathStep, Pattern};
 use crate::profile::Profile;
 use crate::threshold::{ThresholdRule, ThresholdSpec};
 use crate::{
@@ -19,6 +18,7 @@ use crate::{
 };
 use cloudtrail::Node;
 use foldhash::{HashMap, HashMapExt};
+use pattern::{Document as _, Lookup, ParseError, PathStep, Pattern};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 

@@ -47,12 +47,12 @@
 //! records: `root-activity`, `unapproved-region`). CIS 4.1 (denied `Describe*` calls), root usage and the
 //! external-access rules need them, so the default profile sets it.
 
-use crate::pattern::ast::{Literal, Node, Term, Test};
-use crate::pattern::PathStep;
 use crate::{
     catalog::events::DENIED_ERROR_CODE_PREFIXES, catalog::events::DENIED_ERROR_CODE_SUFFIXES,
     engine::CompiledRule, engine::Engine, rule::Context,
 };
+use pattern::ast::{Literal, Node, Term, Test};
+use pattern::PathStep;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -898,7 +898,8 @@ fn pack(conjs: Vec<Conj>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{config::RulesConfig, pattern::Pattern};
+    use crate::config::RulesConfig;
+    use pattern::Pattern;
     use serde_json::json;
 
     fn conjs(src: &str) -> Vec<Value> {

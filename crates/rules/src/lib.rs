@@ -9,7 +9,6 @@ pub mod engine;
 pub mod eventbridge;
 pub mod external;
 pub mod finding;
-pub mod pattern;
 pub mod pipeline;
 pub mod profile;
 pub mod rule;

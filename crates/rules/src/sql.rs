@@ -2,7 +2,7 @@
 //! over the CloudTrail table [`TABLE_DDL`] describes, returning the matching events with `rule_id` and the
 //! finding fields.
 //!
-//! The translation keeps the CloudWatch semantics [`crate::pattern`] implements, as far as the table's column
+//! The translation keeps the CloudWatch semantics [`pattern`] implements, as far as the table's column
 //! types can tell them apart (README "History on Athena" has the mapping, feature by feature):
 //! * Only strings and numbers are value nodes: `=`, `!=` and the numeric operators are false on a missing field,
 //!   `null`, a boolean, an object or an array. On a JSON-string column (`requestparameters`, …) the JSON type
@@ -22,9 +22,9 @@
 //! them out.
 
 use crate::engine::{CompiledRule, Engine, Exclusion};
-use crate::pattern::ast::{Literal, Node, NumericOp, Term, Test};
-use crate::pattern::{PathStep, Pattern};
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use pattern::ast::{Literal, Node, NumericOp, Term, Test};
+use pattern::{PathStep, Pattern};
 use std::fmt::Write as _;
 
 /// The table `rules sql` queries unless told otherwise (the Terraform module creates it).

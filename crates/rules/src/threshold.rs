@@ -34,9 +34,9 @@
 //! is never forgotten silently: it is counted per rule in [`Uncounted`] (the scan's statistics, the function's
 //! log line and `trailwarden scan`'s summary) and the rule's next alert says so in its note.
 
-use crate::pattern::{ParseError, Pattern};
 use cloudtrail::{Kind, Node};
 use foldhash::HashMap;
+use pattern::{ParseError, Pattern};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;

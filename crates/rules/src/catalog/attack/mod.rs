@@ -41,7 +41,8 @@ register_rules! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{engine::Engine, pattern::Pattern, rule::Detection};
+    use crate::{engine::Engine, rule::Detection};
+    use pattern::Pattern;
 
     #[test]
     fn the_attack_rules_compile_with_unique_ids() {

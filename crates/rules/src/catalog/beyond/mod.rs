@@ -49,7 +49,8 @@ register_rules! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{engine::Engine, pattern::Pattern, rule::Context, rule::Detection};
+    use crate::{engine::Engine, rule::Context, rule::Detection};
+    use pattern::Pattern;
     use serde_json::{json, Value};
 
     #[test]
