@@ -159,7 +159,7 @@ impl CompiledRule {
     }
 
     /// For a code rule, the event names it is limited to (`Some(None)`: any record); `None` for a pattern.
-    pub(crate) fn code_events(&self) -> Option<Option<&'static [&'static str]>> {
+    pub fn code_events(&self) -> Option<Option<&'static [&'static str]>> {
         match &self.matcher {
             Matcher::Code(_, events) => Some(*events),
             Matcher::Pattern(_) => None,

@@ -10,7 +10,7 @@
 
 use crate::hunts;
 use cloudtrail::{LogReader, ReaderOptions, Record};
-use rules::sql::{TimeRange, TABLE_DDL};
+use compile::sql::{TimeRange, TABLE_DDL};
 use rules::RulesConfig;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -21,10 +21,10 @@
 //! `NOT EXISTS` on a plain or struct column is `IS NULL`: CloudTrail writes those fields as strings or leaves
 //! them out.
 
-use crate::engine::{CompiledRule, Engine, Exclusion};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use pattern::ast::{Literal, Node, NumericOp, Term, Test};
 use pattern::{PathStep, Pattern};
+use rules::engine::{CompiledRule, Engine, Exclusion};
 use std::fmt::Write as _;
 
 /// The table `rules sql` queries unless told otherwise (the Terraform module creates it).
@@ -172,7 +172,7 @@ pub fn engine_queries(engine: &Engine, table: &str, range: &TimeRange) -> Vec<Ru
 }
 
 /// The columns every rule query returns after `rule_id`, `title` and `severity`: the finding's fields, named as
-/// in [`crate::finding::Finding`] (`eventid` keeps the table's name so every query has it).
+/// in [`rules::finding::Finding`] (`eventid` keeps the table's name so every query has it).
 pub const FINDING_COLUMNS: &str = "eventid, \
 eventid AS event_id, \
 eventname AS event_name, \
@@ -810,7 +810,7 @@ mod tests {
 
     #[test]
     fn every_cis_rule_has_a_query_and_code_rules_say_why_not() {
-        let engine = Engine::profile(crate::profile::Profile::Cis).unwrap();
+        let engine = Engine::profile(rules::profile::Profile::Cis).unwrap();
         let queries = engine_queries(&engine, DEFAULT_TABLE, &TimeRange::default());
         assert_eq!(queries.len(), 16);
         for q in &queries {

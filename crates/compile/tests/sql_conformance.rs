@@ -1,4 +1,4 @@
-//! The rules as SQL, proven on a real SQL engine: every pattern rule's Athena query ([`rules::sql::rule_query`])
+//! The rules as SQL, proven on a real SQL engine: every pattern rule's Athena query ([`compile::sql::rule_query`])
 //! runs on DuckDB over the same records the Rust engine evaluates, and must return exactly the event ids the
 //! engine's findings have (per rule, as multisets).
 //!
@@ -12,7 +12,7 @@
 //!
 //! A translation with a planted bug (`!=` true on a missing field) must make the runner report mismatches.
 
-use rules::sql::{self, TimeRange, TABLE_DDL};
+use compile::sql::{self, TimeRange, TABLE_DDL};
 use rules::{Engine, Outcome, RulesConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -47,12 +47,11 @@
 //! records: `root-activity`, `unapproved-region`). CIS 4.1 (denied `Describe*` calls), root usage and the
 //! external-access rules need them, so the default profile sets it.
 
-use crate::{
-    catalog::events::DENIED_ERROR_CODE_PREFIXES, catalog::events::DENIED_ERROR_CODE_SUFFIXES,
-    engine::CompiledRule, engine::Engine, rule::Context,
-};
 use pattern::ast::{Literal, Node, Term, Test};
 use pattern::PathStep;
+use rules::catalog::events::{DENIED_ERROR_CODE_PREFIXES, DENIED_ERROR_CODE_SUFFIXES};
+use rules::engine::{CompiledRule, Engine};
+use rules::rule::Context;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -471,7 +470,7 @@ struct RuleShape {
     widened: Option<String>,
 }
 
-/// The external-caller test of [`crate::external::external_caller`] as constraints: the caller's account a non-empty
+/// The external-caller test of [`rules::external::external_caller`] as constraints: the caller's account a non-empty
 /// string outside the trusted accounts (EventBridge cannot compare it with `recipientAccountId`), a recipient
 /// account, and no `invokedBy`.
 fn external_caller(context: &Context) -> Conj {
@@ -898,8 +897,8 @@ fn pack(conjs: Vec<Conj>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RulesConfig;
     use pattern::Pattern;
+    use rules::config::RulesConfig;
     use serde_json::json;
 
     fn conjs(src: &str) -> Vec<Value> {
@@ -969,7 +968,7 @@ mod tests {
 
     fn engine(custom: &[&str]) -> Engine {
         let mut cfg = String::from("profile = \"cis\"\ndisable = [");
-        let ids: Vec<String> = crate::catalog::BUILTIN
+        let ids: Vec<String> = rules::catalog::BUILTIN
             .iter()
             .map(|r| format!("\"{}\"", r.id))
             .collect();
