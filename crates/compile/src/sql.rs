@@ -818,7 +818,11 @@ mod tests {
             assert!(sql.contains("eventid"), "{sql}");
         }
         let all = Engine::builtin().unwrap();
-        let code = all.rule("root-activity").unwrap();
+        let code = all
+            .rules()
+            .iter()
+            .find(|r| r.prefilter().is_some())
+            .unwrap();
         let err = rule_query(&all, code, DEFAULT_TABLE, &TimeRange::default()).unwrap_err();
         assert!(err.reason.contains("code rule"), "{err}");
     }

@@ -14,7 +14,7 @@ use crate::profile::Profile;
 use crate::threshold::{ThresholdRule, ThresholdSpec};
 use crate::{
     config::ConfigError, rule::Catalog, rule::CodeRule, rule::Context, rule::Control,
-    rule::Detection, rule::Hit, rule::Rule, severity::Severity,
+    rule::Detection, rule::Hit, rule::Prefilter, rule::Rule, severity::Severity,
 };
 use cloudtrail::Node;
 use foldhash::{HashMap, HashMapExt};
@@ -47,8 +47,8 @@ pub enum EngineError {
 #[derive(Debug, Clone)]
 enum Matcher {
     Pattern(Pattern),
-    /// Code, with the event names it is limited to (`None`: any record).
-    Code(CodeRule, Option<&'static [&'static str]>),
+    /// Code, with what it can match (its event names are indexed).
+    Code(CodeRule, Prefilter),
 }
 
 /// One rule, ready to evaluate.
@@ -79,8 +79,7 @@ impl CompiledRule {
                     source,
                 })?)
             }
-            Detection::Code(f) => Matcher::Code(f, None),
-            Detection::CodeFor { events, detect } => Matcher::Code(detect, Some(events)),
+            Detection::Code { prefilter, detect } => Matcher::Code(detect, prefilter),
             Detection::Threshold(t) => {
                 let (filter, spec) =
                     ThresholdSpec::compile(&t).map_err(|message| EngineError::Threshold {
@@ -91,6 +90,7 @@ impl CompiledRule {
                 Matcher::Pattern(filter)
             }
             Detection::CodeThreshold {
+                prefilter,
                 detect,
                 group_by,
                 window_minutes,
@@ -103,7 +103,7 @@ impl CompiledRule {
                             message: e.to_string(),
                         })?;
                 threshold = Some(Box::new(spec));
-                Matcher::Code(detect, None)
+                Matcher::Code(detect, prefilter)
             }
         };
         Ok(CompiledRule {
@@ -158,10 +158,10 @@ impl CompiledRule {
         }
     }
 
-    /// For a code rule, the event names it is limited to (`Some(None)`: any record); `None` for a pattern.
-    pub fn code_events(&self) -> Option<Option<&'static [&'static str]>> {
+    /// For a code rule, what it can match (declared in its file); `None` for a pattern.
+    pub fn prefilter(&self) -> Option<Prefilter> {
         match &self.matcher {
-            Matcher::Code(_, events) => Some(*events),
+            Matcher::Code(_, prefilter) => Some(*prefilter),
             Matcher::Pattern(_) => None,
         }
     }
@@ -180,10 +180,11 @@ impl CompiledRule {
                 fields.sort_by_key(|(path, _)| **path != *event_name_path());
                 fields
             }
-            Matcher::Code(_, Some(events)) => {
+            Matcher::Code(_, Prefilter::EventNames(events)) => {
                 vec![(Cow::Owned(event_name_path().to_vec()), events.to_vec())]
             }
-            Matcher::Code(_, None) => Vec::new(),
+            // Field prefilters depend on the context and are not exact values of one field: unindexed.
+            Matcher::Code(_, Prefilter::Fields(_)) => Vec::new(),
         }
     }
 

@@ -33,7 +33,10 @@ pub use finding::{
 pub use pattern::{Document, ParseError, Pattern};
 pub use pipeline::{ArnError, PipelineArn, PipelineResources};
 pub use profile::{Profile, UnknownProfile};
-pub use rule::{Catalog, CodeRule, Context, Control, Detection, Hit, Rule};
+pub use rule::{
+    Catalog, CodeRule, Context, Control, Detection, FieldPrefilter, FieldValue, Hit, Prefilter,
+    Rule,
+};
 pub use scan::{
     scan_log, scan_log_filtered, scan_log_windowed, MalformedRecord, ScanError, ScanStats,
     SuppressedFinding,

@@ -4,7 +4,7 @@
 //! near miss. Every event name the rule declares has a must-match fixture, and without a `[pipeline]` table
 //! the rule is silent on all of them; with one it runs in every profile and no `disable` or exclusion mutes it.
 
-use rules::{Detection, Engine, Outcome, RulesConfig, BUILTIN};
+use rules::{Detection, Engine, Outcome, Prefilter, RulesConfig, BUILTIN};
 use std::path::{Path, PathBuf};
 
 const RULE_ID: &str = "trailwarden-pipeline-tampering";
@@ -217,7 +217,11 @@ fn outcomes(engine: &Engine, bytes: &[u8]) -> Vec<(String, bool)> {
 #[test]
 fn every_declared_event_has_a_must_match_fixture() {
     let rule = BUILTIN.iter().find(|r| r.id == RULE_ID).unwrap();
-    let Detection::CodeFor { events, .. } = rule.detection else {
+    let Detection::Code {
+        prefilter: Prefilter::EventNames(events),
+        ..
+    } = rule.detection
+    else {
         panic!("{RULE_ID} is indexed by event name");
     };
     let covered: std::collections::BTreeSet<String> = fixtures("match")

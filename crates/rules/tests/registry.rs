@@ -2,7 +2,7 @@
 //! least one must-match and one near-miss fixture in `tests/fixtures/<rule-id>/{match,nomatch}/`, all of which
 //! behave as labelled.
 
-use rules::{Context, Detection, Engine, BUILTIN};
+use rules::{Context, Detection, Engine, Prefilter, BUILTIN};
 use std::path::{Path, PathBuf};
 
 fn fixtures(rule_id: &str, kind: &str) -> Vec<PathBuf> {
@@ -136,7 +136,11 @@ fn event_indexed_code_rules_declare_every_event_they_match() {
     let context = fixture_context();
     let mut checked = 0;
     for rule in BUILTIN {
-        let Detection::CodeFor { events, detect } = rule.detection else {
+        let Detection::Code {
+            prefilter: Prefilter::EventNames(events),
+            detect,
+        } = rule.detection
+        else {
             continue;
         };
         for f in fixtures(rule.id, "match") {

@@ -98,7 +98,7 @@ mod tests {
                 );
             } else if matches!(
                 rule.detection,
-                Detection::Code(_) | Detection::CodeFor { .. } | Detection::CodeThreshold { .. }
+                Detection::Code { .. } | Detection::CodeThreshold { .. }
             ) {
                 assert!(
                     src.contains("Code, not a pattern:"),

@@ -3,7 +3,7 @@
 //! Every function is total: a missing field, or a field of an unexpected JSON type, reads as "absent" (`None`,
 //! `false`), never as a panic. None of them allocates.
 
-use crate::{rule::Context, rule::Hit};
+use crate::{rule::Context, rule::FieldValue, rule::Hit};
 use cloudtrail::Node;
 
 pub(super) use crate::external::{external_caller, made_by_aws_service, ExternalCaller};
@@ -17,6 +17,33 @@ pub(super) fn str_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
 /// reads as absent.
 pub(super) fn id_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
     str_at(record, path).filter(|id| !id.is_empty())
+}
+
+/// The prefilter of [`succeeded`]: no `errorCode` and no `errorMessage`.
+pub(super) fn succeeded_fields() -> Vec<(&'static str, Vec<FieldValue>)> {
+    vec![
+        ("errorCode", FieldValue::exists(false)),
+        ("errorMessage", FieldValue::exists(false)),
+    ]
+}
+
+/// The prefilter of [`external_caller`]: the caller's account a non-empty string outside the trusted
+/// accounts (a prefilter cannot compare it with `recipientAccountId`), a recipient account, and no
+/// `invokedBy`.
+pub(super) fn external_caller_fields(context: &Context) -> Vec<(&'static str, Vec<FieldValue>)> {
+    let untrusted = context
+        .trusted_accounts
+        .iter()
+        .map(String::as_str)
+        .chain([""]);
+    vec![
+        (
+            "userIdentity.accountId",
+            FieldValue::anything_but(untrusted),
+        ),
+        ("recipientAccountId", FieldValue::anything_but([""])),
+        ("userIdentity.invokedBy", FieldValue::exists(false)),
+    ]
 }
 
 /// `eventName`.

@@ -95,9 +95,7 @@ mod tests {
                         rule.id
                     );
                 }
-                Detection::Code(_)
-                | Detection::CodeFor { .. }
-                | Detection::CodeThreshold { .. } => assert!(
+                Detection::Code { .. } | Detection::CodeThreshold { .. } => assert!(
                     src.contains("Code, not a pattern:"),
                     "{}: a code rule says why it is code",
                     rule.id

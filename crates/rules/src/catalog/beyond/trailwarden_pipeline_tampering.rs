@@ -4,7 +4,7 @@
 
 use super::common::{event_name, event_source, id_at, str_at, succeeded};
 use crate::pipeline::{Arn, Named, PipelineArn, PipelineResources};
-use crate::{rule::Context, rule::Control, rule::Detection, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a record of one of the calls below whose target is one of this deployment's own resources, listed
@@ -123,7 +123,10 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1562.001" },
         Control { framework: "MITRE ATT&CK", id: "T1562.008" },
     ],
-    detection: Detection::CodeFor { events: EVENTS, detect },
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(EVENTS),
+        detect,
+    },
     rationale: "Someone changed, or tried to change, one of the resources this alerting pipeline is made of: the \
                 CloudTrail log bucket or the rules file in it, the function, its role, the alert or alarm topics, \
                 their KMS keys, the trail, the pipeline's alarms or its watchdog rule, the fast path's queues and \
