@@ -55,25 +55,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The `detail-type` values of CloudTrail's events on EventBridge.
-pub const DETAIL_TYPES: [&str; 4] = [
-    "AWS API Call via CloudTrail",
-    "AWS Console Action via CloudTrail",
-    "AWS Console Sign In via CloudTrail",
-    "AWS Service Event via CloudTrail",
-];
-
-/// The `detail-type` an EventBridge event carrying a record of this `eventType` has; `None` for the event
-/// types CloudTrail does not send to EventBridge as a CloudTrail event (Insights, VPC endpoint events).
-pub fn detail_type(event_type: &str) -> Option<&'static str> {
-    Some(match event_type {
-        "AwsApiCall" => DETAIL_TYPES[0],
-        "AwsConsoleAction" => DETAIL_TYPES[1],
-        "AwsConsoleSignIn" => DETAIL_TYPES[2],
-        "AwsServiceEvent" => DETAIL_TYPES[3],
-        _ => return None,
-    })
-}
+pub use cloudtrail::vocab::{detail_type, DETAIL_TYPES};
 
 /// An event pattern's size limit (characters, serialized compactly): EventBridge's default quota, and what the
 /// Terraform AWS provider accepts.

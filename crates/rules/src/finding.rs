@@ -1,6 +1,7 @@
 //! Findings: a rule that matched a record, with the fields a responder needs first.
 
 use crate::{engine::CompiledRule, rule::Hit, severity::Severity, threshold::ThresholdDetails};
+use cloudtrail::vocab::str_at;
 use cloudtrail::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -48,10 +49,6 @@ pub struct Finding {
 
 pub use cloudtrail::vocab::PrincipalField;
 
-fn str_at<'v>(v: Node<'v>, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
-}
-
 fn owned(v: Option<&str>) -> Option<String> {
     v.map(str::to_owned)
 }
@@ -61,10 +58,7 @@ impl Finding {
     /// record's JSON as read (kept, compacted, in the finding).
     pub fn new(rule: &CompiledRule, hit: Hit, record: Node<'_>) -> Finding {
         let id = |k: &str| str_at(record, &["userIdentity", k]);
-        let (principal_field, principal) = PrincipalField::ALL
-            .into_iter()
-            .find_map(|field| Some((field, id(field.key())?)))
-            .unzip();
+        let (principal_field, principal) = cloudtrail::vocab::principal(record).unzip();
         let text = record.document_text();
         let compact = if record.document_is_compact() {
             text.to_owned()

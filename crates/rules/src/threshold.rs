@@ -34,6 +34,7 @@
 //! is never forgotten silently: it is counted per rule in [`Uncounted`] (the scan's statistics, the function's
 //! log line and `trailwarden scan`'s summary) and the rule's next alert says so in its note.
 
+use cloudtrail::vocab::{canonical_seconds, event_seconds};
 use cloudtrail::{Kind, Node};
 use foldhash::HashMap;
 use pattern::{ParseError, Pattern};
@@ -368,38 +369,6 @@ fn cut(v: &str) -> &str {
         end -= 1;
     }
     &v[..end]
-}
-
-/// Seconds since the epoch of an `eventTime` (`2024-07-31T12:29:17Z`, fractions and offsets accepted).
-pub fn event_seconds(time: &str) -> Option<i64> {
-    canonical_seconds(time).or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(time)
-            .ok()
-            .map(|t| t.timestamp())
-    })
-}
-
-/// [`event_seconds`] for the form CloudTrail writes, `YYYY-MM-DDTHH:MM:SSZ`, without a general parser (it
-/// runs for every event a threshold rule counts); `None` for any other form (then the RFC 3339 parser decides).
-fn canonical_seconds(time: &str) -> Option<i64> {
-    let b = time.as_bytes();
-    if b.len() != 20 || b[19] != b'Z' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<u32> {
-        b[from..to].iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(i, c)| b[i] != c) {
-        return None;
-    }
-    let date =
-        chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, num(5, 7)?, num(8, 10)?)?;
-    // Seconds 0-59 only: a leap second (60) goes to the RFC 3339 parser, as before.
-    let at = date.and_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?;
-    Some(at.and_utc().timestamp())
 }
 
 /// The canonical `eventTime` text of `t` (`YYYY-MM-DDTHH:MM:SSZ`), for years 0-9999.

@@ -7,11 +7,9 @@ use crate::{rule::Context, rule::FieldValue, rule::Hit};
 use cloudtrail::Node;
 
 pub(super) use crate::external::{external_caller, made_by_aws_service, ExternalCaller};
-
-/// The string at `path`, if every step exists and the last value is a JSON string.
-pub(super) fn str_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(record, |v, key| v.get(key))?.as_str()
-}
+pub(super) use cloudtrail::vocab::{
+    error_code, event_name, event_source, event_type, str_at, succeeded,
+};
 
 /// An identifier (account id, user name) at `path`: a non-empty string. An empty string names nobody, so it
 /// reads as absent.
@@ -46,21 +44,6 @@ pub(super) fn external_caller_fields(context: &Context) -> Vec<(&'static str, Ve
     ]
 }
 
-/// `eventName`.
-pub(super) fn event_name(record: Node<'_>) -> Option<&str> {
-    record.get("eventName")?.as_str()
-}
-
-/// `eventSource`.
-pub(super) fn event_source(record: Node<'_>) -> Option<&str> {
-    record.get("eventSource")?.as_str()
-}
-
-/// `eventType`.
-pub(super) fn event_type(record: Node<'_>) -> Option<&str> {
-    record.get("eventType")?.as_str()
-}
-
 /// `userIdentity.<key>` as a string.
 pub(super) fn identity_str<'v>(record: Node<'v>, key: &str) -> Option<&'v str> {
     record.get("userIdentity")?.get(key)?.as_str()
@@ -69,17 +52,6 @@ pub(super) fn identity_str<'v>(record: Node<'v>, key: &str) -> Option<&'v str> {
 /// `userIdentity.type`.
 pub(super) fn identity_type(record: Node<'_>) -> Option<&str> {
     identity_str(record, "type")
-}
-
-/// `errorCode`.
-pub(super) fn error_code(record: Node<'_>) -> Option<&str> {
-    record.get("errorCode")?.as_str()
-}
-
-/// "Successful", exactly as the filter-pattern term `$.errorCode NOT EXISTS && $.errorMessage NOT EXISTS`: neither
-/// key is present (a present `null` counts as present, as `NOT EXISTS` is false for it).
-pub(super) fn succeeded(record: Node<'_>) -> bool {
-    record.get("errorCode").is_none() && record.get("errorMessage").is_none()
 }
 
 /// A JSON `true`, or the string `"true"` (some producers stringify booleans).
