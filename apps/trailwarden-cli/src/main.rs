@@ -1,5 +1,5 @@
 //! `trailwarden`: runs trailwarden's detection rules over CloudTrail log files on disk and in S3, the same
-//! rules and pipeline as the alerting Lambda.
+//! rules and per-file scan as the alerting Lambda.
 //!
 //! `main` only parses the command line and turns the outcome into an exit status; each subcommand lives in
 //! [`commands`], and the parts subcommands share are modules of their own.
@@ -15,8 +15,8 @@
 //!                                                  statuses, the rules config, the hunt trait
 //! local, s3 (s3_disabled.rs)   -> location, window      inputs: the directory walk, S3 listing and objects
 //! source                       -> local, s3, location, window   PATH arguments to one stream; open a file
-//! pipeline                     -> location              files read in parallel, in input order; progress
-//! records                      -> pipeline, source, s3, location, window   one file record by record
+//! parallel_read                -> location              files read in parallel, in input order; progress
+//! records                      -> parallel_read, source, s3, location, window   one file record by record
 //! output                       -> location              output formats and the writers of findings
 //! summary                      -> location              the counters of a scan
 //! hunts, hunts::<name>         -> hunt                  one file per hunt and their registry
@@ -36,7 +36,7 @@ mod hunts;
 mod local;
 mod location;
 mod output;
-mod pipeline;
+mod parallel_read;
 mod records;
 mod ruleset;
 #[cfg(feature = "s3")]

@@ -398,7 +398,7 @@ fn full_context() -> Context {
         trusted_accounts: ["444455556666".to_owned()].into(),
         watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
         allowed_regions: ["us-east-1".to_owned(), "eu-west-1".to_owned()].into(),
-        pipeline: rules::PipelineResources::from_arns([
+        own_resources: rules::OwnResources::from_arns([
             "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1",
             "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/trailwarden/rules.toml",
             "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",

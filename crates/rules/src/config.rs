@@ -33,7 +33,7 @@
 //!
 //! Every error names the line and column it comes from.
 
-use crate::pipeline::{PipelineArn, PipelineResources};
+use crate::own_resources::{OwnResourceArn, OwnResources};
 use crate::profile::Profile;
 use crate::rule::Catalog;
 use crate::severity::Severity;
@@ -157,11 +157,11 @@ impl AlertSettings {
     }
 }
 
-/// The `[pipeline]` table: this deployment's own resources, as ARNs (see [`crate::pipeline`]). The Terraform
+/// The `[pipeline]` table: this deployment's own resources, as ARNs (see [`crate::own_resources`]). The Terraform
 /// module writes it; the rule `trailwarden-pipeline-tampering` watches them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PipelineSpec {
+pub struct OwnResourcesSpec {
     pub resources: Vec<Spanned<String>>,
 }
 
@@ -190,10 +190,10 @@ pub struct RulesConfig {
     pub alerts: Option<Spanned<AlertSettings>>,
     /// This deployment's own resources (`[pipeline] resources = [ARN, …]`).
     #[serde(default)]
-    pub pipeline: Option<PipelineSpec>,
+    pub pipeline: Option<OwnResourcesSpec>,
     /// `pipeline`, parsed (at [`RulesConfig::parse`], which rejects an ARN of another kind).
     #[serde(skip)]
-    pipeline_resources: PipelineResources,
+    own_resources: OwnResources,
     /// The source text, for line/column positions in later errors.
     #[serde(skip)]
     source: String,
@@ -229,7 +229,7 @@ impl RulesConfig {
         cfg.source = text.to_owned();
         cfg.origin = origin.to_owned();
         cfg.validate(catalog)?;
-        cfg.pipeline_resources = cfg.parse_pipeline()?;
+        cfg.own_resources = cfg.parse_pipeline()?;
         Ok(cfg)
     }
 
@@ -256,14 +256,14 @@ impl RulesConfig {
     }
 
     /// The `[pipeline]` resources, parsed (empty when the table is absent: the tampering rule is off).
-    pub fn pipeline_resources(&self) -> &PipelineResources {
-        &self.pipeline_resources
+    pub fn own_resources(&self) -> &OwnResources {
+        &self.own_resources
     }
 
-    fn parse_pipeline(&self) -> Result<PipelineResources, ConfigError> {
-        let mut out = PipelineResources::default();
+    fn parse_pipeline(&self) -> Result<OwnResources, ConfigError> {
+        let mut out = OwnResources::default();
         for arn in self.pipeline.iter().flat_map(|p| &p.resources) {
-            let parsed = PipelineArn::parse(arn.get_ref())
+            let parsed = OwnResourceArn::parse(arn.get_ref())
                 .map_err(|e| self.error(arn.span(), e.to_string()))?;
             out.insert(parsed);
         }

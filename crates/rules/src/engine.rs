@@ -360,7 +360,7 @@ impl Engine {
         // A rules file with a `[pipeline]` table (the Terraform module writes it) watches its own pipeline
         // whatever the profile: `cis` included. Only an explicit `disable` (visible in the reviewed file)
         // switches it off.
-        let pipeline_watched = !cfg.pipeline_resources().is_empty();
+        let pipeline_watched = !cfg.own_resources().is_empty();
         let wanted = |rule: &Rule| {
             (rule.in_profile(profile)
                 || cfg.enable.iter().any(|e| e.get_ref() == rule.id)
@@ -397,7 +397,7 @@ impl Engine {
             trusted_accounts: strings(&cfg.trusted_accounts),
             watched_access_keys: strings(&cfg.watched_access_keys),
             allowed_regions: strings(&cfg.allowed_regions),
-            pipeline: cfg.pipeline_resources().clone(),
+            own_resources: cfg.own_resources().clone(),
         };
         let mut exclusions = Vec::new();
         for x in &cfg.exclusions {
@@ -431,8 +431,9 @@ impl Engine {
         // With a `[pipeline]` table the tampering rule is the pipeline's own guarantee, like `unevaluated-record`:
         // no exclusion applies to it (one naming it is refused by the rules file; a rule-wide one passes it by),
         // or a catch-all exclusion would mute the alert that reports the change that wrote it.
-        let guarded =
-            |rule: &CompiledRule| !context.pipeline.is_empty() && rule.id() == own_resources_rule;
+        let guarded = |rule: &CompiledRule| {
+            !context.own_resources.is_empty() && rule.id() == own_resources_rule
+        };
         for rule in &mut rules {
             if guarded(rule) {
                 rule.exclusions = Vec::new();

@@ -2,7 +2,7 @@
 //! cannot say it).
 
 use crate::threshold::Threshold;
-use crate::{pipeline::PipelineResources, profile::Profile, severity::Severity};
+use crate::{own_resources::OwnResources, profile::Profile, severity::Severity};
 use cloudtrail::Node;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -34,7 +34,7 @@ pub struct Context {
     pub allowed_regions: BTreeSet<String>,
     /// This deployment's own resources (the rules file's `[pipeline]` table), watched by
     /// `trailwarden-pipeline-tampering`; empty = that rule is off.
-    pub pipeline: PipelineResources,
+    pub own_resources: OwnResources,
 }
 
 /// A code rule's positive verdict, optionally with a note for the alert (e.g. "centralized root access

@@ -1,4 +1,5 @@
-//! The pipeline shared by the Lambda and the CLI: log reader → per-record parse → rules → findings.
+//! The per-file scan shared by the Lambda and the CLI: one log file through the log reader → per-record parse →
+//! rules → findings, with the file's statistics.
 
 use crate::engine::Outcome;
 use crate::unevaluated::{self, Recovered, Unevaluated};

@@ -68,7 +68,7 @@ pub(super) fn principal_account(principal: &str) -> Option<&str> {
     if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
         return Some(p);
     }
-    let arn = crate::pipeline::Arn::split(p)?;
+    let arn = crate::own_resources::Arn::split(p)?;
     (matches!(arn.service, "iam" | "sts")
         && arn.account.len() == 12
         && arn.account.bytes().all(|b| b.is_ascii_digit()))

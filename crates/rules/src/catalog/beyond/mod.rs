@@ -167,7 +167,7 @@ mod tests {
             trusted_accounts: ["444455556666".to_owned()].into(),
             watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
             allowed_regions: ["us-east-1".to_owned()].into(),
-            pipeline: crate::pipeline::PipelineResources::from_arns([
+            own_resources: crate::own_resources::OwnResources::from_arns([
                 "arn:aws:s3:::tw-logs",
                 "arn:aws:s3:::tw-logs/trailwarden/rules.toml",
                 "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
