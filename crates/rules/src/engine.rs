@@ -277,16 +277,22 @@ impl FieldIndex {
         match record.lookup(&self.path) {
             Lookup::String(value) => {
                 merge.push(self.by_value.get(value).map_or(&[], Vec::as_slice));
-                let mut matching = self
-                    .by_prefix
-                    .iter()
-                    .filter(|(prefix, _)| value.starts_with(&**prefix));
-                if matching.clone().count() > MAX_PREFIX_LISTS {
-                    merge.push(&self.all);
-                } else {
-                    for (_, rules) in matching.by_ref() {
-                        merge.push(rules);
+                // One walk of the prefix lists: the matching ones are kept until a fifth one shows the whole
+                // index is cheaper.
+                let mut lists: [&[usize]; MAX_PREFIX_LISTS] = [&[]; MAX_PREFIX_LISTS];
+                let mut found = 0;
+                for (prefix, rules) in &self.by_prefix {
+                    if value.starts_with(&**prefix) {
+                        if found == MAX_PREFIX_LISTS {
+                            merge.push(&self.all);
+                            return;
+                        }
+                        lists[found] = rules;
+                        found += 1;
                     }
+                }
+                for rules in &lists[..found] {
+                    merge.push(rules);
                 }
             }
             // An exact `=` value matches only a string, or a number through its text. Absent: nothing here.

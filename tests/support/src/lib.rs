@@ -11,4 +11,6 @@ mod moto;
 mod paths;
 #[cfg(feature = "moto")]
 pub use moto::{drain_queue, moto_server_exe, sdk_config, subscribed_queue, MotoServer};
-pub use paths::{corpus_dir, corpus_files, in_ci, repo_root, require, shared_dir, skip};
+pub use paths::{
+    corpus_dir, corpus_files, in_ci, repo_root, require, shared_dir, skip, sql_python,
+};

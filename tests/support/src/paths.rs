@@ -68,6 +68,22 @@ pub fn require(path: PathBuf) -> Option<PathBuf> {
     }
 }
 
+/// The Python of the SQL tools' virtualenv below the repository `root` (`.tools/sql-venv`: DuckDB and sqlglot,
+/// installed by `make sql-tools`), or `None` after [`skip`] (SKIP on a laptop, a failure under `CI=true`). The
+/// root is the caller's own (a shared target folder may hold this crate built for another checkout).
+pub fn sql_python(root: &Path) -> Option<PathBuf> {
+    let python = root.join(".tools/sql-venv/bin/python");
+    if python.exists() {
+        Some(python)
+    } else {
+        skip(&format!(
+            "{} not found (`make sql-tools` installs DuckDB and sqlglot there)",
+            python.display()
+        ));
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
