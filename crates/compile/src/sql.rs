@@ -708,6 +708,17 @@ mod tests {
         pattern_condition(&Pattern::parse(src).unwrap())
     }
 
+    /// The principal column follows the principal fallback of `cloudtrail::vocab` (the order findings use).
+    #[test]
+    fn the_principal_column_is_the_principal_fallback() {
+        let columns: Vec<String> = cloudtrail::vocab::PrincipalField::ALL
+            .iter()
+            .map(|f| f.selector().to_lowercase())
+            .collect();
+        let expected = format!("coalesce({}) AS principal", columns.join(", "));
+        assert!(FINDING_COLUMNS.contains(&expected), "{FINDING_COLUMNS}");
+    }
+
     #[test]
     fn plain_struct_json_and_array_fields() {
         assert_eq!(

@@ -84,3 +84,20 @@ pub fn from_where(table: &str, conditions: &[String], range: &TimeRange) -> Stri
     }
     format!("FROM {table}\nWHERE {}", all.join("\n  AND "))
 }
+
+#[cfg(test)]
+mod tests {
+    /// [`super::PRINCIPAL`] follows the principal fallback of `cloudtrail::vocab` (what `Record::principal`
+    /// uses).
+    #[test]
+    fn principal_is_the_principal_fallback() {
+        let columns: Vec<String> = cloudtrail::vocab::PrincipalField::ALL
+            .iter()
+            .map(|f| f.selector().to_lowercase())
+            .collect();
+        assert_eq!(
+            super::PRINCIPAL,
+            format!("coalesce({})", columns.join(", "))
+        );
+    }
+}
