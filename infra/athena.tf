@@ -15,7 +15,7 @@ locals {
   # trail's id, or athena_organization_id for an existing organization trail (create_trail = false).
   athena_org_id = var.athena_organization_id != null ? var.athena_organization_id : (local.org_trail ? data.aws_organizations_organization.this[0].id : null)
 
-  # TABLE_DDL's {location} (rules::sql): s3://bucket/<prefix>/AWSLogs/ or …/AWSLogs/<org-id>/; the template
+  # TABLE_DDL's {location} (compile::sql): s3://bucket/<prefix>/AWSLogs/ or …/AWSLogs/<org-id>/; the template
   # appends ${account}/CloudTrail/${region}/${day} as the DDL does.
   cloudtrail_table_location = "s3://${local.bucket_name}/${local.log_prefix}${local.athena_org_id != null ? "${local.athena_org_id}/" : ""}"
 
@@ -25,7 +25,7 @@ locals {
   athena_results_prefix   = "athena-results/"
   athena_results_location = "s3://${local.athena_results_bucket}/${local.athena_results_prefix}"
 
-  # The columns of rules::sql::TABLE_DDL, in its order and with its types (Glue's spelling: lowercase, no
+  # The columns of compile::sql::TABLE_DDL, in its order and with its types (Glue's spelling: lowercase, no
   # spaces). tests/tests/infra_apply/athena.rs compares them with TABLE_DDL.
   cloudtrail_columns = [
     { name = "eventversion", type = "string" },
@@ -82,7 +82,7 @@ resource "aws_glue_catalog_table" "cloudtrail" {
 
   database_name = aws_glue_catalog_database.this[0].name
   name          = "cloudtrail"
-  description   = "CloudTrail log files of ${local.bucket_name} (rules::sql::TABLE_DDL)"
+  description   = "CloudTrail log files of ${local.bucket_name} (compile::sql::TABLE_DDL)"
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {

@@ -2,8 +2,8 @@
 
 Usage: sql_conformance.py DIR
 
-DIR holds (written by the Rust tests crates/rules/tests/sql_conformance.rs and the CLI's hunt conformance test):
-* table.sql     the Athena table's DDL (rules::sql::TABLE_DDL, `{table}` filled in), Hive dialect
+DIR holds (written by the Rust tests crates/compile/tests/sql_conformance.rs and the CLI's hunt conformance test):
+* table.sql     the Athena table's DDL (compile::sql::TABLE_DDL, `{table}` filled in), Hive dialect
 * records.jsonl one CloudTrail record per line, as the log files hold them
 * queries.json  [{"id": ..., "sql": <Trino SQL>, "compare": "eventid" | "rows"}]
 * expected.json {id: [eventid, ...]} for "eventid", {id: [row object, ...]} for "rows"

@@ -35,5 +35,5 @@ fi
 
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
-cargo test --locked --target "$target" -p trailwarden-cloudtrail -p trailwarden-rules
-echo "arm64: ok (cloudtrail and rules tests on $target under qemu-user)"
+cargo test --locked --target "$target" -p trailwarden-cloudtrail -p trailwarden-pattern -p trailwarden-rules -p trailwarden-compile
+echo "arm64: ok (cloudtrail, pattern, rules and compile tests on $target under qemu-user)"

@@ -33,10 +33,10 @@ const SAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/1
 const ROOT_EVENT: &str = "00000000-0000-4000-8000-000000000001";
 const TABLE: &str = "trailwarden-dedup";
 
-/// The rules' event patterns for `engine` (`rules::eventbridge::generate`, what Terraform deploys for the
+/// The rules' event patterns for `engine` (`compile::eventbridge::generate`, what Terraform deploys for the
 /// default configuration) and whether the rules' state must include read-only management events.
 fn patterns(engine: &Engine) -> (Vec<Value>, bool) {
-    let p = rules::eventbridge::generate(engine);
+    let p = compile::eventbridge::generate(engine);
     (p.patterns, p.read_only_management_events)
 }
 

@@ -215,7 +215,7 @@ pub enum RulesCommand {
 Every query returns rule_id, title, severity, eventid and the finding's fields, one row per matching event. \
 Code rules and threshold rules have no SQL form: --format sql prints them as a comment with the reason, --format \
 json as {\"rule_id\", \"sql\": null, \"reason\"}. The table is the one README \"History on Athena\" describes \
-(rules::sql::TABLE_DDL), partitioned by account, region and day.")]
+(compile::sql::TABLE_DDL), partitioned by account, region and day.")]
 pub struct SqlArgs {
     /// Only these rules (ids of the selected rules; see `trailwarden rules list`).
     #[arg(value_name = "ID")]
@@ -225,7 +225,7 @@ pub struct SqlArgs {
     pub selection: Selection,
 
     /// The table to query, `database.table` [default: the one the Terraform module creates].
-    #[arg(long, value_name = "NAME", default_value = rules::sql::DEFAULT_TABLE)]
+    #[arg(long, value_name = "NAME", default_value = compile::sql::DEFAULT_TABLE)]
     pub table: String,
 
     /// Only events at or after this time: YYYY-MM-DD (UTC) or RFC 3339.

@@ -41,9 +41,9 @@ pub trait HuntOptions: clap::Args {
     /// The hunt these arguments ask for; `config` is the `--config` file (or the empty config).
     fn hunt(self, config: &RulesConfig) -> Self::Hunt;
 
-    /// The same hunt as Athena (Trino) SQL over `table` (`rules::sql::TABLE_DDL`) within `range`: the rows'
+    /// The same hunt as Athena (Trino) SQL over `table` (`compile::sql::TABLE_DDL`) within `range`: the rows'
     /// JSON fields as columns, in their order (see [`crate::hunts::sql`]).
-    fn sql(&self, config: &RulesConfig, table: &str, range: &rules::sql::TimeRange) -> String;
+    fn sql(&self, config: &RulesConfig, table: &str, range: &compile::sql::TimeRange) -> String;
 }
 
 /// One hunt of the registry ([`crate::hunts::ALL`]): the subcommand `trailwarden hunt NAME`.
@@ -66,7 +66,7 @@ pub type SqlStart = fn(
     &clap::ArgMatches,
     &RulesConfig,
     &str,
-    &rules::sql::TimeRange,
+    &compile::sql::TimeRange,
 ) -> Result<String, clap::Error>;
 
 /// How an [`Entry`] makes its hunt: from the subcommand's parsed arguments and the config file.
@@ -97,7 +97,7 @@ fn sql<O: HuntOptions>(
     matches: &clap::ArgMatches,
     config: &RulesConfig,
     table: &str,
-    range: &rules::sql::TimeRange,
+    range: &compile::sql::TimeRange,
 ) -> Result<String, clap::Error> {
     let options = <O as clap::FromArgMatches>::from_arg_matches(matches)?;
     Ok(options.sql(config, table, range))

@@ -3,7 +3,7 @@
 //! ([`Skip`]) and why one could not be opened ([`OpenError`]).
 //!
 //! A leaf: it uses no other module of the CLI, so the local walk, the S3 listing, the source that combines
-//! them and the pipeline that reads files all depend on it and not on one another.
+//! them and the parallel reading of files (`parallel_read`) all depend on it and not on one another.
 
 use cloudtrail::{ReadError, S3Uri, S3UriError, SkipReason};
 use std::ffi::OsString;

@@ -3,7 +3,7 @@
 //! or not by the command.
 
 use crate::location::LogFile;
-use crate::pipeline::{Item, Progress};
+use crate::parallel_read::{Item, Progress};
 use crate::s3::S3;
 use crate::source;
 use crate::window::Window;

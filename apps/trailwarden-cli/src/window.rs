@@ -117,10 +117,9 @@ impl Window {
         if !self.is_set() {
             return true;
         }
-        let Some(t) = event_time.and_then(|t| DateTime::parse_from_rfc3339(t).ok()) else {
+        let Some(t) = event_time.and_then(cloudtrail::vocab::event_time) else {
             return false;
         };
-        let t = t.with_timezone(&Utc);
         if self.since.is_some_and(|s| t < s) {
             return false;
         }

@@ -1,5 +1,5 @@
 //! `trailwarden rules sql`: the rules (and hunts) as Athena SQL. That the queries return what the engine finds is
-//! proven on DuckDB by crates/rules/tests/sql_conformance.rs and the hunts' conformance test; here: what the
+//! proven on DuckDB by crates/compile/tests/sql_conformance.rs and the hunts' conformance test; here: what the
 //! command prints, and that it follows the profile, ids, config exclusions, table and time range.
 
 use serde_json::Value;
@@ -128,7 +128,7 @@ fn a_hunt_prints_its_query() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown hunt"));
 }
 
-/// README "History on Athena" shows the table's DDL: it must be `rules::sql::TABLE_DDL`, word for word.
+/// README "History on Athena" shows the table's DDL: it must be `compile::sql::TABLE_DDL`, word for word.
 #[test]
 fn readme_shows_the_table_ddl() {
     let readme = std::fs::read_to_string(
@@ -149,7 +149,7 @@ fn readme_shows_the_table_ddl() {
         .expect("a ```sql block between the markers");
     assert_eq!(
         sql,
-        rules::sql::TABLE_DDL,
-        "README's table DDL is stale: copy rules::sql::TABLE_DDL"
+        compile::sql::TABLE_DDL,
+        "README's table DDL is stale: copy compile::sql::TABLE_DDL"
     );
 }

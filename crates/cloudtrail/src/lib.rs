@@ -9,6 +9,7 @@ pub mod model;
 pub mod reader;
 pub mod recover;
 mod string_scan;
+pub mod vocab;
 
 pub use dom::{Dom, DomError, Elements, Kind, Members, Node, Parsed};
 pub use keys::{

@@ -6,6 +6,7 @@
 //! `additionalEventData`) stay as JSON values. `aws_lambda_events`' `AWSAPICall` is deliberately not used: its
 //! required strings fit EventBridge details, not every log-file record.
 
+use crate::vocab::PrincipalField;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -117,15 +118,19 @@ impl Record {
             .or_else(|| self.user_identity.as_ref()?.account_id.as_deref())
     }
 
-    /// The best available name of the caller: its ARN, else principal id, user name, invoking service or type.
+    /// The best available name of the caller, by the principal fallback ([`PrincipalField::ALL`]): its ARN,
+    /// else principal id, user name, invoking service or type.
     pub fn principal(&self) -> Option<&str> {
         let id = self.user_identity.as_ref()?;
-        id.arn
-            .as_deref()
-            .or(id.principal_id.as_deref())
-            .or(id.user_name.as_deref())
-            .or(id.invoked_by.as_deref())
-            .or(id.identity_type.as_deref())
+        PrincipalField::ALL
+            .into_iter()
+            .find_map(|field| match field {
+                PrincipalField::Arn => id.arn.as_deref(),
+                PrincipalField::PrincipalId => id.principal_id.as_deref(),
+                PrincipalField::UserName => id.user_name.as_deref(),
+                PrincipalField::InvokedBy => id.invoked_by.as_deref(),
+                PrincipalField::Type => id.identity_type.as_deref(),
+            })
     }
 
     /// `additionalEventData.MFAUsed` (console sign-ins), when it is a string.

@@ -33,76 +33,16 @@
 //!
 //! Every error names the line and column it comes from.
 
-use crate::pattern::{ParseError, Pattern};
-use crate::pipeline::{PipelineArn, PipelineResources};
+use crate::own_resources::{OwnResourceArn, OwnResources};
+use crate::profile::Profile;
+use crate::rule::Catalog;
+use crate::severity::Severity;
 use crate::threshold::ThresholdSpec;
-use crate::{Severity, BUILTIN};
+use pattern::{ParseError, Pattern};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::Spanned;
-
-mod suggest;
-
-pub use suggest::{suggest_exclusion, SUGGESTED_EXCLUSION_DAYS};
-
-/// Which built-in rules run before `enable`/`disable` adjust the set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Profile {
-    /// Every CIS monitoring control (4.1–4.15, both 4.2 variants).
-    Cis,
-    /// CIS without the base 4.2 pattern (noisy with SSO), plus every beyond-CIS detection.
-    #[default]
-    Recommended,
-    /// Every built-in rule.
-    All,
-}
-
-impl Profile {
-    /// Whether the profile runs the built-in rule `id` ([`Rule::in_profile`](crate::Rule::in_profile), from the
-    /// rule's own `profiles`). `all` includes every id; the other profiles no id that is not a built-in rule.
-    pub fn includes(self, id: &str) -> bool {
-        self == Profile::All || BUILTIN.iter().any(|r| r.id == id && r.in_profile(self))
-    }
-
-    /// Every profile, in the order of the documentation: `cis`, `recommended`, `all`.
-    pub const ALL: [Profile; 3] = [Profile::Cis, Profile::Recommended, Profile::All];
-
-    /// The name as written in rules files and on the command line: `cis`, `recommended` or `all`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Cis => "cis",
-            Profile::Recommended => "recommended",
-            Profile::All => "all",
-        }
-    }
-}
-
-impl std::fmt::Display for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A profile name that is not `cis`, `recommended` or `all`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown profile {name:?} (expected cis, recommended or all)")]
-pub struct UnknownProfile {
-    pub name: String,
-}
-
-impl std::str::FromStr for Profile {
-    type Err = UnknownProfile;
-
-    /// The names [`Profile::as_str`] gives, exactly (case-sensitive, as in rules files).
-    fn from_str(s: &str) -> Result<Profile, UnknownProfile> {
-        Profile::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| UnknownProfile { name: s.to_owned() })
-    }
-}
 
 /// Field matchers: selector (with or without `$.`) → one value or a list of alternatives (wildcards allowed).
 #[derive(Debug, Clone, Deserialize)]
@@ -217,11 +157,11 @@ impl AlertSettings {
     }
 }
 
-/// The `[pipeline]` table: this deployment's own resources, as ARNs (see [`crate::pipeline`]). The Terraform
+/// The `[pipeline]` table: this deployment's own resources, as ARNs (see [`crate::own_resources`]). The Terraform
 /// module writes it; the rule `trailwarden-pipeline-tampering` watches them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PipelineSpec {
+pub struct OwnResourcesSpec {
     pub resources: Vec<Spanned<String>>,
 }
 
@@ -250,10 +190,10 @@ pub struct RulesConfig {
     pub alerts: Option<Spanned<AlertSettings>>,
     /// This deployment's own resources (`[pipeline] resources = [ARN, …]`).
     #[serde(default)]
-    pub pipeline: Option<PipelineSpec>,
+    pub pipeline: Option<OwnResourcesSpec>,
     /// `pipeline`, parsed (at [`RulesConfig::parse`], which rejects an ARN of another kind).
     #[serde(skip)]
-    pipeline_resources: PipelineResources,
+    own_resources: OwnResources,
     /// The source text, for line/column positions in later errors.
     #[serde(skip)]
     source: String,
@@ -275,16 +215,21 @@ pub struct ConfigError {
 }
 
 impl RulesConfig {
-    /// Parses a configuration file. `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<RulesConfig, ConfigError> {
+    /// Parses a configuration file whose rule ids name rules of `catalog` (the built-in one:
+    /// [`RulesConfig::parse`](crate::builtin)). `origin` names it in errors.
+    pub fn parse_with(
+        text: &str,
+        origin: &str,
+        catalog: &Catalog,
+    ) -> Result<RulesConfig, ConfigError> {
         let mut cfg: RulesConfig = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             ConfigError::at(text, origin, span, e.message().to_owned())
         })?;
         cfg.source = text.to_owned();
         cfg.origin = origin.to_owned();
-        cfg.validate()?;
-        cfg.pipeline_resources = cfg.parse_pipeline()?;
+        cfg.validate(catalog)?;
+        cfg.own_resources = cfg.parse_pipeline()?;
         Ok(cfg)
     }
 
@@ -311,14 +256,14 @@ impl RulesConfig {
     }
 
     /// The `[pipeline]` resources, parsed (empty when the table is absent: the tampering rule is off).
-    pub fn pipeline_resources(&self) -> &PipelineResources {
-        &self.pipeline_resources
+    pub fn own_resources(&self) -> &OwnResources {
+        &self.own_resources
     }
 
-    fn parse_pipeline(&self) -> Result<PipelineResources, ConfigError> {
-        let mut out = PipelineResources::default();
+    fn parse_pipeline(&self) -> Result<OwnResources, ConfigError> {
+        let mut out = OwnResources::default();
         for arn in self.pipeline.iter().flat_map(|p| &p.resources) {
-            let parsed = PipelineArn::parse(arn.get_ref())
+            let parsed = OwnResourceArn::parse(arn.get_ref())
                 .map_err(|e| self.error(arn.span(), e.to_string()))?;
             out.insert(parsed);
         }
@@ -330,7 +275,7 @@ impl RulesConfig {
         ConfigError::at(&self.source, &self.origin, span, message.into())
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&self, catalog: &Catalog) -> Result<(), ConfigError> {
         if let Some(p) = &self.profile {
             if let Err(e) = p.get_ref().parse::<Profile>() {
                 return Err(self.error(p.span(), e.to_string()));
@@ -341,9 +286,9 @@ impl RulesConfig {
             .iter()
             .map(|r| r.id.get_ref().as_str())
             .collect();
-        let known = |id: &str| BUILTIN.iter().any(|r| r.id == id) || custom_ids.contains(&id);
+        let known = |id: &str| catalog.contains(id) || custom_ids.contains(&id);
         for id in self.enable.iter().chain(&self.disable) {
-            if !BUILTIN.iter().any(|r| r.id == id.get_ref()) {
+            if !catalog.contains(id.get_ref()) {
                 return Err(self.error(
                     id.span(),
                     format!("unknown built-in rule id {:?}", id.get_ref()),
@@ -353,7 +298,7 @@ impl RulesConfig {
         // With a `[pipeline]` table the tampering rule runs whatever the profile and cannot be switched off from
         // the file it guards: a `disable` or an exclusion naming it is refused, not obeyed quietly.
         if self.pipeline.is_some() {
-            let tampering = crate::catalog::PIPELINE_TAMPERING_ID;
+            let tampering = catalog.own_resources_rule;
             let named = self.disable.iter().chain(
                 self.exclusions
                     .iter()
@@ -412,7 +357,7 @@ impl RulesConfig {
                     format!("rule id {id:?} must be kebab-case (a-z, 0-9, -, .)"),
                 ));
             }
-            if BUILTIN.iter().any(|r| r.id == id) || seen.contains(&id) {
+            if catalog.contains(id) || seen.contains(&id) {
                 return Err(self.error(c.id.span(), format!("rule id {id:?} is already taken")));
             }
             seen.push(id);

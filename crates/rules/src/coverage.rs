@@ -3,7 +3,7 @@
 //! (Markdown or JSON) and README carries the Markdown.
 
 use crate::stratus::{self, Technique};
-use crate::{Profile, Rule};
+use crate::{profile::Profile, rule::Rule};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -327,7 +327,7 @@ impl Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::BUILTIN;
+    use crate::catalog::BUILTIN;
 
     /// Every ATT&CK technique a built-in rule cites is in [`ATTACK_TECHNIQUES`] (so it appears in the matrix),
     /// and every Stratus id a rule cites is a technique of the catalog.

@@ -9,12 +9,16 @@
 //! or numeric patterns, code rules without an event list): the cost per record grows with the rules relevant
 //! to it, not with the size of the catalog.
 
-use crate::config::{Profile, RulesConfig};
-use crate::pattern::{Document as _, Lookup, ParseError, PathStep, Pattern};
-use crate::threshold::ThresholdSpec;
-use crate::{catalog, CodeRule, ConfigError, Context, Control, Detection, Hit, Rule, Severity};
+use crate::config::RulesConfig;
+use crate::profile::Profile;
+use crate::threshold::{ThresholdRule, ThresholdSpec};
+use crate::{
+    config::ConfigError, rule::Catalog, rule::CodeRule, rule::Context, rule::Control,
+    rule::Detection, rule::Hit, rule::Prefilter, rule::Rule, severity::Severity,
+};
 use cloudtrail::Node;
 use foldhash::{HashMap, HashMapExt};
+use pattern::{Document as _, Lookup, ParseError, PathStep, Pattern};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
@@ -43,8 +47,8 @@ pub enum EngineError {
 #[derive(Debug, Clone)]
 enum Matcher {
     Pattern(Pattern),
-    /// Code, with the event names it is limited to (`None`: any record).
-    Code(CodeRule, Option<&'static [&'static str]>),
+    /// Code, with what it can match (its event names are indexed).
+    Code(CodeRule, Prefilter),
 }
 
 /// One rule, ready to evaluate.
@@ -75,8 +79,7 @@ impl CompiledRule {
                     source,
                 })?)
             }
-            Detection::Code(f) => Matcher::Code(f, None),
-            Detection::CodeFor { events, detect } => Matcher::Code(detect, Some(events)),
+            Detection::Code { prefilter, detect } => Matcher::Code(detect, prefilter),
             Detection::Threshold(t) => {
                 let (filter, spec) =
                     ThresholdSpec::compile(&t).map_err(|message| EngineError::Threshold {
@@ -87,6 +90,7 @@ impl CompiledRule {
                 Matcher::Pattern(filter)
             }
             Detection::CodeThreshold {
+                prefilter,
                 detect,
                 group_by,
                 window_minutes,
@@ -99,7 +103,7 @@ impl CompiledRule {
                             message: e.to_string(),
                         })?;
                 threshold = Some(Box::new(spec));
-                Matcher::Code(detect, None)
+                Matcher::Code(detect, prefilter)
             }
         };
         Ok(CompiledRule {
@@ -154,10 +158,10 @@ impl CompiledRule {
         }
     }
 
-    /// For a code rule, the event names it is limited to (`Some(None)`: any record); `None` for a pattern.
-    pub(crate) fn code_events(&self) -> Option<Option<&'static [&'static str]>> {
+    /// For a code rule, what it can match (declared in its file); `None` for a pattern.
+    pub fn prefilter(&self) -> Option<Prefilter> {
         match &self.matcher {
-            Matcher::Code(_, events) => Some(*events),
+            Matcher::Code(_, prefilter) => Some(*prefilter),
             Matcher::Pattern(_) => None,
         }
     }
@@ -176,10 +180,11 @@ impl CompiledRule {
                 fields.sort_by_key(|(path, _)| **path != *event_name_path());
                 fields
             }
-            Matcher::Code(_, Some(events)) => {
+            Matcher::Code(_, Prefilter::EventNames(events)) => {
                 vec![(Cow::Owned(event_name_path().to_vec()), events.to_vec())]
             }
-            Matcher::Code(_, None) => Vec::new(),
+            // Field prefilters depend on the context and are not exact values of one field: unindexed.
+            Matcher::Code(_, Prefilter::Fields(_)) => Vec::new(),
         }
     }
 
@@ -272,16 +277,22 @@ impl FieldIndex {
         match record.lookup(&self.path) {
             Lookup::String(value) => {
                 merge.push(self.by_value.get(value).map_or(&[], Vec::as_slice));
-                let mut matching = self
-                    .by_prefix
-                    .iter()
-                    .filter(|(prefix, _)| value.starts_with(&**prefix));
-                if matching.clone().count() > MAX_PREFIX_LISTS {
-                    merge.push(&self.all);
-                } else {
-                    for (_, rules) in matching.by_ref() {
-                        merge.push(rules);
+                // One walk of the prefix lists: the matching ones are kept until a fifth one shows the whole
+                // index is cheaper.
+                let mut lists: [&[usize]; MAX_PREFIX_LISTS] = [&[]; MAX_PREFIX_LISTS];
+                let mut found = 0;
+                for (prefix, rules) in &self.by_prefix {
+                    if value.starts_with(&**prefix) {
+                        if found == MAX_PREFIX_LISTS {
+                            merge.push(&self.all);
+                            return;
+                        }
+                        lists[found] = rules;
+                        found += 1;
                     }
+                }
+                for rules in &lists[..found] {
+                    merge.push(rules);
                 }
             }
             // An exact `=` value matches only a string, or a number through its text. Absent: nothing here.
@@ -305,6 +316,9 @@ pub struct Engine {
     unindexed: Vec<usize>,
     /// The date used for records without an `eventTime` (the day the engine was built).
     today: String,
+    /// The catalog's rule that watches this deployment's own resources (no exclusion applies to it while
+    /// the context has any); empty for an engine built from a list of rules.
+    own_resources_rule: &'static str,
 }
 
 impl Engine {
@@ -326,40 +340,41 @@ impl Engine {
             Context::default(),
             Vec::new(),
             String::new(),
+            "",
         ))
     }
 
-    /// Every built-in rule.
-    pub fn builtin() -> Result<Self, EngineError> {
-        Engine::new(catalog::BUILTIN)
+    /// Every rule of `catalog`.
+    pub fn all_of(catalog: &Catalog) -> Result<Self, EngineError> {
+        Engine::new(catalog.rules)
     }
 
-    /// The built-in rules of a profile.
-    pub fn profile(profile: Profile) -> Result<Self, EngineError> {
-        Engine::new(catalog::BUILTIN.iter().filter(|r| r.in_profile(profile)))
+    /// The rules of `catalog` in a profile.
+    pub fn profile_of(catalog: &Catalog, profile: Profile) -> Result<Self, EngineError> {
+        Engine::new(catalog.rules.iter().filter(|r| r.in_profile(profile)))
     }
 
-    /// The built-in rules with these ids (in catalog order); an unknown id is an error.
-    pub fn with_ids<S: AsRef<str>>(ids: &[S]) -> Result<Self, EngineError> {
-        Engine::builtin()?.retain_ids(ids)
-    }
-
-    /// Builds the engine a configuration file describes: its profile adjusted by `enable`/`disable`, its
-    /// custom rules, context and exclusions. `today` (`YYYY-MM-DD`) dates records that lack an `eventTime`.
-    pub fn from_config(cfg: &RulesConfig, today: &str) -> Result<Self, ConfigError> {
+    /// Builds the engine a configuration file describes over `catalog`: its profile adjusted by
+    /// `enable`/`disable`, its custom rules, context and exclusions. `today` (`YYYY-MM-DD`) dates records that
+    /// lack an `eventTime`.
+    pub fn from_config_with(
+        cfg: &RulesConfig,
+        catalog: &Catalog,
+        today: &str,
+    ) -> Result<Self, ConfigError> {
         let profile = cfg.profile();
         // A rules file with a `[pipeline]` table (the Terraform module writes it) watches its own pipeline
         // whatever the profile: `cis` included. Only an explicit `disable` (visible in the reviewed file)
         // switches it off.
-        let pipeline_watched = !cfg.pipeline_resources().is_empty();
+        let pipeline_watched = !cfg.own_resources().is_empty();
         let wanted = |rule: &Rule| {
             (rule.in_profile(profile)
                 || cfg.enable.iter().any(|e| e.get_ref() == rule.id)
-                || (pipeline_watched && rule.id == crate::catalog::PIPELINE_TAMPERING_ID))
+                || (pipeline_watched && rule.id == catalog.own_resources_rule))
                 && !cfg.disable.iter().any(|d| d.get_ref() == rule.id)
         };
         let mut rules = Vec::new();
-        for rule in catalog::BUILTIN.iter().filter(|r| wanted(r)) {
+        for rule in catalog.rules.iter().filter(|r| wanted(r)) {
             // Built-in patterns are validated by a test; report rather than panic all the same.
             rules.push(CompiledRule::compile(rule).map_err(|e| cfg.error(0..0, e.to_string()))?);
         }
@@ -388,7 +403,7 @@ impl Engine {
             trusted_accounts: strings(&cfg.trusted_accounts),
             watched_access_keys: strings(&cfg.watched_access_keys),
             allowed_regions: strings(&cfg.allowed_regions),
-            pipeline: cfg.pipeline_resources().clone(),
+            own_resources: cfg.own_resources().clone(),
         };
         let mut exclusions = Vec::new();
         for x in &cfg.exclusions {
@@ -408,6 +423,7 @@ impl Engine {
             context,
             exclusions,
             today.to_owned(),
+            catalog.own_resources_rule,
         ))
     }
 
@@ -416,12 +432,13 @@ impl Engine {
         context: Context,
         exclusions: Vec<Exclusion>,
         today: String,
+        own_resources_rule: &'static str,
     ) -> Engine {
         // With a `[pipeline]` table the tampering rule is the pipeline's own guarantee, like `unevaluated-record`:
         // no exclusion applies to it (one naming it is refused by the rules file; a rule-wide one passes it by),
         // or a catch-all exclusion would mute the alert that reports the change that wrote it.
         let guarded = |rule: &CompiledRule| {
-            !context.pipeline.is_empty() && rule.id() == crate::catalog::PIPELINE_TAMPERING_ID
+            !context.own_resources.is_empty() && rule.id() == own_resources_rule
         };
         for rule in &mut rules {
             if guarded(rule) {
@@ -499,6 +516,7 @@ impl Engine {
             fields,
             unindexed,
             today,
+            own_resources_rule,
         }
     }
 
@@ -517,13 +535,20 @@ impl Engine {
             context,
             exclusions,
             today,
+            own_resources_rule,
             ..
         } = self;
         let kept = rules
             .into_iter()
             .filter(|r| ids.iter().any(|id| id.as_ref() == r.id()))
             .collect();
-        Ok(Engine::assemble(kept, context, exclusions, today))
+        Ok(Engine::assemble(
+            kept,
+            context,
+            exclusions,
+            today,
+            own_resources_rule,
+        ))
     }
 
     /// Sets the deployment context code rules consult.
@@ -651,6 +676,16 @@ impl Iterator for MergeAscending<'_> {
             }
         }
         Some(min)
+    }
+}
+
+impl ThresholdRule for CompiledRule {
+    fn id(&self) -> &str {
+        CompiledRule::id(self)
+    }
+
+    fn threshold(&self) -> Option<&ThresholdSpec> {
+        CompiledRule::threshold(self)
     }
 }
 

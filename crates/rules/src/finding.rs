@@ -1,6 +1,7 @@
 //! Findings: a rule that matched a record, with the fields a responder needs first.
 
-use crate::{CompiledRule, Hit, Severity, ThresholdDetails};
+use crate::{engine::CompiledRule, rule::Hit, severity::Severity, threshold::ThresholdDetails};
+use cloudtrail::vocab::str_at;
 use cloudtrail::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -46,55 +47,7 @@ pub struct Finding {
     pub threshold: Option<ThresholdDetails>,
 }
 
-/// A `userIdentity` field a finding's principal can come from, in the order [`Finding::new`] tries them.
-/// Serialized in snake_case (`arn`, `principal_id`, `user_name`, `invoked_by`, `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PrincipalField {
-    Arn,
-    PrincipalId,
-    UserName,
-    InvokedBy,
-    Type,
-}
-
-impl PrincipalField {
-    /// Every field, in the order [`Finding::new`] tries them.
-    pub const ALL: [PrincipalField; 5] = [
-        PrincipalField::Arn,
-        PrincipalField::PrincipalId,
-        PrincipalField::UserName,
-        PrincipalField::InvokedBy,
-        PrincipalField::Type,
-    ];
-
-    /// The key inside `userIdentity`, e.g. `principalId`.
-    pub fn key(self) -> &'static str {
-        match self {
-            PrincipalField::Arn => "arn",
-            PrincipalField::PrincipalId => "principalId",
-            PrincipalField::UserName => "userName",
-            PrincipalField::InvokedBy => "invokedBy",
-            PrincipalField::Type => "type",
-        }
-    }
-
-    /// The field's selector in a filter pattern or an exclusion's `match`, without `$.`, e.g.
-    /// `userIdentity.principalId`.
-    pub fn selector(self) -> &'static str {
-        match self {
-            PrincipalField::Arn => "userIdentity.arn",
-            PrincipalField::PrincipalId => "userIdentity.principalId",
-            PrincipalField::UserName => "userIdentity.userName",
-            PrincipalField::InvokedBy => "userIdentity.invokedBy",
-            PrincipalField::Type => "userIdentity.type",
-        }
-    }
-}
-
-fn str_at<'v>(v: Node<'v>, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
-}
+pub use cloudtrail::vocab::PrincipalField;
 
 fn owned(v: Option<&str>) -> Option<String> {
     v.map(str::to_owned)
@@ -105,10 +58,7 @@ impl Finding {
     /// record's JSON as read (kept, compacted, in the finding).
     pub fn new(rule: &CompiledRule, hit: Hit, record: Node<'_>) -> Finding {
         let id = |k: &str| str_at(record, &["userIdentity", k]);
-        let (principal_field, principal) = PrincipalField::ALL
-            .into_iter()
-            .find_map(|field| Some((field, id(field.key())?)))
-            .unzip();
+        let (principal_field, principal) = cloudtrail::vocab::principal(record).unzip();
         let text = record.document_text();
         let compact = if record.document_is_compact() {
             text.to_owned()
@@ -294,7 +244,7 @@ pub fn compact_json(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Engine;
+    use crate::engine::Engine;
 
     #[test]
     fn compact_keeps_strings_and_drops_layout() {

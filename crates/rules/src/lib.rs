@@ -1,21 +1,25 @@
-//! trailwarden's detection rules: the rule model, the built-in catalog, the compiled engine and the scan
-//! pipeline shared by the Lambda and the CLI. Pure and synchronous: no AWS, no async.
+//! trailwarden's detection rules: the rule model, the built-in catalog, the compiled engine, the threshold
+//! windows and the per-file scan shared by the Lambda and the CLI. Pure and synchronous: no AWS, no async.
+//! The filter-pattern language is the `pattern` crate; the EventBridge and SQL compilers are the `compile` crate.
+//!
+//! Inside the crate, modules import from the module that defines an item (`crate::engine::Engine`), never
+//! through the re-exports below, and the modules form no cycle (the workspace's module-graph test).
 
+pub mod builtin;
 pub mod catalog;
 pub mod config;
 pub mod coverage;
 pub mod engine;
-pub mod eventbridge;
 pub mod external;
 pub mod finding;
-pub mod pattern;
-pub mod pipeline;
+pub mod own_resources;
+pub mod profile;
 pub mod rule;
 pub mod scan;
 pub mod scan_record;
 pub mod severity;
-pub mod sql;
 pub mod stratus;
+pub mod suggest;
 pub mod threshold;
 pub mod unevaluated;
 
@@ -24,24 +28,26 @@ pub use catalog::events::{
     IAM_POLICY_CHANGE_EVENTS, SECURITY_GROUP_CHANGE_EVENTS,
 };
 pub use catalog::BUILTIN;
-pub use config::{
-    suggest_exclusion, AlertSettings, ConfigError, PipelineSpec, Profile, RulesConfig,
-    UnknownProfile, SUGGESTED_EXCLUSION_DAYS,
-};
+pub use config::{AlertSettings, ConfigError, OwnResourcesSpec, RulesConfig};
 pub use engine::{CompiledRule, Engine, EngineError, Exclusion, Outcome};
 pub use external::{external_caller, CallerFields, ExternalCaller};
 pub use finding::{
     finding_id, lower_hex, replace_lone_surrogates, short_hash, short_principal, Finding,
     PrincipalField,
 };
+pub use own_resources::{ArnError, OwnResourceArn, OwnResources};
 pub use pattern::{Document, ParseError, Pattern};
-pub use pipeline::{ArnError, PipelineArn, PipelineResources};
-pub use rule::{CodeRule, Context, Control, Detection, Hit, Rule};
+pub use profile::{Profile, UnknownProfile};
+pub use rule::{
+    Catalog, CodeRule, Context, Control, Detection, FieldPrefilter, FieldValue, Hit, Prefilter,
+    Rule,
+};
 pub use scan::{
     scan_log, scan_log_filtered, scan_log_windowed, MalformedRecord, ScanError, ScanStats,
     SuppressedFinding,
 };
 pub use severity::Severity;
+pub use suggest::{suggest_exclusion, SUGGESTED_EXCLUSION_DAYS};
 pub use threshold::{Observation, Threshold, ThresholdDetails, ThresholdSpec, Uncounted, Windows};
 pub use unevaluated::UNEVALUATED_RECORD;
 

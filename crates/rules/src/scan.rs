@@ -1,8 +1,9 @@
-//! The pipeline shared by the Lambda and the CLI: log reader → per-record parse → rules → findings.
+//! The per-file scan shared by the Lambda and the CLI: one log file through the log reader → per-record parse →
+//! rules → findings, with the file's statistics.
 
 use crate::engine::Outcome;
 use crate::unevaluated::{self, Recovered, Unevaluated};
-use crate::{Engine, Finding, Windows};
+use crate::{engine::Engine, finding::Finding, threshold::Windows};
 use cloudtrail::{Dom, LogReader, Node, ReadError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -335,7 +336,7 @@ mod tests {
     #[test]
     fn every_record_that_cannot_be_evaluated_is_a_finding_no_filter_or_exclusion_hides() {
         // An exclusion of everything and a filter that keeps nothing: only unevaluated-record findings pass.
-        let cfg = crate::RulesConfig::parse(
+        let cfg = crate::config::RulesConfig::parse(
             "[[exclusions]]\nid = \"all\"\nreason = \"r\"\npattern = '{ $.eventName = \"*\" }'\n",
             "t.toml",
         )
@@ -390,7 +391,7 @@ mod tests {
         let err = result.unwrap_err();
         assert!(err.contains("ends early"), "{err}");
         let ids: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
-        assert_eq!(ids, [crate::UNEVALUATED_RECORD]);
+        assert_eq!(ids, [crate::unevaluated::UNEVALUATED_RECORD]);
         let note = findings[0].note.as_deref().unwrap();
         assert!(note.starts_with("record 1 at decompressed byte"), "{note}");
         assert!(note.contains("(truncated)"), "{note}");

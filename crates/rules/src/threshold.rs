@@ -34,10 +34,10 @@
 //! is never forgotten silently: it is counted per rule in [`Uncounted`] (the scan's statistics, the function's
 //! log line and `trailwarden scan`'s summary) and the rule's next alert says so in its note.
 
-use crate::pattern::{ParseError, Pattern};
-use crate::CompiledRule;
+use cloudtrail::vocab::{canonical_seconds, event_seconds};
 use cloudtrail::{Kind, Node};
 use foldhash::HashMap;
+use pattern::{ParseError, Pattern};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -111,7 +111,16 @@ fn parse_field(text: &str) -> Result<Vec<Box<str>>, ThresholdError> {
     }
 }
 
-/// A compiled threshold: what a [`CompiledRule`] with a threshold carries besides its filter.
+/// What the windows read of a rule (a compiled rule, `engine::CompiledRule`, is one): its id and its
+/// threshold, if it has one.
+pub trait ThresholdRule {
+    /// The rule's id.
+    fn id(&self) -> &str;
+    /// The rule's threshold (`None`: the rule alerts on every match).
+    fn threshold(&self) -> Option<&ThresholdSpec>;
+}
+
+/// A compiled threshold: what a compiled rule with a threshold carries besides its filter.
 #[derive(Debug, Clone)]
 pub struct ThresholdSpec {
     count: u32,
@@ -234,7 +243,7 @@ impl ThresholdSpec {
     /// [`decode_key`]). `part` is a scratch buffer.
     ///
     /// `userIdentity.arn`, the principal, falls back to the other fields that name a principal, in the order
-    /// findings name one ([`crate::PrincipalField::ALL`]: `principalId`, `userName`, `invokedBy`, `type`),
+    /// findings name one ([`crate::finding::PrincipalField::ALL`]: `principalId`, `userName`, `invokedBy`, `type`),
     /// marked with the field (`principalId=…`): callers without an ARN (`AWSAccount` callers from other
     /// accounts, some service events) are then counted each on their own instead of all under `(missing)`.
     fn key_into(&self, record: Node<'_>, out: &mut String, part: &mut String) {
@@ -252,7 +261,7 @@ impl ThresholdSpec {
             });
             if !found && is_principal_arn(path) {
                 if let Some(identity) = record.get("userIdentity") {
-                    for field in &crate::PrincipalField::ALL[1..] {
+                    for field in &cloudtrail::vocab::PrincipalField::ALL[1..] {
                         if let Some(v) = identity.get(field.key()).and_then(|v| v.as_str()) {
                             let _ = write!(part, "{}={}", field.key(), cut(v));
                             found = true;
@@ -362,38 +371,6 @@ fn cut(v: &str) -> &str {
     &v[..end]
 }
 
-/// Seconds since the epoch of an `eventTime` (`2024-07-31T12:29:17Z`, fractions and offsets accepted).
-pub fn event_seconds(time: &str) -> Option<i64> {
-    canonical_seconds(time).or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(time)
-            .ok()
-            .map(|t| t.timestamp())
-    })
-}
-
-/// [`event_seconds`] for the form CloudTrail writes, `YYYY-MM-DDTHH:MM:SSZ`, without a general parser (it
-/// runs for every event a threshold rule counts); `None` for any other form (then the RFC 3339 parser decides).
-fn canonical_seconds(time: &str) -> Option<i64> {
-    let b = time.as_bytes();
-    if b.len() != 20 || b[19] != b'Z' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<u32> {
-        b[from..to].iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(i, c)| b[i] != c) {
-        return None;
-    }
-    let date =
-        chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, num(5, 7)?, num(8, 10)?)?;
-    // Seconds 0-59 only: a leap second (60) goes to the RFC 3339 parser, as before.
-    let at = date.and_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?;
-    Some(at.and_utc().timestamp())
-}
-
 /// The canonical `eventTime` text of `t` (`YYYY-MM-DDTHH:MM:SSZ`), for years 0-9999.
 fn canonical_time(t: i64) -> Option<String> {
     let at = chrono::DateTime::from_timestamp(t, 0)?;
@@ -402,7 +379,7 @@ fn canonical_time(t: i64) -> Option<String> {
         .then(|| at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
-/// What a threshold alert says, besides its record: attached to the [`Finding`](crate::Finding).
+/// What a threshold alert says, besides its record: attached to the [`Finding`](crate::finding::Finding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThresholdDetails {
     /// How many events (or distinct values) the window held when the rule fired (at least `threshold`).
@@ -669,13 +646,13 @@ impl Windows {
     /// paths allocate nothing: the key is encoded into a reused buffer and looked up by reference, the time's
     /// text is kept only when it is not canonical, values are interned per key, and a key whose retained
     /// entries hold fewer distinct values than the count cannot complete a window, so no window is searched.
-    pub fn observe(&self, rule: &CompiledRule, record: Node<'_>) -> Option<ThresholdDetails> {
+    pub fn observe(&self, rule: &impl ThresholdRule, record: Node<'_>) -> Option<ThresholdDetails> {
         self.observe_event(rule, record).alert
     }
 
     /// [`Windows::observe`], saying also whether the event was counted (one lock, no lookup of the rule's
     /// uncounted totals unless an alert or an uncounted event needs them).
-    pub fn observe_event(&self, rule: &CompiledRule, record: Node<'_>) -> Observation {
+    pub fn observe_event(&self, rule: &impl ThresholdRule, record: Node<'_>) -> Observation {
         let Some(spec) = rule.threshold() else {
             return Observation::default();
         };
@@ -701,7 +678,7 @@ impl Windows {
     fn count(
         &self,
         state: &mut State,
-        rule: &CompiledRule,
+        rule: &impl ThresholdRule,
         spec: &ThresholdSpec,
         record: Node<'_>,
     ) -> Result<Option<ThresholdDetails>, NotCounted> {
@@ -925,7 +902,7 @@ fn details(ks: &KeyState, range: std::ops::Range<usize>, spec: &ThresholdSpec) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Engine, RulesConfig};
+    use crate::{config::RulesConfig, engine::Engine};
     use serde_json::json;
 
     /// An engine with one custom threshold rule on `{ $.eventName = "Get" }`.

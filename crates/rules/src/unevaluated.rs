@@ -7,7 +7,7 @@
 //! than a detection (an attacker who controls a field of their own record could otherwise hide the record).
 
 use crate::finding::{Finding, PrincipalField};
-use crate::Severity;
+use crate::severity::Severity;
 use serde_json::value::RawValue;
 
 /// The finding's rule id.

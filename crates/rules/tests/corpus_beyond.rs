@@ -252,7 +252,7 @@ fn pipeline_rule_over_the_corpus() {
     let Some(files) = test_support::corpus_files() else {
         return;
     };
-    let pipeline = rules::PipelineResources::from_arns([
+    let pipeline = rules::OwnResources::from_arns([
         "arn:aws:lambda:ap-westeast-2r:266106314375:function:stratus-red-team-olc-func-vayhjqkdav",
         "arn:aws:cloudtrail:apiso-centralnorth-2r:143434273843:trail/stratus-red-team-ct-stop-trail-buykxbqejv",
         // The `lambda-layer-extension` function's name and region, in an account that is not the detonation's.
@@ -260,7 +260,7 @@ fn pipeline_rule_over_the_corpus() {
     ])
     .unwrap();
     let context = Context {
-        pipeline,
+        own_resources: pipeline,
         ..Context::default()
     };
     let by_file = scan_corpus(&files, context);

@@ -4,7 +4,7 @@
 //! near miss. Every event name the rule declares has a must-match fixture, and without a `[pipeline]` table
 //! the rule is silent on all of them; with one it runs in every profile and no `disable` or exclusion mutes it.
 
-use rules::{Detection, Engine, Outcome, RulesConfig, BUILTIN};
+use rules::{Detection, Engine, Outcome, Prefilter, RulesConfig, BUILTIN};
 use std::path::{Path, PathBuf};
 
 const RULE_ID: &str = "trailwarden-pipeline-tampering";
@@ -74,9 +74,9 @@ fn notes(engine: &Engine, bytes: &[u8]) -> Vec<Option<&'static str>> {
 #[test]
 fn a_rules_file_with_a_pipeline_fires_on_every_fixture_as_labelled() {
     let config = RulesConfig::parse(RULES_FILE, "rules.toml").unwrap();
-    assert_eq!(config.pipeline_resources().len(), 21);
+    assert_eq!(config.own_resources().len(), 21);
     let engine = Engine::from_config(&config, "2025-03-06").unwrap();
-    assert_eq!(&engine.context().pipeline, config.pipeline_resources());
+    assert_eq!(&engine.context().own_resources, config.own_resources());
     assert!(engine.rule(RULE_ID).is_some(), "recommended runs it");
 
     for f in fixtures("match") {
@@ -107,7 +107,7 @@ fn a_rules_file_with_a_pipeline_fires_on_every_fixture_as_labelled() {
 #[test]
 fn without_a_pipeline_table_the_rule_is_silent() {
     let config = RulesConfig::parse("profile = \"recommended\"\n", "rules.toml").unwrap();
-    assert!(config.pipeline_resources().is_empty());
+    assert!(config.own_resources().is_empty());
     let engine = Engine::from_config(&config, "2025-03-06").unwrap();
     assert!(engine.rule(RULE_ID).is_some());
     for f in fixtures("match") {
@@ -217,7 +217,11 @@ fn outcomes(engine: &Engine, bytes: &[u8]) -> Vec<(String, bool)> {
 #[test]
 fn every_declared_event_has_a_must_match_fixture() {
     let rule = BUILTIN.iter().find(|r| r.id == RULE_ID).unwrap();
-    let Detection::CodeFor { events, .. } = rule.detection else {
+    let Detection::Code {
+        prefilter: Prefilter::EventNames(events),
+        ..
+    } = rule.detection
+    else {
         panic!("{RULE_ID} is indexed by event name");
     };
     let covered: std::collections::BTreeSet<String> = fixtures("match")

@@ -2,7 +2,7 @@
 //! least one must-match and one near-miss fixture in `tests/fixtures/<rule-id>/{match,nomatch}/`, all of which
 //! behave as labelled.
 
-use rules::{Context, Detection, Engine, BUILTIN};
+use rules::{Context, Detection, Engine, Prefilter, BUILTIN};
 use std::path::{Path, PathBuf};
 
 fn fixtures(rule_id: &str, kind: &str) -> Vec<PathBuf> {
@@ -27,14 +27,14 @@ fn fixture_context() -> Context {
         trusted_accounts: ["444455556666".to_owned()].into(),
         watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
         allowed_regions: ["us-east-1".to_owned(), "eu-west-1".to_owned()].into(),
-        pipeline: pipeline_fixture_resources(),
+        own_resources: pipeline_fixture_resources(),
     }
 }
 
 /// The `[pipeline]` of the fixtures: one trailwarden deployment in 111122223333, us-east-1 (the resources of
 /// `trailwarden-pipeline-tampering`'s fixtures).
-pub fn pipeline_fixture_resources() -> rules::PipelineResources {
-    rules::PipelineResources::from_arns([
+pub fn pipeline_fixture_resources() -> rules::OwnResources {
+    rules::OwnResources::from_arns([
         "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1",
         "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/trailwarden/rules.toml",
         "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
@@ -136,7 +136,11 @@ fn event_indexed_code_rules_declare_every_event_they_match() {
     let context = fixture_context();
     let mut checked = 0;
     for rule in BUILTIN {
-        let Detection::CodeFor { events, detect } = rule.detection else {
+        let Detection::Code {
+            prefilter: Prefilter::EventNames(events),
+            detect,
+        } = rule.detection
+        else {
             continue;
         };
         for f in fixtures(rule.id, "match") {

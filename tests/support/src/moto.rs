@@ -4,7 +4,7 @@
 //! Every server is owned by a [`MotoServer`] guard that kills the process by PID when dropped, which also
 //! happens when a test panics.
 
-use crate::repo_root;
+use crate::paths::repo_root;
 use anyhow::{bail, Context as _};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

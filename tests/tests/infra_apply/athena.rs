@@ -16,9 +16,9 @@ use std::collections::HashMap;
 
 const DATABASE: &str = "tw_e2e"; // name_prefix tw-e2e, hyphens as underscores
 
-/// rules::sql::TABLE_DDL's columns as (name, type), types lowercased without spaces (Glue's spelling).
+/// compile::sql::TABLE_DDL's columns as (name, type), types lowercased without spaces (Glue's spelling).
 fn ddl_columns() -> Vec<(String, String)> {
-    let ddl = rules::sql::TABLE_DDL;
+    let ddl = compile::sql::TABLE_DDL;
     let body = &ddl[ddl.find('(').unwrap() + 1..ddl.find(")\nPARTITIONED BY").unwrap()];
     let mut out = Vec::new();
     let (mut depth, mut start) = (0i32, 0usize);
@@ -149,7 +149,7 @@ pub async fn assert_deployed(
         assert_eq!(p[k], v, "{k}");
     }
     // TABLE_DDL's template with its {location} filled in.
-    let ddl_template = rules::sql::TABLE_DDL
+    let ddl_template = compile::sql::TABLE_DDL
         .split("'storage.location.template' = '")
         .nth(1)
         .unwrap()

@@ -87,7 +87,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// The `resources` of the generated `[pipeline]` table at the end of the stored rules file, in file order.
-fn pipeline_resources(rules_text: &str) -> Vec<String> {
+fn own_resources(rules_text: &str) -> Vec<String> {
     let at = rules_text.find(PIPELINE_HEADER).unwrap_or_else(|| {
         panic!("no generated [pipeline] table in the stored rules file:\n{rules_text}")
     });
@@ -194,7 +194,7 @@ pub(crate) async fn assert_log_path(
     );
     // The table lists this stack's log-path resources and exactly the keys, topics, alarms and EventBridge rules
     // in the Terraform state (the watchers' part appends those through local.pipeline_watch_arns).
-    let listed = pipeline_resources(rules_text);
+    let listed = own_resources(rules_text);
     let listed_set: BTreeSet<String> = listed.iter().cloned().collect();
     assert_eq!(listed.len(), listed_set.len(), "no duplicates: {listed:#?}");
     let mut want: BTreeSet<String> = [
@@ -233,7 +233,7 @@ pub(crate) async fn assert_log_path(
         3,
         "the alert key, the alarm key and the dedup MAC key"
     );
-    // The state a finding passes through, in the ARN shapes the [pipeline] parser reads (crates/rules/src/pipeline.rs):
+    // The state a finding passes through, in the ARN shapes the [pipeline] parser reads (crates/rules/src/own_resources.rs):
     // the three queues, the dedup table, the hunting workgroup, the Glue database and both tables, and the two
     // prefixes of the log bucket the stack writes (findings archive, query results) as BUCKET/PREFIX*.
     let arn =
@@ -1326,7 +1326,7 @@ async fn existing_bucket_mode_applies_eventbridge_then_sns_on_moto() {
         .await
         .unwrap()
         .into_bytes();
-    let listed = pipeline_resources(std::str::from_utf8(&stored).unwrap());
+    let listed = own_resources(std::str::from_utf8(&stored).unwrap());
     assert!(listed.contains(&rule_arn), "{listed:#?}");
 
     // Switched to "sns" on a fan-out topic.
@@ -1424,7 +1424,7 @@ async fn existing_bucket_mode_applies_eventbridge_then_sns_on_moto() {
         .await
         .unwrap()
         .into_bytes();
-    let listed = pipeline_resources(std::str::from_utf8(&stored).unwrap());
+    let listed = own_resources(std::str::from_utf8(&stored).unwrap());
     assert!(!listed.contains(&rule_arn), "{listed:#?}");
     // That apply rewrote the rules file (its [pipeline] table changed): outside the prefix, it matched nothing.
     let matched = test_support::drain_queue(&sqs, &probe_url).await;

@@ -1,5 +1,5 @@
 //! `scan --engine athena` and `hunt NAME --engine athena`: the rules (one query per rule,
-//! `rules::sql::engine_queries`) or the hunt's query ([`crate::hunt::Entry::sql`]) run in an Athena workgroup
+//! `compile::sql::engine_queries`) or the hunt's query ([`crate::hunt::Entry::sql`]) run in an Athena workgroup
 //! over the CloudTrail table ([`crate::athena`]), printed in the local engine's formats, with what they scanned
 //! and its cost at list price on stderr.
 //!
@@ -18,8 +18,8 @@ use crate::location::LogFile;
 use crate::output::{self, Format, HuntFormat};
 use crate::ruleset::{self, Config};
 use anyhow::Context;
+use compile::sql::engine_queries;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rules::sql::engine_queries;
 use rules::{Engine, Finding};
 use serde_json::Value;
 use std::io::{self, IsTerminal};
@@ -40,7 +40,7 @@ const MAX_RUNNING: usize = 8;
 /// Between two rounds of polling.
 const POLL: Duration = Duration::from_millis(500);
 
-/// The finding fields every rule query returns (`rules::sql::FINDING_COLUMNS`), read into a [`Finding`].
+/// The finding fields every rule query returns (`compile::sql::FINDING_COLUMNS`), read into a [`Finding`].
 const FINDING_FIELDS: [&str; 16] = [
     "rule_id",
     "title",

@@ -6,7 +6,7 @@ use crate::cli::HuntQuery;
 use crate::exit;
 use crate::hunt::Report;
 use crate::output::{HuntFormat, JsonArray};
-use crate::pipeline::{self, Progress};
+use crate::parallel_read::{self, Progress};
 use crate::records::{self, ReadCounts};
 use crate::ruleset::Config;
 use anyhow::Context;
@@ -24,8 +24,8 @@ pub fn run(args: HuntQuery) -> anyhow::Result<ExitCode> {
     let mut tally = query.tally();
     let mut counts = Counts::default();
     let (window, s3) = (sources.window, sources.s3());
-    let done: Result<(), std::convert::Infallible> = pipeline::run(
-        pipeline::counted(sources.discovery(), &progress),
+    let done: Result<(), std::convert::Infallible> = parallel_read::run(
+        parallel_read::counted(sources.discovery(), &progress),
         sources.jobs,
         |file| {
             records::read::<cloudtrail::Record, _>(file, s3, window, |_, r| {

@@ -1,8 +1,8 @@
 //! `trailwarden scan PATH…`: every log file through the rules, findings on stdout, summary on stderr.
 //!
-//! Files are read by several threads (see [`crate::pipeline`]); findings are printed in input order, those of the
+//! Files are read by several threads (see [`crate::parallel_read`]); findings are printed in input order, those of the
 //! file whose turn it is as they are found (in parts of [`FINDINGS_PER_PART`]), so memory does not grow with a
-//! file's findings. Each file goes through [`rules::scan_log_windowed`], the Lambda's own pipeline (one
+//! file's findings. Each file goes through [`rules::scan_log_windowed`], the Lambda's own per-file scan (one
 //! [`rules::Windows`] for the whole command, so threshold rules count across files); a
 //! `--since`/`--until` window only decides which records are evaluated.
 
@@ -11,7 +11,7 @@ use crate::cli::ScanArgs;
 use crate::exit;
 use crate::location::LogFile;
 use crate::output::{self, FindingWriter, Format};
-use crate::pipeline::{self, Item, Progress, Streamed};
+use crate::parallel_read::{self, Item, Progress, Streamed};
 use crate::ruleset::{self, Config};
 use crate::s3::S3;
 use crate::source::{self, Sources};
@@ -134,8 +134,8 @@ fn scan_all(
         }
         out.flush()
     };
-    pipeline::run_streaming(
-        pipeline::counted(sources.discovery(), progress),
+    parallel_read::run_streaming(
+        parallel_read::counted(sources.discovery(), progress),
         sources.jobs,
         |file, emit| scan_file(file, s3, options, engine, &windows, window, emit),
         |streamed| {
@@ -210,7 +210,7 @@ fn scan_file(
             return scan;
         }
     };
-    // One pipeline with the Lambda: a time window only decides which records are evaluated.
+    // The same per-file scan as the Lambda: a time window only decides which records are evaluated.
     let result = scan_log_windowed(
         &mut reader,
         engine,

@@ -3,7 +3,7 @@
 use crate::hunt::{by_time, identity, or_dash, Entry, Hunt, HuntOptions, TableRow};
 use crate::hunts::sql::{from_where, PRINCIPAL};
 use cloudtrail::Record;
-use rules::sql::{quote, TimeRange};
+use compile::sql::{quote, TimeRange};
 use rules::RulesConfig;
 use serde::Serialize;
 

@@ -8,7 +8,7 @@
 use crate::hunt::{caller, identity, or_dash, Entry, Hunt, HuntOptions, Seen, TableRow, NONE};
 use crate::hunts::sql::{caller_name, from_where, in_list, sorted_set, FAILED};
 use cloudtrail::Record;
-use rules::sql::{quote, TimeRange};
+use compile::sql::{quote, TimeRange};
 use rules::{is_denied_error_code, RulesConfig};
 use rules::{DENIED_ERROR_CODE_PREFIXES, DENIED_ERROR_CODE_SUFFIXES};
 use serde::Serialize;

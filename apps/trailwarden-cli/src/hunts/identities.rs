@@ -3,7 +3,7 @@
 use crate::hunt::{caller, identity, or_dash, Entry, Hunt, HuntOptions, Seen, TableRow, NONE};
 use crate::hunts::sql::{caller_name, from_where, sorted_set, CALLER_KIND, FAILED};
 use cloudtrail::Record;
-use rules::sql::TimeRange;
+use compile::sql::TimeRange;
 use rules::RulesConfig;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,7 +3,7 @@
 use crate::hunt::{by_time, caller, or_dash, result, Entry, Hunt, HuntOptions, TableRow, NONE};
 use crate::hunts::sql::{caller_name, from_where, in_list, json_string, RESULT};
 use cloudtrail::Record;
-use rules::sql::TimeRange;
+use compile::sql::TimeRange;
 use rules::{RulesConfig, IAM_POLICY_CHANGE_EVENTS};
 use serde::Serialize;
 use serde_json::Value;

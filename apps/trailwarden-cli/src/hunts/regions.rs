@@ -3,7 +3,7 @@
 use crate::hunt::{or_dash, Entry, Hunt, HuntOptions, Seen, TableRow, NONE};
 use crate::hunts::sql::{from_where, in_list, FAILED, PRINCIPAL};
 use cloudtrail::Record;
-use rules::sql::TimeRange;
+use compile::sql::TimeRange;
 use rules::RulesConfig;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

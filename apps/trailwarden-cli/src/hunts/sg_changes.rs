@@ -5,7 +5,7 @@ use crate::hunts::sql::{
     caller_name, from_where, in_list, json_integer, json_items, json_string, RESULT,
 };
 use cloudtrail::Record;
-use rules::sql::TimeRange;
+use compile::sql::TimeRange;
 use rules::{RulesConfig, SECURITY_GROUP_CHANGE_EVENTS};
 use serde::Serialize;
 use serde_json::Value;

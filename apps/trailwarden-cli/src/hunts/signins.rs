@@ -3,7 +3,7 @@
 use crate::hunt::{by_time, caller, or_dash, Entry, Hunt, HuntOptions, TableRow};
 use crate::hunts::sql::{caller_name, from_where, json_string, CALLER_KIND, FAILED};
 use cloudtrail::Record;
-use rules::sql::TimeRange;
+use compile::sql::TimeRange;
 use rules::RulesConfig;
 use serde::Serialize;
 use serde_json::Value;

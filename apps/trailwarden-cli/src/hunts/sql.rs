@@ -1,11 +1,11 @@
 //! What the hunts' Athena (Trino) SQL forms share: the expressions for the values the local hunts compute
 //! from a [`cloudtrail::Record`] (the caller, the result, a string inside a JSON column), over the table of
-//! `rules::sql::TABLE_DDL`. Each hunt's `sql` returns the columns of its row type, named as its JSON fields.
+//! `compile::sql::TABLE_DDL`. Each hunt's `sql` returns the columns of its row type, named as its JSON fields.
 //!
 //! The SQL is checked against the local hunts on the same records by the conformance test
 //! (`commands/rules/sql/conformance.rs`), which runs it on DuckDB after sqlglot's Trino → DuckDB transpilation.
 
-use rules::sql::{quote, TimeRange};
+use compile::sql::{quote, TimeRange};
 
 /// `Record::principal`: the ARN, else principal id, user name, invoking service, identity type.
 pub const PRINCIPAL: &str =
@@ -83,4 +83,21 @@ pub fn from_where(table: &str, conditions: &[String], range: &TimeRange) -> Stri
         all.push("TRUE".to_owned());
     }
     format!("FROM {table}\nWHERE {}", all.join("\n  AND "))
+}
+
+#[cfg(test)]
+mod tests {
+    /// [`super::PRINCIPAL`] follows the principal fallback of `cloudtrail::vocab` (what `Record::principal`
+    /// uses).
+    #[test]
+    fn principal_is_the_principal_fallback() {
+        let columns: Vec<String> = cloudtrail::vocab::PrincipalField::ALL
+            .iter()
+            .map(|f| f.selector().to_lowercase())
+            .collect();
+        assert_eq!(
+            super::PRINCIPAL,
+            format!("coalesce({})", columns.join(", "))
+        );
+    }
 }

@@ -60,7 +60,8 @@ mod tests {
     use crate::catalog::cis::{
         cis_4_10_security_group_changes, cis_4_1_unauthorized_api_calls, cis_4_4_iam_policy_changes,
     };
-    use crate::{Detection, Pattern, Rule};
+    use crate::{rule::Detection, rule::Rule};
+    use pattern::Pattern;
 
     fn pattern(rule: &Rule) -> Pattern {
         match rule.detection {

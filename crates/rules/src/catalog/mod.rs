@@ -3,7 +3,7 @@
 //! registered by one line in its folder's `mod.rs`. [`BUILTIN`] is the CIS rules, then the beyond-CIS rules,
 //! then the attack rules, each in registration order.
 
-use crate::Rule;
+use crate::rule::{Catalog, Rule};
 
 /// Registers the rule files of a catalog folder, one line per rule: the module named after the rule's id
 /// (`-` and `.` written `_`; a test checks it), in catalog order. Declares each module (`pub mod`), lists each
@@ -14,7 +14,7 @@ macro_rules! register_rules {
         $(pub mod $module;)+
 
         $(#[$meta])*
-        $vis static $list: &[&crate::Rule] = &[$(&$module::RULE),+];
+        $vis static $list: &[&crate::rule::Rule] = &[$(&$module::RULE),+];
 
         /// Each registered rule file, in registration order: its module name and its text.
         #[cfg(test)]
@@ -47,6 +47,12 @@ pub static BUILTIN: &[&Rule] = &WITH_THRESHOLD_ARRAY;
 /// The id of the rule that watches the deployment's own pipeline: on whatever the profile when the rules
 /// file has a `[pipeline]` table (`Engine::from_config`).
 pub const PIPELINE_TAMPERING_ID: &str = beyond::trailwarden_pipeline_tampering::RULE.id;
+
+/// The built-in catalog, as the configuration and the engine take it.
+pub const CATALOG: Catalog = Catalog {
+    rules: &WITH_THRESHOLD_ARRAY,
+    own_resources_rule: PIPELINE_TAMPERING_ID,
+};
 
 /// `a` then `b`, as an array of their combined length (checked at compile time).
 const fn concat<const N: usize>(a: &[&'static Rule], b: &[&'static Rule]) -> [&'static Rule; N] {
@@ -178,25 +184,25 @@ mod tests {
     fn profile_membership() {
         for rule in BUILTIN {
             assert_eq!(
-                rule.in_profile(crate::Profile::Cis),
+                rule.in_profile(crate::profile::Profile::Cis),
                 rule.id.starts_with("cis-"),
                 "{}",
                 rule.id
             );
             // Threshold rules too noisy for the default profile say why in their doc comment (`all` only).
-            let all_only = matches!(rule.detection, crate::Detection::Threshold(_))
+            let all_only = matches!(rule.detection, crate::rule::Detection::Threshold(_))
                 && rule.profiles.is_empty();
             assert_eq!(
-                rule.in_profile(crate::Profile::Recommended),
+                rule.in_profile(crate::profile::Profile::Recommended),
                 rule.id != "cis-4.2-console-signin-without-mfa"
                     && !all_only
                     && !ATTACK_ALL_ONLY.contains(&rule.id),
                 "{}",
                 rule.id
             );
-            assert!(rule.in_profile(crate::Profile::All));
+            assert!(rule.in_profile(crate::profile::Profile::All));
             assert!(
-                !rule.profiles.contains(&crate::Profile::All),
+                !rule.profiles.contains(&crate::profile::Profile::All),
                 "{}: `all` is implied",
                 rule.id
             );

@@ -1,5 +1,5 @@
 //! `trailwarden rules eventbridge-pattern`: the fast path's EventBridge event patterns for the rules a config
-//! file and profile select (`rules::eventbridge::generate`), as JSON; the rules that widened them on stderr.
+//! file and profile select (`compile::eventbridge::generate`), as JSON; the rules that widened them on stderr.
 
 use crate::cli::EventbridgePatternArgs;
 use crate::ruleset::Config;
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub fn run(args: EventbridgePatternArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.selection.config.as_deref())?;
     let engine = config.engine(args.selection.profile, &rules::today_utc())?;
-    let patterns = rules::eventbridge::generate(&engine);
+    let patterns = compile::eventbridge::generate(&engine);
     let text = render(&patterns)?;
     warn_widened(&patterns);
     match io::stdout().lock().write_all(text.as_bytes()) {
@@ -21,7 +21,7 @@ pub fn run(args: EventbridgePatternArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The JSON printed (pretty, with a final newline): what `infra/eventbridge-patterns.json` holds.
-pub fn render(patterns: &rules::eventbridge::Patterns) -> anyhow::Result<String> {
+pub fn render(patterns: &compile::eventbridge::Patterns) -> anyhow::Result<String> {
     let mut json = serde_json::to_string_pretty(patterns).context("serializing the patterns")?;
     json.push('\n');
     Ok(json)
@@ -31,7 +31,7 @@ pub fn render(patterns: &rules::eventbridge::Patterns) -> anyhow::Result<String>
     clippy::print_stderr,
     reason = "the widening rules are a notice for the person running the command, beside the JSON on stdout"
 )]
-fn warn_widened(patterns: &rules::eventbridge::Patterns) {
+fn warn_widened(patterns: &compile::eventbridge::Patterns) {
     for w in &patterns.widened_by {
         eprintln!("widened by {}: {}", w.rule_id, w.reason);
     }

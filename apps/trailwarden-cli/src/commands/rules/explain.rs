@@ -6,7 +6,7 @@ use crate::cli::ExplainArgs;
 use crate::commands::inputs;
 use crate::exit;
 use crate::output::ExplainFormat;
-use crate::pipeline::{self, Item, Progress};
+use crate::parallel_read::{self, Item, Progress};
 use crate::records;
 use crate::ruleset::{self, Config};
 use anyhow::{anyhow, Context};
@@ -30,8 +30,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let id = args.event_id.as_str();
     let mut found = Vec::new();
     let (mut records, mut files, mut failed) = (0u64, 0u64, 0u64);
-    let done: Result<(), std::convert::Infallible> = pipeline::run(
-        pipeline::counted(sources.discovery(), &progress),
+    let done: Result<(), std::convert::Infallible> = parallel_read::run(
+        parallel_read::counted(sources.discovery(), &progress),
         sources.jobs,
         |file| {
             records::read::<Value, _>(file, s3, window, |index, value| {

@@ -1,4 +1,4 @@
-//! `trailwarden rules sql`: the selected rules as Athena (Trino) SQL (`rules::sql::rule_query`), one query per
+//! `trailwarden rules sql`: the selected rules as Athena (Trino) SQL (`compile::sql::rule_query`), one query per
 //! pattern rule with the config file's exclusions; code and threshold rules are named with the reason they have
 //! no SQL form, never left out.
 
@@ -7,7 +7,7 @@ use crate::ruleset::{narrow, Config};
 use crate::window::Bound;
 use anyhow::Context;
 use chrono::{DateTime, Days, TimeDelta, Utc};
-use rules::sql::{engine_queries, RuleSql, TimeRange};
+use compile::sql::{engine_queries, RuleSql, TimeRange};
 use serde_json::json;
 use std::io::{self, Write};
 use std::process::ExitCode;

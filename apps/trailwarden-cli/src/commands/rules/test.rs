@@ -5,7 +5,7 @@ use crate::cli::TestArgs;
 use crate::commands::inputs;
 use crate::exit;
 use crate::output::{Format, JsonArray};
-use crate::pipeline::{self, Progress};
+use crate::parallel_read::{self, Progress};
 use crate::records::{self, ReadCounts};
 use crate::source::Sources;
 use anyhow::{anyhow, Context};
@@ -66,8 +66,8 @@ fn test_all(
     progress: &Progress,
 ) -> io::Result<()> {
     let (window, s3) = (sources.window, sources.s3());
-    pipeline::run(
-        pipeline::counted(sources.discovery(), progress),
+    parallel_read::run(
+        parallel_read::counted(sources.discovery(), progress),
         sources.jobs,
         |file| {
             records::read::<Value, _>(file, s3, window, |index, value| {

@@ -1,6 +1,6 @@
 //! An AMI deregistered.
 
-use crate::{Control, Detection, Rule, Severity};
+use crate::{rule::Control, rule::Detection, rule::Rule, severity::Severity};
 
 /// Fires on a successful `DeregisterImage` (eventSource `ec2.amazonaws.com`; no `errorCode`, no
 /// `errorMessage`).

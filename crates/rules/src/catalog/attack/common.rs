@@ -4,35 +4,16 @@
 //! `false`), never as a panic. Only the policy readers allocate (they parse a policy document, which only the
 //! rare policy-changing calls carry).
 
-use crate::Context;
+use crate::rule::Context;
 use cloudtrail::Node;
 use serde_json::Value;
 
 pub(super) use crate::external::made_by_aws_service;
-
-/// The string at `path`, if every step exists and the last value is a JSON string.
-pub(super) fn str_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(record, |v, key| v.get(key))?.as_str()
-}
-
-/// `eventName`.
-pub(super) fn event_name(record: Node<'_>) -> Option<&str> {
-    str_at(record, &["eventName"])
-}
-
-/// `eventSource`.
-pub(super) fn event_source(record: Node<'_>) -> Option<&str> {
-    str_at(record, &["eventSource"])
-}
+pub(super) use cloudtrail::vocab::{event_name, event_source, str_at, succeeded};
 
 /// Whether `eventName` is one of `names` and `eventSource` is `source`.
 pub(super) fn is_call(record: Node<'_>, source: &str, names: &[&str]) -> bool {
     event_name(record).is_some_and(|n| names.contains(&n)) && event_source(record) == Some(source)
-}
-
-/// "Successful", exactly as the pattern term `$.errorCode NOT EXISTS && $.errorMessage NOT EXISTS`.
-pub(super) fn succeeded(record: Node<'_>) -> bool {
-    record.get("errorCode").is_none() && record.get("errorMessage").is_none()
 }
 
 /// `userIdentity.type`.
@@ -87,7 +68,7 @@ pub(super) fn principal_account(principal: &str) -> Option<&str> {
     if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
         return Some(p);
     }
-    let arn = crate::pipeline::Arn::split(p)?;
+    let arn = crate::own_resources::Arn::split(p)?;
     (matches!(arn.service, "iam" | "sts")
         && arn.account.len() == 12
         && arn.account.bytes().all(|b| b.is_ascii_digit()))

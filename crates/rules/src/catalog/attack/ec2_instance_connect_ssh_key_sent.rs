@@ -1,7 +1,7 @@
 //! An SSH key pushed to an instance through EC2 Instance Connect.
 
 use super::common::{is_call, made_by_aws_service, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `SendSSHPublicKey` (eventSource `ec2-instance-connect.amazonaws.com`; no `errorCode`,
@@ -22,8 +22,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1021.004" },
         Control { framework: "Stratus Red Team", id: "aws.lateral-movement.ec2-instance-connect" },
     ],
-    detection: Detection::CodeFor {
-        events: &["SendSSHPublicKey"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["SendSSHPublicKey"]),
         detect,
     },
     rationale: "Instance Connect installs a caller-chosen SSH public key on the instance for 60 seconds: whoever holds \

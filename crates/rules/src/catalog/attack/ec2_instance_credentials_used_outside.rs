@@ -2,7 +2,7 @@
 //! credentials).
 
 use super::common::{is_instance_session, made_by_aws_service, str_at};
-use crate::{Context, Control, Detection, Hit, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::FieldPrefilter, rule::FieldValue, rule::Prefilter, rule::Hit, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 use std::net::IpAddr;
 
@@ -44,6 +44,7 @@ pub const RULE: Rule = Rule {
         Control { framework: "Stratus Red Team", id: "aws.credential-access.ec2-steal-instance-credentials" },
     ],
     detection: Detection::CodeThreshold {
+        prefilter: Prefilter::Fields(prefilter),
         detect,
         group_by: &["userIdentity.accessKeyId", "sourceIPAddress"],
         window_minutes: 60,
@@ -57,6 +58,28 @@ pub const RULE: Rule = Rule {
                  aws:TokenIssueTime), require IMDSv2 on the instance, and review what the credentials were used \
                  for; check GuardDuty for InstanceCredentialExfiltration findings.",
 };
+
+/// What it can match: a call with an EC2 instance profile's credentials (an AssumedRole session with a
+/// non-empty `ec2RoleDelivery`), not invoked by a service, not through a VPC endpoint, with a source address.
+fn prefilter(_: &Context) -> FieldPrefilter {
+    FieldPrefilter::fields(
+        vec![
+            ("userIdentity.type", FieldValue::one_of(["AssumedRole"])),
+            (
+                "userIdentity.sessionContext.ec2RoleDelivery",
+                FieldValue::anything_but([""]),
+            ),
+            ("userIdentity.invokedBy", FieldValue::exists(false)),
+            ("vpcEndpointId", FieldValue::exists(false)),
+            ("sourceIPAddress", FieldValue::exists(true)),
+        ],
+        false,
+    )
+    .broad(
+        "every call made with an EC2 instance profile's credentials (the public source address is decided in \
+         code): not limited to some event names",
+    )
+}
 
 fn detect(record: Node<'_>, _: &Context) -> Option<Hit> {
     if !is_instance_session(record)
@@ -110,7 +133,7 @@ mod tests {
     /// from another, over two hours: one alert per credentials and address within an hour.
     #[test]
     fn once_per_credentials_and_address_per_hour() {
-        use crate::{scan_log, Engine};
+        use crate::{scan_log, engine::Engine};
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ec2-instance-credentials-used-outside/match/");
         let stolen: serde_json::Value =
             serde_json::from_slice(&std::fs::read(format!("{dir}stratus-get-caller-identity.json")).unwrap()).unwrap();

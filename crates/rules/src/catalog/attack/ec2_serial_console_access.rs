@@ -1,6 +1,6 @@
 //! EC2 serial console access enabled, or an SSH key pushed for a serial console session.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `SendSerialConsoleSSHPublicKey` (eventSource `ec2-instance-connect.amazonaws.com`) or
 /// `EnableSerialConsoleAccess` (eventSource `ec2.amazonaws.com`); successful = no `errorCode` and no

@@ -1,6 +1,6 @@
 //! An EC2 instance's user data changed.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `ModifyInstanceAttribute` (eventSource `ec2.amazonaws.com`; no `errorCode`, no
 /// `errorMessage`) that sets `requestParameters.userData` (CloudTrail writes its value as

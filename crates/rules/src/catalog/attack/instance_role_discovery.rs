@@ -1,7 +1,7 @@
 //! Account-wide discovery calls made with an EC2 instance's role credentials.
 
 use super::common::{event_name, is_instance_session};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The identity-enumeration calls a workload rarely needs and an intruder on an instance makes first.
@@ -29,7 +29,10 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1087.004" },
         Control { framework: "Stratus Red Team", id: "aws.discovery.ec2-enumerate-from-instance" },
     ],
-    detection: Detection::CodeFor { events: EVENTS, detect },
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(EVENTS),
+        detect,
+    },
     rationale: "Applications on an instance call the few services they use; listing the account's users, or \
                 downloading every IAM policy, from an instance is what an intruder with a shell on it does to learn \
                 what the role can reach and whom to impersonate next.",

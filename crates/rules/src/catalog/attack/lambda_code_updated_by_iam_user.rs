@@ -1,7 +1,7 @@
 //! Lambda function code replaced by an IAM user or the root user.
 
 use super::common::{identity_type, is_call, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The `UpdateFunctionCode` event names Lambda logs.
@@ -31,7 +31,10 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1546" },
         Control { framework: "Stratus Red Team", id: "aws.persistence.lambda-overwrite-code" },
     ],
-    detection: Detection::CodeFor { events: EVENTS, detect },
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(EVENTS),
+        detect,
+    },
     rationale: "Replacing a function's code runs the attacker's code with the function's role on every invocation, \
                 and keeps running after the attacker's own credentials are revoked.",
     next_steps: "Compare the new code (responseElements.codeSha256) with your last deployment; if it does not match, \

@@ -1,7 +1,7 @@
 //! A Lambda function's resource policy opened to anyone or another account.
 
 use super::common::{is_call, is_outside, principal_account, recipient, str_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The `AddPermission` event names Lambda logs (the API version is part of the name).
@@ -25,7 +25,10 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1098" },
         Control { framework: "Stratus Red Team", id: "aws.persistence.lambda-backdoor-function" },
     ],
-    detection: Detection::CodeFor { events: EVENTS, detect },
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(EVENTS),
+        detect,
+    },
     rationale: "A resource policy statement with an outside principal lets that principal invoke (or, with other \
                 actions, change) the function with its execution role's permissions: a backdoor that no IAM user \
                 or key in this account reveals.",

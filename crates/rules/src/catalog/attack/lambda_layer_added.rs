@@ -1,7 +1,7 @@
 //! Layers (possibly extensions) set on an existing Lambda function.
 
 use super::common::{is_call, is_outside, made_by_aws_service, recipient, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// The `UpdateFunctionConfiguration` event names Lambda logs.
@@ -30,7 +30,10 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1546" },
         Control { framework: "Stratus Red Team", id: "aws.persistence.lambda-layer-extension" },
     ],
-    detection: Detection::CodeFor { events: EVENTS, detect },
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(EVENTS),
+        detect,
+    },
     rationale: "A layer can carry a Lambda extension: a process that starts with every execution environment of the \
                 function, sees every event and the function's credentials, without a change to the function's \
                 code.",

@@ -4,7 +4,7 @@
 //! `trailwarden rules coverage` and [`crate::stratus`] read.
 //!
 //! One file per rule, registered by one line below, written as the beyond-CIS rules are: a
-//! [`Detection::Pattern`](crate::Detection::Pattern) quoted verbatim in the doc comment where a CloudWatch
+//! [`Detection::Pattern`](crate::rule::Detection::Pattern) quoted verbatim in the doc comment where a CloudWatch
 //! pattern says it exactly, otherwise code that says why it is code. Behaviours that are normal once and
 //! alarming in bulk (secrets read by the dozen, commands to many instances) are threshold rules, not here.
 
@@ -41,7 +41,8 @@ register_rules! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Detection, Engine, Pattern};
+    use crate::{engine::Engine, rule::Detection};
+    use pattern::Pattern;
 
     #[test]
     fn the_attack_rules_compile_with_unique_ids() {
@@ -97,7 +98,7 @@ mod tests {
                 );
             } else if matches!(
                 rule.detection,
-                Detection::Code(_) | Detection::CodeFor { .. } | Detection::CodeThreshold { .. }
+                Detection::Code { .. } | Detection::CodeThreshold { .. }
             ) {
                 assert!(
                     src.contains("Code, not a pattern:"),
@@ -156,9 +157,9 @@ mod tests {
             &["userIdentity", "sessionContext"],
             &["userIdentity", "sessionContext", "ec2RoleDelivery"],
         ];
-        let context = crate::Context {
+        let context = crate::rule::Context {
             trusted_accounts: ["444455556666".to_owned()].into(),
-            ..crate::Context::default()
+            ..crate::rule::Context::default()
         };
         let engine = Engine::new(ATTACK).unwrap().with_context(context);
         let fires = |record: &Value| -> Vec<String> {

@@ -1,7 +1,7 @@
 //! An RDS snapshot shared with another account or made public.
 
 use super::common::{is_call, is_outside, principal_account, recipient, str_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `ModifyDBSnapshotAttribute` or `ModifyDBClusterSnapshotAttribute` (eventSource
@@ -22,8 +22,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1537" },
         Control { framework: "Stratus Red Team", id: "aws.exfiltration.rds-share-snapshot" },
     ],
-    detection: Detection::CodeFor {
-        events: &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"]),
         detect,
     },
     rationale: "A shared database snapshot can be restored by the other account into a database it controls: every \

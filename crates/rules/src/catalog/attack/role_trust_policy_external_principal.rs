@@ -1,7 +1,7 @@
 //! A role's trust policy lets another account, or anyone, assume it.
 
 use super::common::{is_call, policy_document, policy_grant, recipient, succeeded, Grant};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `UpdateAssumeRolePolicy` (its `requestParameters.policyDocument`) or `CreateRole` (its
@@ -27,8 +27,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "Stratus Red Team", id: "aws.persistence.iam-backdoor-role" },
         Control { framework: "Stratus Red Team", id: "aws.persistence.iam-create-backdoor-role" },
     ],
-    detection: Detection::CodeFor {
-        events: &["UpdateAssumeRolePolicy", "CreateRole"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["UpdateAssumeRolePolicy", "CreateRole"]),
         detect,
     },
     rationale: "A trust policy naming an outside account is a door into this account that survives every password \

@@ -1,6 +1,6 @@
 //! An IAM Roles Anywhere trust anchor created or changed.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `CreateTrustAnchor` or `UpdateTrustAnchor` (eventSource `rolesanywhere.amazonaws.com`;
 /// no `errorCode`, no `errorMessage`).

@@ -1,6 +1,6 @@
 //! An access key created by the root user.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on every `CreateAccessKey` (eventSource `iam.amazonaws.com`) made by the root user
 /// (`userIdentity.type = Root`), whatever `userIdentity.invokedBy` says and whatever the outcome: a root key

@@ -1,6 +1,6 @@
 //! Route 53 Resolver query logging deleted or detached from a VPC.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `DeleteResolverQueryLogConfig` or `DisassociateResolverQueryLogConfig` (eventSource
 /// `route53resolver.amazonaws.com`; successful = no `errorCode` and no `errorMessage`): a query logging

@@ -1,7 +1,7 @@
 //! An S3 bucket policy that grants another account, or anyone, access.
 
 use super::common::{is_call, policy_document, policy_grant, recipient, succeeded, Grant};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `PutBucketPolicy` (eventSource `s3.amazonaws.com`; no `errorCode`, no `errorMessage`)
@@ -26,8 +26,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1530" },
         Control { framework: "Stratus Red Team", id: "aws.exfiltration.s3-backdoor-bucket-policy" },
     ],
-    detection: Detection::CodeFor {
-        events: &["PutBucketPolicy"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["PutBucketPolicy"]),
         detect,
     },
     rationale: "A bucket policy naming an outside account lets that account read (or write) the bucket with its own \

@@ -1,7 +1,7 @@
 //! An S3 lifecycle rule that deletes objects within days.
 
 use super::common::{is_call, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Objects expiring after this many days or fewer make a lifecycle rule "short".
@@ -27,8 +27,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1485" },
         Control { framework: "Stratus Red Team", id: "aws.defense-evasion.cloudtrail-lifecycle-rule" },
     ],
-    detection: Detection::CodeFor {
-        events: &["PutBucketLifecycle"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["PutBucketLifecycle"]),
         detect,
     },
     rationale: "A one-day expiration on the bucket a trail writes to deletes the audit log the day after it is \

@@ -1,7 +1,7 @@
 //! S3 objects written with a customer-provided encryption key (SSE-C).
 
 use super::common::{is_call, str_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `CopyObject`, `PutObject` or `CreateMultipartUpload` data event (eventSource
@@ -22,8 +22,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1486" },
         Control { framework: "Stratus Red Team", id: "aws.impact.s3-ransomware-client-side-encryption" },
     ],
-    detection: Detection::CodeFor {
-        events: &["CopyObject", "PutObject", "CreateMultipartUpload"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["CopyObject", "PutObject", "CreateMultipartUpload"]),
         detect,
     },
     rationale: "Rewriting objects in place with SSE-C and a key only the attacker holds is S3 ransomware: the objects \

@@ -1,6 +1,6 @@
 //! A SageMaker notebook instance's lifecycle configuration set or changed.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful (no `errorCode`, no `errorMessage`) call of eventSource `sagemaker.amazonaws.com` that
 /// changes what runs when a notebook instance starts: `UpdateNotebookInstance` naming a lifecycle configuration

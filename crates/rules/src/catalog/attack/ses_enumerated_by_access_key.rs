@@ -1,6 +1,6 @@
 //! SES sending limits or identities read with an IAM user's access key.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on `GetSendQuota`, `GetAccountSendingEnabled` or `ListIdentities` (eventSource `ses.amazonaws.com`)
 /// made by an IAM user (`userIdentity.type = IAMUser`: long-lived access keys or a console user), whatever the

@@ -1,7 +1,7 @@
 //! SSM Run Command sent to instances.
 
 use super::common::{is_call, made_by_aws_service, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `SendCommand` (eventSource `ssm.amazonaws.com`; no `errorCode`, no `errorMessage`)
@@ -23,8 +23,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1651" },
         Control { framework: "Stratus Red Team", id: "aws.execution.ssm-send-command" },
     ],
-    detection: Detection::CodeFor {
-        events: &["SendCommand"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["SendCommand"]),
         detect,
     },
     rationale: "Run Command executes shell commands as root on managed instances, without network access to them. \

@@ -1,7 +1,7 @@
 //! SSM Session Manager session started.
 
 use super::common::{is_call, made_by_aws_service, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `StartSession` (eventSource `ssm.amazonaws.com`; no `errorCode`, no `errorMessage`)
@@ -22,8 +22,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1021.007" },
         Control { framework: "Stratus Red Team", id: "aws.execution.ssm-start-session" },
     ],
-    detection: Detection::CodeFor {
-        events: &["StartSession"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["StartSession"]),
         detect,
     },
     rationale: "A Session Manager session is an interactive shell on the instance, opened through the AWS API: no \

@@ -1,6 +1,6 @@
 //! Temporary credentials issued with GetFederationToken.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `GetFederationToken` (eventSource `sts.amazonaws.com`; no `errorCode`, no
 /// `errorMessage`).

@@ -1,7 +1,7 @@
 //! An access key created for a user other than the caller.
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `CreateAccessKey` (eventSource `iam.amazonaws.com`; no `errorCode`, no `errorMessage`)
@@ -29,8 +29,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "Stratus Red Team", id: "aws.persistence.iam-backdoor-user" },
         Control { framework: "Stratus Red Team", id: "aws.persistence.iam-create-admin-user" },
     ],
-    detection: Detection::CodeFor {
-        events: &["CreateAccessKey"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["CreateAccessKey"]),
         detect,
     },
     rationale: "Creating an access key for someone else hands the caller a second, long-lived identity: the key \

@@ -1,7 +1,7 @@
 //! An AMI shared with another account or made public.
 
 use super::common::ec2_shared_outside;
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful `ModifyImageAttribute` (eventSource `ec2.amazonaws.com`; no `errorCode`, no
@@ -25,8 +25,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1537" },
         Control { framework: "Stratus Red Team", id: "aws.exfiltration.ec2-share-ami" },
     ],
-    detection: Detection::CodeFor {
-        events: &["ModifyImageAttribute"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["ModifyImageAttribute"]),
         detect,
     },
     rationale: "An image carries the disks of the instance it was made from. Once shared, the other account can \

@@ -1,7 +1,7 @@
 //! CloudTrail event selectors changed so that a trail no longer records (write) management events.
 
 use super::common::{event_name, event_source, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::{Elements, Node};
 
 /// Fires on a successful `PutEventSelectors` (eventSource `cloudtrail.amazonaws.com`; no `errorCode`, no
@@ -36,8 +36,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1562.008" },
         Control { framework: "Stratus Red Team", id: "aws.defense-evasion.cloudtrail-event-selectors" },
     ],
-    detection: Detection::CodeFor {
-        events: &["PutEventSelectors"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["PutEventSelectors"]),
         detect,
     },
     rationale: "Management events are the record of every configuration change, IAM change and sign-in. With \

@@ -1,6 +1,6 @@
 //! CloudTrail logging stopped or a trail deleted.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `StopLogging` or `DeleteTrail` (eventSource `cloudtrail.amazonaws.com`; successful =
 /// no `errorCode` and no `errorMessage`).

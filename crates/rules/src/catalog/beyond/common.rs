@@ -3,15 +3,13 @@
 //! Every function is total: a missing field, or a field of an unexpected JSON type, reads as "absent" (`None`,
 //! `false`), never as a panic. None of them allocates.
 
-use crate::{Context, Hit};
+use crate::{rule::Context, rule::FieldValue, rule::Hit};
 use cloudtrail::Node;
 
 pub(super) use crate::external::{external_caller, made_by_aws_service, ExternalCaller};
-
-/// The string at `path`, if every step exists and the last value is a JSON string.
-pub(super) fn str_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(record, |v, key| v.get(key))?.as_str()
-}
+pub(super) use cloudtrail::vocab::{
+    error_code, event_name, event_source, event_type, str_at, succeeded,
+};
 
 /// An identifier (account id, user name) at `path`: a non-empty string. An empty string names nobody, so it
 /// reads as absent.
@@ -19,19 +17,31 @@ pub(super) fn id_at<'v>(record: Node<'v>, path: &[&str]) -> Option<&'v str> {
     str_at(record, path).filter(|id| !id.is_empty())
 }
 
-/// `eventName`.
-pub(super) fn event_name(record: Node<'_>) -> Option<&str> {
-    record.get("eventName")?.as_str()
+/// The prefilter of [`succeeded`]: no `errorCode` and no `errorMessage`.
+pub(super) fn succeeded_fields() -> Vec<(&'static str, Vec<FieldValue>)> {
+    vec![
+        ("errorCode", FieldValue::exists(false)),
+        ("errorMessage", FieldValue::exists(false)),
+    ]
 }
 
-/// `eventSource`.
-pub(super) fn event_source(record: Node<'_>) -> Option<&str> {
-    record.get("eventSource")?.as_str()
-}
-
-/// `eventType`.
-pub(super) fn event_type(record: Node<'_>) -> Option<&str> {
-    record.get("eventType")?.as_str()
+/// The prefilter of [`external_caller`]: the caller's account a non-empty string outside the trusted
+/// accounts (a prefilter cannot compare it with `recipientAccountId`), a recipient account, and no
+/// `invokedBy`.
+pub(super) fn external_caller_fields(context: &Context) -> Vec<(&'static str, Vec<FieldValue>)> {
+    let untrusted = context
+        .trusted_accounts
+        .iter()
+        .map(String::as_str)
+        .chain([""]);
+    vec![
+        (
+            "userIdentity.accountId",
+            FieldValue::anything_but(untrusted),
+        ),
+        ("recipientAccountId", FieldValue::anything_but([""])),
+        ("userIdentity.invokedBy", FieldValue::exists(false)),
+    ]
 }
 
 /// `userIdentity.<key>` as a string.
@@ -42,17 +52,6 @@ pub(super) fn identity_str<'v>(record: Node<'v>, key: &str) -> Option<&'v str> {
 /// `userIdentity.type`.
 pub(super) fn identity_type(record: Node<'_>) -> Option<&str> {
     identity_str(record, "type")
-}
-
-/// `errorCode`.
-pub(super) fn error_code(record: Node<'_>) -> Option<&str> {
-    record.get("errorCode")?.as_str()
-}
-
-/// "Successful", exactly as the filter-pattern term `$.errorCode NOT EXISTS && $.errorMessage NOT EXISTS`: neither
-/// key is present (a present `null` counts as present, as `NOT EXISTS` is false for it).
-pub(super) fn succeeded(record: Node<'_>) -> bool {
-    record.get("errorCode").is_none() && record.get("errorMessage").is_none()
 }
 
 /// A JSON `true`, or the string `"true"` (some producers stringify booleans).

@@ -1,6 +1,6 @@
 //! Successful console sign-in without MFA.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a **successful** console sign-in (`ConsoleLogin` with `responseElements.ConsoleLogin = "Success"`)
 /// whose `additionalEventData.MFAUsed` is not `"Yes"` (or is absent), except:

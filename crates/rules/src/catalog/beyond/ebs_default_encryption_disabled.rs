@@ -1,6 +1,6 @@
 //! EBS encryption by default turned off.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `DisableEbsEncryptionByDefault` (eventSource `ec2.amazonaws.com`; successful = no
 /// `errorCode` and no `errorMessage`). The setting is per region; the record's `awsRegion` says which.

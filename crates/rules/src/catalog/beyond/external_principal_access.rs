@@ -1,7 +1,7 @@
 //! A principal of another, untrusted account successfully called into this account.
 
-use super::common::{external_caller, succeeded, ExternalCaller};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use super::common::{external_caller, external_caller_fields, succeeded, succeeded_fields, ExternalCaller};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::FieldPrefilter, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a **successful** call (no `errorCode`, no `errorMessage`) whose caller belongs to another account
@@ -27,7 +27,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::High,
     profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
-    detection: Detection::Code(detect),
+    detection: Detection::Code {
+        prefilter: Prefilter::Fields(prefilter),
+        detect,
+    },
     rationale: "Someone outside your accounts, and outside the partners you listed as trusted, just used a resource \
                 of this account successfully: a role they could assume, a bucket, key, queue or secret whose policy \
                 lets them in. Either a grant is broader than intended, or a policy was changed to let an attacker's \
@@ -38,6 +41,16 @@ pub const RULE: Rule = Rule {
 };
 
 const ANONYMOUS: &str = "anonymous (unauthenticated) request";
+
+/// What it can match: a successful call by an external caller ([`external_caller_fields`]).
+fn prefilter(context: &Context) -> FieldPrefilter {
+    let mut fields = external_caller_fields(context);
+    fields.extend(succeeded_fields());
+    FieldPrefilter::fields(fields, false).broad(
+        "any successful call whose caller's account differs from the recipient account: EventBridge \
+         cannot compare two fields, so every successful call not invoked by a service is selected",
+    )
+}
 
 fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     let caller = external_caller(record, &context.trusted_accounts)?;

@@ -1,6 +1,6 @@
 //! GuardDuty detector deleted or suspended.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `DeleteDetector`, or a successful `UpdateDetector` whose `requestParameters.enable` is
 /// the JSON boolean `false` (suspending the detector). eventSource `guardduty.amazonaws.com`; successful = no

@@ -1,6 +1,6 @@
 //! IAM user created.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `CreateUser` (eventSource `iam.amazonaws.com`; successful = no `errorCode` and no
 /// `errorMessage`).

@@ -1,6 +1,6 @@
 //! An account tried to leave the AWS organization.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on **any** `LeaveOrganization` call (eventSource `organizations.amazonaws.com`), successful or not:
 /// an attempt is itself the alert, since the call is never part of routine work and a failed attempt (blocked

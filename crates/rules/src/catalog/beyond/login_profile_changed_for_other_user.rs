@@ -1,7 +1,7 @@
 //! A console password set, changed or removed for a user other than the caller.
 
 use super::common::{acts_on_other_user, event_name, event_source, id_at, is_true, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful (no `errorCode`, no `errorMessage`) `CreateLoginProfile`, `UpdateLoginProfile` or
@@ -26,8 +26,8 @@ pub const RULE: Rule = Rule {
         Control { framework: "Stratus Red Team", id: "aws.persistence.iam-create-user-login-profile" },
         Control { framework: "Stratus Red Team", id: "aws.privilege-escalation.iam-update-user-login-profile" },
     ],
-    detection: Detection::CodeFor {
-        events: &["CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile"]),
         detect,
     },
     rationale: "Whoever sets another user's console password without forcing a reset knows that password and can \

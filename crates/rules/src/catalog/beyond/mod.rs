@@ -2,8 +2,8 @@
 //! between two fields, array contents, deployment context) or that CIS does not ask for.
 //!
 //! One file per rule, registered by one line below. Where a CloudWatch filter pattern expresses the rule
-//! exactly it is a [`Detection::Pattern`](crate::Detection::Pattern), quoted verbatim in the rule's doc comment,
-//! so it can be pasted into a metric filter; otherwise it is a [`Detection::Code`](crate::Detection::Code)
+//! exactly it is a [`Detection::Pattern`](crate::rule::Detection::Pattern), quoted verbatim in the rule's doc comment,
+//! so it can be pasted into a metric filter; otherwise it is a [`Detection::Code`](crate::rule::Detection::Code)
 //! function that checks the event name (or the cheapest discriminating field) first, allocates nothing and
 //! treats a missing or oddly typed field as "no match".
 //!
@@ -49,7 +49,8 @@ register_rules! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Context, Detection, Engine, Pattern};
+    use crate::{engine::Engine, rule::Context, rule::Detection};
+    use pattern::Pattern;
     use serde_json::{json, Value};
 
     #[test]
@@ -94,9 +95,7 @@ mod tests {
                         rule.id
                     );
                 }
-                Detection::Code(_)
-                | Detection::CodeFor { .. }
-                | Detection::CodeThreshold { .. } => assert!(
+                Detection::Code { .. } | Detection::CodeThreshold { .. } => assert!(
                     src.contains("Code, not a pattern:"),
                     "{}: a code rule says why it is code",
                     rule.id
@@ -168,7 +167,7 @@ mod tests {
             trusted_accounts: ["444455556666".to_owned()].into(),
             watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
             allowed_regions: ["us-east-1".to_owned()].into(),
-            pipeline: crate::PipelineResources::from_arns([
+            own_resources: crate::own_resources::OwnResources::from_arns([
                 "arn:aws:s3:::tw-logs",
                 "arn:aws:s3:::tw-logs/trailwarden/rules.toml",
                 "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",

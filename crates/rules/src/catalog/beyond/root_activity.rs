@@ -1,7 +1,7 @@
 //! Root user activity that changes something.
 
-use super::common::{event_name, event_type, is_read_only, is_true, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use super::common::{event_name, event_type, is_read_only, is_true, succeeded, succeeded_fields};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::FieldPrefilter, rule::FieldValue, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a **successful, non-read-only call made by the root user** (`userIdentity.type = Root`) that was not
@@ -31,7 +31,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::High,
     profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
-    detection: Detection::Code(detect),
+    detection: Detection::Code {
+        prefilter: Prefilter::Fields(prefilter),
+        detect,
+    },
     rationale: "The root user cannot be restricted by IAM policies and can close the account, change its contact and \
                 billing details or remove every other principal. A successful change made as root is either a rare, \
                 planned task (with centralized root access: a short AssumeRoot session) or a compromised root credential.",
@@ -43,6 +46,15 @@ pub const RULE: Rule = Rule {
 };
 
 const ASSUMED_ROOT: &str = "centralized root access session (sts:AssumeRoot)";
+
+/// What it can match: `userIdentity.type` Root, no `invokedBy`, succeeded (no `errorCode`, no
+/// `errorMessage`); never a read-only call (not a field test: `readOnly` may be absent).
+fn prefilter(_: &Context) -> FieldPrefilter {
+    let mut fields = succeeded_fields();
+    fields.push(("userIdentity.type", FieldValue::one_of(["Root"])));
+    fields.push(("userIdentity.invokedBy", FieldValue::exists(false)));
+    FieldPrefilter::fields(fields, true)
+}
 
 fn detect(record: Node<'_>, _: &Context) -> Option<Hit> {
     let identity = record.get("userIdentity")?;

@@ -1,6 +1,6 @@
 //! Failed console sign-in as the root user.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a root console sign-in that failed: `ConsoleLogin` by `userIdentity.type = Root` with
 /// `responseElements.ConsoleLogin = "Failure"` (a wrong password; the record carries

@@ -1,6 +1,6 @@
 //! Successful console sign-in as the root user.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a root console sign-in that succeeded: `ConsoleLogin` by `userIdentity.type = Root` with
 /// `responseElements.ConsoleLogin = "Success"`, whatever the MFA status (a root sign-in without MFA also fires

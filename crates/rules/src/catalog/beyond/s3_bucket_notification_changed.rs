@@ -1,6 +1,6 @@
 //! An S3 bucket's event notifications replaced or removed.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `PutBucketNotification` or `PutBucketNotificationConfiguration` (eventSource
 /// `s3.amazonaws.com`; successful = no `errorCode` and no `errorMessage`). Recorded calls carry the event name

@@ -1,7 +1,7 @@
 //! An S3 object copied into a bucket of another, untrusted account.
 
 use super::common::{event_name, event_source, id_at, succeeded};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a successful S3 `CopyObject` data event (eventSource `s3.amazonaws.com`; no `errorCode`, no
@@ -29,8 +29,8 @@ pub const RULE: Rule = Rule {
     severity: Severity::High,
     profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1537" }],
-    detection: Detection::CodeFor {
-        events: &["CopyObject"],
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(&["CopyObject"]),
         detect,
     },
     rationale: "CopyObject moves data server-side, inside S3: no download, no egress traffic to notice. Copying \

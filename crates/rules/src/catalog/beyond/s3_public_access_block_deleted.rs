@@ -1,6 +1,6 @@
 //! S3 bucket Block Public Access removed.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `DeleteBucketPublicAccessBlock` (eventSource `s3.amazonaws.com`; successful = no
 /// `errorCode` and no `errorMessage`). The bucket is `requestParameters.bucketName`. The account-level block

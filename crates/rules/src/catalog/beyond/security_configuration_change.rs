@@ -1,6 +1,6 @@
 //! Umbrella: a security or logging control was deleted or disabled.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful (no `errorCode`, no `errorMessage`) call that deletes or disables one of these
 /// controls:

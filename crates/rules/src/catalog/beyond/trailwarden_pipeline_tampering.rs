@@ -3,8 +3,8 @@
 //! its Athena workgroup and Glue catalog).
 
 use super::common::{event_name, event_source, id_at, str_at, succeeded};
-use crate::pipeline::{Arn, Named, PipelineArn, PipelineResources};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::own_resources::{Arn, Named, OwnResourceArn, OwnResources};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a record of one of the calls below whose target is one of this deployment's own resources, listed
@@ -123,7 +123,10 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1562.001" },
         Control { framework: "MITRE ATT&CK", id: "T1562.008" },
     ],
-    detection: Detection::CodeFor { events: EVENTS, detect },
+    detection: Detection::Code {
+        prefilter: Prefilter::EventNames(EVENTS),
+        detect,
+    },
     rationale: "Someone changed, or tried to change, one of the resources this alerting pipeline is made of: the \
                 CloudTrail log bucket or the rules file in it, the function, its role, the alert or alarm topics, \
                 their KMS keys, the trail, the pipeline's alarms or its watchdog rule, the fast path's queues and \
@@ -391,7 +394,7 @@ impl Target {
 }
 
 fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
-    let p = &context.pipeline;
+    let p = &context.own_resources;
     if p.is_empty() {
         return None;
     }
@@ -431,7 +434,7 @@ fn same_place(record: Node<'_>, resource: &Named) -> bool {
     account_ok && region_ok
 }
 
-fn s3(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn s3(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     let bucket = param(record, "bucketName")?;
     match event {
         "PutObject" | "CopyObject" | "CompleteMultipartUpload" | "DeleteObject" => {
@@ -528,7 +531,7 @@ fn unqualified(name_and_qualifier: &str) -> &str {
 
 /// Whether `value` (a function name, full or partial ARN, with or without a qualifier) names a configured
 /// function; account and region from the ARN, else from the record.
-fn function_is_configured(value: &str, record: Node<'_>, p: &PipelineResources) -> bool {
+fn function_is_configured(value: &str, record: Node<'_>, p: &OwnResources) -> bool {
     let (name, account, region) = function_ref(value);
     let account = account.or_else(|| id_at(record, &["recipientAccountId"]));
     let region = region.or_else(|| id_at(record, &["awsRegion"]));
@@ -537,7 +540,7 @@ fn function_is_configured(value: &str, record: Node<'_>, p: &PipelineResources) 
     })
 }
 
-fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn lambda(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     if !LAMBDA_EVENTS.contains(&event) {
         return None;
     }
@@ -559,9 +562,9 @@ fn lambda(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target
         let response_function = id_at(record, &["responseElements", "functionArn"])
             .is_some_and(|arn| function_is_configured(arn, record, p));
         let response_queue = id_at(record, &["responseElements", "eventSourceArn"])
-            .map(PipelineArn::parse)
+            .map(OwnResourceArn::parse)
             .is_some_and(|source| match source {
-                Ok(PipelineArn::Queue(queue)) => p.queues.iter().any(|q| {
+                Ok(OwnResourceArn::Queue(queue)) => p.queues.iter().any(|q| {
                     q.name == queue.name && q.account == queue.account && q.region == queue.region
                 }),
                 _ => false,
@@ -603,7 +606,7 @@ fn role_arn_is(arn: &str, role: &Named) -> bool {
 
 /// Whether the caller is one of the configured roles (a session of it: `userIdentity.sessionContext.
 /// sessionIssuer`), as the function is when it writes the findings archive.
-fn caller_is_configured_role(record: Node<'_>, p: &PipelineResources) -> bool {
+fn caller_is_configured_role(record: Node<'_>, p: &OwnResources) -> bool {
     if str_at(record, &["userIdentity", "type"]) != Some("AssumedRole") {
         return false;
     }
@@ -614,7 +617,7 @@ fn caller_is_configured_role(record: Node<'_>, p: &PipelineResources) -> bool {
     issuer.is_some_and(|arn| p.roles.iter().any(|r| role_arn_is(arn, r)))
 }
 
-fn iam(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn iam(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     if !matches!(
         event,
         "AttachRolePolicy"
@@ -634,7 +637,7 @@ fn iam(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
         .then_some(Target::Role)
 }
 
-fn sns(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn sns(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     let hit = match event {
         "DeleteTopic" | "SetTopicAttributes" | "AddPermission" | "RemovePermission" | "Subscribe" => {
             let topic = param(record, "topicArn")?;
@@ -657,7 +660,7 @@ fn sns(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
     hit.then_some(Target::Topic)
 }
 
-fn kms(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn kms(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     if !matches!(
         event,
         "DisableKey" | "ScheduleKeyDeletion" | "PutKeyPolicy" | "DeleteImportedKeyMaterial"
@@ -683,7 +686,7 @@ fn kms(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
     (by_request || by_resources()).then_some(Target::Key)
 }
 
-fn cloudtrail(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn cloudtrail(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     let field = match event {
         "StopLogging" | "DeleteTrail" | "UpdateTrail" => "name",
         "PutEventSelectors" => "trailName",
@@ -699,7 +702,7 @@ fn cloudtrail(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Ta
         .then_some(Target::Trail)
 }
 
-fn cloudwatch(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn cloudwatch(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     let configured = |name: &str| p.alarms.iter().any(|a| a.name == name && same_place(record, a));
     let hit = match event {
         "DeleteAlarms" | "DisableAlarmActions" => record
@@ -713,7 +716,7 @@ fn cloudwatch(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Ta
     hit.then_some(Target::Alarm)
 }
 
-fn eventbridge(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn eventbridge(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     let field = match event {
         "DisableRule" | "DeleteRule" | "PutRule" => "name",
         "RemoveTargets" | "PutTargets" => "rule",
@@ -757,7 +760,7 @@ fn queue_ref(url: &str) -> Option<(Option<&str>, &str, &str)> {
     Some((region, account, name))
 }
 
-fn sqs(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn sqs(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     if !matches!(
         event,
         "SetQueueAttributes" | "PurgeQueue" | "DeleteQueue" | "AddPermission" | "RemovePermission"
@@ -774,7 +777,7 @@ fn sqs(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
 
 /// A DynamoDB table as a request names it: a name (in the record's account and region) or a table ARN
 /// (`arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME`; an index or stream ARN under it is not the table).
-fn is_configured_table(record: Node<'_>, value: &str, p: &PipelineResources) -> bool {
+fn is_configured_table(record: Node<'_>, value: &str, p: &OwnResources) -> bool {
     if value.starts_with("arn:") {
         let Some(arn) = Arn::split(value).filter(|a| a.service == "dynamodb") else {
             return false;
@@ -792,7 +795,7 @@ fn is_configured_table(record: Node<'_>, value: &str, p: &PipelineResources) -> 
         .any(|t| t.name == value && same_place(record, t))
 }
 
-fn dynamodb(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn dynamodb(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     let field = match event {
         "DeleteTable" | "UpdateTable" | "UpdateTimeToLive" | "UpdateContinuousBackups" => "tableName",
         "PutResourcePolicy" | "DeleteResourcePolicy" => "resourceArn",
@@ -803,7 +806,7 @@ fn dynamodb(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Targ
     is_configured_table(record, param(record, field)?, p).then_some(Target::Table)
 }
 
-fn athena(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn athena(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     if !matches!(event, "UpdateWorkGroup" | "DeleteWorkGroup") {
         return None;
     }
@@ -814,7 +817,7 @@ fn athena(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target
         .then_some(Target::Workgroup)
 }
 
-fn glue(record: Node<'_>, event: &str, p: &PipelineResources) -> Option<Target> {
+fn glue(record: Node<'_>, event: &str, p: &OwnResources) -> Option<Target> {
     // Glue keeps names lowercase; `catalogId`, when given, is the account.
     let catalog_ok = |account: &str| param(record, "catalogId").is_none_or(|c| c == account);
     match event {
@@ -852,8 +855,8 @@ mod tests {
     use cloudtrail::Parsed;
     use serde_json::{json, Value};
 
-    fn pipeline() -> PipelineResources {
-        PipelineResources::from_arns([
+    fn pipeline() -> OwnResources {
+        OwnResources::from_arns([
             "arn:aws:s3:::tw-logs",
             "arn:aws:s3:::tw-logs/trailwarden/rules.toml",
             "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
@@ -872,7 +875,7 @@ mod tests {
 
     fn run(record: &Value) -> Option<Hit> {
         let context = Context {
-            pipeline: pipeline(),
+            own_resources: pipeline(),
             ..Context::default()
         };
         detect(Parsed::from_value(record).root(), &context)

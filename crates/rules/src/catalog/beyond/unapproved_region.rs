@@ -1,7 +1,7 @@
 //! A change made in a region outside the allow-list.
 
 use super::common::{event_type, id_at, is_read_only, made_by_aws_service};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::FieldPrefilter, rule::FieldValue, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires, when allowed regions are configured (`allowed_regions` in the config; empty = rule off), on a record
@@ -22,7 +22,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Medium,
     profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1535" }],
-    detection: Detection::Code(detect),
+    detection: Detection::Code {
+        prefilter: Prefilter::Fields(prefilter),
+        detect,
+    },
     rationale: "Regions nobody uses are where intruders run crypto miners and stage resources, because nobody looks \
                 there and budgets are watched per workload. A change in a region outside your allow-list is either a \
                 new project nobody announced or activity that hopes to stay unnoticed.",
@@ -30,6 +33,17 @@ pub const RULE: Rule = Rule {
                  allow-list; if not, remove the resources, investigate the caller, and consider an SCP that denies \
                  unapproved regions (aws:RequestedRegion).",
 };
+
+/// What it can match: off without an allow-list; otherwise any non-read-only call in another region.
+fn prefilter(context: &Context) -> FieldPrefilter {
+    if context.allowed_regions.is_empty() {
+        return FieldPrefilter::nothing(true);
+    }
+    let regions = context.allowed_regions.iter().map(String::as_str);
+    FieldPrefilter::fields(vec![("awsRegion", FieldValue::anything_but(regions))], true).broad(
+        "any change outside allowed_regions: not limited to some event names (anything-but on awsRegion)",
+    )
+}
 
 fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if context.allowed_regions.is_empty() {

@@ -1,6 +1,6 @@
 //! VPC flow logs deleted.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// Fires on a successful `DeleteFlowLogs` (eventSource `ec2.amazonaws.com`; successful = no `errorCode` and no
 /// `errorMessage`). The flow log ids are in `requestParameters.DeleteFlowLogsRequest.FlowLogId`.

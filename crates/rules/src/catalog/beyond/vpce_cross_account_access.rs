@@ -1,7 +1,7 @@
 //! Another account's principal used one of this account's VPC endpoints.
 
 use super::common::{error_code, event_type, id_at, identity_type};
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::FieldPrefilter, rule::FieldValue, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on a CloudTrail **network activity event** (`eventType = AwsVpceEvent`, `eventCategory =
@@ -28,7 +28,10 @@ pub const RULE: Rule = Rule {
         Control { framework: "MITRE ATT&CK", id: "T1537" },
         Control { framework: "MITRE ATT&CK", id: "T1078.004" },
     ],
-    detection: Detection::Code(detect),
+    detection: Detection::Code {
+        prefilter: Prefilter::Fields(prefilter),
+        detect,
+    },
     rationale: "Credentials of an account you do not trust were used from inside your network, through your VPC \
                 endpoint: either someone in your VPC is using outside credentials (a classic way to copy data to \
                 an attacker's bucket or key without leaving the private network), or outside credentials reached \
@@ -41,6 +44,23 @@ pub const RULE: Rule = Rule {
 };
 
 const DENIED: &str = "denied by the VPC endpoint policy";
+
+/// What it can match: an `AwsVpceEvent` whose caller's account is a non-empty string outside the trusted
+/// accounts.
+fn prefilter(context: &Context) -> FieldPrefilter {
+    let untrusted = context
+        .trusted_accounts
+        .iter()
+        .map(String::as_str)
+        .chain([""]);
+    FieldPrefilter::fields(
+        vec![
+            ("eventType", FieldValue::one_of(["AwsVpceEvent"])),
+            ("userIdentity.accountId", FieldValue::anything_but(untrusted)),
+        ],
+        false,
+    )
+}
 
 fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if event_type(record) != Some("AwsVpceEvent") || identity_type(record) == Some("AWSService") {

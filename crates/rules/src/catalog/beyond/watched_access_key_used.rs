@@ -1,7 +1,7 @@
 //! A watched access key was used.
 
 use super::common::identity_str;
-use crate::{Context, Control, Detection, Hit, Profile, Rule, Severity};
+use crate::{rule::Context, rule::Control, rule::Detection, rule::FieldPrefilter, rule::FieldValue, rule::Prefilter, rule::Hit, profile::Profile, rule::Rule, severity::Severity};
 use cloudtrail::Node;
 
 /// Fires on **any** record whose `userIdentity.accessKeyId` is one of the configured watched access keys
@@ -20,7 +20,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Critical,
     profiles: &[Profile::Recommended],
     controls: &[Control { framework: "MITRE ATT&CK", id: "T1078.004" }],
-    detection: Detection::Code(detect),
+    detection: Detection::Code {
+        prefilter: Prefilter::Fields(prefilter),
+        detect,
+    },
     rationale: "This access key is on the watch list because it must not be used: it leaked (in a repository, a \
                 ticket, a laptop image), belongs to someone who left, or is a canary planted for attackers. Any use \
                 means someone holds it who should not, and shows from where and what they try.",
@@ -28,6 +31,15 @@ pub const RULE: Rule = Rule {
                  user agent; list every call made with this key (userIdentity.accessKeyId) to see what was read or \
                  changed; rotate whatever the key's user could reach.",
 };
+
+/// What it can match: off without watched keys; otherwise exactly their uses.
+fn prefilter(context: &Context) -> FieldPrefilter {
+    if context.watched_access_keys.is_empty() {
+        return FieldPrefilter::nothing(true);
+    }
+    let keys = context.watched_access_keys.iter().map(String::as_str);
+    FieldPrefilter::fields(vec![("userIdentity.accessKeyId", FieldValue::one_of(keys))], false)
+}
 
 fn detect(record: Node<'_>, context: &Context) -> Option<Hit> {
     if context.watched_access_keys.is_empty() {

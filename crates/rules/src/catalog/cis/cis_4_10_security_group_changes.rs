@@ -1,6 +1,6 @@
 //! CIS 4.10: security group changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.10 / v1.4–v5.0 4.10 / v6.0–v7.0 5.10, Security Hub CloudWatch.10:
 /// "Ensure a log metric filter and alarm exist for security group changes" (v5.0+: "Ensure security group

@@ -1,6 +1,6 @@
 //! CIS 4.11: network ACL changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.11 / v1.4–v5.0 4.11 / v6.0–v7.0 5.11, Security Hub CloudWatch.11:
 /// "Ensure a log metric filter and alarm exist for changes to Network Access Control Lists (NACL)".

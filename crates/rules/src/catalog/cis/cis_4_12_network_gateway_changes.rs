@@ -1,6 +1,6 @@
 //! CIS 4.12: network gateway changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.12 / v1.4–v5.0 4.12 / v6.0–v7.0 5.12, Security Hub CloudWatch.12:
 /// "Ensure a log metric filter and alarm exist for changes to network gateways".

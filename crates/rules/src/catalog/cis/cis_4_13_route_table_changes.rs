@@ -1,6 +1,6 @@
 //! CIS 4.13: route table changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.13 / v1.4–v5.0 4.13 / v6.0–v7.0 5.13, Security Hub CloudWatch.13:
 /// "Ensure a log metric filter and alarm exist for route table changes" (v3.0+: "Ensure route table changes are

@@ -1,6 +1,6 @@
 //! CIS 4.14: VPC changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.14 / v1.4–v5.0 4.14 / v6.0–v7.0 5.14, Security Hub CloudWatch.14:
 /// "Ensure a log metric filter and alarm exist for VPC changes".

@@ -1,6 +1,6 @@
 //! CIS 4.15: AWS Organizations changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.4–v5.0 4.15 / v6.0–v7.0 5.15 (no v1.2 control, no Security Hub control):
 /// "Ensure a log metric filter and alarm exists for AWS Organizations changes".

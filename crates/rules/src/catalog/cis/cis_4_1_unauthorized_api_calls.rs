@@ -1,6 +1,6 @@
 //! CIS 4.1: unauthorized API calls.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.1 / v1.4–v5.0 4.1 / v6.0–v7.0 5.1, Security Hub CloudWatch.2:
 /// "Ensure a log metric filter and alarm exist for unauthorized API calls".

@@ -1,6 +1,6 @@
 //! CIS 4.2: Management Console sign-in without MFA (the benchmark's base pattern).
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.2 / v1.4–v5.0 4.2 / v6.0–v7.0 5.2, Security Hub CloudWatch.3 (the pattern it
 /// checked until 2022-05): "Ensure a log metric filter and alarm exist for Management Console sign-in without MFA".

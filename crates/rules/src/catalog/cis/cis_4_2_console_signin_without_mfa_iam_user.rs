@@ -1,6 +1,6 @@
 //! CIS 4.2 (alternative pattern): successful IAM-user console sign-in without MFA.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.4+ 4.2 alternative / v6.0–v7.0 5.2, Security Hub CloudWatch.3 (the pattern it has
 /// checked since 2022-05): "Ensure a log metric filter and alarm exist for Management Console sign-in without

@@ -1,6 +1,6 @@
 //! CIS 4.3: usage of the root account.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.3 (and 1.1) / v1.4–v5.0 4.3 (and v1.4 1.7) / v6.0–v7.0 5.3, Security Hub
 /// CloudWatch.1: "Ensure a log metric filter and alarm exist for usage of 'root' account".

@@ -1,6 +1,6 @@
 //! CIS 4.4: IAM policy changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.4 / v1.4–v5.0 4.4 / v6.0–v7.0 5.4, Security Hub CloudWatch.4:
 /// "Ensure a log metric filter and alarm exist for IAM policy changes".

@@ -1,6 +1,6 @@
 //! CIS 4.5: CloudTrail configuration changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.5 / v1.4–v5.0 4.5 / v6.0–v7.0 5.5, Security Hub CloudWatch.5:
 /// "Ensure a log metric filter and alarm exist for CloudTrail configuration changes".

@@ -1,6 +1,6 @@
 //! CIS 4.6: AWS Management Console authentication failures.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.6 / v1.4–v5.0 4.6 / v6.0–v7.0 5.6, Security Hub CloudWatch.6:
 /// "Ensure a log metric filter and alarm exist for AWS Management Console authentication failures".

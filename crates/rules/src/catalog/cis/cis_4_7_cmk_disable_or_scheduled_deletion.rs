@@ -1,6 +1,6 @@
 //! CIS 4.7: disabling or scheduled deletion of customer-created KMS keys.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.7 / v1.4–v5.0 4.7 / v6.0–v7.0 5.7, Security Hub CloudWatch.7:
 /// "Ensure a log metric filter and alarm exist for disabling or scheduled deletion of customer created CMKs".

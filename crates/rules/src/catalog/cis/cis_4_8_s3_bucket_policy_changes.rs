@@ -1,6 +1,6 @@
 //! CIS 4.8: S3 bucket policy changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.8 / v1.4–v5.0 4.8 / v6.0–v7.0 5.8, Security Hub CloudWatch.8:
 /// "Ensure a log metric filter and alarm exist for S3 bucket policy changes".

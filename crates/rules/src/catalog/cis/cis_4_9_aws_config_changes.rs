@@ -1,6 +1,6 @@
 //! CIS 4.9: AWS Config configuration changes.
 
-use crate::{Control, Detection, Profile, Rule, Severity};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity};
 
 /// CIS AWS Foundations v1.2 3.9 / v1.4–v5.0 4.9 / v6.0–v7.0 5.9, Security Hub CloudWatch.9:
 /// "Ensure a log metric filter and alarm exist for AWS Config configuration changes".

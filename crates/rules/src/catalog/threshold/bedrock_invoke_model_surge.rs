@@ -1,6 +1,6 @@
 //! Bedrock model invocation surge: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal makes at least 100 model invocations (`InvokeModel`,
 /// `InvokeModelWithResponseStream`, `Converse`, `ConverseStream`) within 10 minutes. Calls by AWS services for

@@ -1,6 +1,6 @@
 //! Bedrock models probed, enabled and invoked: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Profile, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal makes at least 3 distinct calls of the LLMjacking sequence within 30 minutes:
 /// listing models or agreement offers, checking model availability or the invocation-logging configuration,

@@ -1,6 +1,6 @@
 //! Burst of distinct read-only API calls: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal calls at least 20 distinct `List*`, `Describe*` or `Get*` APIs within 10
 /// minutes, allowed or denied (`errorCode` is not looked at: an intruder's enumeration is mostly denied). Console

@@ -1,7 +1,7 @@
 //! Built-in threshold rules: "at least N matching events with the same key within W minutes", for behaviours
 //! that are normal once and alarming in bulk (see [`crate::threshold`] for the semantics).
 //!
-//! One file per rule, registered by one line below, each a [`Detection::Threshold`](crate::Detection::Threshold)
+//! One file per rule, registered by one line below, each a [`Detection::Threshold`](crate::rule::Detection::Threshold)
 //! whose filter is a CloudWatch filter pattern quoted verbatim in the rule's doc comment (`Filter: `…``), with
 //! its count, window, key and distinct fields. Every rule cites its MITRE ATT&CK technique and the Stratus Red
 //! Team technique(s) whose detonation it fires on (`controls`).
@@ -24,7 +24,7 @@ register_rules! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Detection, Engine, Profile};
+    use crate::{engine::Engine, profile::Profile, rule::Detection};
 
     #[test]
     fn every_rule_is_a_threshold_that_quotes_its_filter_and_cites_attack_and_stratus() {

@@ -1,6 +1,6 @@
 //! Burst of S3 batch deletions (`DeleteObjects`): a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Profile, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal makes at least 3 successful `DeleteObjects` calls on one bucket within 10 minutes.
 /// Each call deletes up to 1,000 objects (or object versions) and its record names none of them

@@ -1,6 +1,6 @@
 //! Burst of S3 object deletions: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Profile, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal successfully deletes at least 50 distinct objects (`requestParameters.key`) of one
 /// bucket within 10 minutes. `DeleteObjects` names none of the up to 1,000 objects it deletes, so each call counts

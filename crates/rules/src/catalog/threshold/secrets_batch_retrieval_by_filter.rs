@@ -1,6 +1,6 @@
 //! Secrets dumped with BatchGetSecretValue filters: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Profile, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires on at least 3 successful `BatchGetSecretValue` calls by filter (`requestParameters.filters`, e.g. every
 /// secret with a tag) from one principal and source address within 5 minutes. Each call returns up to 20 secret

@@ -1,6 +1,6 @@
 //! Secrets retrieved in bulk: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Profile, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal successfully reads at least 10 distinct secrets within 10 minutes: `GetSecretValue`'s
 /// `requestParameters.secretId` and each entry of `BatchGetSecretValue`'s `requestParameters.secretIdList` count;

@@ -1,6 +1,6 @@
 //! SSM SecureString parameters decrypted in bulk: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Profile, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal successfully reads at least 20 distinct parameters with decryption
 /// (`withDecryption` true: SecureString values in clear) within 10 minutes, through `GetParameter`

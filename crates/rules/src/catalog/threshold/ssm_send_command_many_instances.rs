@@ -1,6 +1,6 @@
 //! SSM commands sent to many instances: a threshold rule (see [`crate::threshold`]).
 
-use crate::{Control, Detection, Profile, Rule, Severity, Threshold};
+use crate::{rule::Control, rule::Detection, profile::Profile, rule::Rule, severity::Severity, threshold::Threshold};
 
 /// Fires when one principal successfully sends SSM commands (`SendCommand`) to at least 3 distinct instances
 /// (`requestParameters.instanceIds`) within 10 minutes. A command sent by `targets` (tags, resource groups),

@@ -10,7 +10,7 @@
 
 use crate::hunts;
 use cloudtrail::{LogReader, ReaderOptions, Record};
-use rules::sql::{TimeRange, TABLE_DDL};
+use compile::sql::{TimeRange, TABLE_DDL};
 use rules::RulesConfig;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -76,19 +76,6 @@ fn record_texts() -> Option<Vec<String>> {
     Some(texts)
 }
 
-fn sql_python() -> Option<PathBuf> {
-    let python = repo_root().join(".tools/sql-venv/bin/python");
-    if python.exists() {
-        Some(python)
-    } else {
-        test_support::skip(&format!(
-            "{} not found (`make sql-tools` installs DuckDB and sqlglot there)",
-            python.display()
-        ));
-        None
-    }
-}
-
 /// One hunt as the test runs it: an id, the hunt's name and arguments, and an event-time range.
 struct Case {
     id: String,
@@ -137,7 +124,7 @@ fn sql_of(case: &Case, config: &RulesConfig) -> String {
 /// Runs every case through the runner, with `plant` applied to each query; `None` when an input is missing.
 fn run(plant: impl Fn(String) -> String) -> Option<(i32, String, BTreeMap<String, usize>)> {
     let texts = record_texts()?;
-    let python = sql_python()?;
+    let python = test_support::sql_python(&repo_root())?;
     // Only records the local hunts can read: a record they cannot is not counted by them at all.
     let (texts, records): (Vec<String>, Vec<Record>) = texts
         .into_iter()

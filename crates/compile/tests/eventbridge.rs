@@ -1,4 +1,4 @@
-//! The fast path's patterns (`rules::eventbridge::generate`) never drop an event a rule matches.
+//! The fast path's patterns (`compile::eventbridge::generate`) never drop an event a rule matches.
 //!
 //! A small implementation of EventBridge matching (after aws/event-ruler, `rulesForJSONEvent`: the semantics
 //! the generated patterns use: exact strings, numbers, booleans and null, `prefix`, `suffix`, `anything-but`
@@ -12,7 +12,7 @@
 //!
 //! The corpus part SKIPs when `../shared` is absent (a failure under `CI=true`).
 
-use rules::eventbridge::{detail_type, generate, Patterns};
+use compile::eventbridge::{detail_type, generate, Patterns};
 use rules::{Context, Engine, Profile};
 use serde_json::{json, Map, Value};
 use std::io::Read;
@@ -379,7 +379,7 @@ fn repo_records() -> Vec<(PathBuf, Value)> {
     let before = files.len();
     assert!(before > 0, "events/AWSLogs has log files");
     files_under(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/tests/fixtures"),
         ".json",
         &mut files,
     );
@@ -398,7 +398,7 @@ fn full_context() -> Context {
         trusted_accounts: ["444455556666".to_owned()].into(),
         watched_access_keys: ["AKIAWATCHEDEXAMPLE01".to_owned()].into(),
         allowed_regions: ["us-east-1".to_owned(), "eu-west-1".to_owned()].into(),
-        pipeline: rules::PipelineResources::from_arns([
+        own_resources: rules::OwnResources::from_arns([
             "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1",
             "arn:aws:s3:::tw-cloudtrail-111122223333-us-east-1/trailwarden/rules.toml",
             "arn:aws:lambda:us-east-1:111122223333:function:tw-alerter",
@@ -439,7 +439,7 @@ struct Tally {
 fn check(name: &str, engine: &Engine, patterns: &Patterns, records: &[(PathBuf, Value)]) -> Tally {
     for p in &patterns.patterns {
         assert!(
-            p.to_string().chars().count() <= rules::eventbridge::MAX_PATTERN_CHARS,
+            p.to_string().chars().count() <= compile::eventbridge::MAX_PATTERN_CHARS,
             "{name}: {p}"
         );
     }

@@ -6,7 +6,7 @@ use super::number::{parse_number, Num, NumText};
 use std::cmp::Ordering;
 
 impl Node {
-    pub(crate) fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
+    pub fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
         match self {
             Node::Or(items) => items.iter().any(|n| n.eval(doc)),
             Node::And(items) => items.iter().all(|n| n.eval(doc)),
@@ -15,7 +15,7 @@ impl Node {
     }
 
     /// Visits every leaf in source order.
-    pub(crate) fn for_each_term<'a>(&'a self, f: &mut impl FnMut(&'a Term)) {
+    pub fn for_each_term<'a>(&'a self, f: &mut impl FnMut(&'a Term)) {
         match self {
             Node::Or(items) | Node::And(items) => {
                 for item in items.iter() {
@@ -28,7 +28,7 @@ impl Node {
 
     /// The exact string values `path` must equal for this expression to possibly be true;
     /// `None` when the expression does not constrain `path` to a finite set.
-    pub(crate) fn required_values<'a>(&'a self, path: &[PathStep]) -> Option<Vec<&'a str>> {
+    pub fn required_values<'a>(&'a self, path: &[PathStep]) -> Option<Vec<&'a str>> {
         match self {
             Node::Term(term) => match &term.test {
                 Test::Equals(lit) if *term.path == *path && lit.is_exact() => {
@@ -65,7 +65,7 @@ impl Node {
     /// Prefixes one of which the string at `path` must start with for this expression to possibly be true
     /// (an exact value counts as its own prefix, a wildcard value `P*` with no other `*` as `P`); `None`
     /// when the expression does not constrain `path` so (a `!=`, another wildcard, a branch without it).
-    pub(crate) fn required_prefixes<'a>(&'a self, path: &[PathStep]) -> Option<Vec<&'a str>> {
+    pub fn required_prefixes<'a>(&'a self, path: &[PathStep]) -> Option<Vec<&'a str>> {
         match self {
             Node::Term(term) => match &term.test {
                 Test::Equals(lit) if *term.path == *path && lit.number.is_none() => {
@@ -94,7 +94,7 @@ impl Node {
 }
 
 impl Term {
-    pub(crate) fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
+    pub fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
         self.test_value(doc.lookup(&self.path))
     }
 

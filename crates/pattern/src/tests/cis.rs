@@ -1,7 +1,7 @@
 //! Every CIS pattern from `shared/cis-controls.md` parses, and the tricky ones evaluate as CloudWatch would.
 
 use super::{json, pattern};
-use crate::pattern::Pattern;
+use crate::Pattern;
 
 /// 3.1/4.1 as in v1.2, Security Hub, WDX, AWSREF.
 const P4_1_V1_2: &str =

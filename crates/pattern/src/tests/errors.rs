@@ -1,7 +1,7 @@
 //! Malformed patterns give typed errors at the right byte offset, with a hint.
 
-use crate::pattern::parser::MAX_DEPTH;
-use crate::pattern::{Found, ParseError, ParseErrorKind as K, Pattern};
+use crate::parser::MAX_DEPTH;
+use crate::{Found, ParseError, ParseErrorKind as K, Pattern};
 
 fn err(src: &str) -> ParseError {
     match Pattern::parse(src) {

@@ -2,7 +2,7 @@
 //! over the CloudTrail table [`TABLE_DDL`] describes, returning the matching events with `rule_id` and the
 //! finding fields.
 //!
-//! The translation keeps the CloudWatch semantics [`crate::pattern`] implements, as far as the table's column
+//! The translation keeps the CloudWatch semantics [`pattern`] implements, as far as the table's column
 //! types can tell them apart (README "History on Athena" has the mapping, feature by feature):
 //! * Only strings and numbers are value nodes: `=`, `!=` and the numeric operators are false on a missing field,
 //!   `null`, a boolean, an object or an array. On a JSON-string column (`requestparameters`, …) the JSON type
@@ -21,10 +21,10 @@
 //! `NOT EXISTS` on a plain or struct column is `IS NULL`: CloudTrail writes those fields as strings or leaves
 //! them out.
 
-use crate::engine::{CompiledRule, Engine, Exclusion};
-use crate::pattern::ast::{Literal, Node, NumericOp, Term, Test};
-use crate::pattern::{PathStep, Pattern};
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use pattern::ast::{Literal, Node, NumericOp, Term, Test};
+use pattern::{PathStep, Pattern};
+use rules::engine::{CompiledRule, Engine, Exclusion};
 use std::fmt::Write as _;
 
 /// The table `rules sql` queries unless told otherwise (the Terraform module creates it).
@@ -172,7 +172,7 @@ pub fn engine_queries(engine: &Engine, table: &str, range: &TimeRange) -> Vec<Ru
 }
 
 /// The columns every rule query returns after `rule_id`, `title` and `severity`: the finding's fields, named as
-/// in [`crate::Finding`] (`eventid` keeps the table's name so every query has it).
+/// in [`rules::finding::Finding`] (`eventid` keeps the table's name so every query has it).
 pub const FINDING_COLUMNS: &str = "eventid, \
 eventid AS event_id, \
 eventname AS event_name, \
@@ -708,6 +708,17 @@ mod tests {
         pattern_condition(&Pattern::parse(src).unwrap())
     }
 
+    /// The principal column follows the principal fallback of `cloudtrail::vocab` (the order findings use).
+    #[test]
+    fn the_principal_column_is_the_principal_fallback() {
+        let columns: Vec<String> = cloudtrail::vocab::PrincipalField::ALL
+            .iter()
+            .map(|f| f.selector().to_lowercase())
+            .collect();
+        let expected = format!("coalesce({}) AS principal", columns.join(", "));
+        assert!(FINDING_COLUMNS.contains(&expected), "{FINDING_COLUMNS}");
+    }
+
     #[test]
     fn plain_struct_json_and_array_fields() {
         assert_eq!(
@@ -810,7 +821,7 @@ mod tests {
 
     #[test]
     fn every_cis_rule_has_a_query_and_code_rules_say_why_not() {
-        let engine = Engine::profile(crate::Profile::Cis).unwrap();
+        let engine = Engine::profile(rules::profile::Profile::Cis).unwrap();
         let queries = engine_queries(&engine, DEFAULT_TABLE, &TimeRange::default());
         assert_eq!(queries.len(), 16);
         for q in &queries {
@@ -818,7 +829,11 @@ mod tests {
             assert!(sql.contains("eventid"), "{sql}");
         }
         let all = Engine::builtin().unwrap();
-        let code = all.rule("root-activity").unwrap();
+        let code = all
+            .rules()
+            .iter()
+            .find(|r| r.prefilter().is_some())
+            .unwrap();
         let err = rule_query(&all, code, DEFAULT_TABLE, &TimeRange::default()).unwrap_err();
         assert!(err.reason.contains("code rule"), "{err}");
     }

@@ -98,7 +98,7 @@ pub struct EventRule {
 
 /// This deployment's own resources, by kind. Empty = not configured (the tampering rule never fires).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PipelineResources {
+pub struct OwnResources {
     /// S3 bucket names (the log bucket).
     pub buckets: BTreeSet<String>,
     /// S3 objects (the rules file).
@@ -153,7 +153,7 @@ pub enum ArnError {
 
 /// One parsed `[pipeline]` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PipelineArn {
+pub enum OwnResourceArn {
     Bucket(String),
     Object(S3Object),
     Function(Named),
@@ -174,9 +174,9 @@ pub enum PipelineArn {
     GlueTable(GlueTable),
 }
 
-impl PipelineArn {
+impl OwnResourceArn {
     /// Parses one ARN into its kind.
-    pub fn parse(arn: &str) -> Result<PipelineArn, ArnError> {
+    pub fn parse(arn: &str) -> Result<OwnResourceArn, ArnError> {
         let not_an_arn = || ArnError::NotAnArn {
             arn: arn.to_owned(),
         };
@@ -222,15 +222,15 @@ impl PipelineArn {
                     ));
                 }
                 match resource.split_once('/') {
-                    None if is_bucket(resource) => Ok(PipelineArn::Bucket(resource.to_owned())),
+                    None if is_bucket(resource) => Ok(OwnResourceArn::Bucket(resource.to_owned())),
                     Some((bucket, key)) if is_bucket(bucket) && !key.is_empty() => {
                         match key.strip_suffix('*') {
-                            None if !key.contains('*') => Ok(PipelineArn::Object(S3Object {
+                            None if !key.contains('*') => Ok(OwnResourceArn::Object(S3Object {
                                 bucket: bucket.to_owned(),
                                 key: key.to_owned(),
                             })),
                             Some(prefix) if !prefix.contains('*') => {
-                                Ok(PipelineArn::ObjectPrefix(S3Object {
+                                Ok(OwnResourceArn::ObjectPrefix(S3Object {
                                     bucket: bucket.to_owned(),
                                     key: prefix.to_owned(),
                                 }))
@@ -254,7 +254,7 @@ impl PipelineArn {
                              (event-source-mapping:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
                         ));
                     }
-                    return Ok(PipelineArn::EventSourceMapping(regional(
+                    return Ok(OwnResourceArn::EventSourceMapping(regional(
                         "an event source mapping ARN needs a region",
                         uuid,
                     )?));
@@ -270,7 +270,7 @@ impl PipelineArn {
                         "a function ARN without a version or alias (the unqualified function)",
                     ));
                 }
-                Ok(PipelineArn::Function(regional(
+                Ok(OwnResourceArn::Function(regional(
                     "a Lambda function ARN needs a region",
                     name,
                 )?))
@@ -293,7 +293,7 @@ impl PipelineArn {
                 if name.is_empty() {
                     return Err(malformed("the role name is empty"));
                 }
-                Ok(PipelineArn::Role(Named {
+                Ok(OwnResourceArn::Role(Named {
                     arn: arn.to_owned(),
                     account: account.to_owned(),
                     region: String::new(),
@@ -304,7 +304,7 @@ impl PipelineArn {
                 if resource.contains(':') {
                     return Err(malformed("a topic ARN, not a subscription ARN"));
                 }
-                Ok(PipelineArn::Topic(regional(
+                Ok(OwnResourceArn::Topic(regional(
                     "an SNS topic ARN needs a region",
                     resource,
                 )?))
@@ -319,7 +319,7 @@ impl PipelineArn {
                         }
                     }
                 })?;
-                Ok(PipelineArn::Key(regional(
+                Ok(OwnResourceArn::Key(regional(
                     "a KMS key ARN needs a region",
                     id,
                 )?))
@@ -331,7 +331,7 @@ impl PipelineArn {
                         .ok_or_else(|| ArnError::Unsupported {
                             arn: arn.to_owned(),
                         })?;
-                Ok(PipelineArn::Trail(regional(
+                Ok(OwnResourceArn::Trail(regional(
                     "a trail ARN needs a region",
                     name,
                 )?))
@@ -343,7 +343,7 @@ impl PipelineArn {
                         .ok_or_else(|| ArnError::Unsupported {
                             arn: arn.to_owned(),
                         })?;
-                Ok(PipelineArn::Alarm(regional(
+                Ok(OwnResourceArn::Alarm(regional(
                     "an alarm ARN needs a region",
                     name,
                 )?))
@@ -363,7 +363,7 @@ impl PipelineArn {
                         "an EventBridge rule ARN is rule/NAME or rule/BUS/NAME",
                     ));
                 }
-                Ok(PipelineArn::EventRule(EventRule {
+                Ok(OwnResourceArn::EventRule(EventRule {
                     rule: regional("an EventBridge rule ARN needs a region", name)?,
                     bus: bus.to_owned(),
                 }))
@@ -374,7 +374,7 @@ impl PipelineArn {
                         "an SQS queue ARN is arn:aws:sqs:REGION:ACCOUNT:NAME",
                     ));
                 }
-                Ok(PipelineArn::Queue(regional(
+                Ok(OwnResourceArn::Queue(regional(
                     "an SQS queue ARN needs a region",
                     resource,
                 )?))
@@ -391,7 +391,7 @@ impl PipelineArn {
                         "a DynamoDB table ARN (table/NAME), not an index or stream ARN",
                     ));
                 }
-                Ok(PipelineArn::Table(regional(
+                Ok(OwnResourceArn::Table(regional(
                     "a DynamoDB table ARN needs a region",
                     name,
                 )?))
@@ -406,7 +406,7 @@ impl PipelineArn {
                 if name.contains('/') {
                     return Err(malformed("an Athena workgroup ARN is workgroup/NAME"));
                 }
-                Ok(PipelineArn::Workgroup(regional(
+                Ok(OwnResourceArn::Workgroup(regional(
                     "an Athena workgroup ARN needs a region",
                     name,
                 )?))
@@ -416,7 +416,7 @@ impl PipelineArn {
                     if name.contains('/') {
                         return Err(malformed("a Glue database ARN is database/DB"));
                     }
-                    return Ok(PipelineArn::GlueDatabase(regional(
+                    return Ok(OwnResourceArn::GlueDatabase(regional(
                         "a Glue database ARN needs a region",
                         name,
                     )?));
@@ -431,7 +431,7 @@ impl PipelineArn {
                     Some((db, table))
                         if !db.is_empty() && !table.is_empty() && !table.contains('/') =>
                     {
-                        Ok(PipelineArn::GlueTable(GlueTable {
+                        Ok(OwnResourceArn::GlueTable(GlueTable {
                             database: regional("a Glue table ARN needs a region", db)?,
                             table: table.to_owned(),
                         }))
@@ -446,68 +446,68 @@ impl PipelineArn {
     }
 }
 
-impl PipelineResources {
+impl OwnResources {
     /// Parses a list of ARNs (duplicates are kept once); the first one that is not a pipeline resource is the
     /// error.
     pub fn from_arns<'a>(
         arns: impl IntoIterator<Item = &'a str>,
-    ) -> Result<PipelineResources, ArnError> {
-        let mut out = PipelineResources::default();
+    ) -> Result<OwnResources, ArnError> {
+        let mut out = OwnResources::default();
         for arn in arns {
-            out.insert(PipelineArn::parse(arn)?);
+            out.insert(OwnResourceArn::parse(arn)?);
         }
         Ok(out)
     }
 
     /// Adds one parsed resource.
-    pub fn insert(&mut self, resource: PipelineArn) {
+    pub fn insert(&mut self, resource: OwnResourceArn) {
         match resource {
-            PipelineArn::Bucket(b) => {
+            OwnResourceArn::Bucket(b) => {
                 self.buckets.insert(b);
             }
-            PipelineArn::Object(o) => {
+            OwnResourceArn::Object(o) => {
                 self.objects.insert(o);
             }
-            PipelineArn::Function(f) => {
+            OwnResourceArn::Function(f) => {
                 self.functions.insert(f);
             }
-            PipelineArn::Role(r) => {
+            OwnResourceArn::Role(r) => {
                 self.roles.insert(r);
             }
-            PipelineArn::Topic(t) => {
+            OwnResourceArn::Topic(t) => {
                 self.topics.insert(t);
             }
-            PipelineArn::Key(k) => {
+            OwnResourceArn::Key(k) => {
                 self.keys.insert(k);
             }
-            PipelineArn::Trail(t) => {
+            OwnResourceArn::Trail(t) => {
                 self.trails.insert(t);
             }
-            PipelineArn::Alarm(a) => {
+            OwnResourceArn::Alarm(a) => {
                 self.alarms.insert(a);
             }
-            PipelineArn::EventRule(r) => {
+            OwnResourceArn::EventRule(r) => {
                 self.event_rules.insert(r);
             }
-            PipelineArn::ObjectPrefix(o) => {
+            OwnResourceArn::ObjectPrefix(o) => {
                 self.object_prefixes.insert(o);
             }
-            PipelineArn::Queue(q) => {
+            OwnResourceArn::Queue(q) => {
                 self.queues.insert(q);
             }
-            PipelineArn::Table(t) => {
+            OwnResourceArn::Table(t) => {
                 self.tables.insert(t);
             }
-            PipelineArn::EventSourceMapping(m) => {
+            OwnResourceArn::EventSourceMapping(m) => {
                 self.event_source_mappings.insert(m);
             }
-            PipelineArn::Workgroup(w) => {
+            OwnResourceArn::Workgroup(w) => {
                 self.workgroups.insert(w);
             }
-            PipelineArn::GlueDatabase(d) => {
+            OwnResourceArn::GlueDatabase(d) => {
                 self.glue_databases.insert(d);
             }
-            PipelineArn::GlueTable(t) => {
+            OwnResourceArn::GlueTable(t) => {
                 self.glue_tables.insert(t);
             }
         }
@@ -595,7 +595,7 @@ mod tests {
             // A duplicate is kept once.
             "arn:aws:sns:us-east-1:123456789012:tw-alerts",
         ];
-        let p = PipelineResources::from_arns(arns).unwrap();
+        let p = OwnResources::from_arns(arns).unwrap();
         assert_eq!(p.len(), 10);
         assert!(!p.is_empty());
         assert!(p.buckets.contains("tw-cloudtrail-123456789012-us-east-1"));
@@ -625,7 +625,7 @@ mod tests {
             buses,
             [("ops-bus", "tw-other"), ("default", "tw-pipeline-watchdog")]
         );
-        assert!(PipelineResources::default().is_empty());
+        assert!(OwnResources::default().is_empty());
     }
 
     #[test]
@@ -644,19 +644,19 @@ mod tests {
             "arn:aws:s3:::tw-archive/*",
         ];
         for arn in arns {
-            PipelineArn::parse(arn).unwrap_or_else(|e| panic!("{arn}: {e}"));
+            OwnResourceArn::parse(arn).unwrap_or_else(|e| panic!("{arn}: {e}"));
         }
         assert_eq!(
-            PipelineArn::parse(arns[0]).unwrap(),
-            PipelineArn::Queue(named(arns[0], "123456789012", "us-east-1", "tw-fast-path"))
+            OwnResourceArn::parse(arns[0]).unwrap(),
+            OwnResourceArn::Queue(named(arns[0], "123456789012", "us-east-1", "tw-fast-path"))
         );
         assert_eq!(
-            PipelineArn::parse(arns[2]).unwrap(),
-            PipelineArn::Table(named(arns[2], "123456789012", "us-east-1", "tw-dedup"))
+            OwnResourceArn::parse(arns[2]).unwrap(),
+            OwnResourceArn::Table(named(arns[2], "123456789012", "us-east-1", "tw-dedup"))
         );
         assert_eq!(
-            PipelineArn::parse(arns[3]).unwrap(),
-            PipelineArn::EventSourceMapping(named(
+            OwnResourceArn::parse(arns[3]).unwrap(),
+            OwnResourceArn::EventSourceMapping(named(
                 arns[3],
                 "123456789012",
                 "us-east-1",
@@ -664,21 +664,26 @@ mod tests {
             ))
         );
         assert_eq!(
-            PipelineArn::parse(arns[4]).unwrap(),
-            PipelineArn::Workgroup(named(arns[4], "123456789012", "us-east-1", "tw-hunt"))
+            OwnResourceArn::parse(arns[4]).unwrap(),
+            OwnResourceArn::Workgroup(named(arns[4], "123456789012", "us-east-1", "tw-hunt"))
         );
         assert_eq!(
-            PipelineArn::parse(arns[5]).unwrap(),
-            PipelineArn::GlueDatabase(named(arns[5], "123456789012", "us-east-1", "tw_cloudtrail"))
+            OwnResourceArn::parse(arns[5]).unwrap(),
+            OwnResourceArn::GlueDatabase(named(
+                arns[5],
+                "123456789012",
+                "us-east-1",
+                "tw_cloudtrail"
+            ))
         );
         assert_eq!(
-            PipelineArn::parse(arns[6]).unwrap(),
-            PipelineArn::GlueTable(GlueTable {
+            OwnResourceArn::parse(arns[6]).unwrap(),
+            OwnResourceArn::GlueTable(GlueTable {
                 database: named(arns[6], "123456789012", "us-east-1", "tw_cloudtrail"),
                 table: "events".into(),
             })
         );
-        let p = PipelineResources::from_arns(arns).unwrap();
+        let p = OwnResources::from_arns(arns).unwrap();
         assert_eq!(p.len(), arns.len());
         assert_eq!(p.queues.len(), 2);
         assert_eq!(p.tables.len(), 1);
@@ -789,7 +794,7 @@ mod tests {
                 "rule/NAME",
             ),
         ] {
-            let e = PipelineArn::parse(arn).unwrap_err().to_string();
+            let e = OwnResourceArn::parse(arn).unwrap_err().to_string();
             assert!(e.contains(want), "{arn}: {e}");
         }
     }

@@ -1,7 +1,7 @@
 //! Neither the parser nor the evaluator panics, whatever the input.
 
 use super::{cis, json};
-use crate::pattern::Pattern;
+use crate::Pattern;
 
 fn doc() -> serde_json::Value {
     json(

@@ -1,4 +1,4 @@
-//! The rules as SQL, proven on a real SQL engine: every pattern rule's Athena query ([`rules::sql::rule_query`])
+//! The rules as SQL, proven on a real SQL engine: every pattern rule's Athena query ([`compile::sql::rule_query`])
 //! runs on DuckDB over the same records the Rust engine evaluates, and must return exactly the event ids the
 //! engine's findings have (per rule, as multisets).
 //!
@@ -12,7 +12,7 @@
 //!
 //! A translation with a planted bug (`!=` true on a missing field) must make the runner report mismatches.
 
-use rules::sql::{self, TimeRange, TABLE_DDL};
+use compile::sql::{self, TimeRange, TABLE_DDL};
 use rules::{Engine, Outcome, RulesConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -147,20 +147,6 @@ fn all_records() -> Option<Vec<Value>> {
     Some(records)
 }
 
-/// The venv's python, or `None` (SKIP; a failure under CI).
-fn sql_python() -> Option<PathBuf> {
-    let python = repo_root().join(".tools/sql-venv/bin/python");
-    if python.exists() {
-        Some(python)
-    } else {
-        test_support::skip(&format!(
-            "{} not found (`make sql-tools` installs DuckDB and sqlglot there)",
-            python.display()
-        ));
-        None
-    }
-}
-
 /// The engine's findings (not suppressed) per rule, as event ids (`null` for a record without one).
 fn expected(
     engine: &Engine,
@@ -210,7 +196,7 @@ struct Run {
 /// Writes the folder and runs the runner; `None` when an input is missing (SKIP).
 fn run(planted_bug: bool) -> Option<Run> {
     let records = all_records()?;
-    let python = sql_python()?;
+    let python = test_support::sql_python(&repo_root())?;
     let config = RulesConfig::parse(RULES_FILE, "sql-conformance.toml").unwrap();
     let engine = Engine::from_config(&config, &rules::today_utc()).unwrap();
     let lines: Vec<String> = records.iter().map(|r| r.to_string()).collect();

@@ -8,7 +8,7 @@ use std::fmt::{self, Write as _};
 /// A number from a pattern or a document. Integers that fit in 128 bits compare exactly;
 /// everything else compares as `f64`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Num {
+pub enum Num {
     /// An integer; `negative` is false for zero.
     Int { negative: bool, magnitude: u128 },
     /// A decimal or scientific-notation number, or an integer too large for `Int`.
@@ -16,7 +16,7 @@ pub(crate) enum Num {
 }
 
 impl Num {
-    pub(crate) fn to_f64(self) -> f64 {
+    pub fn to_f64(self) -> f64 {
         match self {
             // `as` is the intended conversion here: nearest f64, saturating to infinity.
             Num::Int {
@@ -35,7 +35,7 @@ impl Num {
     }
 
     /// Numeric ordering; `None` when either side is NaN.
-    pub(crate) fn compare(self, other: Num) -> Option<Ordering> {
+    pub fn compare(self, other: Num) -> Option<Ordering> {
         match (self, other) {
             (
                 Num::Int {
@@ -57,7 +57,7 @@ impl Num {
     }
 
     /// A document's number; `None` for text that is not a NUMBER.
-    pub(crate) fn from_document(n: Number<'_>) -> Option<Num> {
+    pub fn from_document(n: Number<'_>) -> Option<Num> {
         match n {
             Number::Text(text) => parse_number(text),
             Number::U64(u) => Some(Num::Int {
@@ -78,7 +78,7 @@ impl Num {
 /// optional + or - sign, followed by 'e', followed by an integer with an optional + or - sign"
 /// (FilterAndPatternSyntax.md, "Numeric Comparisons"). `E` is accepted as well as `e`.
 /// The whole of `text` must be the number.
-pub(crate) fn parse_number(text: &str) -> Option<Num> {
+pub fn parse_number(text: &str) -> Option<Num> {
     let bytes = text.as_bytes();
     let mut i = 0;
     let negative = match bytes.first() {
@@ -142,7 +142,7 @@ pub(crate) fn parse_number(text: &str) -> Option<Num> {
 
 /// A document number as text, for matching against wildcard values. Borrowed when the document kept
 /// the number's text; otherwise rendered into a fixed stack buffer (no heap allocation).
-pub(crate) enum NumText<'a> {
+pub enum NumText<'a> {
     Borrowed(&'a str),
     Rendered(StackText),
 }
@@ -150,7 +150,7 @@ pub(crate) enum NumText<'a> {
 impl<'a> NumText<'a> {
     /// Integers render in decimal; floats in Rust's shortest round-trip form (`200.5`, `200` for
     /// 200.0), switching to exponent form (`1e300`) when the decimal form would not fit.
-    pub(crate) fn new(n: Number<'a>) -> NumText<'a> {
+    pub fn new(n: Number<'a>) -> NumText<'a> {
         let mut buf = StackText::new();
         let rendered = match n {
             Number::Text(text) => return NumText::Borrowed(text),
@@ -167,7 +167,7 @@ impl<'a> NumText<'a> {
         NumText::Rendered(buf)
     }
 
-    pub(crate) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         match self {
             NumText::Borrowed(text) => text,
             NumText::Rendered(buf) => buf.as_str(),
@@ -176,7 +176,7 @@ impl<'a> NumText<'a> {
 }
 
 /// A small fixed-capacity string buffer; a write that doesn't fit fails and leaves it unchanged.
-pub(crate) struct StackText {
+pub struct StackText {
     buf: [u8; 64],
     len: usize,
 }

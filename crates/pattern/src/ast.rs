@@ -7,7 +7,7 @@ use std::ops::Range;
 
 /// An expression: `||` of `&&` of terms, as the precedence `() > && > ||` groups them.
 #[derive(Debug, Clone)]
-pub(crate) enum Node {
+pub enum Node {
     /// At least two alternatives.
     Or(Box<[Node]>),
     /// At least two conjuncts.
@@ -18,16 +18,16 @@ pub(crate) enum Node {
 
 /// A leaf: `selector operator value`, or `selector IS …` / `selector NOT EXISTS`.
 #[derive(Debug, Clone)]
-pub(crate) struct Term {
-    pub(crate) path: Box<[PathStep]>,
-    pub(crate) test: Test,
+pub struct Term {
+    pub path: Box<[PathStep]>,
+    pub test: Test,
     /// Byte range of the term in the pattern source (for `explain`).
-    pub(crate) span: Range<usize>,
+    pub span: Range<usize>,
 }
 
 /// What a term checks.
 #[derive(Debug, Clone)]
-pub(crate) enum Test {
+pub enum Test {
     Equals(Literal),
     NotEquals(Literal),
     Compare(NumericOp, Num),
@@ -39,7 +39,7 @@ pub(crate) enum Test {
 
 /// `<`, `<=`, `>`, `>=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NumericOp {
+pub enum NumericOp {
     Less,
     LessOrEqual,
     Greater,
@@ -47,7 +47,7 @@ pub(crate) enum NumericOp {
 }
 
 impl NumericOp {
-    pub(crate) fn text(self) -> &'static str {
+    pub fn text(self) -> &'static str {
         match self {
             NumericOp::Less => "<",
             NumericOp::LessOrEqual => "<=",
@@ -57,7 +57,7 @@ impl NumericOp {
     }
 
     /// Whether `field <op> literal` holds, given `field.compare(literal)`.
-    pub(crate) fn accepts(self, ordering: std::cmp::Ordering) -> bool {
+    pub fn accepts(self, ordering: std::cmp::Ordering) -> bool {
         use std::cmp::Ordering::{Greater, Less};
         match self {
             NumericOp::Less => ordering == Less,
@@ -70,17 +70,17 @@ impl NumericOp {
 
 /// The value of an `=` / `!=` term.
 #[derive(Debug, Clone)]
-pub(crate) struct Literal {
+pub struct Literal {
     /// The value with quotes removed and escapes resolved.
-    pub(crate) text: Box<str>,
+    pub text: Box<str>,
     /// Set when the value contains `*`.
-    pub(crate) glob: Option<Glob>,
+    pub glob: Option<Glob>,
     /// Set when the value is an unquoted NUMBER without wildcards.
-    pub(crate) number: Option<Num>,
+    pub number: Option<Num>,
 }
 
 impl Literal {
-    pub(crate) fn new(text: String, quoted: bool) -> Literal {
+    pub fn new(text: String, quoted: bool) -> Literal {
         let glob = Glob::compile(&text);
         let number = if quoted || glob.is_some() {
             None
@@ -96,7 +96,7 @@ impl Literal {
 
     /// Whether `=` with this value matches exactly one string (no wildcard, not compared as a number): the
     /// values the rule index can key on.
-    pub(crate) fn is_exact(&self) -> bool {
+    pub fn is_exact(&self) -> bool {
         self.glob.is_none() && self.number.is_none()
     }
 }

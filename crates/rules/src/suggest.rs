@@ -161,7 +161,7 @@ fn plus_days(time: &str, days: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Engine, Hit, Outcome, RulesConfig};
+    use crate::{config::RulesConfig, engine::Engine, engine::Outcome, rule::Hit};
 
     fn finding(rule_id: &str, raw: &str) -> Finding {
         let engine = Engine::with_ids(&[rule_id]).unwrap();

@@ -1,7 +1,7 @@
 //! The public API besides `matches`: `source`, `required_values`, `explain`, other documents.
 
 use super::{cis, json, pattern};
-use crate::pattern::{Document, Lookup, Number, PathStep, Pattern, TermOutcome};
+use crate::{Document, Lookup, Number, PathStep, Pattern, TermOutcome};
 
 #[test]
 fn pattern_is_clone_debug_send_sync() {

@@ -7,7 +7,7 @@ use std::ops::Range;
 /// The pieces are byte ranges into the literal's text (`*` is ASCII, so every range starts and ends
 /// on a character boundary). Consecutive stars collapse; empty pieces are dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Glob {
+pub struct Glob {
     pieces: Box<[Range<usize>]>,
     /// The value starts with `*`: no anchored prefix.
     leading_star: bool,
@@ -17,7 +17,7 @@ pub(crate) struct Glob {
 
 impl Glob {
     /// Splits `text` at its stars; `None` when it has none (an exact value).
-    pub(crate) fn compile(text: &str) -> Option<Glob> {
+    pub fn compile(text: &str) -> Option<Glob> {
         if !text.contains('*') {
             return None;
         }
@@ -45,7 +45,7 @@ impl Glob {
     ///
     /// Anchored prefix, then anchored suffix, then the middle pieces leftmost-first, which is exact
     /// for `*`-only globs. No allocation.
-    pub(crate) fn matches(&self, text: &str, subject: &str) -> bool {
+    pub fn matches(&self, text: &str, subject: &str) -> bool {
         let mut pieces = self
             .pieces
             .iter()

@@ -25,11 +25,11 @@
 //!
 //!   `&&` intersects (two constraints on one field keep the exact one, or the more selective one), `||` unions;
 //!   a dropped term leaves its branch unconstrained, which only widens.
-//! * A code rule limited to event names (`CodeFor`) → `{"eventName": [...]}`.
-//! * The built-in code rules without event names are narrowed by hand below ([`code_rule`]), from what their code
-//!   requires (root, denied error codes, `eventType`, the deployment's watched keys and allowed regions, …);
-//!   `tests/eventbridge.rs` checks every one against the corpus. Any other code rule cannot be narrowed: it
-//!   widens the patterns to every CloudTrail event and is listed in [`Patterns::widened_by`].
+//! * A code rule selects by the prefilter its own file declares ([`rules::rule::Prefilter`]): its event names →
+//!   `{"eventName": [...]}`; its field prefilter, in the deployment's context (root, denied error codes,
+//!   `eventType`, the watched keys and allowed regions, …) → the same constraints. No rule is known here by
+//!   its id; `tests/eventbridge.rs` checks every prefilter against the corpus. A field prefilter that says it is
+//!   broad is listed in [`Patterns::widened_by`] with its reason.
 //! * A rule whose every branch constrains no field to exact values, a prefix or a suffix (only `!=`, wildcards
 //!   or `exists` on free fields) is also listed there: its branch selects nearly every event.
 //!
@@ -43,38 +43,19 @@
 //! `AssumeRole`, `GetSecretValue`, …) only to rules in state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
 //! Whether an event name is read-only is the service's decision, so it is not guessed from the name:
 //! [`Patterns::read_only_management_events`] is false only when every enabled rule provably matches no
-//! read-only event (every branch requires `readOnly` to be `false`, or a code rule that refuses read-only
-//! records: `root-activity`, `unapproved-region`). CIS 4.1 (denied `Describe*` calls), root usage and the
+//! read-only event (every branch requires `readOnly` to be `false`, or a code rule whose prefilter says it
+//! refuses read-only records). CIS 4.1 (denied `Describe*` calls), root usage and the
 //! external-access rules need them, so the default profile sets it.
 
-use crate::pattern::ast::{Literal, Node, Term, Test};
-use crate::pattern::PathStep;
-use crate::{
-    CompiledRule, Context, Engine, DENIED_ERROR_CODE_PREFIXES, DENIED_ERROR_CODE_SUFFIXES,
-};
+use pattern::ast::{Literal, Node, Term, Test};
+use pattern::PathStep;
+use rules::engine::{CompiledRule, Engine};
+use rules::rule::{Context, FieldPrefilter, FieldValue, Prefilter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The `detail-type` values of CloudTrail's events on EventBridge.
-pub const DETAIL_TYPES: [&str; 4] = [
-    "AWS API Call via CloudTrail",
-    "AWS Console Action via CloudTrail",
-    "AWS Console Sign In via CloudTrail",
-    "AWS Service Event via CloudTrail",
-];
-
-/// The `detail-type` an EventBridge event carrying a record of this `eventType` has; `None` for the event
-/// types CloudTrail does not send to EventBridge as a CloudTrail event (Insights, VPC endpoint events).
-pub fn detail_type(event_type: &str) -> Option<&'static str> {
-    Some(match event_type {
-        "AwsApiCall" => DETAIL_TYPES[0],
-        "AwsConsoleAction" => DETAIL_TYPES[1],
-        "AwsConsoleSignIn" => DETAIL_TYPES[2],
-        "AwsServiceEvent" => DETAIL_TYPES[3],
-        _ => return None,
-    })
-}
+pub use cloudtrail::vocab::{detail_type, DETAIL_TYPES};
 
 /// An event pattern's size limit (characters, serialized compactly): EventBridge's default quota, and what the
 /// Terraform AWS provider accepts.
@@ -449,10 +430,6 @@ fn p(path: &str) -> Path {
     path.split('.').map(str::to_owned).collect()
 }
 
-fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-    values.into_iter().map(str::to_owned).collect()
-}
-
 fn exact<'a>(values: impl IntoIterator<Item = &'a str>) -> Field {
     values
         .into_iter()
@@ -470,124 +447,27 @@ struct RuleShape {
     widened: Option<String>,
 }
 
-/// The external-caller test of [`crate::external_caller`] as constraints: the caller's account a non-empty
-/// string outside the trusted accounts (EventBridge cannot compare it with `recipientAccountId`), a recipient
-/// account, and no `invokedBy`.
-fn external_caller(context: &Context) -> Conj {
-    let mut untrusted: BTreeSet<String> = context.trusted_accounts.iter().cloned().collect();
-    untrusted.insert(String::new());
-    Conj::from([
-        (
-            p("userIdentity.accountId"),
-            field(Match::AnythingBut(untrusted)),
-        ),
-        (
-            p("recipientAccountId"),
-            field(Match::AnythingBut(strings([""]))),
-        ),
-        (p("userIdentity.invokedBy"), field(Match::Exists(false))),
-    ])
-}
-
-/// The built-in code rules without event names, narrowed from what their code requires (see the module
-/// documentation). Every constraint here must hold for every record the rule matches.
-fn code_rule(id: &str, context: &Context) -> Option<RuleShape> {
-    let succeeded = || {
-        Conj::from([
-            (p("errorCode"), field(Match::Exists(false))),
-            (p("errorMessage"), field(Match::Exists(false))),
-        ])
-    };
-    let denied: Field = DENIED_ERROR_CODE_PREFIXES
-        .iter()
-        .map(|s| Match::Prefix((*s).to_owned()))
-        .chain(
-            DENIED_ERROR_CODE_SUFFIXES
-                .iter()
-                .map(|s| Match::Suffix((*s).to_owned())),
-        )
-        .collect();
-    let shape = |conjs: Vec<Conj>, write_only: bool, widened: Option<&str>| RuleShape {
-        conjs,
-        write_only,
-        widened: widened.map(str::to_owned),
-    };
-    Some(match id {
-        // userIdentity.type Root, no invokedBy, succeeded, not read-only (not expressible: readOnly may be
-        // absent), not a service event or sign-in (eventType may be absent too).
-        "root-activity" => {
-            let mut c = succeeded();
-            c.insert(p("userIdentity.type"), exact(["Root"]));
-            c.insert(p("userIdentity.invokedBy"), field(Match::Exists(false)));
-            shape(vec![c], true, None)
-        }
-        // Off without an allow-list; otherwise any non-read-only call in another region.
-        "unapproved-region" if context.allowed_regions.is_empty() => shape(vec![], true, None),
-        "unapproved-region" => {
-            let regions = context.allowed_regions.iter().map(String::as_str);
-            let c = Conj::from([(p("awsRegion"), field(Match::AnythingBut(strings(regions))))]);
-            shape(
-                vec![c],
-                true,
-                Some("any change outside allowed_regions: not limited to some event names (anything-but on awsRegion)"),
-            )
-        }
-        // Off without watched keys; otherwise exactly their uses.
-        "watched-access-key-used" if context.watched_access_keys.is_empty() => {
-            shape(vec![], true, None)
-        }
-        "watched-access-key-used" => {
-            let keys = context.watched_access_keys.iter().map(String::as_str);
-            let c = Conj::from([(p("userIdentity.accessKeyId"), exact(keys))]);
-            shape(vec![c], false, None)
-        }
-        "external-principal-access" => {
-            let c = and(external_caller(context), succeeded())?;
-            shape(
-                vec![c],
-                false,
-                Some("any successful call whose caller's account differs from the recipient account: EventBridge \
-                      cannot compare two fields, so every successful call not invoked by a service is selected"),
-            )
-        }
-        "external-principal-access-denied" => {
-            let mut c = external_caller(context);
-            c.insert(p("errorCode"), denied);
-            shape(vec![c], false, None)
-        }
-        "vpce-cross-account-access" => {
-            let mut untrusted: BTreeSet<String> =
-                context.trusted_accounts.iter().cloned().collect();
-            untrusted.insert(String::new());
-            let c = Conj::from([
-                (p("eventType"), exact(["AwsVpceEvent"])),
-                (
-                    p("userIdentity.accountId"),
-                    field(Match::AnythingBut(untrusted)),
-                ),
-            ]);
-            shape(vec![c], false, None)
-        }
-        "ec2-instance-credentials-used-outside" => {
-            let c = Conj::from([
-                (p("userIdentity.type"), exact(["AssumedRole"])),
-                (
-                    p("userIdentity.sessionContext.ec2RoleDelivery"),
-                    field(Match::AnythingBut(strings([""]))),
-                ),
-                (p("userIdentity.invokedBy"), field(Match::Exists(false))),
-                (p("vpcEndpointId"), field(Match::Exists(false))),
-                (p("sourceIPAddress"), exists()),
-            ]);
-            shape(
-                vec![c],
-                false,
-                Some("every call made with an EC2 instance profile's credentials (the public source address is \
-                      decided in code): not limited to some event names"),
-            )
-        }
-        _ => return None,
-    })
+/// A code rule's field prefilter as a conjunction (`None`: the rule matches nothing in this context).
+fn prefilter_conj(prefilter: &FieldPrefilter) -> Option<Conj> {
+    let fields = prefilter.fields.as_ref()?;
+    Some(
+        fields
+            .iter()
+            .map(|(path, values)| {
+                let f: Field = values
+                    .iter()
+                    .map(|v| match v {
+                        FieldValue::Is(s) => Match::Exact(s.clone()),
+                        FieldValue::Prefix(s) => Match::Prefix(s.clone()),
+                        FieldValue::Suffix(s) => Match::Suffix(s.clone()),
+                        FieldValue::AnythingBut(set) => Match::AnythingBut(set.clone()),
+                        FieldValue::Exists(b) => Match::Exists(*b),
+                    })
+                    .collect();
+                (p(path), f)
+            })
+            .collect(),
+    )
 }
 
 /// Whether a conjunction limits some field to exact values, prefixes or suffixes (rather than only `exists`,
@@ -623,8 +503,8 @@ fn shape_of(rule: &CompiledRule, context: &Context) -> RuleShape {
             widened,
         };
     }
-    match rule.code_events() {
-        Some(Some(events)) => RuleShape {
+    match rule.prefilter() {
+        Some(Prefilter::EventNames(events)) => RuleShape {
             conjs: vec![Conj::from([(
                 p("eventName"),
                 exact(events.iter().copied()),
@@ -632,23 +512,24 @@ fn shape_of(rule: &CompiledRule, context: &Context) -> RuleShape {
             write_only: false,
             widened: None,
         },
-        _ => {
-            if let Some(shape) = rule
-                .is_builtin()
-                .then(|| code_rule(rule.id(), context))
-                .flatten()
-            {
-                return shape;
-            }
+        Some(Prefilter::Fields(fields)) => {
+            let prefilter = fields(context);
             RuleShape {
-                conjs: vec![Conj::new()],
-                write_only: false,
-                widened: Some(
-                    "a code rule without event names: it may match any record, so every CloudTrail event is selected"
-                        .to_owned(),
-                ),
+                conjs: prefilter_conj(&prefilter).into_iter().collect(),
+                write_only: prefilter.write_only,
+                widened: prefilter.broad.map(str::to_owned),
             }
         }
+        // A rule is a pattern or code with a prefilter; kept total all the same.
+        None => RuleShape {
+            conjs: vec![Conj::new()],
+            write_only: false,
+            widened: Some(
+                "a rule without a pattern or a prefilter: it may match any record, so every CloudTrail event is \
+                 selected"
+                    .to_owned(),
+            ),
+        },
     }
 }
 
@@ -897,7 +778,8 @@ fn pack(conjs: Vec<Conj>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Pattern, RulesConfig};
+    use pattern::Pattern;
+    use rules::config::RulesConfig;
     use serde_json::json;
 
     fn conjs(src: &str) -> Vec<Value> {
@@ -967,7 +849,7 @@ mod tests {
 
     fn engine(custom: &[&str]) -> Engine {
         let mut cfg = String::from("profile = \"cis\"\ndisable = [");
-        let ids: Vec<String> = crate::BUILTIN
+        let ids: Vec<String> = rules::catalog::BUILTIN
             .iter()
             .map(|r| format!("\"{}\"", r.id))
             .collect();

@@ -35,12 +35,12 @@
 //!
 //! Evaluation ([`Pattern::matches`]) does not allocate and never panics.
 
-pub(crate) mod ast;
+pub mod ast;
 mod document;
 mod error;
 mod eval;
-mod glob;
-pub(crate) mod number;
+pub mod glob;
+pub mod number;
 mod parser;
 
 #[cfg(test)]
@@ -83,8 +83,8 @@ impl Pattern {
         })
     }
 
-    /// The compiled expression (for `crate::eventbridge`, which translates it).
-    pub(crate) fn ast(&self) -> &Node {
+    /// The compiled expression (for the EventBridge and SQL compilers, which translate it).
+    pub fn ast(&self) -> &Node {
         &self.root
     }
 
