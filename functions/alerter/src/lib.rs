@@ -27,8 +27,8 @@
 //! - `alert`
 //! - `channels` → `config`, `ports`
 //! - `channels::archive` → `adapters::archive`, `config`, `ports`, `report`, `storm`
-//! - `channels::sns` → `channels::sns::render`, `ports`, `report`, `storm`
-//! - `channels::sns::render` → `channels::sns::render::finding`, `channels::sns::render::storm_digest`, `channels::sns::render::text`
+//! - `channels::sns` → `channels::sns::render::finding`, `channels::sns::render::storm_digest`, `ports`, `report`, `storm`
+//! - `channels::sns::render` → `channels::sns::render::finding`, `channels::sns::render::storm_digest`, `channels::sns::render::text`, `ports`
 //! - `channels::sns::render::budget` → `adapters::sns`, `channels::sns::render::text`, `ports`
 //! - `channels::sns::render::finding` → `alert`, `channels::sns::render::budget`, `channels::sns::render::text`, `ports`
 //! - `channels::sns::render::storm_digest` → `channels::sns::render::budget`, `channels::sns::render::text`, `ports`, `storm`
