@@ -179,63 +179,8 @@ pub fn scan_log_windowed<E>(
             stats.filtered_out += 1;
             continue;
         }
-        if let Some(t) = value.get("eventTime").and_then(|t| t.as_str()) {
-            replace_if(&mut stats.earliest_event_time, t, |t, e| t < e);
-            replace_if(&mut stats.latest_event_time, t, |t, l| t > l);
-        }
-        for outcome in engine.evaluate(value) {
-            match outcome {
-                Outcome::Finding { rule, hit, expired } => {
-                    let mut threshold = None;
-                    if rule.threshold().is_some() {
-                        // Counted toward the rule's window; a finding only when the window is full.
-                        let seen = windows.observe_event(rule, value);
-                        stats.threshold_uncounted += u64::from(!seen.counted);
-                        stats.threshold_events += u64::from(seen.counted);
-                        let Some(alert) = seen.alert else { continue };
-                        threshold = Some((alert, seen.uncounted_before));
-                    }
-                    stats.findings += 1;
-                    let mut finding = Finding::new(rule, hit, value);
-                    if let Some((alert, uncounted)) = threshold {
-                        let mut note = format!("threshold: {}", alert.summary());
-                        if uncounted > 0 {
-                            note.push_str(&format!(
-                                "; {uncounted} matching events of this rule were not counted in this scan (state cap or no eventTime)"
-                            ));
-                        }
-                        finding.note = Some(note);
-                        finding.threshold = Some(alert);
-                    }
-                    if let Some(x) = expired {
-                        let note = format!(
-                            "exclusion {} matched but expired on {}",
-                            x.id,
-                            x.expires.as_deref().unwrap_or("?")
-                        );
-                        finding.note = Some(match finding.note.take() {
-                            Some(n) => format!("{n}; {note}"),
-                            None => note,
-                        });
-                    }
-                    on_finding(finding).map_err(ScanError::Consumer)?;
-                }
-                Outcome::Suppressed { rule, exclusion } => {
-                    stats.suppressed += 1;
-                    *stats.suppressed_by.entry(exclusion.id.clone()).or_default() += 1;
-                    if stats.suppressed_samples.len() < MALFORMED_SAMPLES {
-                        stats.suppressed_samples.push(SuppressedFinding {
-                            rule_id: rule.id().to_owned(),
-                            exclusion_id: exclusion.id.clone(),
-                            event_id: value
-                                .get("eventID")
-                                .and_then(|id| id.as_str())
-                                .map(str::to_owned),
-                        });
-                    }
-                }
-            }
-        }
+        evaluate_record(value, engine, windows, &mut stats, &mut on_finding)
+            .map_err(ScanError::Consumer)?;
     }
     stats.bytes = reader.bytes_read();
     Ok(stats)
@@ -272,6 +217,79 @@ fn ends_inside_a_record(e: &ReadError) -> Option<u64> {
         ReadError::Truncated { offset, inside } if *inside == "a record" => Some(*offset),
         _ => None,
     }
+}
+
+/// Runs the rules over one parsed record (a JSON object) and counts what happened in `stats`: its
+/// `eventTime` (earliest and latest), its findings (a threshold rule's only when its window is full, with the
+/// threshold's note; an expired exclusion's note) and the findings exclusions suppressed.
+///
+/// The steps after a record parsed, for a log file's record ([`scan_log_windowed`]) and a lone one
+/// ([`crate::scan_record::scan_record`]) alike.
+pub(crate) fn evaluate_record<E>(
+    value: Node<'_>,
+    engine: &Engine,
+    windows: &Windows,
+    stats: &mut ScanStats,
+    on_finding: &mut impl FnMut(Finding) -> Result<(), E>,
+) -> Result<(), E> {
+    if let Some(t) = value.get("eventTime").and_then(|t| t.as_str()) {
+        replace_if(&mut stats.earliest_event_time, t, |t, e| t < e);
+        replace_if(&mut stats.latest_event_time, t, |t, l| t > l);
+    }
+    for outcome in engine.evaluate(value) {
+        match outcome {
+            Outcome::Finding { rule, hit, expired } => {
+                let mut threshold = None;
+                if rule.threshold().is_some() {
+                    // Counted toward the rule's window; a finding only when the window is full.
+                    let seen = windows.observe_event(rule, value);
+                    stats.threshold_uncounted += u64::from(!seen.counted);
+                    stats.threshold_events += u64::from(seen.counted);
+                    let Some(alert) = seen.alert else { continue };
+                    threshold = Some((alert, seen.uncounted_before));
+                }
+                stats.findings += 1;
+                let mut finding = Finding::new(rule, hit, value);
+                if let Some((alert, uncounted)) = threshold {
+                    let mut note = format!("threshold: {}", alert.summary());
+                    if uncounted > 0 {
+                        note.push_str(&format!(
+                            "; {uncounted} matching events of this rule were not counted in this scan (state cap or no eventTime)"
+                        ));
+                    }
+                    finding.note = Some(note);
+                    finding.threshold = Some(alert);
+                }
+                if let Some(x) = expired {
+                    let note = format!(
+                        "exclusion {} matched but expired on {}",
+                        x.id,
+                        x.expires.as_deref().unwrap_or("?")
+                    );
+                    finding.note = Some(match finding.note.take() {
+                        Some(n) => format!("{n}; {note}"),
+                        None => note,
+                    });
+                }
+                on_finding(finding)?;
+            }
+            Outcome::Suppressed { rule, exclusion } => {
+                stats.suppressed += 1;
+                *stats.suppressed_by.entry(exclusion.id.clone()).or_default() += 1;
+                if stats.suppressed_samples.len() < MALFORMED_SAMPLES {
+                    stats.suppressed_samples.push(SuppressedFinding {
+                        rule_id: rule.id().to_owned(),
+                        exclusion_id: exclusion.id.clone(),
+                        event_id: value
+                            .get("eventID")
+                            .and_then(|id| id.as_str())
+                            .map(str::to_owned),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sets `slot` to `t` when it is empty or `better(t, current)`, reusing the string's buffer: log files are in

@@ -8,12 +8,12 @@
 //! windows kept in the caller's [`Windows`] (the function: one per invocation). What differs is only what a
 //! file has and a lone record has not: the record is element 0 at offset 0, and no file-level error exists.
 
-use crate::engine::{Engine, Outcome};
+use crate::engine::Engine;
 use crate::finding::Finding;
-use crate::scan::{report_unevaluated, ScanError, ScanStats, SuppressedFinding, MALFORMED_SAMPLES};
+use crate::scan::{evaluate_record, report_unevaluated, ScanError, ScanStats};
 use crate::threshold::Windows;
 use crate::unevaluated::{self, Unevaluated};
-use cloudtrail::{recover_fields, Dom, Node, RecordError};
+use cloudtrail::{recover_fields, Dom, RecordError};
 
 /// Evaluates one record's JSON text (`text`, surrounding whitespace allowed) with `engine`, counting threshold
 /// rules in `windows`; each finding is passed to `on_finding`. A record over `max_record_bytes` is not parsed
@@ -88,92 +88,6 @@ pub fn scan_record<E>(
     evaluate_record(value, engine, windows, &mut stats, &mut on_finding)
         .map_err(ScanError::Consumer)?;
     Ok(stats)
-}
-
-/// Runs the rules over one parsed record (a JSON object) and counts what happened in `stats`: its
-/// `eventTime` (earliest and latest), its findings (a threshold rule's only when its window is full, with the
-/// threshold's note; an expired exclusion's note) and the findings exclusions suppressed.
-///
-/// The same steps as the body of [`crate::scan::scan_log_windowed`]'s loop after a record parsed (kept apart
-/// here so that the log-file scan can call it too).
-pub(crate) fn evaluate_record<E>(
-    value: Node<'_>,
-    engine: &Engine,
-    windows: &Windows,
-    stats: &mut ScanStats,
-    on_finding: &mut impl FnMut(Finding) -> Result<(), E>,
-) -> Result<(), E> {
-    if let Some(t) = value.get("eventTime").and_then(|t| t.as_str()) {
-        replace_if(&mut stats.earliest_event_time, t, |t, e| t < e);
-        replace_if(&mut stats.latest_event_time, t, |t, l| t > l);
-    }
-    for outcome in engine.evaluate(value) {
-        match outcome {
-            Outcome::Finding { rule, hit, expired } => {
-                let mut threshold = None;
-                if rule.threshold().is_some() {
-                    // Counted toward the rule's window; a finding only when the window is full.
-                    let seen = windows.observe_event(rule, value);
-                    stats.threshold_uncounted += u64::from(!seen.counted);
-                    stats.threshold_events += u64::from(seen.counted);
-                    let Some(alert) = seen.alert else { continue };
-                    threshold = Some((alert, seen.uncounted_before));
-                }
-                stats.findings += 1;
-                let mut finding = Finding::new(rule, hit, value);
-                if let Some((alert, uncounted)) = threshold {
-                    let mut note = format!("threshold: {}", alert.summary());
-                    if uncounted > 0 {
-                        note.push_str(&format!(
-                            "; {uncounted} matching events of this rule were not counted in this scan (state cap or no eventTime)"
-                        ));
-                    }
-                    finding.note = Some(note);
-                    finding.threshold = Some(alert);
-                }
-                if let Some(x) = expired {
-                    let note = format!(
-                        "exclusion {} matched but expired on {}",
-                        x.id,
-                        x.expires.as_deref().unwrap_or("?")
-                    );
-                    finding.note = Some(match finding.note.take() {
-                        Some(n) => format!("{n}; {note}"),
-                        None => note,
-                    });
-                }
-                on_finding(finding)?;
-            }
-            Outcome::Suppressed { rule, exclusion } => {
-                stats.suppressed += 1;
-                *stats.suppressed_by.entry(exclusion.id.clone()).or_default() += 1;
-                if stats.suppressed_samples.len() < MALFORMED_SAMPLES {
-                    stats.suppressed_samples.push(SuppressedFinding {
-                        rule_id: rule.id().to_owned(),
-                        exclusion_id: exclusion.id.clone(),
-                        event_id: value
-                            .get("eventID")
-                            .and_then(|id| id.as_str())
-                            .map(str::to_owned),
-                    });
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Sets `slot` to `t` when it is empty or `better(t, current)`, reusing the string's buffer (as the log-file
-/// scan does).
-fn replace_if(slot: &mut Option<String>, t: &str, better: impl Fn(&str, &str) -> bool) {
-    match slot {
-        Some(current) if better(t, current) => {
-            current.clear();
-            current.push_str(t);
-        }
-        Some(_) => {}
-        None => *slot = Some(t.to_owned()),
-    }
 }
 
 #[cfg(test)]
