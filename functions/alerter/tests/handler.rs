@@ -951,7 +951,10 @@ async fn fault_deadline_after_a_finished_scan_with_findings_undelivered_fails_th
     let [ObjectError::DeadlineNear { records, .. }] = err.errors.as_slice() else {
         panic!("{err:?}")
     };
-    assert_eq!(*records, 8, "the scan had evaluated every record of the file");
+    assert_eq!(
+        *records, 8,
+        "the scan had evaluated every record of the file"
+    );
     assert!(
         d.sink.messages.lock().unwrap().is_empty(),
         "nothing was handed to SNS"
