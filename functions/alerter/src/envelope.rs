@@ -28,13 +28,9 @@ use cloudtrail::{classify_key, decode_s3_key, KeyKind, SkipReason};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-/// The `detail-type`s of the EventBridge events CloudTrail sends; their `detail` is the CloudTrail record.
-pub const CLOUDTRAIL_DETAIL_TYPES: [&str; 4] = [
-    "AWS API Call via CloudTrail",
-    "AWS Console Sign In via CloudTrail",
-    "AWS Service Event via CloudTrail",
-    "AWS Console Action via CloudTrail",
-];
+/// The `detail-type`s of the EventBridge events CloudTrail sends; their `detail` is the CloudTrail record (the
+/// record vocabulary's list, the one the fast path's EventBridge patterns are generated from).
+pub use cloudtrail::vocab::DETAIL_TYPES as CLOUDTRAIL_DETAIL_TYPES;
 
 /// How an announcement reached the function (for logs and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

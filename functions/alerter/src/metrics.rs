@@ -49,8 +49,8 @@ fn metrics(report: &Report, now: DateTime<Utc>) -> Vec<(&'static str, &'static s
 /// Seconds from `event_time` (RFC 3339) to `now`, never negative.
 fn lag_seconds(event_time: Option<&str>, now: DateTime<Utc>) -> Option<f64> {
     event_time
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| ((now - t.with_timezone(&Utc)).num_milliseconds() as f64 / 1000.0).max(0.0))
+        .and_then(cloudtrail::vocab::event_time)
+        .map(|t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0))
 }
 
 /// The EMF lines of an invocation: [`emf_line`] (every metric by `FunctionName`), then one line per path a

@@ -285,10 +285,10 @@ pub fn explain(
         event_id: str_at(&["eventID"]),
         event_name: str_at(&["eventName"]),
         event_time: str_at(&["eventTime"]),
-        principal: str_at(&["userIdentity", "arn"])
-            .or_else(|| str_at(&["userIdentity", "principalId"]))
-            .or_else(|| str_at(&["userIdentity", "invokedBy"]))
-            .or_else(|| str_at(&["userIdentity", "type"])),
+        // The record vocabulary's principal fallback, the one findings use (this list had left out userName).
+        principal: cloudtrail::vocab::PrincipalField::ALL
+            .into_iter()
+            .find_map(|field| str_at(&["userIdentity", field.key()])),
         source_ip: str_at(&["sourceIPAddress"]),
         error_code: str_at(&["errorCode"]),
         rules_evaluated: engine.rules().len(),
