@@ -700,6 +700,29 @@ mod tests {
     }
 
     #[test]
+    fn field_prefiltered_code_rules_are_tried_on_every_record() {
+        // A field prefilter narrows the fast path's EventBridge patterns, never the engine: the S3 path
+        // evaluates such a rule on every record, so a prefilter that is too narrow cannot blind the complete
+        // path (README, "Adding a rule").
+        let e = Engine::builtin().unwrap();
+        let fielded: Vec<usize> = (0..e.rules.len())
+            .filter(|&i| matches!(e.rules[i].prefilter(), Some(Prefilter::Fields(_))))
+            .collect();
+        assert!(fielded.len() >= 5, "{fielded:?}");
+        for record in [
+            json!({}),
+            json!({"eventName": "GetObject", "eventSource": "s3.amazonaws.com", "readOnly": true}),
+            json!({"eventName": "ConsoleLogin", "userIdentity": {"type": "IAMUser"}}),
+        ] {
+            let parsed = Parsed::from_value(&record);
+            let candidates: Vec<usize> = e.candidates(parsed.root()).collect();
+            for &i in &fielded {
+                assert!(candidates.contains(&i), "{} for {record}", e.rules[i].id());
+            }
+        }
+    }
+
+    #[test]
     fn merge_is_ascending_and_deduplicated() {
         let merged = |lists: &[&[usize]]| {
             let mut m = MergeAscending::default();
