@@ -97,7 +97,7 @@ bench: tools
 	set -o pipefail; target/release/trailwarden-bench fast-path --out target/bench-data/fast-path.json \
 		$(FAST_PATH_ARGS) | tee target/bench-data/fast-path.md
 
-## bench-lambda: the function's handler (alerter::handle, default rules, storm control, rendering, batching)
+## bench-lambda: the function's handler (alerter::handle_event, default rules, storm control, rendering, batching)
 ## over the largest generated file (350,000 records, 54 MB gzipped): CPU and peak RSS, against the 128 MB
 ## setting. Separate from `bench` because it compiles the function with the AWS SDK in release mode.
 BENCH_BIG := target/bench-data/gen-v1-seed42-350000.json.gz

@@ -1,7 +1,7 @@
 //! The function's handler over a local log file, for `make bench-lambda`: what one invocation costs on a big
 //! file, measured from outside (CPU and peak RSS of this process).
 //!
-//! Same code path as the deployed function: `alerter::handle` with the default rules (or `TRAILWARDEN_CONFIG`
+//! Same code path as the deployed function: `alerter::handle_event` with the default rules (or `TRAILWARDEN_CONFIG`
 //! as a local path), storm control, alert rendering and batching. Only the two edges are local: the object is
 //! streamed from disk instead of S3, and the sink counts the messages instead of calling SNS.
 //!
