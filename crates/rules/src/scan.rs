@@ -4,7 +4,7 @@
 use crate::engine::Outcome;
 use crate::unevaluated::{self, Recovered, Unevaluated};
 use crate::{engine::Engine, finding::Finding, threshold::Windows};
-use cloudtrail::{Dom, LogReader, Node, ReadError};
+use cloudtrail::{Dom, LogReader, Node, ReadError, RecordError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -145,35 +145,17 @@ pub fn scan_log_windowed<E>(
         };
         stats.records += 1;
         let (index, offset) = (rec.raw.index, rec.raw.offset);
-        let value = match rec.parsed {
-            Ok(v) if v.is_object() => v,
-            Ok(_) => {
-                let unevaluated = Unevaluated {
-                    index,
-                    offset,
-                    reason: unevaluated::REASON_NOT_AN_OBJECT,
-                    error: "the element is not a JSON object",
-                };
-                report_unevaluated(
-                    &mut stats,
-                    unevaluated,
-                    &Recovered::default(),
-                    &mut on_finding,
-                )?;
-                continue;
-            }
-            Err(e) => {
-                let (reason, error) = (e.reason(), e.to_string());
-                let recovered = rec.recovered.unwrap_or_default();
-                let unevaluated = Unevaluated {
-                    index,
-                    offset,
-                    reason,
-                    error: &error,
-                };
-                report_unevaluated(&mut stats, unevaluated, &recovered, &mut on_finding)?;
-                continue;
-            }
+        let recovered = rec.recovered;
+        let Some(value) = object_or_unevaluated(
+            rec.parsed,
+            index,
+            offset,
+            &mut stats,
+            &mut on_finding,
+            || recovered.unwrap_or_default(),
+        )?
+        else {
+            continue;
         };
         if !keep(value) {
             stats.filtered_out += 1;
@@ -186,8 +168,39 @@ pub fn scan_log_windowed<E>(
     Ok(stats)
 }
 
+/// A parsed record, when it is a JSON object the rules can evaluate; otherwise (it did not parse, or it is not an
+/// object) it is reported as unevaluated and `None` comes back. `recover` gives the top-level fields a cheap scan
+/// found, for a record that did not parse. The one step after parsing for a log file's record
+/// ([`scan_log_windowed`]) and a lone one ([`crate::scan_record::scan_record`]) alike.
+pub(crate) fn object_or_unevaluated<'v, E>(
+    parsed: Result<Node<'v>, RecordError>,
+    index: usize,
+    offset: u64,
+    stats: &mut ScanStats,
+    on_finding: &mut impl FnMut(Finding) -> Result<(), E>,
+    recover: impl FnOnce() -> Recovered,
+) -> Result<Option<Node<'v>>, ScanError<E>> {
+    let (reason, error, recovered) = match parsed {
+        Ok(v) if v.is_object() => return Ok(Some(v)),
+        Ok(_) => (
+            unevaluated::REASON_NOT_AN_OBJECT,
+            "the element is not a JSON object".to_owned(),
+            Recovered::default(),
+        ),
+        Err(e) => (e.reason(), e.to_string(), recover()),
+    };
+    let unevaluated = Unevaluated {
+        index,
+        offset,
+        reason,
+        error: &error,
+    };
+    report_unevaluated(stats, unevaluated, &recovered, on_finding)?;
+    Ok(None)
+}
+
 /// Counts an unevaluated record (with details for the first [`MALFORMED_SAMPLES`]) and passes its finding on.
-pub(crate) fn report_unevaluated<E>(
+fn report_unevaluated<E>(
     stats: &mut ScanStats,
     u: Unevaluated<'_>,
     recovered: &Recovered,

@@ -10,9 +10,8 @@
 
 use crate::engine::Engine;
 use crate::finding::Finding;
-use crate::scan::{evaluate_record, report_unevaluated, ScanError, ScanStats};
+use crate::scan::{evaluate_record, object_or_unevaluated, ScanError, ScanStats};
 use crate::threshold::Windows;
-use crate::unevaluated::{self, Unevaluated};
 use cloudtrail::{recover_fields, Dom, RecordError};
 
 /// Evaluates one record's JSON text (`text`, surrounding whitespace allowed) with `engine`, counting threshold
@@ -34,56 +33,23 @@ pub fn scan_record<E>(
     };
     // A lone record has no file around it: it is element 0, at offset 0 of what was delivered.
     let (index, offset) = (0, 0);
-    if text.len() > max_record_bytes {
-        let error = RecordError::Oversized {
+    let mut dom = Dom::new();
+    // Over the cap a record is not parsed, as the log reader skips it.
+    let parsed = if text.len() > max_record_bytes {
+        Err(RecordError::Oversized {
             bytes: text.len() as u64,
             limit: max_record_bytes,
-        };
-        let unevaluated = Unevaluated {
-            index,
-            offset,
-            reason: error.reason(),
-            error: &error.to_string(),
-        };
-        // The reader scans an oversized record's top level as it streams past; here it is all in memory.
-        let recovered = recover_fields(text);
-        report_unevaluated(&mut stats, unevaluated, &recovered, &mut on_finding)?;
+        })
+    } else {
+        dom.parse(text).map_err(RecordError::from)
+    };
+    // The reader scans a record that did not parse as it streams past; here it is all in memory.
+    let Some(value) =
+        object_or_unevaluated(parsed, index, offset, &mut stats, &mut on_finding, || {
+            recover_fields(text)
+        })?
+    else {
         return Ok(stats);
-    }
-    let mut dom = Dom::new();
-    let value = match dom.parse(text) {
-        Ok(v) if v.is_object() => v,
-        Ok(_) => {
-            let unevaluated = Unevaluated {
-                index,
-                offset,
-                reason: unevaluated::REASON_NOT_AN_OBJECT,
-                error: "the element is not a JSON object",
-            };
-            report_unevaluated(
-                &mut stats,
-                unevaluated,
-                &Default::default(),
-                &mut on_finding,
-            )?;
-            return Ok(stats);
-        }
-        Err(e) => {
-            let error = RecordError::from(e);
-            let unevaluated = Unevaluated {
-                index,
-                offset,
-                reason: error.reason(),
-                error: &error.to_string(),
-            };
-            report_unevaluated(
-                &mut stats,
-                unevaluated,
-                &recover_fields(text),
-                &mut on_finding,
-            )?;
-            return Ok(stats);
-        }
     };
     evaluate_record(value, engine, windows, &mut stats, &mut on_finding)
         .map_err(ScanError::Consumer)?;
@@ -195,7 +161,7 @@ mod tests {
         ] {
             let (alone, in_file) = both(record, cap);
             assert_eq!(alone.len(), 1, "{reason}");
-            assert_eq!(alone[0]["rule_id"], unevaluated::UNEVALUATED_RECORD);
+            assert_eq!(alone[0]["rule_id"], crate::unevaluated::UNEVALUATED_RECORD);
             assert_eq!(alone[0]["record"]["unevaluated"]["reason"], reason);
             assert_eq!(alone, in_file, "{reason}");
         }
