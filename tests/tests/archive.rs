@@ -20,15 +20,11 @@ const PREFIX: &str = "trailwarden-findings/";
 const SAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/15/111122223333_CloudTrail_us-east-1_20240115T1210Z_SamPLe0123456789.json.gz";
 
 fn event_for_key(key: &str, request_id: &str) -> LambdaEvent<Value> {
-    let mut e: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
-    )
-    .unwrap();
+    let mut e = test_support::s3_put_event(key);
     e["Records"][0]["s3"]["bucket"]["name"] = Value::from(LOGS);
-    e["Records"][0]["s3"]["object"]["key"] = Value::from(key);
     let mut context = Context::default();
     context.request_id = request_id.to_owned();
-    LambdaEvent::new(serde_json::from_value(e).unwrap(), context)
+    LambdaEvent::new(e, context)
 }
 
 struct Stack {

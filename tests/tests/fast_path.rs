@@ -58,12 +58,7 @@ fn sample_records() -> Vec<Value> {
 }
 
 fn s3_event(key: &str) -> LambdaEvent<Value> {
-    let mut e: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
-    )
-    .unwrap();
-    e["Records"][0]["s3"]["object"]["key"] = Value::from(key);
-    LambdaEvent::new(serde_json::from_value(e).unwrap(), Context::default())
+    LambdaEvent::new(test_support::s3_put_event(key), Context::default())
 }
 
 fn gz(data: &[u8]) -> Vec<u8> {

@@ -384,17 +384,13 @@ fn alert_ids(envelopes: &[Value]) -> BTreeSet<(String, String)> {
 
 /// The S3 notification for one object, as S3 would send it for the deployed bucket notification.
 fn s3_event(bucket: &str, key: &str, size: usize, configuration_id: &str) -> LambdaEvent<Value> {
-    let mut e: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
-    )
-    .unwrap();
+    let mut e = test_support::s3_put_event(key);
     let s3 = &mut e["Records"][0]["s3"];
     s3["configurationId"] = Value::from(configuration_id);
     s3["bucket"]["name"] = Value::from(bucket);
     s3["bucket"]["arn"] = Value::from(format!("arn:aws:s3:::{bucket}"));
-    s3["object"]["key"] = Value::from(key);
     s3["object"]["size"] = Value::from(size);
-    LambdaEvent::new(serde_json::from_value(e).unwrap(), Context::default())
+    LambdaEvent::new(e, Context::default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

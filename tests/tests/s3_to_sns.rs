@@ -22,12 +22,7 @@ fn event(file: &str) -> LambdaEvent<Value> {
 }
 
 fn event_for_key(key: &str) -> LambdaEvent<Value> {
-    let mut e: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("events/s3-put.json")).unwrap(),
-    )
-    .unwrap();
-    e["Records"][0]["s3"]["object"]["key"] = Value::from(key);
-    LambdaEvent::new(serde_json::from_value(e).unwrap(), Context::default())
+    LambdaEvent::new(test_support::s3_put_event(key), Context::default())
 }
 
 struct Stack {

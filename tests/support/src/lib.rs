@@ -10,7 +10,9 @@ pub mod module_graph;
 mod moto;
 mod paths;
 #[cfg(feature = "moto")]
-pub use moto::{drain_queue, moto_server_exe, queue, sdk_config, subscribed_queue, MotoServer};
+pub use moto::{
+    drain_queue, moto_server_exe, queue, s3_put_event, sdk_config, subscribed_queue, MotoServer,
+};
 pub use paths::{
     corpus_dir, corpus_files, in_ci, repo_root, require, shared_dir, skip, sql_python,
 };

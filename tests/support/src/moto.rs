@@ -236,3 +236,14 @@ pub async fn drain_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<serde_json
         }
     }
 }
+
+/// The sample S3 `ObjectCreated:Put` notification (`events/s3-put.json`) with its one record's object key set to
+/// `key`: what S3 sends the function for a log file. Callers change other fields (bucket, size) as they need.
+pub fn s3_put_event(key: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo_root().join("events/s3-put.json"))
+        .expect("events/s3-put.json");
+    let mut event: serde_json::Value =
+        serde_json::from_str(&text).expect("events/s3-put.json is JSON");
+    event["Records"][0]["s3"]["object"]["key"] = serde_json::Value::from(key);
+    event
+}
