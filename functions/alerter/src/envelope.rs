@@ -13,7 +13,7 @@
 //! | S3 EventBridge `Object Created` | bucket with EventBridge notifications on → rule → function | as written |
 //! | CloudTrail's SNS notification | the trail's `sns_topic_name` option: `{"s3Bucket": …, "s3ObjectKey": [...]}` | as written |
 //!
-//! The fast path: an EventBridge event whose `detail-type` is one of [`CLOUDTRAIL_DETAIL_TYPES`] carries one
+//! The fast path: an EventBridge event whose `detail-type` is one of [`DETAIL_TYPES`] carries one
 //! CloudTrail record as its `detail`. It arrives directly (the function as the rule's target), in an SQS
 //! message's body (rule → queue → event source mapping; the usual way), or in an SNS message. Only AWS speaks
 //! there: an EventBridge event whose `source` does not start with `aws.` (which only AWS services can send) is
@@ -24,13 +24,10 @@
 //! batch: of the invocation (so it is retried and, in the end, kept in the on-failure queue), or, in an SQS
 //! batch ([`invocation`]), of its message only (`batchItemFailures`).
 
+use cloudtrail::vocab::DETAIL_TYPES;
 use cloudtrail::{classify_key, decode_s3_key, KeyKind, SkipReason};
 use serde_json::value::RawValue;
 use serde_json::Value;
-
-/// The `detail-type`s of the EventBridge events CloudTrail sends; their `detail` is the CloudTrail record (the
-/// record vocabulary's list, the one the fast path's EventBridge patterns are generated from).
-pub use cloudtrail::vocab::DETAIL_TYPES as CLOUDTRAIL_DETAIL_TYPES;
 
 /// How an announcement reached the function (for logs and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +70,7 @@ pub struct EventRecord {
     pub json: String,
     /// The EventBridge event's `id` (for logs).
     pub event_id: String,
-    /// Its `detail-type`, one of [`CLOUDTRAIL_DETAIL_TYPES`].
+    /// Its `detail-type`, one of [`DETAIL_TYPES`].
     pub detail_type: String,
 }
 
@@ -313,7 +310,7 @@ fn eventbridge(e: &Value, text: Option<&str>) -> Item {
                 .to_owned(),
         });
     }
-    if CLOUDTRAIL_DETAIL_TYPES.contains(&detail_type) {
+    if DETAIL_TYPES.contains(&detail_type) {
         return cloudtrail_record(e, detail_type, text);
     }
     if source != "aws.s3" {
